@@ -1,0 +1,145 @@
+/* chan.h: Go's channels for C threads, on pthreads. */
+#ifndef CHAN_H
+#define CHAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * A channel carries fixed-size values between threads, with the semantics
+ * of Go's channels.  A channel of capacity 0 is unbuffered: a send and a
+ * receive meet, and each completes only when the other has.  A channel of
+ * capacity N > 0 holds up to N values in first-in, first-out order.
+ *
+ * Values are copied by value, elem_size bytes at a time, like Go's typed
+ * channels.  To hand over ownership of a heap object, send its pointer: the
+ * receiver then owns it.  The library never keeps a pointer the caller
+ * passed in beyond the call that received it.
+ *
+ * Every function is safe to call from any thread at any time, except
+ * chan_free(), which needs every other user to be done with the channel.
+ * Unless stated otherwise, functions return 0 on success, or -1 with errno
+ * set.  A NULL channel, as in Go, is never ready: see each function.
+ *
+ * Ordering and memory.  Values from one sender arrive in the order sent.
+ * Blocked senders and receivers are served first come, first served.  No
+ * value is ever lost, duplicated or received twice.  A send happens before
+ * the matching receive completes; on an unbuffered channel the receive
+ * happens before the matching send completes; a close happens before a
+ * receive that reports the channel closed.
+ *
+ * Timeouts are in milliseconds, measured on CLOCK_MONOTONIC: a negative
+ * timeout waits forever, 0 only tries, a positive one waits at most that
+ * long.
+ */
+typedef struct chan chan_t;
+
+/*
+ * Creates a channel of values of elem_size bytes that buffers up to
+ * capacity values (0: unbuffered).  The caller owns the channel and frees
+ * it with chan_free().  Returns NULL with errno EINVAL when elem_size is 0
+ * or the buffer size overflows, ENOMEM when out of memory.
+ */
+chan_t *chan_new(size_t elem_size, size_t capacity);
+
+/*
+ * Frees the channel and any values still buffered in it.  Values are bytes
+ * to the library: pointers buffered in them are not freed.  NULL is a no-op.
+ * Freeing a channel on which a thread is blocked, or that another thread
+ * may still use, is a misuse with undefined behaviour; close it and let
+ * every user finish first.
+ */
+void chan_free(chan_t *ch);
+
+/*
+ * Sends the elem_size bytes at elem.  Blocks until a receiver has taken the
+ * value (unbuffered) or there is room in the buffer.  When a receiver is
+ * already waiting the value is copied straight into it.
+ * Errors: EPIPE when the channel is closed, also when it is closed while
+ * the sender waits (the value is then not delivered); EDEADLK on a NULL
+ * channel, which would block forever.
+ */
+int chan_send(chan_t *ch, const void *elem);
+
+/*
+ * Receives a value into the elem_size bytes at elem (NULL discards it).
+ * Blocks until a value is available.  A closed channel first yields the
+ * values still buffered; once drained, chan_recv() returns -1 with errno
+ * EPIPE at once and zero-fills elem: Go's "ok == false".
+ * Errors: EPIPE as above; EDEADLK on a NULL channel.
+ */
+int chan_recv(chan_t *ch, void *elem);
+
+/*
+ * As chan_send() and chan_recv(), but never block: -1 with errno EAGAIN
+ * when the operation would have to wait (always so on a NULL channel).
+ */
+int chan_try_send(chan_t *ch, const void *elem);
+int chan_try_recv(chan_t *ch, void *elem);
+
+/*
+ * As chan_send() and chan_recv(), waiting at most timeout_ms: -1 with errno
+ * ETIMEDOUT when the time runs out first (0 tries once and gives EAGAIN; a
+ * negative timeout waits forever).  A NULL channel waits out the timeout.
+ */
+int chan_send_timeout(chan_t *ch, const void *elem, long timeout_ms);
+int chan_recv_timeout(chan_t *ch, void *elem, long timeout_ms);
+
+/*
+ * Closes the channel: no value can be sent any more.  Every blocked
+ * receiver and sender wakes: receivers with EPIPE and a zero-filled
+ * element, senders with EPIPE and their value not delivered.  Values
+ * already buffered can still be received.  Closing does not free.
+ * Errors: EPIPE when already closed; EINVAL on a NULL channel.
+ */
+int chan_close(chan_t *ch);
+
+/* Returns how many values are buffered now (0 for NULL or unbuffered). */
+size_t chan_len(const chan_t *ch);
+
+/* Returns the capacity given to chan_new() (0 for NULL). */
+size_t chan_cap(const chan_t *ch);
+
+/* Returns whether chan_close() has been called (false for NULL). */
+bool chan_closed(const chan_t *ch);
+
+enum chan_op { CHAN_SEND, CHAN_RECV };
+
+/*
+ * One case of a chan_select(): send the value at elem on ch, or receive
+ * into elem (NULL discards).  ok is set by chan_select() on the case it
+ * performs: true when a value moved, false when the channel was closed.
+ */
+struct chan_case {
+	chan_t		*ch;
+	enum chan_op	 op;
+	void		*elem;
+	bool		 ok;
+};
+
+/*
+ * Waits until one of the n cases can proceed, performs exactly that one,
+ * sets its ok and returns its index.  When several are ready, one is picked
+ * uniformly at random.  Cases whose channel is NULL are never ready.  A
+ * receive from a closed channel is ready (ok false, elem zero-filled); so is
+ * a send to a closed channel (ok false, nothing sent).  The choice is atomic
+ * across all the channels: no other operation can slip in between seeing a
+ * case ready and performing it.  The same channel may appear in several
+ * cases.
+ * timeout_ms 0 is Go's "default:" and gives -1 with errno EAGAIN when no
+ * case is ready; a positive timeout gives ETIMEDOUT when it runs out.
+ * Errors: EDEADLK when every channel is NULL and the timeout is negative;
+ * EINVAL when cases is NULL while n > 0; ENOMEM for a large n (over 64
+ * cases need memory) when out of memory.
+ */
+int chan_select(struct chan_case *cases, size_t n, long timeout_ms);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CHAN_H */
