@@ -83,7 +83,9 @@ struct chan {
 };
 
 /* How many times a parked thread polls before it sleeps. */
-#define SPIN_ROUNDS	200
+#ifndef SPIN_ROUNDS
+#define SPIN_ROUNDS	1000
+#endif
 
 /* Select cases handled without allocating. */
 #define SELECT_STACK	64
@@ -425,8 +427,10 @@ recv_locked(chan_t *ch, void *elem, struct waiter **wake)
 chan_t *
 chan_new(size_t elem_size, size_t capacity)
 {
+	pthread_mutexattr_t attr;
 	chan_t *ch;
 	size_t bytes;
+	int err;
 
 	if (elem_size == 0 || (capacity > 0 &&
 	    elem_size > (SIZE_MAX - sizeof(*ch)) / capacity)) {
@@ -438,8 +442,13 @@ chan_new(size_t elem_size, size_t capacity)
 		errno = ENOMEM;
 		return NULL;
 	}
-	if ((errno = pthread_mutex_init(&ch->mu, NULL)) != 0) {
+	pthread_mutexattr_init(&attr);
+	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ADAPTIVE_NP);
+	err = pthread_mutex_init(&ch->mu, &attr);
+	pthread_mutexattr_destroy(&attr);
+	if (err != 0) {
 		free(ch);
+		errno = err;
 		return NULL;
 	}
 	ch->elem_size = elem_size;
