@@ -48,7 +48,7 @@ $(LIB): $(BUILD)/src/chan.o
 	$(AR) rcs $@ $^
 
 $(PROG): $(patsubst %.c,$(BUILD)/%.o,$(PROG_SRC)) $(LIB)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(CURL_LIBS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(CURL_LIBS) -lm
 
 $(BUILD)/examples/%: examples/%.c $(LIB)
 	@mkdir -p $(@D)

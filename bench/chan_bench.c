@@ -181,7 +181,7 @@ run(const struct scenario *s, uint64_t msgs, double *elapsed)
 {
 	struct worker	 prod[MAXTHREADS], cons[MAXTHREADS];
 	chan_t		*ch;
-	uint64_t	 count, sum, want;
+	uint64_t	 count, sum, want = 0;
 	double		 start;
 	int		 i, e, np = 0, nc = 0, ret = -1;
 
@@ -202,7 +202,6 @@ run(const struct scenario *s, uint64_t msgs, double *elapsed)
 			goto join;
 		}
 	}
-	want = 0;
 	for (; np < s->nprod; np++) {
 		prod[np].ch = ch;
 		prod[np].id = np;

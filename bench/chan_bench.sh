@@ -1,0 +1,238 @@
+#!/bin/bash
+# chan_bench.sh: runs the channel benchmark in C and in Go and compares them.
+#
+# Usage: bench/chan_bench.sh BUILD/chan_bench [chan_bench arguments...]
+#
+# Builds bench/chan_bench.go next to the C binary (BUILD/chan_bench_go),
+# then runs the C and the Go benchmark RUNS times each (default 5),
+# alternating C and Go so that both see the same machine load over time,
+# takes the median ns per message of each scenario, and prints a table of
+# C against Go with the targets of issue 2.  The same table, with the
+# machine it was measured on and every run's numbers, goes to
+# bench/CHAN_RESULTS.md.  Any further arguments (-n MESSAGES, scenario
+# names) are passed to both programs.
+#
+# Environment: RUNS (runs per contender, default 5), BENCH_TIMEOUT (seconds
+# one program run may take before it counts as hung, default 600), GOCACHE
+# (default: Go's own, or BUILD/go-cache when HOME is not writable).  Go runs
+# with its default GOMAXPROCS, the number of CPUs.  Nothing is downloaded:
+# the Go program uses the standard library only.
+#
+# Exits 0 when every run succeeded, whether or not the targets were met (a
+# benchmark, not a test); 1 when something failed; 2 on a usage error.
+
+set -euo pipefail
+
+prog=${0##*/}
+benchdir=$(cd "$(dirname "$0")" && pwd)
+results=$benchdir/CHAN_RESULTS.md
+
+die() {
+	echo "$prog: $*" >&2
+	exit 1
+}
+
+if [ $# -lt 1 ] || [ "$1" = -h ] || [ "$1" = --help ]; then
+	echo "usage: $prog BUILD/chan_bench [-n messages] [scenario ...]" >&2
+	[ $# -ge 1 ] && exit 0
+	exit 2
+fi
+cbench=$1
+shift
+[ -x "$cbench" ] || die "$cbench: no such executable (try: make $cbench)"
+builddir=$(cd "$(dirname "$cbench")" && pwd)
+gobench=$builddir/chan_bench_go
+
+runs=${RUNS:-5}
+case $runs in
+'' | *[!0-9]* | 0) die "RUNS=$runs: not a positive count" ;;
+esac
+limit=${BENCH_TIMEOUT:-600}
+case $limit in
+'' | *[!0-9]* | 0) die "BENCH_TIMEOUT=$limit: not a positive count" ;;
+esac
+
+command -v go >/dev/null 2>&1 ||
+	die "go not found: install Debian's golang-go (tests/deps.sh bench," \
+	    "or apt-get install golang-go) and run again"
+
+# Build the Go contender from the standard library alone: no module, no
+# proxy, no cgo, so that this never touches the network.
+if [ -z "${GOCACHE:-}" ] &&
+    ! { [ -n "${HOME:-}" ] && [ -w "$HOME" ]; }; then
+	export GOCACHE=$builddir/go-cache
+fi
+echo "$prog: building $gobench" >&2
+GO111MODULE=off GOPROXY=off GOFLAGS='' CGO_ENABLED=0 \
+    go build -o "$gobench" "$benchdir/chan_bench.go" ||
+	die "building $benchdir/chan_bench.go failed"
+unset GOMAXPROCS
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/chan_bench.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+
+# Runs one contender once; its lines go to $tmp/NAME.RUN.
+run() {
+	local name=$1 r=$2 bin=$3 rc=0 start end
+	shift 3
+	start=$(date +%s.%N)
+	if command -v timeout >/dev/null 2>&1; then
+		timeout "$limit" "$bin" "$@" >"$tmp/$name.$r" || rc=$?
+	else
+		"$bin" "$@" >"$tmp/$name.$r" || rc=$?
+	fi
+	end=$(date +%s.%N)
+	[ "$rc" -eq 124 ] &&
+		die "$name run $r: no end after ${limit} s (hung?)"
+	[ "$rc" -eq 0 ] || die "$name run $r: $bin failed (exit $rc)"
+	awk -v n="$name" -v a="$start" -v b="$end" \
+	    'BEGIN { printf " %s %.1f s", n, b - a }' >&2
+}
+
+for ((r = 1; r <= runs; r++)); do
+	printf '%s: run %d/%d:' "$prog" "$r" "$runs" >&2
+	run C "$r" "$cbench" "$@"
+	run Go "$r" "$gobench" "$@"
+	echo >&2
+done
+
+# Medians per scenario, in the order the C benchmark ran them.  Writes one
+# line per scenario: name C-median Go-median C-runs Go-runs C-msgs Go-msgs,
+# where the runs are comma-separated ns/msg in run order.
+summary=$tmp/summary
+(cd "$tmp" && awk -v runs="$runs" '
+function median(list,    v, n, i, j, t) {
+	n = split(list, v, ",")
+	for (i = 2; i <= n; i++)
+		for (j = i; j > 1 && v[j - 1] + 0 > v[j] + 0; j--) {
+			t = v[j]; v[j] = v[j - 1]; v[j - 1] = t
+		}
+	if (n % 2)
+		return v[(n + 1) / 2]
+	return (v[n / 2] + v[n / 2 + 1]) / 2
+}
+FNR == 1 { split(FILENAME, f, "."); who = f[1] }
+$3 == "msgs" && $5 == "ns/msg" && $7 == "Mmsg/s" {
+	key = who SUBSEP $1
+	if (!(($1) in seen)) {
+		seen[$1] = 1
+		order[++nnames] = $1
+	}
+	# Counted first: mawk makes ns[key] before it reads the right side.
+	if (++cnt[key] == 1)
+		ns[key] = $4
+	else
+		ns[key] = ns[key] "," $4
+	msgs[key] = $2
+	next
+}
+{ printf "%s: not a result line: %s\n", FILENAME, $0 > "/dev/stderr"
+  bad = 1 }
+END {
+	if (bad)
+		exit 1
+	for (i = 1; i <= nnames; i++) {
+		s = order[i]
+		if (cnt["C" SUBSEP s] != runs || cnt["Go" SUBSEP s] != runs) {
+			printf "%s: %d C and %d Go results, want %d each\n", s,
+			    cnt["C" SUBSEP s], cnt["Go" SUBSEP s], runs \
+			    > "/dev/stderr"
+			exit 1
+		}
+		printf "%s %s %s %s %s %s %s\n", s,
+		    median(ns["C" SUBSEP s]), median(ns["Go" SUBSEP s]),
+		    ns["C" SUBSEP s], ns["Go" SUBSEP s],
+		    msgs["C" SUBSEP s], msgs["Go" SUBSEP s]
+	}
+}' C.* Go.*) >"$summary" || die "could not read the results"
+[ -s "$summary" ] || die "no results"
+
+# The targets of issue 2, as the largest C/Go ratio allowed.
+target() {
+	case $1 in
+	buf128_1p1c) echo 1.5 ;;
+	unbuf_1p1c) echo 3 ;;
+	*) echo - ;;
+	esac
+}
+
+# Prints one row of the comparison table; $1 is "text" or "md".
+row() {
+	local fmt=$1
+	shift
+	if [ "$fmt" = md ]; then
+		printf '| %s | %s | %s | %s | %s | %s |\n' "$@"
+	else
+		printf '%-12s | %9s | %9s | %10s | %8s | %s\n' "$@"
+	fi
+}
+
+# Prints the comparison table; $1 is "text" or "md".
+table() {
+	local fmt=$1 name cmed gomed cruns goruns cmsgs gomsgs t ratio met
+	row "$fmt" scenario "C ns/msg" "Go ns/msg" "C/Go ratio" target "met?"
+	if [ "$fmt" = md ]; then
+		echo "|---|---:|---:|---:|---|---|"
+	else
+		row text ------------ --------- --------- ---------- \
+		    -------- ----
+	fi
+	while read -r name cmed gomed cruns goruns cmsgs gomsgs; do
+		t=$(target "$name")
+		ratio=$(awk -v c="$cmed" -v g="$gomed" \
+		    'BEGIN { printf "%.2f", c / g }')
+		if [ "$t" = - ]; then
+			met=-
+		else
+			met=$(awk -v r="$ratio" -v t="$t" \
+			    'BEGIN { print (r <= t) ? "yes" : "NO" }')
+			t="<= ${t}x"
+		fi
+		row "$fmt" "$name" "$(printf '%.1f' "$cmed")" \
+		    "$(printf '%.1f' "$gomed")" "${ratio}x" "$t" "$met"
+	done <"$summary"
+}
+
+while read -r name cmed gomed cruns goruns cmsgs gomsgs; do
+	[ "$cmsgs" = "$gomsgs" ] || echo "$prog: warning: $name:" \
+	    "C sent $cmsgs messages, Go $gomsgs: compare with care" >&2
+done <"$summary"
+
+echo
+echo "Median ns per message over $runs runs each (lower is better):"
+echo
+table text
+
+cpu=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo \
+    2>/dev/null || true)
+{
+	echo "# Channel benchmark: libchan (C) against Go channels"
+	echo
+	echo "Written by \`bench/chan_bench.sh\` (\`make bench\`)."
+	echo
+	echo "- Date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+	echo "- Machine: $(uname -m), ${cpu:-unknown CPU}, nproc $(nproc)"
+	echo "- Go: $(go version | sed 's/^go version //'), default GOMAXPROCS"
+	echo "- Runs: $runs per contender, alternating C and Go;" \
+	    "medians of ns per message"
+	[ $# -eq 0 ] || echo "- Arguments: \`$*\`"
+	echo
+	table md
+	echo
+	echo "Each scenario sends 8-byte values through one channel from"
+	echo "the producers (p) to the consumers (c): unbuf is unbuffered,"
+	echo "bufN has capacity N.  Consumers check the count, a checksum"
+	echo "and the order per producer.  Targets from issue 2: C at most"
+	echo "1.5x Go for buffered(128) 1p1c, at most 3x for unbuffered 1p1c."
+	echo
+	echo "## Every run (ns per message, in run order)"
+	echo
+	echo "| scenario | messages | C | Go |"
+	echo "|---|---:|---|---|"
+	while read -r name cmed gomed cruns goruns cmsgs gomsgs; do
+		echo "| $name | $cmsgs | ${cruns//,/, } | ${goruns//,/, } |"
+	done <"$summary"
+} >"$results.tmp" || die "could not write $results.tmp"
+mv "$results.tmp" "$results" || die "could not write $results"
+echo
+echo "Written to ${results#"$PWD"/}."

@@ -1,0 +1,398 @@
+/* fetch.c: worker threads that fetch URLs with libcurl and send results. */
+
+#define _POSIX_C_SOURCE 200809L
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include <curl/curl.h>
+
+#include "fetch.h"
+
+/*
+ * Descriptors a worker may hold at once: its connection, the wakeup
+ * socket pair of its multi handle, and a resolver's socket pair; and the
+ * ones kept back for the rest of the process.
+ */
+#define FDS_PER_WORKER	5
+#define FDS_RESERVED	32
+
+/* Workers never hold more than this many threads, whatever the limits. */
+#define WORKERS_MAX	16384
+
+/*
+ * A worker's stack: libcurl and TLS need far less than the 8 MiB default,
+ * which matters with thousands of threads.  Sanitizers need more.
+ */
+#ifndef WORKER_STACK
+#define WORKER_STACK	(256 * 1024)
+#endif
+
+struct worker {
+	pthread_t		 tid;
+	struct fetch_run	*run;
+	CURL			*easy;		/* Owned; freed after join. */
+	_Atomic(CURLM *)	 multi;		/* Owned; freed after join. */
+	char			 errbuf[CURL_ERROR_SIZE];
+};
+
+struct fetch_run {
+	struct fetch_config	 cfg;
+	char *const		*urls;		/* Borrowed. */
+	size_t			 n;
+	chan_t			*jobs;		/* size_t indices; closed. */
+	chan_t			*results;	/* struct fetch_result. */
+	struct worker		*workers;
+	size_t			 nworkers;	/* Started. */
+	atomic_bool		 cancelled;
+};
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static size_t
+discard(char *data, size_t size, size_t nmemb, void *arg)
+{
+	(void)data;
+	(void)arg;
+	return size * nmemb;
+}
+
+static void
+fail(struct fetch_result *res, const char *fmt, const char *what)
+{
+	size_t len = strlen(fmt) + strlen(what);
+
+	res->outcome = FETCH_ERROR;
+	if ((res->error = malloc(len)) != NULL)
+		snprintf(res->error, len, fmt, what);
+}
+
+/*
+ * Parses the URL as curl would take it: without a scheme it is http.  Only
+ * http and https pass, so no request is ever made for another scheme.
+ * Returns the parsed URL, or NULL with the reason in res.
+ */
+static CURLU *
+parse_url(const char *url, struct fetch_result *res)
+{
+	CURLU *u;
+	CURLUcode uc;
+	char *scheme = NULL, *full = NULL;
+	size_t len;
+
+	if ((u = curl_url()) == NULL) {
+		fail(res, "%s", "out of memory");
+		return NULL;
+	}
+	if (strstr(url, "://") == NULL) {
+		len = strlen(url) + sizeof("http://");
+		if ((full = malloc(len)) == NULL) {
+			fail(res, "%s", "out of memory");
+			goto bad;
+		}
+		snprintf(full, len, "http://%s", url);
+		url = full;
+	}
+	uc = curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME);
+	free(full);
+	if (uc != CURLUE_OK) {
+		fail(res, "malformed URL: %s", curl_url_strerror(uc));
+		goto bad;
+	}
+	if ((uc = curl_url_get(u, CURLUPART_SCHEME, &scheme, 0)) !=
+	    CURLUE_OK) {
+		fail(res, "malformed URL: %s", curl_url_strerror(uc));
+		goto bad;
+	}
+	if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) {
+		fail(res, "unsupported scheme '%s' (only http and https)",
+		    scheme);
+		goto bad;
+	}
+	curl_free(scheme);
+	return u;
+
+bad:
+	curl_free(scheme);
+	curl_url_cleanup(u);
+	return NULL;
+}
+
+/*
+ * Runs the worker's one transfer to its end, or until the run is
+ * cancelled.  The multi interface lets fetch_cancel() wake a transfer that
+ * waits on the network; otherwise this is curl_easy_perform().
+ */
+static CURLcode
+perform(struct worker *w, bool *aborted)
+{
+	CURLM *multi = atomic_load(&w->multi);
+	CURLMcode mc;
+	CURLMsg *msg;
+	CURLcode cc = CURLE_OK;
+	int running = 1, left;
+
+	*aborted = false;
+	if ((mc = curl_multi_add_handle(multi, w->easy)) != CURLM_OK)
+		goto multi_error;
+	for (;;) {
+		if ((mc = curl_multi_perform(multi, &running)) != CURLM_OK)
+			break;
+		if (running == 0)
+			break;
+		if (atomic_load(&w->run->cancelled)) {
+			*aborted = true;
+			break;
+		}
+		if ((mc = curl_multi_poll(multi, NULL, 0, 1000, NULL)) !=
+		    CURLM_OK)
+			break;
+	}
+	if (mc == CURLM_OK && !*aborted) {
+		while ((msg = curl_multi_info_read(multi, &left)) != NULL)
+			if (msg->msg == CURLMSG_DONE)
+				cc = msg->data.result;
+	}
+	curl_multi_remove_handle(multi, w->easy);
+	if (mc == CURLM_OK)
+		return cc;
+multi_error:
+	snprintf(w->errbuf, sizeof(w->errbuf), "%s", curl_multi_strerror(mc));
+	return CURLE_FAILED_INIT;
+}
+
+static void
+fetch_one(struct worker *w, size_t index, struct fetch_result *res)
+{
+	struct fetch_run *run = w->run;
+	CURLU *u;
+	CURLcode cc;
+	double start;
+	bool aborted;
+
+	memset(res, 0, sizeof(*res));
+	res->index = index;
+	if (atomic_load(&run->cancelled)) {
+		res->outcome = FETCH_CANCELLED;
+		return;
+	}
+	start = now();
+	if ((u = parse_url(run->urls[index], res)) == NULL)
+		goto done;
+	w->errbuf[0] = '\0';
+	curl_easy_setopt(w->easy, CURLOPT_CURLU, u);
+	cc = perform(w, &aborted);
+	curl_easy_setopt(w->easy, CURLOPT_CURLU, NULL);
+	curl_url_cleanup(u);
+	if (aborted)
+		res->outcome = FETCH_CANCELLED;
+	else if (cc == CURLE_OK) {
+		res->outcome = FETCH_OK;
+		curl_easy_getinfo(w->easy, CURLINFO_RESPONSE_CODE,
+		    &res->status);
+	} else
+		fail(res, "%s", w->errbuf[0] != '\0' ? w->errbuf :
+		    curl_easy_strerror(cc));
+done:
+	res->secs = now() - start;
+}
+
+/* Sets the options that stay the same for every URL a worker fetches. */
+static int
+setup_easy(struct worker *w)
+{
+	const struct fetch_config *cfg = &w->run->cfg;
+	CURL *e = w->easy;
+
+	if (curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, w->errbuf) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, cfg->max_time_ms) !=
+	    CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
+	    cfg->connect_timeout_ms) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https") !=
+	    CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https") !=
+	    CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_USERAGENT,
+	    "fetch_urls/" FETCH_VERSION) != CURLE_OK)
+		return -1;
+	return 0;
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct fetch_run *run = w->run;
+	struct fetch_result res;
+	size_t index;
+	bool ready;
+
+	w->easy = curl_easy_init();
+	atomic_store(&w->multi, curl_multi_init());
+	ready = w->easy != NULL && atomic_load(&w->multi) != NULL &&
+	    setup_easy(w) == 0;
+
+	while (chan_recv(run->jobs, &index) == 0) {
+		if (ready)
+			fetch_one(w, index, &res);
+		else {
+			memset(&res, 0, sizeof(res));
+			res.index = index;
+			fail(&res, "%s", "cannot set up libcurl: out of memory");
+		}
+		/* The caller receives every result: this cannot fail. */
+		(void)chan_send(run->results, &res);
+	}
+	return NULL;
+}
+
+/* How many workers the open-file limit leaves room for. */
+static size_t
+fd_room(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+		return WORKERS_MAX;
+	if (rl.rlim_cur <= FDS_RESERVED + FDS_PER_WORKER)
+		return 1;
+	return (size_t)(rl.rlim_cur - FDS_RESERVED) / FDS_PER_WORKER;
+}
+
+struct fetch_run *
+fetch_start(const struct fetch_config *cfg, char *const *urls, size_t n,
+    char *err, size_t errlen)
+{
+	struct fetch_run *run;
+	pthread_attr_t attr;
+	size_t i, want;
+	int e = 0;
+
+	if ((run = calloc(1, sizeof(*run))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	run->cfg = *cfg;
+	run->urls = urls;
+	run->n = n;
+	atomic_init(&run->cancelled, false);
+
+	want = cfg->workers == 0 || cfg->workers > n ? n : cfg->workers;
+	if (want > fd_room())
+		want = fd_room();
+	if (want > WORKERS_MAX)
+		want = WORKERS_MAX;
+	if (want == 0)
+		want = 1;
+
+	if ((run->jobs = chan_new(sizeof(size_t), n)) == NULL ||
+	    (run->results = chan_new(sizeof(struct fetch_result), want)) ==
+	    NULL || (run->workers = calloc(want, sizeof(*run->workers))) ==
+	    NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	/* Every job is queued before any worker starts; none can block. */
+	for (i = 0; i < n; i++)
+		(void)chan_send(run->jobs, &i);
+	(void)chan_close(run->jobs);
+
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, WORKER_STACK);
+	for (i = 0; i < want; i++) {
+		run->workers[i].run = run;
+		e = pthread_create(&run->workers[i].tid, &attr, worker_main,
+		    &run->workers[i]);
+		if (e != 0)
+			break;
+	}
+	pthread_attr_destroy(&attr);
+	run->nworkers = i;
+	if (run->nworkers == 0) {
+		/* strerror() is safe here: no worker thread exists. */
+		snprintf(err, errlen, "cannot start a worker thread: %s",
+		    strerror(e));
+		goto fail;
+	}
+	return run;
+
+fail:
+	free(run->workers);
+	chan_free(run->results);
+	chan_free(run->jobs);
+	free(run);
+	return NULL;
+}
+
+chan_t *
+fetch_results(struct fetch_run *run)
+{
+	return run->results;
+}
+
+size_t
+fetch_workers(const struct fetch_run *run)
+{
+	return run->nworkers;
+}
+
+void
+fetch_cancel(struct fetch_run *run)
+{
+	CURLM *multi;
+	size_t i;
+
+	if (atomic_exchange(&run->cancelled, true))
+		return;
+	/*
+	 * A worker publishes its multi handle before it checks the flag, so
+	 * a worker whose handle is not seen here will see the flag.
+	 */
+	for (i = 0; i < run->nworkers; i++)
+		if ((multi = atomic_load(&run->workers[i].multi)) != NULL)
+			curl_multi_wakeup(multi);
+}
+
+void
+fetch_finish(struct fetch_run *run)
+{
+	struct worker *w;
+	size_t i;
+
+	if (run == NULL)
+		return;
+	for (i = 0; i < run->nworkers; i++) {
+		w = &run->workers[i];
+		pthread_join(w->tid, NULL);
+		curl_easy_cleanup(w->easy);
+		curl_multi_cleanup(atomic_load(&w->multi));
+	}
+	free(run->workers);
+	chan_free(run->results);
+	chan_free(run->jobs);
+	free(run);
+}
+
+void
+fetch_result_free(struct fetch_result *res)
+{
+	free(res->error);
+	res->error = NULL;
+}

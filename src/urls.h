@@ -1,0 +1,35 @@
+/* urls.h: the list of URLs to fetch, from arguments and files. */
+#ifndef URLS_H
+#define URLS_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+/* A growable list of URLs; v[i] are malloced and owned by the list. */
+struct urls {
+	char	**v;
+	size_t	  n;
+	size_t	  cap;
+};
+
+/* Initialises an empty list. */
+void	urls_init(struct urls *u);
+
+/*
+ * Appends a copy of the len bytes at s.  Returns 0, or -1 with errno
+ * ENOMEM, leaving the list as it was.
+ */
+int	urls_add(struct urls *u, const char *s, size_t len);
+
+/*
+ * Appends every URL in fp: one per line, of any length, with surrounding
+ * white space removed; blank lines and lines whose first non-blank
+ * character is '#' are skipped.  Returns 0 at end of file, or -1 with
+ * errno set by the read or ENOMEM; URLs read before an error stay added.
+ */
+int	urls_read(struct urls *u, FILE *fp);
+
+/* Frees every URL and the list's array; the list is then empty. */
+void	urls_free(struct urls *u);
+
+#endif /* URLS_H */

@@ -1,0 +1,462 @@
+#!/usr/bin/env python3
+"""Loopback HTTP and HTTPS fixture server for the fetch_urls end-to-end tests.
+
+Usage: python3 tests/fixture.py [--host 127.0.0.1|::1]
+
+It binds an ephemeral port for plain HTTP and another for HTTPS (with a
+self-signed certificate for 127.0.0.1, ::1 and localhost, made with the
+openssl command in a temporary directory that is removed on exit), prints
+exactly one line
+
+    READY http=PORT https=PORT cert=/path/to/cert.pem
+
+to standard output, flushes it, and serves until standard input reaches end
+of file or the process gets SIGTERM or SIGINT.  A parent that holds the write
+end of our standard input therefore takes the server down when it dies.
+
+Every response carries Content-Length, so HTTP/1.1 keep-alive works.  The
+server logs nothing per request.
+
+Endpoints (any request may carry ?key=K to be counted under K):
+  /delay/MS        200 after MS milliseconds.
+  /status/CODE     answers with status CODE (200..599).
+  /bytes/N         N bytes of body, streamed in chunks.
+  /redirect/N      302 to /redirect/N-1; /redirect/0 answers 200.
+  /redirect-to?url=U   302 to U, whatever it is (another scheme, a loop).
+  /hang            never answers; holds the connection until the client
+                   leaves or the server stops.
+  /close           drops the connection without answering.
+  /reset/N         promises 2N bytes, sends N, then resets the connection.
+  /drip/MS[?n=B]   headers, then B (default 10) body bytes, one every MS ms.
+  /headers         JSON: the request method, path and headers.
+  /count/K         JSON: {"requests": R, "max_in_flight": M, "in_flight": F}
+                   for the requests that carried ?key=K.  With
+                   ?until_requests=R or ?until_in_flight=F (and optionally
+                   &timeout=SECS, default 10) it first waits until the key
+                   has that many requests / that many in flight, or the
+                   time is up; the caller checks the numbers it gets.  A request is in
+                   flight from its arrival until its response starts, so a
+                   client that waits for each response before it sends the
+                   next request is never counted twice at once.
+
+To add an endpoint, write a method route_NAME(self, arg, query) on Handler:
+a request for /NAME or /NAME/ARG reaches it.
+"""
+
+import argparse
+import http.server
+import json
+import os
+import select
+import shutil
+import signal
+import socket
+import socketserver
+import ssl
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import weakref
+
+CHUNK = 64 * 1024
+FILLER = b"x" * CHUNK
+
+
+class Counters:
+    """Per-key request counts and in-flight maxima, safe across threads."""
+
+    def __init__(self):
+        self.cond = threading.Condition()
+        self.keys = {}
+
+    def begin(self, key):
+        with self.cond:
+            c = self.keys.setdefault(
+                key, {"requests": 0, "in_flight": 0, "max_in_flight": 0})
+            c["requests"] += 1
+            c["in_flight"] += 1
+            if c["in_flight"] > c["max_in_flight"]:
+                c["max_in_flight"] = c["in_flight"]
+            self.cond.notify_all()
+
+    def end(self, key):
+        with self.cond:
+            self.keys[key]["in_flight"] -= 1
+            self.cond.notify_all()
+
+    def get(self, key, want_requests=0, want_in_flight=0, timeout=0.0):
+        """Snapshot of key's counts, after waiting up to timeout seconds
+        until it has at least want_requests requests and want_in_flight
+        in flight; the caller compares the snapshot to what it wanted."""
+        zero = {"requests": 0, "in_flight": 0, "max_in_flight": 0}
+
+        def ready():
+            c = self.keys.get(key, zero)
+            return (c["requests"] >= want_requests
+                    and c["in_flight"] >= want_in_flight)
+
+        with self.cond:
+            self.cond.wait_for(ready, timeout)
+            c = self.keys.get(key, zero)
+            return {"requests": c["requests"],
+                    "max_in_flight": c["max_in_flight"],
+                    "in_flight": c["in_flight"]}
+
+
+COUNTERS = Counters()
+STOPPING = threading.Event()
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def version_string(self):
+        return "fixture/1"
+
+    def log_message(self, format, *args):
+        pass
+
+    # Counting: begin when the request has been parsed, end when the
+    # response starts (or the handler gives up without one).
+
+    def send_response(self, code, message=None):
+        self._track_end()
+        super().send_response(code, message)
+
+    def _track_end(self):
+        key = getattr(self, "_key", None)
+        if key is not None:
+            self._key = None
+            COUNTERS.end(key)
+
+    def do_GET(self):
+        self._dispatch(True)
+
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > 0:
+            self.rfile.read(length)
+        self._dispatch(True)
+
+    def do_HEAD(self):
+        self._dispatch(False)
+
+    def _dispatch(self, body):
+        self._body = body
+        parts = urllib.parse.urlsplit(self.path)
+        query = urllib.parse.parse_qs(parts.query)
+        key = query.get("key", [None])[0]
+        self._key = None
+        if key is not None:
+            COUNTERS.begin(key)
+            self._key = key
+        try:
+            segs = parts.path.strip("/").split("/", 1)
+            route = getattr(self, "route_" + segs[0].replace("-", "_"),
+                            None)
+            arg = segs[1] if len(segs) > 1 else None
+            if route is None:
+                self._reply(404, b"no such endpoint\n")
+            else:
+                route(arg, query)
+        finally:
+            self._track_end()
+
+    def _reply(self, code, data=b"", ctype="text/plain", extra=()):
+        self.send_response(code)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in extra:
+            self.send_header(name, value)
+        self.end_headers()
+        if self._body and data:
+            self.wfile.write(data)
+
+    def _int(self, arg, low, high):
+        try:
+            n = int(arg)
+        except (TypeError, ValueError):
+            n = None
+        if n is None or n < low or n > high:
+            self._reply(400, b"bad number\n")
+            return None
+        return n
+
+    def _wait_for_client_to_leave(self, limit=None):
+        """Block until the peer closes, the server stops, or limit secs."""
+        sock = self.connection
+        end = None if limit is None else time.monotonic() + limit
+        while not STOPPING.is_set():
+            wait = 0.2
+            if end is not None:
+                wait = min(wait, end - time.monotonic())
+                if wait <= 0:
+                    return False
+            try:
+                ready, _, _ = select.select([sock], [], [], wait)
+                if ready and not sock.recv(4096):
+                    break
+            except (OSError, ValueError):
+                break
+        self.close_connection = True
+        return True
+
+    def route_delay(self, arg, query):
+        ms = self._int(arg, 0, 3600 * 1000)
+        if ms is None:
+            return
+        STOPPING.wait(ms / 1000.0)
+        self._reply(200, b"delayed %d ms\n" % ms)
+
+    def route_status(self, arg, query):
+        code = self._int(arg, 200, 599)
+        if code is None:
+            return
+        if code in (204, 304):
+            self.send_response(code)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        self._reply(code, b"status %d\n" % code)
+
+    def route_bytes(self, arg, query):
+        n = self._int(arg, 0, 1 << 40)
+        if n is None:
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(n))
+        self.end_headers()
+        if not self._body:
+            return
+        left = n
+        while left > 0:
+            k = min(left, CHUNK)
+            self.wfile.write(FILLER[:k])
+            left -= k
+
+    def route_redirect(self, arg, query):
+        n = self._int(arg, 0, 1000)
+        if n is None:
+            return
+        if n == 0:
+            self._reply(200, b"redirect chain done\n")
+            return
+        target = "/redirect/%d" % (n - 1)
+        if "key" in query:
+            target += "?key=" + urllib.parse.quote(query["key"][0])
+        self._reply(302, b"", extra=[("Location", target)])
+
+    def route_redirect_to(self, arg, query):
+        target = query.get("url", ["/status/200"])[0]
+        self._reply(302, b"", extra=[("Location", target)])
+
+    def route_hang(self, arg, query):
+        self._wait_for_client_to_leave()
+
+    def route_close(self, arg, query):
+        self.close_connection = True
+
+    def route_reset(self, arg, query):
+        n = self._int(arg, 0, 1 << 30)
+        if n is None:
+            return
+        self.send_response(200)
+        self.send_header("Content-Length", str(2 * n + 1))
+        self.end_headers()
+        if self._body:
+            self.wfile.write(b"r" * n)
+        self.wfile.flush()
+        # SO_LINGER with a zero timeout makes close() send a reset, as long
+        # as nobody shuts the socket down in an orderly way first.
+        try:
+            self.connection.setsockopt(
+                socket.SOL_SOCKET, socket.SO_LINGER,
+                struct.pack("ii", 1, 0))
+        except OSError:
+            pass
+        self.server.reset_on_close(self.connection)
+        self.close_connection = True
+
+    def route_drip(self, arg, query):
+        ms = self._int(arg, 0, 3600 * 1000)
+        if ms is None:
+            return
+        try:
+            n = int(query.get("n", ["10"])[0])
+        except ValueError:
+            n = -1
+        if n < 0:
+            self._reply(400, b"bad n\n")
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(n))
+        self.end_headers()
+        self.wfile.flush()
+        if not self._body:
+            return
+        for _ in range(n):
+            if STOPPING.wait(ms / 1000.0):
+                self.close_connection = True
+                return
+            self.wfile.write(b"d")
+            self.wfile.flush()
+
+    def route_headers(self, arg, query):
+        doc = {"method": self.command, "path": self.path,
+               "headers": [[k, v] for k, v in self.headers.items()]}
+        data = (json.dumps(doc) + "\n").encode()
+        self._reply(200, data, "application/json")
+
+    def route_count(self, arg, query):
+        if not arg:
+            self._reply(400, b"missing key\n")
+            return
+        try:
+            want_req = int(query.get("until_requests", ["0"])[0])
+            want_fly = int(query.get("until_in_flight", ["0"])[0])
+            timeout = float(query.get("timeout", ["10"])[0])
+        except ValueError:
+            self._reply(400, b"bad number\n")
+            return
+        counts = COUNTERS.get(arg, want_req, want_fly, min(timeout, 60.0))
+        data = (json.dumps(counts) + "\n").encode()
+        self._reply(200, data, "application/json")
+
+
+class Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 1024
+    allow_reuse_address = True
+    tls = None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.reset_lock = threading.Lock()
+        self.to_reset = weakref.WeakSet()
+
+    def reset_on_close(self, sock):
+        with self.reset_lock:
+            self.to_reset.add(sock)
+
+    def shutdown_request(self, request):
+        with self.reset_lock:
+            reset = request in self.to_reset
+            self.to_reset.discard(request)
+        if reset:
+            self.close_request(request)
+        else:
+            super().shutdown_request(request)
+
+    def server_bind(self):
+        # HTTPServer.server_bind would look up our own name in the DNS,
+        # which is slow or impossible in a sandbox; we only need the port.
+        socketserver.TCPServer.server_bind(self)
+        self.server_name = self.server_address[0]
+        self.server_port = self.server_address[1]
+
+    def finish_request(self, request, client_address):
+        # The TLS handshake runs here, in the connection's own thread, so a
+        # slow or broken client cannot stall the accept loop.
+        if self.tls is None:
+            super().finish_request(request, client_address)
+            return
+        try:
+            conn = self.tls.wrap_socket(request, server_side=True)
+        except (OSError, ssl.SSLError):
+            return
+        try:
+            super().finish_request(conn, client_address)
+        finally:
+            try:
+                conn.close()
+            except OSError:
+                pass
+
+    def handle_error(self, request, client_address):
+        # Clients that leave early are part of the tests: keep quiet about
+        # them, and only report real bugs in the fixture.
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (OSError, ssl.SSLError, ValueError)):
+            return
+        super().handle_error(request, client_address)
+
+
+def make_cert(tmp):
+    cert = os.path.join(tmp, "cert.pem")
+    key = os.path.join(tmp, "key.pem")
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec",
+         "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+         "-keyout", key, "-out", cert, "-days", "2",
+         "-subj", "/CN=localhost",
+         "-addext", "subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost"],
+        check=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE)
+    return cert, key
+
+
+def make_server(host, tls):
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+
+    class Bound(Server):
+        address_family = family
+
+    srv = Bound((host, 0), Handler)
+    srv.tls = tls
+    t = threading.Thread(target=srv.serve_forever,
+                         kwargs={"poll_interval": 0.2}, daemon=True)
+    t.start()
+    return srv
+
+
+def watch_stdin():
+    try:
+        while os.read(0, 65536):
+            pass
+    except OSError:
+        pass
+    STOPPING.set()
+
+
+def main():
+    ap = argparse.ArgumentParser(description="fetch_urls test fixture")
+    ap.add_argument("--host", default="127.0.0.1",
+                    choices=["127.0.0.1", "::1"])
+    opts = ap.parse_args()
+
+    def on_signal(signum, frame):
+        STOPPING.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+
+    tmp = tempfile.mkdtemp(prefix="fetch_fixture.")
+    try:
+        cert, key = make_cert(tmp)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(cert, key)
+        plain = make_server(opts.host, None)
+        secure = make_server(opts.host, ctx)
+        threading.Thread(target=watch_stdin, daemon=True).start()
+        sys.stdout.write("READY http=%d https=%d cert=%s\n" % (
+            plain.server_address[1], secure.server_address[1], cert))
+        sys.stdout.flush()
+        while not STOPPING.wait(1.0):
+            pass
+        plain.server_close()
+        secure.server_close()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    # Connection threads may still be blocked in I/O; do not wait for them.
+    sys.stdout.flush()
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()
