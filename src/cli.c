@@ -55,9 +55,9 @@ cli_usage(FILE *fp)
 	char left[40];
 	size_t i;
 
-	fprintf(fp, "usage: fetch_urls [-cqsV] [-i file] [-j jobs] "
-	    "[-m secs] [--connect-timeout secs]\n"
-	    "                  [--deadline secs] [url ...]\n\n"
+	fprintf(fp, "usage: fetch_urls [-cqsV] [-i file] [-j jobs] [-m secs]\n"
+	    "                  [--connect-timeout secs] [--deadline secs] "
+	    "[url ...]\n\n"
 	    "Fetches every URL concurrently and prints, as each finishes,\n"
 	    "its time and HTTP status, then the total time.\n\n");
 	for (i = 0; i < NOPTS; i++) {
