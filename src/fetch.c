@@ -52,6 +52,8 @@ struct fetch_run {
 	struct worker		*workers;
 	size_t			 nworkers;	/* Started. */
 	atomic_bool		 cancelled;
+	CURLSH			*share;		/* DNS cache, TLS sessions. */
+	pthread_mutex_t		 share_locks[CURL_LOCK_DATA_LAST];
 };
 
 static double
@@ -211,6 +213,70 @@ done:
 	res->secs = now() - start;
 }
 
+static void
+share_lock(CURL *easy, curl_lock_data data, curl_lock_access access,
+    void *arg)
+{
+	struct fetch_run *run = arg;
+
+	(void)easy;
+	(void)access;
+	pthread_mutex_lock(&run->share_locks[data]);
+}
+
+static void
+share_unlock(CURL *easy, curl_lock_data data, void *arg)
+{
+	struct fetch_run *run = arg;
+
+	(void)easy;
+	pthread_mutex_unlock(&run->share_locks[data]);
+}
+
+/*
+ * Makes the run's workers share one DNS cache and TLS session cache, so
+ * that a host is resolved once and a TLS session resumed rather than
+ * negotiated by every worker.  Connections stay per worker: a connection
+ * belongs to one thread at a time.  Returns NULL when out of memory, and
+ * the run goes on without sharing.
+ */
+static CURLSH *
+share_new(struct fetch_run *run)
+{
+	CURLSH *sh;
+	size_t i;
+
+	if ((sh = curl_share_init()) == NULL)
+		return NULL;
+	for (i = 0; i < CURL_LOCK_DATA_LAST; i++)
+		pthread_mutex_init(&run->share_locks[i], NULL);
+	if (curl_share_setopt(sh, CURLSHOPT_LOCKFUNC, share_lock) !=
+	    CURLSHE_OK ||
+	    curl_share_setopt(sh, CURLSHOPT_UNLOCKFUNC, share_unlock) !=
+	    CURLSHE_OK ||
+	    curl_share_setopt(sh, CURLSHOPT_USERDATA, run) != CURLSHE_OK ||
+	    curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) !=
+	    CURLSHE_OK ||
+	    curl_share_setopt(sh, CURLSHOPT_SHARE,
+	    CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK) {
+		curl_share_cleanup(sh);
+		return NULL;
+	}
+	return sh;
+}
+
+static void
+share_free(struct fetch_run *run)
+{
+	size_t i;
+
+	if (run->share == NULL)
+		return;
+	curl_share_cleanup(run->share);
+	for (i = 0; i < CURL_LOCK_DATA_LAST; i++)
+		pthread_mutex_destroy(&run->share_locks[i]);
+}
+
 /* Sets the options that stay the same for every URL a worker fetches. */
 static int
 setup_easy(struct worker *w)
@@ -231,6 +297,9 @@ setup_easy(struct worker *w)
 	    CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_USERAGENT,
 	    "fetch_urls/" FETCH_VERSION) != CURLE_OK)
+		return -1;
+	if (w->run->share != NULL &&
+	    curl_easy_setopt(e, CURLOPT_SHARE, w->run->share) != CURLE_OK)
 		return -1;
 	return 0;
 }
@@ -309,6 +378,7 @@ fetch_start(const struct fetch_config *cfg, char *const *urls, size_t n,
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
+	run->share = share_new(run);
 	/* Every job is queued before any worker starts; none can block. */
 	for (i = 0; i < n; i++)
 		(void)chan_send(run->jobs, &i);
@@ -334,6 +404,7 @@ fetch_start(const struct fetch_config *cfg, char *const *urls, size_t n,
 	return run;
 
 fail:
+	share_free(run);
 	free(run->workers);
 	chan_free(run->results);
 	chan_free(run->jobs);
@@ -384,6 +455,7 @@ fetch_finish(struct fetch_run *run)
 		curl_easy_cleanup(w->easy);
 		curl_multi_cleanup(atomic_load(&w->multi));
 	}
+	share_free(run);
 	free(run->workers);
 	chan_free(run->results);
 	chan_free(run->jobs);
