@@ -82,9 +82,16 @@ struct chan {
 	unsigned char	 buf[];		/* cap * elem_size bytes. */
 };
 
-/* How many times a parked thread polls before it sleeps. */
+/*
+ * How long a parked thread polls before it sleeps: SPIN_ROUNDS polls with
+ * a pause, for a counterpart running on another core, then YIELD_ROUNDS
+ * polls that yield the processor, for one waiting to run on this one.
+ */
 #ifndef SPIN_ROUNDS
-#define SPIN_ROUNDS	1000
+#define SPIN_ROUNDS	100
+#endif
+#ifndef YIELD_ROUNDS
+#define YIELD_ROUNDS	10
 #endif
 
 /* Select cases handled without allocating. */
@@ -224,11 +231,14 @@ parker_wait(struct parker *p, const struct timespec *dl)
 	int s, i;
 	bool slept = false;
 
-	for (i = 0; i < SPIN_ROUNDS; i++) {
+	for (i = 0; i < SPIN_ROUNDS + YIELD_ROUNDS; i++) {
 		if (atomic_load_explicit(&p->state, memory_order_acquire) ==
 		    PARK_DONE)
 			return PARK_DONE;
-		cpu_relax();
+		if (i < SPIN_ROUNDS)
+			cpu_relax();
+		else
+			sched_yield();
 	}
 
 	pthread_mutex_lock(&p->mu);
