@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -137,6 +138,55 @@ struct chan_case {
  * cases need memory) when out of memory.
  */
 int chan_select(struct chan_case *cases, size_t n, long timeout_ms);
+
+/*
+ * Starts fn(arg) on a new detached thread, like Go's go statement.  Such
+ * threads, and the main thread, are the ones the deadlock detector knows
+ * (see chan_debug()).  Returns 0, or -1 with errno EINVAL (fn NULL),
+ * ENOMEM, or pthread_create()'s error (EAGAIN: no more threads).
+ */
+int chan_go(void (*fn)(void *), void *arg);
+
+/*
+ * Counters of a channel: values sent and received since chan_new(), and
+ * the total time threads spent blocked on it (counted only while
+ * diagnostics are on).  Returns 0, or -1 with errno EINVAL for NULL.
+ */
+struct chan_stats {
+	unsigned long long	 sends;
+	unsigned long long	 recvs;
+	double			 blocked_secs;
+	size_t			 len;
+	size_t			 cap;
+	bool			 closed;
+};
+int chan_stats(const chan_t *ch, struct chan_stats *st);
+
+/* Writes one line of ch's counters, labelled name, to fp. */
+void chan_stats_print(FILE *fp, const chan_t *ch, const char *name);
+
+/*
+ * Diagnostics, off by default and switched on by the environment variable
+ * CHAN_DEBUG=1 at start-up or by chan_debug(true):
+ * - Leak report: at exit, every thread still blocked in a channel
+ *   operation is listed on stderr with the channel, the operation and how
+ *   long it has waited.
+ * - Deadlock detection: when the main thread and every thread started by
+ *   chan_go() are blocked in untimed channel operations and the process has
+ *   no other thread, the library prints "fatal error: all threads are
+ *   asleep - deadlock!" and each blocked operation on stderr, and aborts.
+ * - An untimed operation on a NULL channel says so on stderr before
+ *   failing with EDEADLK.
+ * Cost: off, one relaxed atomic load on the path that blocks and none on
+ * the others; on, every operation that blocks also takes one global mutex
+ * and reads the clock twice.  Counters of sends and receives are always
+ * kept (an increment under the lock already held).
+ */
+void chan_debug(bool on);
+bool chan_debug_enabled(void);
+
+/* Writes every operation blocked right now to fp (diagnostics on). */
+void chan_debug_report(FILE *fp);
 
 #ifdef __cplusplus
 }

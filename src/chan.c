@@ -7,7 +7,9 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <dirent.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -52,6 +54,7 @@ struct parker {
 	pthread_cond_t	 cv;
 	atomic_int	 state;
 	struct waiter	*fired;		/* The waiter that completed. */
+	struct blocked	*rec;		/* NULL unless diagnostics are on. */
 };
 
 struct waiter {
@@ -79,6 +82,9 @@ struct chan {
 	bool		 closed;
 	struct waitq	 recvq;
 	struct waitq	 sendq;
+	unsigned long long nsend;	/* Values sent, and received. */
+	unsigned long long nrecv;
+	atomic_ullong	 blocked_ns;	/* Counted with diagnostics on. */
 	unsigned char	 buf[];		/* cap * elem_size bytes. */
 };
 
@@ -96,6 +102,287 @@ struct chan {
 
 /* Select cases handled without allocating. */
 #define SELECT_STACK	64
+
+/*
+ * Diagnostics (CHAN_DEBUG=1 or chan_debug()).  Every operation that parks
+ * links a record of itself into one registry, under one mutex, and whoever
+ * claims its parker unlinks it; so the registry always lists the threads
+ * that are blocked and cannot go on by themselves.  Off, the only cost is
+ * one relaxed load on the path that parks, which is slow anyway.
+ *
+ * Threads started by chan_go(), and the main thread, are "known".  When
+ * every known thread is parked without a timeout and the process has no
+ * other thread that could wake one, nothing ever will: that is Go's
+ * "all goroutines are asleep" and ends the process.
+ */
+struct blocked {
+	struct blocked	*next;
+	struct blocked	*prev;
+	const char	*what;		/* "chan send", "chan receive"... */
+	const chan_t	*ch;		/* NULL for a select. */
+	size_t		 ncases;
+	unsigned long	 thread;	/* 0: not started by chan_go(). */
+	bool		 known;
+	bool		 timed;
+	bool		 linked;	/* Guarded by dbg_mu. */
+	struct timespec	 since;
+};
+
+static atomic_bool	 dbg_on;
+static pthread_mutex_t	 dbg_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct blocked	*dbg_head;		/* Guarded by dbg_mu. */
+static size_t		 dbg_known_alive = 1;	/* Main, and chan_go()'s. */
+static atomic_ulong	 dbg_next_thread = 2;	/* Main is thread 1. */
+static pthread_t	 dbg_main;
+static pthread_once_t	 dbg_once = PTHREAD_ONCE_INIT;
+static _Thread_local unsigned long dbg_thread;	/* 0: unknown. */
+
+static double
+elapsed_since(const struct timespec *t0)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t0->tv_sec) +
+	    (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static unsigned long
+dbg_self(void)
+{
+	if (dbg_thread == 0 && pthread_equal(pthread_self(), dbg_main))
+		dbg_thread = 1;
+	return dbg_thread;
+}
+
+static void
+dbg_print(FILE *fp, const struct blocked *b)
+{
+	if (b->thread != 0)
+		fprintf(fp, "thread %lu%s [%s", b->thread,
+		    b->thread == 1 ? " (main)" : "", b->what);
+	else
+		fprintf(fp, "thread ? [%s", b->what);
+	if (b->ch != NULL)
+		fprintf(fp, "]: channel %p (%zu-byte values, cap %zu)",
+		    (const void *)b->ch, b->ch->elem_size, b->ch->cap);
+	else
+		fprintf(fp, "]: %zu cases", b->ncases);
+	fprintf(fp, ", blocked %.2fs%s\n", elapsed_since(&b->since),
+	    b->timed ? " with a timeout" : "");
+}
+
+/* Counts the process's threads; 0 when it cannot tell. */
+static size_t
+dbg_tasks(void)
+{
+	DIR *d;
+	struct dirent *e;
+	size_t n = 0;
+
+	if ((d = opendir("/proc/self/task")) == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+/*
+ * Ends the process if every known thread is parked for good.  exiting is
+ * 1 when called by a known thread on its way out.  Called under dbg_mu.
+ */
+static void
+dbg_check_deadlock(size_t exiting)
+{
+	const struct blocked *b;
+	size_t asleep = 0;
+
+	for (b = dbg_head; b != NULL; b = b->next)
+		if (b->known && !b->timed)
+			asleep++;
+	if (asleep == 0 || asleep < dbg_known_alive ||
+	    dbg_tasks() != dbg_known_alive + exiting)
+		return;
+	fprintf(stderr, "fatal error: all threads are asleep - deadlock!\n\n");
+	for (b = dbg_head; b != NULL; b = b->next)
+		dbg_print(stderr, b);
+	abort();
+}
+
+static void
+blocked_link(struct blocked *b, struct parker *p, const char *what,
+    const chan_t *ch, size_t ncases, bool timed)
+{
+	b->what = what;
+	b->ch = ch;
+	b->ncases = ncases;
+	b->thread = dbg_self();
+	b->known = b->thread != 0;
+	b->timed = timed;
+	clock_gettime(CLOCK_MONOTONIC, &b->since);
+	pthread_mutex_lock(&dbg_mu);
+	b->prev = NULL;
+	b->next = dbg_head;
+	if (dbg_head != NULL)
+		dbg_head->prev = b;
+	dbg_head = b;
+	b->linked = true;
+	if (b->known && !timed)
+		dbg_check_deadlock(0);
+	pthread_mutex_unlock(&dbg_mu);
+	p->rec = b;
+}
+
+static void
+blocked_unlink(struct blocked *b)
+{
+	pthread_mutex_lock(&dbg_mu);
+	if (b->linked) {
+		if (b->prev != NULL)
+			b->prev->next = b->next;
+		else
+			dbg_head = b->next;
+		if (b->next != NULL)
+			b->next->prev = b->prev;
+		b->linked = false;
+	}
+	pthread_mutex_unlock(&dbg_mu);
+}
+
+/* After the wait: unlinks, and charges the time blocked to ch. */
+static void
+blocked_done(struct blocked *b, chan_t *ch)
+{
+	blocked_unlink(b);
+	if (ch != NULL)
+		atomic_fetch_add_explicit(&ch->blocked_ns,
+		    (unsigned long long)(elapsed_since(&b->since) * 1e9),
+		    memory_order_relaxed);
+}
+
+static void
+dbg_atexit(void)
+{
+	const struct blocked *b;
+	size_t n = 0;
+
+	pthread_mutex_lock(&dbg_mu);
+	for (b = dbg_head; b != NULL; b = b->next)
+		n++;
+	if (n > 0) {
+		fprintf(stderr, "chan: %zu thread%s still blocked at exit "
+		    "(leaked):\n", n, n == 1 ? "" : "s");
+		for (b = dbg_head; b != NULL; b = b->next) {
+			fputs("chan:   ", stderr);
+			dbg_print(stderr, b);
+		}
+	}
+	pthread_mutex_unlock(&dbg_mu);
+}
+
+static void
+dbg_register_atexit(void)
+{
+	atexit(dbg_atexit);
+}
+
+void
+chan_debug(bool on)
+{
+	if (on)
+		pthread_once(&dbg_once, dbg_register_atexit);
+	atomic_store(&dbg_on, on);
+}
+
+bool
+chan_debug_enabled(void)
+{
+	return atomic_load(&dbg_on);
+}
+
+void
+chan_debug_report(FILE *fp)
+{
+	const struct blocked *b;
+
+	pthread_mutex_lock(&dbg_mu);
+	for (b = dbg_head; b != NULL; b = b->next)
+		dbg_print(fp, b);
+	pthread_mutex_unlock(&dbg_mu);
+}
+
+/* Reads CHAN_DEBUG and notes the main thread before main() runs. */
+__attribute__((constructor)) static void
+dbg_init(void)
+{
+	const char *v = getenv("CHAN_DEBUG");
+
+	dbg_main = pthread_self();
+	if (v != NULL && *v != '\0' && strcmp(v, "0") != 0)
+		chan_debug(true);
+}
+
+struct go_start {
+	void		(*fn)(void *);
+	void		*arg;
+	unsigned long	 thread;
+};
+
+static void *
+go_main(void *arg)
+{
+	struct go_start st = *(struct go_start *)arg;
+
+	free(arg);
+	dbg_thread = st.thread;
+	st.fn(st.arg);
+	pthread_mutex_lock(&dbg_mu);
+	dbg_known_alive--;
+	if (atomic_load_explicit(&dbg_on, memory_order_relaxed))
+		dbg_check_deadlock(1);
+	pthread_mutex_unlock(&dbg_mu);
+	return NULL;
+}
+
+int
+chan_go(void (*fn)(void *), void *arg)
+{
+	struct go_start *st;
+	pthread_attr_t attr;
+	pthread_t tid;
+	int err;
+
+	if (fn == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	if ((st = malloc(sizeof(*st))) == NULL) {
+		errno = ENOMEM;
+		return -1;
+	}
+	st->fn = fn;
+	st->arg = arg;
+	st->thread = atomic_fetch_add(&dbg_next_thread, 1);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	/* Counted before it runs, so that it is never missed. */
+	pthread_mutex_lock(&dbg_mu);
+	dbg_known_alive++;
+	pthread_mutex_unlock(&dbg_mu);
+	err = pthread_create(&tid, &attr, go_main, st);
+	pthread_attr_destroy(&attr);
+	if (err != 0) {
+		pthread_mutex_lock(&dbg_mu);
+		dbg_known_alive--;
+		pthread_mutex_unlock(&dbg_mu);
+		free(st);
+		errno = err;
+		return -1;
+	}
+	return 0;
+}
 
 static inline void
 cpu_relax(void)
@@ -190,6 +477,8 @@ waitq_claim(struct waitq *q)
 		waitq_remove(q, w);
 		if (parker_claim(w->p, &w->claimed_from)) {
 			w->p->fired = w;
+			if (w->p->rec != NULL)
+				blocked_unlink(w->p->rec);
 			return w;
 		}
 	}
@@ -310,6 +599,7 @@ parker_init(struct parker *p)
 	pthread_cond_init(&p->cv, NULL);
 	atomic_init(&p->state, PARK_WAITING);
 	p->fired = NULL;
+	p->rec = NULL;
 }
 
 static void
@@ -321,11 +611,14 @@ parker_destroy(struct parker *p)
 
 /* A never-ready operation: waits out its timeout. */
 static int
-wait_forever(long timeout_ms)
+wait_forever(const char *what, long timeout_ms)
 {
 	struct timespec dl;
 
 	if (timeout_ms < 0) {
+		if (atomic_load_explicit(&dbg_on, memory_order_relaxed))
+			fprintf(stderr, "chan: %s on a NULL channel would "
+			    "block forever: failing with EDEADLK\n", what);
 		errno = EDEADLK;
 		return -1;
 	}
@@ -382,11 +675,14 @@ send_locked(chan_t *ch, const void *elem, struct waiter **wake)
 		copy_out(ch, w->elem, elem);
 		w->ok = true;
 		*wake = w;
+		ch->nsend++;
+		ch->nrecv++;
 		return 1;
 	}
 	if (ch->len < ch->cap) {
 		memcpy(slot(ch, ch->len), elem, ch->elem_size);
 		ch->len++;
+		ch->nsend++;
 		return 1;
 	}
 	return 0;
@@ -418,6 +714,8 @@ recv_locked(chan_t *ch, void *elem, struct waiter **wake)
 		}
 		w->ok = true;
 		*wake = w;
+		ch->nsend++;
+		ch->nrecv++;
 		return 1;
 	}
 	if (ch->len > 0) {
@@ -425,6 +723,7 @@ recv_locked(chan_t *ch, void *elem, struct waiter **wake)
 		if (++ch->head == ch->cap)
 			ch->head = 0;
 		ch->len--;
+		ch->nrecv++;
 		return 1;
 	}
 	if (ch->closed) {
@@ -484,11 +783,13 @@ chan_op(chan_t *ch, enum chan_op op, void *elem, long timeout_ms)
 {
 	struct waiter w, *wake;
 	struct parker p;
+	struct blocked rec;
 	struct timespec dl;
 	int r;
 
 	if (ch == NULL)
-		return wait_forever(timeout_ms);
+		return wait_forever(op == CHAN_SEND ? "chan send" :
+		    "chan receive", timeout_ms);
 	pthread_mutex_lock(&ch->mu);
 	r = op == CHAN_SEND ? send_locked(ch, elem, &wake) :
 	    recv_locked(ch, elem, &wake);
@@ -514,11 +815,16 @@ chan_op(chan_t *ch, enum chan_op op, void *elem, long timeout_ms)
 	w.index = 0;
 	w.ok = false;
 	waitq_push(op == CHAN_SEND ? &ch->sendq : &ch->recvq, &w);
+	if (atomic_load_explicit(&dbg_on, memory_order_relaxed))
+		blocked_link(&rec, &p, op == CHAN_SEND ? "chan send" :
+		    "chan receive", ch, 1, timeout_ms > 0);
 	pthread_mutex_unlock(&ch->mu);
 
 	if (timeout_ms > 0)
 		dl = deadline_after(timeout_ms);
 	r = parker_wait(&p, timeout_ms > 0 ? &dl : NULL);
+	if (p.rec != NULL)
+		blocked_done(&rec, ch);
 	parker_destroy(&p);
 	if (r == PARK_CANCELLED) {
 		pthread_mutex_lock(&ch->mu);
@@ -634,6 +940,40 @@ chan_cap(const chan_t *ch)
 	return ch == NULL ? 0 : ch->cap;
 }
 
+int
+chan_stats(const chan_t *ch, struct chan_stats *st)
+{
+	chan_t *c = (chan_t *)ch;
+
+	if (c == NULL || st == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	pthread_mutex_lock(&c->mu);
+	st->sends = c->nsend;
+	st->recvs = c->nrecv;
+	st->len = c->len;
+	st->cap = c->cap;
+	st->closed = c->closed;
+	pthread_mutex_unlock(&c->mu);
+	st->blocked_secs = (double)atomic_load_explicit(&c->blocked_ns,
+	    memory_order_relaxed) / 1e9;
+	return 0;
+}
+
+void
+chan_stats_print(FILE *fp, const chan_t *ch, const char *name)
+{
+	struct chan_stats st;
+
+	if (chan_stats(ch, &st) < 0)
+		return;
+	fprintf(fp, "chan %s: %llu sent, %llu received, %zu/%zu buffered, "
+	    "%s, %.3fs blocked\n", name != NULL ? name : "?", st.sends,
+	    st.recvs, st.len, st.cap, st.closed ? "closed" : "open",
+	    st.blocked_secs);
+}
+
 bool
 chan_closed(const chan_t *ch)
 {
@@ -696,6 +1036,7 @@ chan_select(struct chan_case *cases, size_t n, long timeout_ms)
 	size_t stackorder[2 * SELECT_STACK], *pollorder, *lockorder;
 	struct waiter stackw[SELECT_STACK], *ws = stackw, *wake;
 	struct parker p;
+	struct blocked rec;
 	struct timespec dl;
 	size_t i, j, k, nlock = 0, t;
 	struct chan_case *c;
@@ -734,7 +1075,7 @@ chan_select(struct chan_case *cases, size_t n, long timeout_ms)
 		nlock++;
 	}
 	if (nlock == 0) {
-		if (wait_forever(timeout_ms) < 0)
+		if (wait_forever("select", timeout_ms) < 0)
 			err = errno;
 		goto out;
 	}
@@ -772,11 +1113,16 @@ chan_select(struct chan_case *cases, size_t n, long timeout_ms)
 		waitq_push(c->op == CHAN_SEND ? &c->ch->sendq :
 		    &c->ch->recvq, &ws[t]);
 	}
+	if (atomic_load_explicit(&dbg_on, memory_order_relaxed))
+		blocked_link(&rec, &p, "select", NULL, n, timeout_ms > 0);
 	select_unlock(cases, lockorder, nlock);
 
 	if (timeout_ms > 0)
 		dl = deadline_after(timeout_ms);
 	r = parker_wait(&p, timeout_ms > 0 ? &dl : NULL);
+	if (p.rec != NULL)
+		blocked_done(&rec, r == PARK_DONE ?
+		    cases[p.fired->index].ch : NULL);
 
 	/* Drop the waiters that did not fire. */
 	select_lock(cases, lockorder, nlock);
