@@ -19,6 +19,8 @@ BUILD ?= build
 
 CURL_CFLAGS = $(shell $(PKG_CONFIG) --cflags libcurl)
 CURL_LIBS = $(shell $(PKG_CONFIG) --libs libcurl)
+JANSSON_CFLAGS = $(shell $(PKG_CONFIG) --cflags jansson)
+JANSSON_LIBS = $(shell $(PKG_CONFIG) --libs jansson)
 CRITERION_CFLAGS = $(shell $(PKG_CONFIG) --cflags criterion)
 CRITERION_LIBS = $(shell $(PKG_CONFIG) --libs criterion)
 
@@ -36,7 +38,7 @@ BENCH = $(BUILD)/chan_bench
 OBJ = $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC) $(PROG_SRC) $(TEST_SRC)) \
       $(BUILD)/bench/chan_bench.o
 
-.PHONY: all test check check-sanitize bench bench-chan demo install uninstall clean deps
+.PHONY: all test check check-sanitize bench bench-chan bench-fetch demo install uninstall clean deps
 
 all: $(LIB) $(PROG) $(EXAMPLES)
 
@@ -54,8 +56,15 @@ $(BUILD)/examples/%: examples/%.c $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB)
 
-$(TESTS): $(patsubst %.c,$(BUILD)/%.o,$(TEST_SRC)) $(LIB)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(CRITERION_LIBS)
+# The health-check collector also speaks HTTP and reads JSON.
+$(BUILD)/examples/healthzs: examples/healthzs.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CURL_CFLAGS) $(JANSSON_CFLAGS) $(ALL_CFLAGS) \
+	    $(LDFLAGS) -o $@ $< $(LIB) $(CURL_LIBS) $(JANSSON_LIBS)
+
+$(TESTS): $(patsubst %.c,$(BUILD)/%.o,$(TEST_SRC)) $(BUILD)/src/cli.o \
+    $(BUILD)/src/urls.o $(LIB)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(CRITERION_LIBS) -lm
 
 $(BUILD)/tests/%.o: tests/%.c
 	@mkdir -p $(@D)
@@ -67,9 +76,11 @@ $(BENCH): $(BUILD)/bench/chan_bench.o $(LIB)
 deps:
 	@tests/deps.sh test
 
-# The tests find the program under test and the fixture through the
-# environment, so the sanitizer builds test their own instrumented binaries.
-test: deps all $(TESTS)
+# Dependencies are installed before the sub-make, whose pkg-config calls
+# need them.  The tests find the program under test and the examples
+# through the environment, so the sanitizer builds test their own binaries.
+test: deps
+	$(MAKE) all $(TESTS)
 	FETCH_URLS=$(abspath $(PROG)) EXAMPLES_DIR=$(abspath $(BUILD)/examples) \
 	    $(TESTS) $(TESTFLAGS)
 
@@ -82,14 +93,18 @@ check-sanitize: deps
 	    CFLAGS='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined' \
 	    LDFLAGS='-fsanitize=address,undefined' test
 
-bench: bench-chan
+bench: bench-chan bench-fetch
 
 bench-chan: $(BENCH)
 	@tests/deps.sh bench
 	bench/chan_bench.sh $(BENCH)
 
-demo: all
+bench-fetch: $(PROG)
+	bench/fetch_bench.sh $(PROG)
+
+demo:
 	@tests/deps.sh demo
+	$(MAKE) all
 	tests/demo.sh $(PROG)
 
 install: all

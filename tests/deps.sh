@@ -10,9 +10,9 @@ set -eu
 pkgs=
 for group in "$@"; do
 	case $group in
-	build)	pkgs="$pkgs make gcc pkg-config libcurl4-openssl-dev" ;;
-	demo)	pkgs="$pkgs make gcc pkg-config libcurl4-openssl-dev python3 openssl" ;;
-	test)	pkgs="$pkgs make gcc pkg-config libcurl4-openssl-dev libcriterion-dev python3 openssl" ;;
+	build)	pkgs="$pkgs make gcc pkg-config libcurl4-openssl-dev libjansson-dev" ;;
+	demo)	pkgs="$pkgs make gcc pkg-config libcurl4-openssl-dev libjansson-dev python3 openssl" ;;
+	test)	pkgs="$pkgs make gcc pkg-config libcurl4-openssl-dev libjansson-dev libcriterion-dev python3 openssl" ;;
 	bench)	pkgs="$pkgs golang-go" ;;
 	*)	echo "deps.sh: unknown group '$group'" >&2; exit 2 ;;
 	esac
