@@ -113,7 +113,13 @@ parse_secs(const char *s, long *ms)
 	if (end == s || *end != '\0' || errno == ERANGE || !isfinite(v) ||
 	    v <= 0 || v > 86400)
 		return -1;
-	*ms = (long)ceil(v * 1000);
+	/*
+	 * Rounding to microseconds first keeps 16.1 at 16100 ms, which binary
+	 * floating point would otherwise round up to 16101.
+	 */
+	*ms = (long)ceil(round(v * 1e6) / 1000);
+	if (*ms == 0)
+		*ms = 1;
 	return 0;
 }
 
@@ -148,6 +154,11 @@ cli_parse(int argc, char **argv, struct cli *cli, char *err, size_t errlen)
 		case 'h':
 			return CLI_HELP;
 		case 'i':
+			if (cli->input != NULL) {
+				snprintf(err, errlen, "--input given twice "
+				    "('%s' and '%s')", cli->input, optarg);
+				return CLI_ERROR;
+			}
 			cli->input = optarg;
 			break;
 		case 'j':
@@ -179,7 +190,12 @@ cli_parse(int argc, char **argv, struct cli *cli, char *err, size_t errlen)
 			    argv[optind - 1]);
 			return CLI_ERROR;
 		default:
-			if (optopt != 0 && optopt < 256)
+			if (strncmp(argv[optind - 1], "--", 2) == 0 &&
+			    strchr(argv[optind - 1], '=') != NULL)
+				snprintf(err, errlen, "unknown option, or one "
+				    "that takes no argument: '%s'",
+				    argv[optind - 1]);
+			else if (optopt != 0 && optopt < 256)
 				snprintf(err, errlen, "unknown option '-%c'",
 				    optopt);
 			else

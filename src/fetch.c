@@ -2,6 +2,7 @@
 
 #define _POSIX_C_SOURCE 200809L
 
+#include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -84,6 +85,24 @@ fail(struct fetch_result *res, const char *fmt, const char *what)
 }
 
 /*
+ * Tells whether url starts with a scheme as curl's tool sees one: letters,
+ * digits, '+', '-' or '.' after a first letter, then ":/".  So
+ * "host:8080/x" has none, and "file:/etc/passwd" has one.
+ */
+static bool
+has_scheme(const char *url)
+{
+	const char *p = url;
+
+	if (!isalpha((unsigned char)*p))
+		return false;
+	while (isalnum((unsigned char)*p) || *p == '+' || *p == '-' ||
+	    *p == '.')
+		p++;
+	return p[0] == ':' && p[1] == '/';
+}
+
+/*
  * Parses the URL as curl would take it: without a scheme it is http.  Only
  * http and https pass, so no request is ever made for another scheme.
  * Returns the parsed URL, or NULL with the reason in res.
@@ -100,7 +119,7 @@ parse_url(const char *url, struct fetch_result *res)
 		fail(res, "%s", "out of memory");
 		return NULL;
 	}
-	if (strstr(url, "://") == NULL) {
+	if (!has_scheme(url)) {
 		len = strlen(url) + sizeof("http://");
 		if ((full = malloc(len)) == NULL) {
 			fail(res, "%s", "out of memory");
