@@ -29,15 +29,20 @@ Endpoints (any request may carry ?key=K to be counted under K):
   /reset/N         promises 2N bytes, sends N, then resets the connection.
   /drip/MS[?n=B]   headers, then B (default 10) body bytes, one every MS ms.
   /headers         JSON: the request method, path and headers.
+  /report/F[?status=CODE&quoted=1]   JSON test report, status CODE
+                   (default 200): {"summary": {"failed-count": F,
+                   "passed-count": 3, "total-count": F + 3}}; with
+                   quoted=1 the failed-count is the string "F".
   /count/K         JSON: {"requests": R, "max_in_flight": M, "in_flight": F}
                    for the requests that carried ?key=K.  With
                    ?until_requests=R or ?until_in_flight=F (and optionally
                    &timeout=SECS, default 10) it first waits until the key
                    has that many requests / that many in flight, or the
-                   time is up; the caller checks the numbers it gets.  A request is in
-                   flight from its arrival until its response starts, so a
-                   client that waits for each response before it sends the
-                   next request is never counted twice at once.
+                   time is up; the caller checks the numbers it gets.
+                   A request is in flight from its arrival until its
+                   response starts, so a client that waits for each
+                   response before it sends the next request is never
+                   counted twice at once.
 
 To add an endpoint, write a method route_NAME(self, arg, query) on Handler:
 a request for /NAME or /NAME/ARG reaches it.
@@ -113,6 +118,10 @@ STOPPING = threading.Event()
 
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes: without TCP_NODELAY the
+    # body would wait for the client's delayed ACK, adding 40 ms to every
+    # request on a reused connection.
+    disable_nagle_algorithm = True
 
     def version_string(self):
         return "fixture/1"
@@ -312,6 +321,23 @@ class Handler(http.server.BaseHTTPRequestHandler):
                "headers": [[k, v] for k, v in self.headers.items()]}
         data = (json.dumps(doc) + "\n").encode()
         self._reply(200, data, "application/json")
+
+    def route_report(self, arg, query):
+        failed = self._int(arg, 0, 1000000)
+        if failed is None:
+            return
+        try:
+            code = int(query.get("status", ["200"])[0])
+        except ValueError:
+            code = 0
+        if code < 200 or code > 599 or code in (204, 304):
+            self._reply(400, b"bad status\n")
+            return
+        count = str(failed) if query.get("quoted") == ["1"] else failed
+        doc = {"summary": {"failed-count": count, "passed-count": 3,
+                           "total-count": failed + 3}}
+        data = (json.dumps(doc) + "\n").encode()
+        self._reply(code, data, "application/json")
 
     def route_count(self, arg, query):
         if not arg:

@@ -1,0 +1,443 @@
+/* proc.c: child processes and the fixture server, for the tests. */
+
+#define _POSIX_C_SOURCE 200809L
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <regex.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "proc.h"
+
+extern char **environ;
+
+double
+proc_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+void
+proc_cloexec(int fd)
+{
+	int flags = fcntl(fd, F_GETFD);
+
+	cr_assert(flags != -1 && fcntl(fd, F_SETFD, flags | FD_CLOEXEC) != -1,
+	    "fcntl: %s", strerror(errno));
+}
+
+void
+proc_pipe(int fds[2])
+{
+	cr_assert(pipe(fds) == 0, "pipe: %s", strerror(errno));
+	proc_cloexec(fds[0]);
+	proc_cloexec(fds[1]);
+}
+
+void
+proc_close(int *fd)
+{
+	if (*fd != -1) {
+		close(*fd);
+		*fd = -1;
+	}
+}
+
+void
+proc_buf_add(struct proc_buf *b, const char *data, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+		char *p;
+
+		while (b->len + n + 1 > cap)
+			cap *= 2;
+		p = realloc(b->p, cap);
+		cr_assert(p != NULL, "out of memory");
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, data, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+const char *
+proc_str(const struct proc_buf *b)
+{
+	return b->p ? b->p : "";
+}
+
+pid_t
+proc_spawn_fds(char *const argv[], int fd0, int fd1, int fd2)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	sigset_t none, dfl;
+	pid_t pid;
+	int rc;
+
+	sigemptyset(&none);
+	sigemptyset(&dfl);
+	sigaddset(&dfl, SIGPIPE);
+	sigaddset(&dfl, SIGINT);
+	sigaddset(&dfl, SIGTERM);
+	posix_spawnattr_init(&at);
+	posix_spawnattr_setsigmask(&at, &none);
+	posix_spawnattr_setsigdefault(&at, &dfl);
+	posix_spawnattr_setflags(&at,
+	    POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	posix_spawn_file_actions_init(&fa);
+	if (fd0 == -1)
+		posix_spawn_file_actions_addopen(&fa, 0, "/dev/null",
+		    O_RDONLY, 0);
+	else
+		posix_spawn_file_actions_adddup2(&fa, fd0, 0);
+	posix_spawn_file_actions_adddup2(&fa, fd1, 1);
+	if (fd2 != -1)
+		posix_spawn_file_actions_adddup2(&fa, fd2, 2);
+	rc = posix_spawnp(&pid, argv[0], &fa, &at, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&at);
+	cr_assert(rc == 0, "posix_spawn %s: %s", argv[0], strerror(rc));
+	return pid;
+}
+
+struct proc *
+proc_spawn(char *const argv[], const char *indata)
+{
+	struct proc *p;
+	int ip[2] = { -1, -1 }, op[2], ep[2];
+
+	p = calloc(1, sizeof(*p));
+	cr_assert(p != NULL, "out of memory");
+	p->pid = -1;
+	p->in = p->out = p->err = -1;
+
+	if (indata != NULL)
+		proc_pipe(ip);
+	proc_pipe(op);
+	proc_pipe(ep);
+	p->start = proc_now();
+	p->pid = proc_spawn_fds(argv, ip[0], op[1], ep[1]);
+	if (indata != NULL) {
+		close(ip[0]);
+		p->in = ip[1];
+		cr_assert(fcntl(p->in, F_SETFL, O_NONBLOCK) != -1,
+		    "fcntl: %s", strerror(errno));
+		p->indata = indata;
+		p->inlen = strlen(indata);
+		if (p->inlen == 0)
+			proc_close(&p->in);
+	}
+	close(op[1]);
+	close(ep[1]);
+	p->out = op[0];
+	p->err = ep[0];
+	return p;
+}
+
+void
+proc_read(int *fd, struct proc_buf *b)
+{
+	char buf[65536];
+	ssize_t n;
+
+	n = read(*fd, buf, sizeof(buf));
+	if (n > 0)
+		proc_buf_add(b, buf, (size_t)n);
+	else if (n == 0 || (errno != EINTR && errno != EAGAIN))
+		proc_close(fd);
+}
+
+/* Feeds the child's stdin; closes it when all is written. */
+static void
+feed_stdin(struct proc *p)
+{
+	ssize_t n;
+
+	n = write(p->in, p->indata + p->inoff, p->inlen - p->inoff);
+	if (n > 0)
+		p->inoff += (size_t)n;
+	else if (n == -1 && errno != EINTR && errno != EAGAIN)
+		proc_close(&p->in);	/* It stopped reading: fine. */
+	if (p->inoff == p->inlen)
+		proc_close(&p->in);
+}
+
+bool
+proc_pump(struct proc *p, double limit,
+    bool (*until)(const struct proc *, size_t), size_t arg)
+{
+	for (;;) {
+		struct pollfd fds[3];
+		nfds_t n = 0;
+		double left;
+		int r;
+
+		if (until != NULL && until(p, arg))
+			return true;
+		if (p->out == -1 && p->err == -1)
+			return until == NULL;
+		left = limit - proc_now();
+		if (left <= 0)
+			return false;
+		if (p->out != -1)
+			fds[n++] = (struct pollfd){ .fd = p->out,
+			    .events = POLLIN };
+		if (p->err != -1)
+			fds[n++] = (struct pollfd){ .fd = p->err,
+			    .events = POLLIN };
+		if (p->in != -1)
+			fds[n++] = (struct pollfd){ .fd = p->in,
+			    .events = POLLOUT };
+		r = poll(fds, n, (int)(left * 1000) + 1);
+		if (r == -1 && errno == EINTR)
+			continue;
+		cr_assert(r >= 0, "poll: %s", strerror(errno));
+		for (nfds_t i = 0; i < n; i++) {
+			if (fds[i].revents == 0)
+				continue;
+			if (fds[i].fd == p->out)
+				proc_read(&p->out, &p->obuf);
+			else if (fds[i].fd == p->err)
+				proc_read(&p->err, &p->ebuf);
+			else if (fds[i].fd == p->in)
+				feed_stdin(p);
+		}
+	}
+}
+
+bool
+proc_has_lines(const struct proc *p, size_t n)
+{
+	size_t seen = 0;
+
+	for (size_t i = 0; i < p->obuf.len; i++)
+		if (p->obuf.p[i] == '\n')
+			seen++;
+	return seen >= n;
+}
+
+void
+proc_reap(struct proc *p, double limit)
+{
+	struct timespec tick = { 0, 2 * 1000 * 1000 };
+	char *s, *nl;
+	size_t cap;
+	pid_t r;
+
+	(void)proc_pump(p, limit, NULL, 0);
+	for (;;) {
+		r = waitpid(p->pid, &p->status, WNOHANG);
+		if (r == p->pid)
+			break;
+		cr_assert(r == 0 || errno == EINTR, "waitpid: %s",
+		    strerror(errno));
+		if (proc_now() >= limit) {
+			kill(p->pid, SIGKILL);
+			while (waitpid(p->pid, &p->status, 0) == -1 &&
+			    errno == EINTR)
+				continue;
+			p->killed = true;
+			break;
+		}
+		/* Its pipes are closed, so it is exiting: poll briefly. */
+		nanosleep(&tick, NULL);
+	}
+	p->end = proc_now();
+	p->pid = -1;
+	proc_close(&p->in);
+	proc_close(&p->out);
+	proc_close(&p->err);
+
+	p->copy = strdup(proc_str(&p->obuf));
+	cr_assert(p->copy != NULL, "out of memory");
+	cap = 1;
+	for (s = p->copy; *s != '\0'; s++)
+		if (*s == '\n')
+			cap++;
+	p->lines = calloc(cap, sizeof(*p->lines));
+	cr_assert(p->lines != NULL, "out of memory");
+	for (s = p->copy; *s != '\0'; s = nl + 1) {
+		p->lines[p->nlines++] = s;
+		if ((nl = strchr(s, '\n')) == NULL)
+			break;
+		*nl = '\0';
+	}
+}
+
+void
+proc_free(struct proc *p)
+{
+	if (p == NULL)
+		return;
+	if (p->pid != -1) {
+		kill(p->pid, SIGKILL);
+		waitpid(p->pid, NULL, 0);
+	}
+	proc_close(&p->in);
+	proc_close(&p->out);
+	proc_close(&p->err);
+	free(p->obuf.p);
+	free(p->ebuf.p);
+	free(p->copy);
+	free(p->lines);
+	free(p);
+}
+
+bool
+proc_match(const char *s, const char *re, double *subs, size_t nsub)
+{
+	regmatch_t m[8];
+	regex_t rx;
+	bool ok;
+
+	cr_assert(nsub < 8 && regcomp(&rx, re, REG_EXTENDED) == 0,
+	    "bad regex %s", re);
+	ok = regexec(&rx, s, nsub + 1, m, 0) == 0;
+	regfree(&rx);
+	for (size_t i = 0; ok && i < nsub; i++)
+		subs[i] = strtod(s + m[i + 1].rm_so, NULL);
+	return ok;
+}
+
+int
+proc_dead_port(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sa);
+	int fd;
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert(fd != -1, "socket: %s", strerror(errno));
+	cr_assert(bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&sa, &len) == 0,
+	    "bind: %s", strerror(errno));
+	close(fd);
+	return ntohs(sa.sin_port);
+}
+
+void
+proc_std_fds(void)
+{
+	for (int fd = 0; fd <= 2; fd++)
+		if (fcntl(fd, F_GETFD) == -1 &&
+		    open("/dev/null", O_RDWR) == -1)
+			cr_assert_fail("open /dev/null: %s", strerror(errno));
+}
+
+/* Where tests/fixture.py is; see proc_fixture_start() in proc.h. */
+static void
+fixture_path(char *path, size_t size, const char *near)
+{
+	const char *env = getenv("FETCH_FIXTURE");
+	const char *slash = strrchr(__FILE__, '/');
+	char dir[PATH_MAX];
+	char *s;
+
+	if (env != NULL) {
+		snprintf(path, size, "%s", env);
+		return;
+	}
+	snprintf(path, size, "%.*s%sfixture.py",
+	    slash ? (int)(slash - __FILE__) : 0, __FILE__, slash ? "/" : "");
+	if (access(path, R_OK) == 0)
+		return;
+	snprintf(dir, sizeof(dir), "%s", near ? near : "");
+	while ((s = strrchr(dir, '/')) != NULL) {
+		*s = '\0';
+		snprintf(path, size, "%s/tests/fixture.py",
+		    dir[0] ? dir : "");
+		if (access(path, R_OK) == 0)
+			return;
+	}
+	snprintf(path, size, "tests/fixture.py");
+}
+
+void
+proc_fixture_start(struct proc_fixture *fx, const char *near)
+{
+	char script[PATH_MAX + 32], *argv[3];
+	struct proc_buf b = { 0 };
+	double limit;
+	int ip[2], op[2], n;
+
+	fixture_path(script, sizeof(script), near);
+	cr_assert(access(script, R_OK) == 0, "no fixture at %s (set "
+	    "FETCH_FIXTURE)", script);
+	proc_pipe(ip);
+	proc_pipe(op);
+	argv[0] = "python3";
+	argv[1] = script;
+	argv[2] = NULL;
+	fx->pid = proc_spawn_fds(argv, ip[0], op[1], -1);
+	close(ip[0]);
+	close(op[1]);
+	fx->in = ip[1];
+	fx->out = op[0];
+
+	limit = proc_now() + 20;
+	while (b.p == NULL || strchr(b.p, '\n') == NULL) {
+		struct pollfd pfd = { .fd = fx->out, .events = POLLIN };
+		double left = limit - proc_now();
+		int fd = fx->out;
+
+		cr_assert(left > 0, "fixture did not get ready in 20 s");
+		if (poll(&pfd, 1, (int)(left * 1000) + 1) <= 0)
+			continue;
+		proc_read(&fd, &b);
+		fx->out = fd;
+		cr_assert(fd != -1, "fixture exited before READY: %s",
+		    proc_str(&b));
+	}
+	n = sscanf(b.p, "READY http=%d https=%d cert=%4095s", &fx->http,
+	    &fx->https, fx->cert);
+	cr_assert(n == 3, "bad fixture line: %s", b.p);
+	free(b.p);
+}
+
+void
+proc_fixture_stop(struct proc_fixture *fx)
+{
+	struct timespec tick = { 0, 5 * 1000 * 1000 };
+	double limit;
+
+	if (fx->pid == -1)
+		return;
+	/* End of file on its stdin stops it; give it 5 s. */
+	limit = proc_now() + 5;
+	proc_close(&fx->in);
+	while (waitpid(fx->pid, NULL, WNOHANG) == 0) {
+		if (proc_now() > limit) {
+			kill(fx->pid, SIGKILL);
+			waitpid(fx->pid, NULL, 0);
+			break;
+		}
+		nanosleep(&tick, NULL);
+	}
+	fx->pid = -1;
+	proc_close(&fx->out);
+}

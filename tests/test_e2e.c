@@ -1,0 +1,1098 @@
+/* End-to-end tests: the real fetch_urls binary against the fixture. */
+
+/*
+ * Every test runs the binary named by the environment variable FETCH_URLS
+ * (an instrumented build under make check-sanitize) with posix_spawn, feeds
+ * its standard input, collects its standard output and error with a time
+ * limit, and checks what it printed and how it exited against the contract
+ * in the man page: line formats to the byte, arrival order, totals, every
+ * option, every exit status, SIGINT and a reader that goes away.
+ *
+ * The helpers that spawn a child, collect its output and run the fixture
+ * are in proc.c, shared with test_examples.c.
+ *
+ * The fixture server (tests/fixture.py, found through FETCH_FIXTURE, next
+ * to this source file, or in a tests/ folder above FETCH_URLS) is started
+ * by each test's .init, because Criterion runs every test in a process of
+ * its own, and stopped by its .fini.  Its standard input is a pipe that only
+ * the test process holds (close-on-exec, so fetch_urls never inherits it):
+ * when the test process ends, even by SIGKILL after a timeout, the fixture
+ * sees end of file and exits.  It answers on 127.0.0.1 only.
+ *
+ * Requests may carry ?key=K; the fixture counts them per key, so a test can
+ * ask how many requests arrived and how many were in flight at once.  Keys
+ * are unique per test process, so tests never see each other's requests.
+ *
+ * Timed assertions are tolerant bounds: lower bounds follow from the delays
+ * the fixture imposes, upper bounds leave seconds of slack for a loaded
+ * two-core machine and for ThreadSanitizer builds.
+ */
+
+#define _POSIX_C_SOURCE 200809L
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+
+#include "proc.h"
+
+/* Upper-bound slack, in seconds, for anything that depends on scheduling. */
+#define E2E_SLACK	1.5
+
+/* Lower bounds allow for printed times being rounded to 1/100 s. */
+#define E2E_ROUND	0.006
+
+#define E2E_MAXPROCS	16
+#define E2E_MAXSTRS	1024
+#define E2E_MAXARGS	512
+
+static struct proc_fixture e2e_fx = PROC_FIXTURE_INIT;
+static const char *e2e_prog;		/* from FETCH_URLS */
+static struct proc *e2e_procs[E2E_MAXPROCS];	/* malloced */
+static size_t e2e_nprocs;
+static char *e2e_strs[E2E_MAXSTRS];	/* malloced; freed by teardown */
+static size_t e2e_nstrs;
+static char e2e_tmpfile[64];		/* "" or a file teardown removes */
+static unsigned e2e_nkeys;
+
+/*
+ * A printf-formatted string that lives until the test's teardown, so tests
+ * can build URLs and arguments without freeing them on every failure path.
+ */
+static char *
+e2e_vfmt(const char *fmt, va_list ap)
+{
+	va_list aq;
+	char *s;
+	int n;
+
+	va_copy(aq, ap);
+	n = vsnprintf(NULL, 0, fmt, aq);
+	va_end(aq);
+	cr_assert(n >= 0 && e2e_nstrs < E2E_MAXSTRS, "e2e_fmt");
+	s = malloc((size_t)n + 1);
+	cr_assert(s != NULL, "out of memory");
+	vsnprintf(s, (size_t)n + 1, fmt, ap);
+	e2e_strs[e2e_nstrs++] = s;
+	return s;
+}
+
+static char *
+e2e_fmt(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	s = e2e_vfmt(fmt, ap);
+	va_end(ap);
+	return s;
+}
+
+/* The fixture's plain HTTP URL for a printf-formatted path. */
+static char *
+e2e_url(const char *fmt, ...)
+{
+	va_list ap;
+	char *path;
+
+	va_start(ap, fmt);
+	path = e2e_vfmt(fmt, ap);
+	va_end(ap);
+	return e2e_fmt("http://127.0.0.1:%d%s", e2e_fx.http, path);
+}
+
+/* A counter key no other test process uses. */
+static char *
+e2e_key(void)
+{
+	return e2e_fmt("k%ld_%u", (long)getpid(), ++e2e_nkeys);
+}
+
+/*
+ * Starts fetch_urls with the given arguments (argv[0] is ignored and set to
+ * FETCH_URLS).  indata, if not NULL, is written to its standard input,
+ * which is then closed; it must outlive the process.  Teardown frees it.
+ */
+static struct proc *
+e2e_spawn(char **argv, const char *indata)
+{
+	struct proc *p;
+
+	cr_assert(e2e_nprocs < E2E_MAXPROCS, "too many processes");
+	argv[0] = (char *)e2e_prog;
+	p = proc_spawn(argv, indata);
+	e2e_procs[e2e_nprocs++] = p;
+	return p;
+}
+
+/*
+ * Runs fetch_urls with args[0..nargs) and waits up to limit seconds for
+ * it.  Fails the test if it overran or printed a partial last line.
+ */
+static struct proc *
+e2e_runv(const char *indata, double limit, size_t nargs, char **args)
+{
+	char *argv[E2E_MAXARGS];
+	struct proc *p;
+
+	cr_assert(nargs + 2 <= E2E_MAXARGS, "too many arguments");
+	for (size_t i = 0; i < nargs; i++)
+		argv[i + 1] = args[i];
+	argv[nargs + 1] = NULL;
+	p = e2e_spawn(argv, indata);
+	proc_reap(p, p->start + limit);
+	cr_assert(!p->killed,
+	    "fetch_urls still running after %.1f s; stdout:\n%s\nstderr:\n%s",
+	    limit, proc_str(&p->obuf), proc_str(&p->ebuf));
+	cr_assert(p->obuf.len == 0 || p->obuf.p[p->obuf.len - 1] == '\n',
+	    "stdout does not end with a newline:\n%s", proc_str(&p->obuf));
+	return p;
+}
+
+/* As e2e_runv, with the arguments listed and ended by NULL. */
+static struct proc *
+e2e_run(const char *indata, double limit, ...)
+{
+	char *args[E2E_MAXARGS];
+	size_t n = 0;
+	va_list ap;
+
+	va_start(ap, limit);
+	while (n < E2E_MAXARGS && (args[n] = va_arg(ap, char *)) != NULL)
+		n++;
+	va_end(ap);
+	return e2e_runv(indata, limit, n, args);
+}
+
+/* Its exit status; fails the test if a signal ended it. */
+static int
+e2e_code(const struct proc *p)
+{
+	cr_assert(WIFEXITED(p->status),
+	    "fetch_urls killed by signal %d; stdout:\n%s\nstderr:\n%s",
+	    WIFSIGNALED(p->status) ? WTERMSIG(p->status) : -1,
+	    proc_str(&p->obuf), proc_str(&p->ebuf));
+	return WEXITSTATUS(p->status);
+}
+
+static void
+e2e_expect_code(const struct proc *p, int code)
+{
+	int got = e2e_code(p);
+
+	cr_assert(got == code,
+	    "exit status %d, expected %d; stdout:\n%s\nstderr:\n%s",
+	    got, code, proc_str(&p->obuf), proc_str(&p->ebuf));
+}
+
+static void
+e2e_expect_no_stderr(const struct proc *p)
+{
+	cr_assert(p->ebuf.len == 0, "unexpected stderr:\n%s",
+	    proc_str(&p->ebuf));
+}
+/*
+ * Checks that line is exactly the success line for url,
+ * "URL \t 0.26s \t 200", and returns its seconds and status.
+ */
+static void
+e2e_ok_line(const char *line, const char *url, double *secs, int *status)
+{
+	size_t n = strlen(url);
+	double v[2];
+
+	cr_assert(strncmp(line, url, n) == 0 && proc_match(line + n,
+	    "^ \t ([0-9]+\\.[0-9]{2})s \t ([0-9]{3})$", v, 2),
+	    "not a success line for %s: \"%s\"", url, line);
+	if (secs != NULL)
+		*secs = v[0];
+	if (status != NULL)
+		*status = (int)v[1];
+}
+
+/* Checks that line is "URL request encountered error: MESSAGE". */
+static void
+e2e_err_line(const char *line, const char *url)
+{
+	static const char mid[] = " request encountered error: ";
+	size_t n = strlen(url);
+
+	cr_assert(strncmp(line, url, n) == 0 &&
+	    strncmp(line + n, mid, sizeof(mid) - 1) == 0 &&
+	    line[n + sizeof(mid) - 1] != '\0',
+	    "not an error line for %s: \"%s\"", url, line);
+}
+
+/* Checks that line is "Total time: 1.23s" and returns the seconds. */
+static double
+e2e_total_line(const char *line)
+{
+	double t;
+
+	cr_assert(proc_match(line, "^Total time: ([0-9]+\\.[0-9]{2})s$", &t,
+	    1), "not a total line: \"%s\"", line);
+	return t;
+}
+
+/* The index of the one line about url (url followed by a space). */
+static size_t
+e2e_line_for(const struct proc *p, const char *url)
+{
+	size_t n = strlen(url), found = p->nlines;
+
+	for (size_t i = 0; i < p->nlines; i++) {
+		if (strncmp(p->lines[i], url, n) != 0 ||
+		    p->lines[i][n] != ' ')
+			continue;
+		cr_assert(found == p->nlines, "two lines for %s:\n%s", url,
+		    proc_str(&p->obuf));
+		found = i;
+	}
+	cr_assert(found < p->nlines, "no line for %s:\n%s", url,
+	    proc_str(&p->obuf));
+	return found;
+}
+
+static bool
+e2e_contains_ci(const char *hay, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	for (; *hay != '\0'; hay++) {
+		size_t i;
+
+		for (i = 0; i < n; i++)
+			if (tolower((unsigned char)hay[i]) !=
+			    tolower((unsigned char)needle[i]))
+				break;
+		if (i == n)
+			return true;
+	}
+	return n == 0;
+}
+
+/* The fixture's per-key counters, as /count/KEY reports them. */
+struct e2e_counts {
+	int	requests;
+	int	max_in_flight;
+	int	in_flight;
+};
+
+static int
+e2e_json_int(const char *body, const char *name)
+{
+	char pat[64];
+	const char *s;
+
+	snprintf(pat, sizeof(pat), "\"%s\": ", name);
+	s = strstr(body, pat);
+	cr_assert(s != NULL, "no %s in fixture answer %s", name, body);
+	return (int)strtol(s + strlen(pat), NULL, 10);
+}
+
+/*
+ * Asks the fixture for key's counters.  query ("" or "?until_...=N") makes
+ * the fixture wait, up to 10 s, for a condition first (see fixture.py).
+ */
+static struct e2e_counts
+e2e_count(const char *key, const char *query)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	struct e2e_counts c;
+	struct proc_buf b = { 0 };
+	char req[256], buf[4096];
+	double limit = proc_now() + 15;
+	const char *body;
+	ssize_t n;
+	int fd;
+
+	sa.sin_port = htons((unsigned short)e2e_fx.http);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert(fd != -1, "socket: %s", strerror(errno));
+	proc_cloexec(fd);
+	cr_assert(connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0,
+	    "connect to fixture: %s", strerror(errno));
+	n = snprintf(req, sizeof(req),
+	    "GET /count/%s%s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n", key, query);
+	cr_assert(write(fd, req, (size_t)n) == n, "write: %s",
+	    strerror(errno));
+	/* HTTP/1.0: the fixture closes the connection after its answer. */
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		double left = limit - proc_now();
+
+		cr_assert(left > 0, "fixture did not answer /count/%s", key);
+		if (poll(&pfd, 1, (int)(left * 1000) + 1) <= 0)
+			continue;
+		n = read(fd, buf, sizeof(buf));
+		if (n <= 0)
+			break;
+		proc_buf_add(&b, buf, (size_t)n);
+	}
+	close(fd);
+	body = b.p ? strstr(b.p, "\r\n\r\n") : NULL;
+	cr_assert(body != NULL && strncmp(b.p, "HTTP/1.", 7) == 0 &&
+	    strncmp(b.p + 8, " 200 ", 5) == 0,
+	    "bad answer from fixture: %s", proc_str(&b));
+	c.requests = e2e_json_int(body, "requests");
+	c.max_in_flight = e2e_json_int(body, "max_in_flight");
+	c.in_flight = e2e_json_int(body, "in_flight");
+	free(b.p);
+	return c;
+}
+
+/* Writes text to a fresh temporary file that teardown removes. */
+static const char *
+e2e_write_tmpfile(const char *text)
+{
+	size_t len = strlen(text);
+	int fd;
+
+	snprintf(e2e_tmpfile, sizeof(e2e_tmpfile), "/tmp/e2e_urls.XXXXXX");
+	fd = mkstemp(e2e_tmpfile);
+	cr_assert(fd != -1, "mkstemp: %s", strerror(errno));
+	cr_assert(write(fd, text, len) == (ssize_t)len, "write: %s",
+	    strerror(errno));
+	close(fd);
+	return e2e_tmpfile;
+}
+
+static void
+e2e_setup_prog(void)
+{
+	proc_std_fds();
+	/* A child that stops reading must not kill the test. */
+	signal(SIGPIPE, SIG_IGN);
+	e2e_prog = getenv("FETCH_URLS");
+	cr_assert(e2e_prog != NULL && access(e2e_prog, X_OK) == 0,
+	    "set FETCH_URLS to the fetch_urls binary under test (got %s)",
+	    e2e_prog ? e2e_prog : "nothing");
+}
+
+/* Starts the fixture; see the comment at the top. */
+static void
+e2e_setup(void)
+{
+	e2e_setup_prog();
+	proc_fixture_start(&e2e_fx, e2e_prog);
+}
+
+static void
+e2e_teardown(void)
+{
+	for (size_t i = 0; i < e2e_nprocs; i++)
+		proc_free(e2e_procs[i]);
+	e2e_nprocs = 0;
+	proc_fixture_stop(&e2e_fx);
+	for (size_t i = 0; i < e2e_nstrs; i++)
+		free(e2e_strs[i]);
+	e2e_nstrs = 0;
+	if (e2e_tmpfile[0] != '\0') {
+		unlink(e2e_tmpfile);
+		e2e_tmpfile[0] = '\0';
+	}
+}
+
+/* Output format, ordering and timing. */
+TestSuite(e2e_output, .init = e2e_setup, .fini = e2e_teardown,
+    .timeout = 30);
+
+Test(e2e_output, line_format_to_the_byte)
+{
+	char *u = e2e_url("/delay/50");
+	struct proc *p = e2e_run(NULL, 15, u, NULL);
+	double secs, total;
+	char *want;
+	int status;
+
+	e2e_expect_code(p, 0);
+	e2e_expect_no_stderr(p);
+	cr_assert_eq(p->nlines, 2, "want 2 lines:\n%s", proc_str(&p->obuf));
+	e2e_ok_line(p->lines[0], u, &secs, &status);
+	total = e2e_total_line(p->lines[1]);
+	cr_assert_eq(status, 200);
+	cr_assert(secs >= 0.05 - E2E_ROUND && secs < 5, "secs %.2f", secs);
+	cr_assert(total >= secs - 0.01, "total %.2f < %.2f", total, secs);
+	want = e2e_fmt("%s \t %.2fs \t 200\nTotal time: %.2fs\n", u, secs,
+	    total);
+	cr_assert_str_eq(proc_str(&p->obuf), want);
+}
+
+Test(e2e_output, arrival_order_fast_listed_last_prints_first)
+{
+	char *slow = e2e_url("/delay/900");
+	char *mid = e2e_url("/delay/450");
+	char *fast = e2e_url("/delay/20");
+	struct proc *p = e2e_run(NULL, 15, slow, mid, fast, NULL);
+
+	e2e_expect_code(p, 0);
+	e2e_expect_no_stderr(p);
+	cr_assert_eq(p->nlines, 4, "want 4 lines:\n%s", proc_str(&p->obuf));
+	e2e_ok_line(p->lines[0], fast, NULL, NULL);
+	e2e_ok_line(p->lines[1], mid, NULL, NULL);
+	e2e_ok_line(p->lines[2], slow, NULL, NULL);
+	(void)e2e_total_line(p->lines[3]);
+}
+
+Test(e2e_output, concurrent_total_near_slowest)
+{
+	static const int ms[] = { 300, 500, 700, 900 };
+	char *u[4];
+	struct proc *p;
+	double total, secs;
+	int status;
+
+	for (int i = 0; i < 4; i++)
+		u[i] = e2e_url("/delay/%d", ms[i]);
+	p = e2e_run(NULL, 15, u[0], u[1], u[2], u[3], NULL);
+	e2e_expect_code(p, 0);
+	cr_assert_eq(p->nlines, 5, "want 5 lines:\n%s", proc_str(&p->obuf));
+	total = e2e_total_line(p->lines[4]);
+	for (int i = 0; i < 4; i++) {
+		e2e_ok_line(p->lines[e2e_line_for(p, u[i])], u[i], &secs,
+		    &status);
+		cr_assert_eq(status, 200);
+		cr_assert(secs >= ms[i] / 1000.0 - E2E_ROUND &&
+		    secs <= total + 0.01, "%s took %.2f s of %.2f", u[i], secs,
+		    total);
+	}
+	/* The slowest is 0.9 s, the sum 2.4 s. */
+	cr_assert(total >= 0.9 - E2E_ROUND && total < 1.8,
+	    "concurrent total %.2f s, want about 0.9 s", total);
+}
+
+Test(e2e_output, serial_in_input_order_total_near_sum)
+{
+	static const int ms[] = { 300, 100, 200 };
+	char *key = e2e_key(), *u[3];
+	struct e2e_counts c;
+	struct proc *p;
+	double total, secs, sum = 0;
+
+	for (int i = 0; i < 3; i++)
+		u[i] = e2e_url("/delay/%d?key=%s", ms[i], key);
+	p = e2e_run(NULL, 15, "-s", u[0], u[1], u[2], NULL);
+	e2e_expect_code(p, 0);
+	e2e_expect_no_stderr(p);
+	cr_assert_eq(p->nlines, 4, "want 4 lines:\n%s", proc_str(&p->obuf));
+	for (int i = 0; i < 3; i++) {
+		e2e_ok_line(p->lines[i], u[i], &secs, NULL);
+		cr_assert(secs >= ms[i] / 1000.0 - E2E_ROUND, "%s: %.2f s",
+		    u[i], secs);
+		sum += secs;
+	}
+	total = e2e_total_line(p->lines[3]);
+	cr_assert(total >= 0.6 - E2E_ROUND && total >= sum - 0.02 &&
+	    total < 0.6 + E2E_SLACK, "serial total %.2f s, sum %.2f s",
+	    total, sum);
+	c = e2e_count(key, "");
+	cr_assert_eq(c.requests, 3);
+	cr_assert_eq(c.max_in_flight, 1, "serial run had %d in flight",
+	    c.max_in_flight);
+}
+
+Test(e2e_output, quiet_drops_total_line)
+{
+	char *a = e2e_url("/delay/10"), *b = e2e_url("/status/200");
+	double sa, sb;
+	struct proc *p;
+	char *want;
+
+	p = e2e_run(NULL, 15, "-s", "-q", a, b, NULL);
+	e2e_expect_code(p, 0);
+	e2e_expect_no_stderr(p);
+	cr_assert_eq(p->nlines, 2, "want 2 lines:\n%s", proc_str(&p->obuf));
+	e2e_ok_line(p->lines[0], a, &sa, NULL);
+	e2e_ok_line(p->lines[1], b, &sb, NULL);
+	want = e2e_fmt("%s \t %.2fs \t 200\n%s \t %.2fs \t 200\n", a, sa, b,
+	    sb);
+	cr_assert_str_eq(proc_str(&p->obuf), want);
+
+	p = e2e_run(NULL, 15, "--quiet", a, NULL);
+	e2e_expect_code(p, 0);
+	cr_assert_eq(p->nlines, 1, "want 1 line:\n%s", proc_str(&p->obuf));
+	e2e_ok_line(p->lines[0], a, NULL, NULL);
+}
+
+Test(e2e_output, three_hundred_concurrent_urls_all_reported,
+    .timeout = 90)
+{
+	enum { N = 300 };
+	char *key = e2e_key(), *u[N];
+	bool seen[N] = { false };
+	struct e2e_counts c;
+	struct proc *p;
+	double total;
+	int status;
+
+	for (int i = 0; i < N; i++)
+		u[i] = e2e_url("/delay/100?key=%s&n=%d", key, i);
+	p = e2e_runv(NULL, 60, N, u);
+	e2e_expect_code(p, 0);
+	e2e_expect_no_stderr(p);
+	cr_assert_eq(p->nlines, N + 1, "want %d lines, got %zu", N + 1,
+	    p->nlines);
+	for (int i = 0; i < N; i++) {
+		size_t at = e2e_line_for(p, u[i]);
+
+		cr_assert(at < (size_t)N && !seen[at], "line %zu twice", at);
+		seen[at] = true;
+		e2e_ok_line(p->lines[at], u[i], NULL, &status);
+		cr_assert_eq(status, 200, "%s: status %d", u[i], status);
+	}
+	total = e2e_total_line(p->lines[N]);
+	/* One at a time it would take 30 s. */
+	cr_assert(total >= 0.1 - E2E_ROUND && total < 10,
+	    "total %.2f s for %d concurrent 0.1 s requests", total, N);
+	c = e2e_count(key, "");
+	cr_assert_eq(c.requests, N);
+	cr_assert(c.max_in_flight > 10, "only %d in flight at once",
+	    c.max_in_flight);
+}
+
+/* Options. */
+TestSuite(e2e_options, .init = e2e_setup, .fini = e2e_teardown,
+    .timeout = 30);
+
+static void
+e2e_check_compare(bool quiet)
+{
+	static const int ms[] = { 400, 300, 100 };
+	char *key = e2e_key(), *u[3], *scat, *ccat;
+	struct e2e_counts c;
+	struct proc *p;
+	double ser, con, v[3], lo, hi;
+	size_t l = 0;
+
+	for (int i = 0; i < 3; i++)
+		u[i] = e2e_url("/delay/%d?key=%s", ms[i], key);
+	if (quiet)
+		p = e2e_run(NULL, 20, "-q", "--compare", u[0], u[1], u[2],
+		    NULL);
+	else
+		p = e2e_run(NULL, 20, "-c", u[0], u[1], u[2], NULL);
+	e2e_expect_code(p, 0);
+	e2e_expect_no_stderr(p);
+	cr_assert_eq(p->nlines, quiet ? 7 : 9, "wrong line count:\n%s",
+	    proc_str(&p->obuf));
+	/* Serial: input order.  Concurrent: completion order. */
+	for (int i = 0; i < 3; i++)
+		e2e_ok_line(p->lines[l++], u[i], NULL, NULL);
+	scat = quiet ? NULL : p->lines[l++];
+	for (int i = 2; i >= 0; i--)
+		e2e_ok_line(p->lines[l++], u[i], NULL, NULL);
+	ccat = quiet ? NULL : p->lines[l++];
+	cr_assert(proc_match(p->lines[l], "^Serial: ([0-9]+\\.[0-9]{2})s, "
+	    "concurrent: ([0-9]+\\.[0-9]{2})s, speedup: ([0-9]+\\.[0-9]{2})x$",
+	    v, 3), "bad comparison line: \"%s\"", p->lines[l]);
+	ser = v[0];
+	con = v[1];
+	if (!quiet) {
+		cr_assert(e2e_total_line(scat) == ser &&
+		    e2e_total_line(ccat) == con,
+		    "totals \"%s\", \"%s\" differ from \"%s\"", scat, ccat,
+		    p->lines[l]);
+	}
+	cr_assert(ser >= 0.8 - E2E_ROUND && ser < 0.8 + E2E_SLACK,
+	    "serial %.2f s, want about 0.8", ser);
+	cr_assert(con >= 0.4 - E2E_ROUND && con < ser - 0.2,
+	    "concurrent %.2f s, serial %.2f s", con, ser);
+	/* The printed totals are rounded; the speedup may use exact ones. */
+	lo = (ser - 0.005) / (con + 0.005) - 0.006;
+	hi = (ser + 0.005) / (con - 0.005) + 0.006;
+	cr_assert(v[2] >= lo && v[2] <= hi,
+	    "speedup %.2fx, but %.2f / %.2f is %.3f", v[2], ser, con,
+	    ser / con);
+	c = e2e_count(key, "");
+	cr_assert_eq(c.requests, 6);
+	cr_assert_eq(c.max_in_flight, 3);
+}
+
+Test(e2e_options, compare_serial_then_concurrent_then_speedup)
+{
+	e2e_check_compare(false);
+}
+
+Test(e2e_options, compare_quiet_keeps_only_the_comparison)
+{
+	e2e_check_compare(true);
+}
+
+struct e2e_jobs_case {
+	char	opt[8];
+	int	jobs;
+	int	urls;
+};
+
+ParameterizedTestParameters(e2e_options, jobs_bounds_requests_in_flight)
+{
+	static struct e2e_jobs_case cases[] = {
+		{ "-j", 1, 3 },
+		{ "--jobs", 2, 5 },
+		{ "-j", 3, 7 },
+		{ "--jobs", 8, 3 },
+	};
+
+	return cr_make_param_array(struct e2e_jobs_case, cases,
+	    sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct e2e_jobs_case *jc, e2e_options,
+    jobs_bounds_requests_in_flight)
+{
+	char *key = e2e_key(), *args[16];
+	int want = jc->jobs < jc->urls ? jc->jobs : jc->urls;
+	int rounds = (jc->urls + jc->jobs - 1) / jc->jobs;
+	struct e2e_counts c;
+	struct proc *p;
+	double total;
+
+	args[0] = jc->opt;
+	args[1] = e2e_fmt("%d", jc->jobs);
+	for (int i = 0; i < jc->urls; i++)
+		args[i + 2] = e2e_url("/delay/250?key=%s&n=%d", key, i);
+	p = e2e_runv(NULL, 20, (size_t)jc->urls + 2, args);
+	e2e_expect_code(p, 0);
+	e2e_expect_no_stderr(p);
+	cr_assert_eq(p->nlines, (size_t)jc->urls + 1, "wrong line count:\n%s",
+	    proc_str(&p->obuf));
+	for (int i = 0; i < jc->urls; i++)
+		e2e_ok_line(p->lines[e2e_line_for(p, args[i + 2])],
+		    args[i + 2], NULL, NULL);
+	total = e2e_total_line(p->lines[jc->urls]);
+	cr_assert(total >= rounds * 0.25 - E2E_ROUND,
+	    "total %.2f s, but %d rounds of 0.25 s", total, rounds);
+	c = e2e_count(key, "");
+	cr_assert_eq(c.requests, jc->urls);
+	cr_assert_eq(c.max_in_flight, want, "%s %d: %d in flight, want %d",
+	    jc->opt, jc->jobs, c.max_in_flight, want);
+}
+
+Test(e2e_options, input_file_with_args_comments_and_blanks)
+{
+	char *key = e2e_key();
+	char *a = e2e_url("/delay/10?key=%s&n=a", key);
+	char *b = e2e_url("/delay/10?key=%s&n=b", key);
+	char *x = e2e_url("/delay/10?key=%s&n=x", key);
+	char *d = e2e_url("/delay/10?key=%s&n=d", key);
+	const char *file;
+	struct proc *p;
+
+	/* Commented-out URLs carry the key: fetching them would show. */
+	file = e2e_write_tmpfile(e2e_fmt("  %s  \n\n# %s\n   #%s\n\t\n%s",
+	    b, x, x, d));
+	p = e2e_run(NULL, 15, "-s", "-i", file, a, NULL);
+	e2e_expect_code(p, 0);
+	e2e_expect_no_stderr(p);
+	cr_assert_eq(p->nlines, 4, "want 4 lines:\n%s", proc_str(&p->obuf));
+	e2e_ok_line(p->lines[0], a, NULL, NULL);
+	e2e_ok_line(p->lines[1], b, NULL, NULL);
+	e2e_ok_line(p->lines[2], d, NULL, NULL);
+	(void)e2e_total_line(p->lines[3]);
+	cr_assert_eq(e2e_count(key, "").requests, 3);
+}
+
+Test(e2e_options, input_from_stdin)
+{
+	char *key = e2e_key();
+	char *a = e2e_url("/delay/10?key=%s&n=a", key);
+	char *b = e2e_url("/status/200?key=%s&n=b", key);
+	char *x = e2e_url("/delay/10?key=%s&n=x", key);
+	char *in = e2e_fmt("%s\n\n# %s\n\t%s \r\n\n", a, x, b);
+	struct proc *p;
+
+	p = e2e_run(in, 15, "--serial", "--input", "-", NULL);
+	e2e_expect_code(p, 0);
+	e2e_expect_no_stderr(p);
+	cr_assert_eq(p->nlines, 3, "want 3 lines:\n%s", proc_str(&p->obuf));
+	e2e_ok_line(p->lines[0], a, NULL, NULL);
+	e2e_ok_line(p->lines[1], b, NULL, NULL);
+	(void)e2e_total_line(p->lines[2]);
+	cr_assert_eq(e2e_count(key, "").requests, 2);
+}
+
+Test(e2e_options, max_time_cuts_a_hanging_request)
+{
+	char *key = e2e_key();
+	char *u = e2e_url("/hang?key=%s", key);
+	struct proc *p = e2e_run(NULL, 15, "-m", "0.5", u, NULL);
+	double took = p->end - p->start;
+
+	e2e_expect_code(p, 1);
+	cr_assert_eq(p->nlines, 2, "want 2 lines:\n%s", proc_str(&p->obuf));
+	e2e_err_line(p->lines[0], u);
+	(void)e2e_total_line(p->lines[1]);
+	cr_assert(took >= 0.45 && took < 0.5 + E2E_SLACK,
+	    "-m 0.5 run took %.2f s", took);
+	cr_assert_eq(e2e_count(key, "").requests, 1);
+}
+
+Test(e2e_options, connect_timeout_accepted)
+{
+	char *u = e2e_url("/delay/10");
+	struct proc *p;
+
+	p = e2e_run(NULL, 15, "--connect-timeout", "2", u, NULL);
+	e2e_expect_code(p, 0);
+	e2e_expect_no_stderr(p);
+	cr_assert_eq(p->nlines, 2, "want 2 lines:\n%s", proc_str(&p->obuf));
+	e2e_ok_line(p->lines[0], u, NULL, NULL);
+}
+
+Test(e2e_options, deadline_cancels_hanging_urls)
+{
+	char *key = e2e_key();
+	char *h1 = e2e_url("/hang?key=%s&n=1", key);
+	char *h2 = e2e_url("/hang?key=%s&n=2", key);
+	char *fast = e2e_url("/delay/10");
+	struct proc *p;
+	double took;
+
+	p = e2e_run(NULL, 15, "--deadline", "1", h1, h2, fast, NULL);
+	took = p->end - p->start;
+	e2e_expect_code(p, 1);
+	cr_assert_eq(p->nlines, 4, "want 4 lines:\n%s", proc_str(&p->obuf));
+	e2e_ok_line(p->lines[e2e_line_for(p, fast)], fast, NULL, NULL);
+	cr_assert_str_eq(p->lines[e2e_line_for(p, h1)], e2e_fmt(
+	    "%s request encountered error: cancelled (deadline reached)", h1));
+	cr_assert_str_eq(p->lines[e2e_line_for(p, h2)], e2e_fmt(
+	    "%s request encountered error: cancelled (deadline reached)", h2));
+	(void)e2e_total_line(p->lines[3]);
+	cr_assert(took >= 1 - 0.05 && took < 1 + E2E_SLACK,
+	    "--deadline 1 run took %.2f s", took);
+	cr_assert_eq(e2e_count(key, "").requests, 2);
+}
+
+Test(e2e_options, help_lists_every_option)
+{
+	static const char *const opts[] = {
+		"--serial", "--compare", "--jobs", "--input", "--max-time",
+		"--connect-timeout", "--deadline", "--quiet", "--help",
+		"--version",
+	};
+	static char *const flags[] = { "-h", "--help" };
+
+	for (size_t f = 0; f < 2; f++) {
+		struct proc *p = e2e_run(NULL, 10, flags[f], NULL);
+
+		e2e_expect_code(p, 0);
+		e2e_expect_no_stderr(p);
+		for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+			cr_assert(strstr(proc_str(&p->obuf), opts[i]) != NULL,
+			    "%s does not mention %s:\n%s", flags[f], opts[i],
+			    proc_str(&p->obuf));
+	}
+}
+
+Test(e2e_options, version_names_program_and_libcurl)
+{
+	static char *const flags[] = { "-V", "--version" };
+
+	for (size_t f = 0; f < 2; f++) {
+		struct proc *p = e2e_run(NULL, 10, flags[f], NULL);
+
+		e2e_expect_code(p, 0);
+		e2e_expect_no_stderr(p);
+		cr_assert(proc_match(proc_str(&p->obuf), "^fetch_urls "
+		    "[0-9]+\\.[0-9]+\\.[0-9]+ \\(libcurl/[0-9]+\\.[0-9]+"
+		    "[^\n]*\\)\n$", NULL, 0), "%s printed:\n%s", flags[f],
+		    proc_str(&p->obuf));
+	}
+}
+
+Test(e2e_options, schemeless_url_gets_http)
+{
+	char *key = e2e_key();
+	char *u = e2e_fmt("127.0.0.1:%d/delay/10?key=%s", e2e_fx.http, key);
+	struct proc *p = e2e_run(NULL, 15, u, NULL);
+	int status;
+
+	e2e_expect_code(p, 0);
+	e2e_expect_no_stderr(p);
+	cr_assert_eq(p->nlines, 2, "want 2 lines:\n%s", proc_str(&p->obuf));
+	e2e_ok_line(p->lines[0], u, NULL, &status);
+	cr_assert_eq(status, 200);
+	cr_assert_eq(e2e_count(key, "").requests, 1);
+}
+
+/* Failures that get an error line. */
+TestSuite(e2e_errors, .init = e2e_setup, .fini = e2e_teardown,
+    .timeout = 30);
+
+Test(e2e_errors, refused_connection)
+{
+	char *bad = e2e_fmt("http://127.0.0.1:%d/", proc_dead_port());
+	char *good = e2e_url("/status/200");
+	struct proc *p = e2e_run(NULL, 15, bad, good, NULL);
+
+	e2e_expect_code(p, 1);
+	cr_assert_eq(p->nlines, 3, "want 3 lines:\n%s", proc_str(&p->obuf));
+	e2e_err_line(p->lines[e2e_line_for(p, bad)], bad);
+	e2e_ok_line(p->lines[e2e_line_for(p, good)], good, NULL, NULL);
+	(void)e2e_total_line(p->lines[2]);
+}
+
+Test(e2e_errors, unresolvable_host)
+{
+	char *bad = "http://nonexistent.invalid/";
+	struct proc *p = e2e_run(NULL, 25, bad, NULL);
+
+	e2e_expect_code(p, 1);
+	cr_assert_eq(p->nlines, 2, "want 2 lines:\n%s", proc_str(&p->obuf));
+	e2e_err_line(p->lines[0], bad);
+	(void)e2e_total_line(p->lines[1]);
+}
+
+/*
+ * Other schemes are refused before any request: the ones that name a host
+ * point at a socket of ours that must see no connection.
+ */
+Test(e2e_errors, unsupported_schemes_refused_without_request)
+{
+	static const char *const schemes[] = { "ftp", "dict", "gopher" };
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sa);
+	char *u[4], *good = e2e_url("/status/200");
+	struct proc *p;
+	int lfd, cfd;
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert(lfd != -1 && bind(lfd, (struct sockaddr *)&sa,
+	    sizeof(sa)) == 0 && listen(lfd, 16) == 0 &&
+	    getsockname(lfd, (struct sockaddr *)&sa, &len) == 0,
+	    "listen: %s", strerror(errno));
+	proc_cloexec(lfd);
+	for (int i = 0; i < 3; i++)
+		u[i] = e2e_fmt("%s://127.0.0.1:%d/x", schemes[i],
+		    ntohs(sa.sin_port));
+	u[3] = "file:///etc/passwd";
+	p = e2e_run(NULL, 15, u[0], good, u[1], u[2], u[3], NULL);
+	e2e_expect_code(p, 1);
+	cr_assert_eq(p->nlines, 6, "want 6 lines:\n%s", proc_str(&p->obuf));
+	for (int i = 0; i < 4; i++) {
+		const char *scheme = i < 3 ? schemes[i] : "file";
+
+		cr_assert_str_eq(p->lines[e2e_line_for(p, u[i])], e2e_fmt(
+		    "%s request encountered error: unsupported scheme '%s' "
+		    "(only http and https)", u[i], scheme));
+	}
+	e2e_ok_line(p->lines[e2e_line_for(p, good)], good, NULL, NULL);
+	(void)e2e_total_line(p->lines[5]);
+	cr_assert(fcntl(lfd, F_SETFL, O_NONBLOCK) != -1, "fcntl");
+	cfd = accept(lfd, NULL, NULL);
+	cr_assert(cfd == -1 && (errno == EAGAIN || errno == EWOULDBLOCK),
+	    "fetch_urls connected for an unsupported scheme");
+	close(lfd);
+}
+
+Test(e2e_errors, https_self_signed_certificate_rejected)
+{
+	char *u = e2e_fmt("https://127.0.0.1:%d/status/200", e2e_fx.https);
+	struct proc *p = e2e_run(NULL, 15, u, NULL);
+
+	e2e_expect_code(p, 1);
+	cr_assert_eq(p->nlines, 2, "want 2 lines:\n%s", proc_str(&p->obuf));
+	e2e_err_line(p->lines[0], u);
+	(void)e2e_total_line(p->lines[1]);
+}
+
+/* Exit statuses 0 and 1; 2 is e2e_usage, 130 e2e_signal. */
+TestSuite(e2e_exit, .init = e2e_setup, .fini = e2e_teardown,
+    .timeout = 30);
+
+Test(e2e_exit, zero_when_every_status_below_400)
+{
+	static const int codes[] = { 200, 204, 302, 399 };
+	char *u[4];
+	struct proc *p;
+	int status;
+
+	for (int i = 0; i < 4; i++)
+		u[i] = e2e_url("/status/%d", codes[i]);
+	p = e2e_run(NULL, 15, "-s", u[0], u[1], u[2], u[3], NULL);
+	e2e_expect_code(p, 0);
+	e2e_expect_no_stderr(p);
+	cr_assert_eq(p->nlines, 5, "want 5 lines:\n%s", proc_str(&p->obuf));
+	for (int i = 0; i < 4; i++) {
+		e2e_ok_line(p->lines[i], u[i], NULL, &status);
+		cr_assert_eq(status, codes[i]);
+	}
+}
+
+ParameterizedTestParameters(e2e_exit, one_when_a_status_is_400_or_more)
+{
+	static int codes[] = { 400, 404, 500, 599 };
+
+	return cr_make_param_array(int, codes,
+	    sizeof(codes) / sizeof(codes[0]));
+}
+
+ParameterizedTest(int *code, e2e_exit, one_when_a_status_is_400_or_more)
+{
+	char *good = e2e_url("/status/200"), *bad = e2e_url("/status/%d",
+	    *code);
+	struct proc *p = e2e_run(NULL, 15, "-s", good, bad, NULL);
+	int status;
+
+	e2e_expect_code(p, 1);
+	cr_assert_eq(p->nlines, 3, "want 3 lines:\n%s", proc_str(&p->obuf));
+	e2e_ok_line(p->lines[0], good, NULL, &status);
+	cr_assert_eq(status, 200);
+	/* A response is a result, not an error, whatever its status. */
+	e2e_ok_line(p->lines[1], bad, NULL, &status);
+	cr_assert_eq(status, *code);
+}
+
+/* Usage errors: exit 2, one line on stderr, nothing on stdout. */
+TestSuite(e2e_usage, .init = e2e_setup_prog, .fini = e2e_teardown,
+    .timeout = 15);
+
+struct e2e_usage_case {
+	char	args[4][48];	/* "" ends the list */
+	char	needle[48];	/* the message must name this */
+};
+
+ParameterizedTestParameters(e2e_usage, exits_2_with_one_line)
+{
+	/* Port 9 on loopback: nothing listens, nothing may be fetched. */
+#define E2E_U "http://127.0.0.1:9/"
+	static struct e2e_usage_case cases[] = {
+		{ { "--bogus", E2E_U }, "bogus" },
+		{ { "-Z", E2E_U }, "Z" },
+		{ { "-j", "0", E2E_U }, "0" },
+		{ { "-j", "-1", E2E_U }, "-1" },
+		{ { "-j", "abc", E2E_U }, "abc" },
+		{ { "--jobs", "4x", E2E_U }, "4x" },
+		{ { "-j", "99999999999999999999", E2E_U },
+		    "99999999999999999999" },
+		{ { "-j" }, "j" },
+		{ { "--max-time", "-1", E2E_U }, "-1" },
+		{ { "-m", "abc", E2E_U }, "abc" },
+		{ { "-m", "0", E2E_U }, "0" },
+		{ { "--connect-timeout", "0", E2E_U }, "0" },
+		{ { "--connect-timeout", "x1", E2E_U }, "x1" },
+		{ { "--deadline", "0", E2E_U }, "0" },
+		{ { "--deadline", "soon", E2E_U }, "soon" },
+		{ { "" }, "url" },
+		{ { "-q", "-s" }, "url" },
+		{ { "-i", "/nonexistent/e2e/urls.txt" },
+		    "/nonexistent/e2e/urls.txt" },
+		{ { "-i", "/dev/null" }, "url" },
+	};
+#undef E2E_U
+
+	return cr_make_param_array(struct e2e_usage_case, cases,
+	    sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct e2e_usage_case *uc, e2e_usage,
+    exits_2_with_one_line)
+{
+	char *args[4], shown[256] = "", *reason;
+	struct proc *p;
+	size_t n = 0;
+
+	while (n < 4 && uc->args[n][0] != '\0') {
+		args[n] = uc->args[n];
+		strncat(shown, " ", sizeof(shown) - strlen(shown) - 1);
+		strncat(shown, args[n], sizeof(shown) - strlen(shown) - 1);
+		n++;
+	}
+	p = e2e_runv(NULL, 10, n, args);
+	cr_assert(e2e_code(p) == 2, "fetch_urls%s: exit %d, want 2", shown,
+	    e2e_code(p));
+	cr_assert(p->obuf.len == 0, "fetch_urls%s: stdout:\n%s", shown,
+	    proc_str(&p->obuf));
+	cr_assert(proc_match(proc_str(&p->ebuf), "^fetch_urls: [^\n]+ "
+	    "\\(try 'fetch_urls --help'\\)\n$", NULL, 0),
+	    "fetch_urls%s: stderr is not one usage line:\n%s", shown,
+	    proc_str(&p->ebuf));
+	/* The reason: between "fetch_urls: " and " (try". */
+	reason = e2e_fmt("%s", proc_str(&p->ebuf) + strlen("fetch_urls: "));
+	*strstr(reason, " (try 'fetch_urls --help')") = '\0';
+	cr_assert(e2e_contains_ci(reason, uc->needle),
+	    "fetch_urls%s: message does not name '%s': %s", shown,
+	    uc->needle, proc_str(&p->ebuf));
+}
+
+/* Signals and readers that leave. */
+TestSuite(e2e_signal, .init = e2e_setup, .fini = e2e_teardown,
+    .timeout = 30);
+
+Test(e2e_signal, sigint_prints_what_arrived_and_exits_130)
+{
+	char *key = e2e_key(), *argv[7];
+	struct e2e_counts c;
+	struct proc *p;
+	double sent;
+
+	for (int i = 0; i < 3; i++)
+		argv[i + 1] = e2e_url("/hang?key=%s&n=%d", key, i);
+	argv[4] = e2e_url("/delay/10?n=4");
+	argv[5] = e2e_url("/status/200?n=5");
+	argv[6] = NULL;
+	p = e2e_spawn(argv, NULL);
+	cr_assert(proc_pump(p, p->start + 10, proc_has_lines, 2),
+	    "the two fast lines did not arrive:\n%s", proc_str(&p->obuf));
+	c = e2e_count(key, "?until_in_flight=3");
+	cr_assert_eq(c.in_flight, 3, "hanging requests not in flight");
+	sent = proc_now();
+	cr_assert(kill(p->pid, SIGINT) == 0, "kill: %s", strerror(errno));
+	proc_reap(p, sent + 5);
+	cr_assert(!p->killed, "still running 5 s after SIGINT");
+	e2e_expect_code(p, 130);
+	cr_assert(p->end - sent < E2E_SLACK, "exit took %.2f s after SIGINT",
+	    p->end - sent);
+	cr_assert_eq(p->nlines, 3, "want 3 lines:\n%s", proc_str(&p->obuf));
+	e2e_ok_line(p->lines[e2e_line_for(p, argv[4])], argv[4], NULL, NULL);
+	e2e_ok_line(p->lines[e2e_line_for(p, argv[5])], argv[5], NULL, NULL);
+	(void)e2e_total_line(p->lines[2]);
+	cr_assert_str_eq(proc_str(&p->ebuf),
+	    "fetch_urls: interrupted: 3 of 5 URLs not finished\n");
+}
+
+/* As in "fetch_urls ... | head -1". */
+Test(e2e_signal, reader_closing_pipe_after_one_line)
+{
+	char *argv[6];
+	struct proc *p;
+
+	argv[1] = e2e_url("/delay/10");
+	for (int i = 2; i < 5; i++)
+		argv[i] = e2e_url("/delay/400?n=%d", i);
+	argv[5] = NULL;
+	p = e2e_spawn(argv, NULL);
+	cr_assert(proc_pump(p, p->start + 10, proc_has_lines, 1),
+	    "no first line:\n%s", proc_str(&p->obuf));
+	proc_close(&p->out);
+	proc_reap(p, proc_now() + 10);
+	cr_assert(!p->killed, "still running 10 s after its reader left");
+	cr_assert(!WIFSIGNALED(p->status), "killed by signal %d",
+	    WTERMSIG(p->status));
+	e2e_expect_no_stderr(p);
+	cr_assert(p->end - p->start < 0.4 + E2E_SLACK + 2,
+	    "took %.2f s", p->end - p->start);
+}
