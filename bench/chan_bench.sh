@@ -12,6 +12,13 @@
 # bench/CHAN_RESULTS.md.  Any further arguments (-n MESSAGES, scenario
 # names) are passed to both programs.
 #
+# Then the cost of libchan's opt-in diagnostics (issue 7): the C benchmark
+# alone, RUNS times each, for unbuf_1p1c and buf128_1p1c (with the same -n
+# if one was given), with CHAN_DEBUG unset ("off") against CHAN_DEBUG=1
+# ("on").  "Off" is the normal build as every program runs it: there is no
+# build with the diagnostics compiled out, so its figures are also those of
+# the C column of the first table.  Both tables go to CHAN_RESULTS.md too.
+#
 # Environment: RUNS (runs per contender, default 5), BENCH_TIMEOUT (seconds
 # one program run may take before it counts as hung, default 600), GOCACHE
 # (default: Go's own, or BUILD/go-cache when HOME is not writable).  Go runs
@@ -23,6 +30,9 @@
 
 set -euo pipefail
 
+# The whole script is one group, read in full before it runs, so that an
+# edit to this file during a run of several minutes cannot derail it.
+{
 prog=${0##*/}
 benchdir=$(cd "$(dirname "$0")" && pwd)
 results=$benchdir/CHAN_RESULTS.md
@@ -66,7 +76,9 @@ echo "$prog: building $gobench" >&2
 GO111MODULE=off GOPROXY=off GOFLAGS='' CGO_ENABLED=0 \
     go build -o "$gobench" "$benchdir/chan_bench.go" ||
 	die "building $benchdir/chan_bench.go failed"
-unset GOMAXPROCS
+# Both contenders run as shipped: Go with its default GOMAXPROCS, libchan
+# without its opt-in diagnostics.
+unset GOMAXPROCS CHAN_DEBUG
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/chan_bench.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
@@ -77,11 +89,14 @@ run() {
 	shift 3
 	start=$(date +%s.%N)
 	if command -v timeout >/dev/null 2>&1; then
-		timeout "$limit" "$bin" "$@" >"$tmp/$name.$r" || rc=$?
+		# --foreground: a ^C must reach the benchmark too.
+		timeout --foreground "$limit" "$bin" "$@" \
+		    >"$tmp/$name.$r" || rc=$?
 	else
 		"$bin" "$@" >"$tmp/$name.$r" || rc=$?
 	fi
 	end=$(date +%s.%N)
+	[ "$rc" -eq 0 ] || echo >&2	# End the progress line.
 	[ "$rc" -eq 124 ] &&
 		die "$name run $r: no end after ${limit} s (hung?)"
 	[ "$rc" -eq 0 ] || die "$name run $r: $bin failed (exit $rc)"
@@ -89,12 +104,108 @@ run() {
 	    'BEGIN { printf " %s %.1f s", n, b - a }' >&2
 }
 
+# Other work on the machine skews the numbers; the results say how much.
+load_start=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
 for ((r = 1; r <= runs; r++)); do
 	printf '%s: run %d/%d:' "$prog" "$r" "$runs" >&2
 	run C "$r" "$cbench" "$@"
 	run Go "$r" "$gobench" "$@"
 	echo >&2
 done
+
+# The diagnostics runs: the same options (-n) and two scenarios, with
+# CHAN_DEBUG unset and set, alternating so that both see the same load.
+dbg_opts=()
+want_arg=0
+for a in "$@"; do
+	if [ "$want_arg" = 1 ]; then
+		dbg_opts+=("$a")
+		want_arg=0
+	elif [ "$a" = -n ] || [ "$a" = --messages ]; then
+		dbg_opts+=("$a")
+		want_arg=1
+	elif [ "${a#-}" != "$a" ]; then
+		dbg_opts+=("$a")
+	fi
+done
+for ((r = 1; r <= runs; r++)); do
+	printf '%s: diagnostics run %d/%d:' "$prog" "$r" "$runs" >&2
+	run off "$r" "$cbench" "${dbg_opts[@]}" unbuf_1p1c buf128_1p1c
+	CHAN_DEBUG=1 run on "$r" "$cbench" "${dbg_opts[@]}" unbuf_1p1c \
+	    buf128_1p1c
+	echo >&2
+done
+
+# One line per scenario: name, off median, on median, off runs, on runs
+# (ns per message; the runs comma-separated in run order).
+dbg_summary=$tmp/dbg_summary
+(cd "$tmp" && awk -v runs="$runs" '
+function median(list,    v, n, i, j, t) {
+	n = split(list, v, ",")
+	for (i = 2; i <= n; i++)
+		for (j = i; j > 1 && v[j - 1] + 0 > v[j] + 0; j--) {
+			t = v[j]; v[j] = v[j - 1]; v[j - 1] = t
+		}
+	if (n % 2)
+		return v[(n + 1) / 2]
+	return (v[n / 2] + v[n / 2 + 1]) / 2
+}
+FNR == 1 { split(FILENAME, f, "."); who = f[1] }
+$3 == "msgs" && $5 == "ns/msg" {
+	if (!(($1) in seen)) {
+		seen[$1] = 1
+		order[++nnames] = $1
+	}
+	key = who SUBSEP $1
+	if (++cnt[key] == 1)
+		ns[key] = $4
+	else
+		ns[key] = ns[key] "," $4
+	next
+}
+{ printf "%s: not a result line: %s\n", FILENAME, $0 > "/dev/stderr"
+  bad = 1 }
+END {
+	if (bad)
+		exit 1
+	for (i = 1; i <= nnames; i++) {
+		s = order[i]
+		if (cnt["off" SUBSEP s] != runs || cnt["on" SUBSEP s] != runs)
+			exit 1
+		printf "%s %s %s %s %s\n", s, median(ns["off" SUBSEP s]),
+		    median(ns["on" SUBSEP s]), ns["off" SUBSEP s],
+		    ns["on" SUBSEP s]
+	}
+}' off.* on.*) >"$dbg_summary" || die "could not read the diagnostics results"
+[ -s "$dbg_summary" ] || die "no diagnostics results"
+
+# Prints the diagnostics table; $1 is "text" or "md".
+dbg_table() {
+	local fmt=$1 name off on offruns onruns cost
+	if [ "$fmt" = md ]; then
+		echo "| scenario | off (normal build) ns/msg |" \
+		    "on (CHAN_DEBUG=1) ns/msg | cost when on |"
+		echo "|---|---:|---:|---:|"
+	else
+		printf '%-12s | %25s | %24s | %s\n' scenario \
+		    "off (normal build) ns/msg" "on (CHAN_DEBUG=1) ns/msg" \
+		    "cost when on"
+		printf '%-12s | %25s | %24s | %s\n' ------------ \
+		    ------------------------- ------------------------ \
+		    ------------
+	fi
+	while read -r name off on offruns onruns; do
+		cost=$(awk -v a="$off" -v b="$on" 'BEGIN {
+		    printf "%+.1f ns (%+.0f%%)", b - a, (b - a) * 100 / a }')
+		if [ "$fmt" = md ]; then
+			printf '| %s | %.1f | %.1f | %s |\n' "$name" "$off" \
+			    "$on" "$cost"
+		else
+			printf '%-12s | %25.1f | %24.1f | %s\n' "$name" "$off" \
+			    "$on" "$cost"
+		fi
+	done <"$dbg_summary"
+}
 
 # Medians per scenario, in the order the C benchmark ran them.  Writes one
 # line per scenario: name C-median Go-median C-runs Go-runs C-msgs Go-msgs,
@@ -203,6 +314,12 @@ echo "Median ns per message over $runs runs each (lower is better):"
 echo
 table text
 
+echo
+echo "Diagnostics: median ns per message of libchan over $runs runs each;"
+echo "off is the normal build (CHAN_DEBUG unset), on is CHAN_DEBUG=1:"
+echo
+dbg_table text
+
 cpu=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo \
     2>/dev/null || true)
 {
@@ -212,6 +329,9 @@ cpu=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo \
 	echo
 	echo "- Date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
 	echo "- Machine: $(uname -m), ${cpu:-unknown CPU}, nproc $(nproc)"
+	echo "- Load average (1, 5, 15 min): $load_start at the start," \
+	    "$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)" \
+	    "at the end"
 	echo "- Go: $(go version | sed 's/^go version //'), default GOMAXPROCS"
 	echo "- Runs: $runs per contender, alternating C and Go;" \
 	    "medians of ns per message"
@@ -225,6 +345,23 @@ cpu=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo \
 	echo "and the order per producer.  Targets from issue 2: C at most"
 	echo "1.5x Go for buffered(128) 1p1c, at most 3x for unbuffered 1p1c."
 	echo
+	echo "## Cost of the diagnostics"
+	echo
+	echo "The C benchmark alone, $runs runs each alternating, medians."
+	echo "Off is the normal build with CHAN_DEBUG unset, as programs run"
+	echo "unless they opt in (there is no build with the diagnostics"
+	echo "compiled out); on is CHAN_DEBUG=1."
+	echo
+	dbg_table md
+	echo
+	echo "Every run, ns per message in run order:"
+	echo
+	echo "| scenario | off | on |"
+	echo "|---|---|---|"
+	while read -r name off on offruns onruns; do
+		echo "| $name | ${offruns//,/, } | ${onruns//,/, } |"
+	done <"$dbg_summary"
+	echo
 	echo "## Every run (ns per message, in run order)"
 	echo
 	echo "| scenario | messages | C | Go |"
@@ -236,3 +373,5 @@ cpu=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo \
 mv "$results.tmp" "$results" || die "could not write $results"
 echo
 echo "Written to ${results#"$PWD"/}."
+exit 0
+}

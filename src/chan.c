@@ -190,6 +190,21 @@ dbg_tasks(void)
 }
 
 /*
+ * ThreadSanitizer runs a thread of its own once a program has started one,
+ * which must not count as a thread that could wake anybody.
+ */
+#if defined(__SANITIZE_THREAD__)
+#define RUNTIME_THREADS	1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define RUNTIME_THREADS	1
+#endif
+#endif
+#ifndef RUNTIME_THREADS
+#define RUNTIME_THREADS	0
+#endif
+
+/*
  * Ends the process if every known thread is parked for good.  exiting is
  * 1 when called by a known thread on its way out.  Called under dbg_mu.
  */
@@ -203,7 +218,7 @@ dbg_check_deadlock(size_t exiting)
 		if (b->known && !b->timed)
 			asleep++;
 	if (asleep == 0 || asleep < dbg_known_alive ||
-	    dbg_tasks() != dbg_known_alive + exiting)
+	    dbg_tasks() > dbg_known_alive + exiting + RUNTIME_THREADS)
 		return;
 	fprintf(stderr, "fatal error: all threads are asleep - deadlock!\n\n");
 	for (b = dbg_head; b != NULL; b = b->next)

@@ -1,0 +1,467 @@
+/* test_examples.c: every example program, run and judged by what it prints. */
+
+/*
+ * Each test runs one program from the directory named by the environment
+ * variable EXAMPLES_DIR (make test sets it; under make check-sanitize it
+ * names the instrumented build) through proc.c, and checks its standard
+ * output, standard error and exit status: to the byte where the program
+ * makes them deterministic, by pattern where they hold a pointer, a time
+ * or libcurl's wording.
+ *
+ * The healthzs tests start the fixture server (tests/fixture.py) in their
+ * own process, since Criterion runs every test in a process of its own,
+ * and the suite's .fini stops it.  They talk to 127.0.0.1 only.
+ */
+
+#define _POSIX_C_SOURCE 200809L
+
+#include <sys/resource.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "proc.h"
+
+/* A run still going after this many seconds is killed and fails. */
+#define EX_LIMIT	20.0
+
+/* Upper-bound slack, in seconds, for anything that depends on scheduling. */
+#define EX_SLACK	1.5
+
+#define EX_MAXPROCS	8
+#define EX_MAXARGS	16
+
+/* What the healthzs output marks mean; the same bytes as in healthzs.c. */
+#define EX_OK		"\u2714"
+#define EX_FAIL		"\u2718"
+
+static const char *ex_dir;			/* from EXAMPLES_DIR */
+static struct proc *ex_procs[EX_MAXPROCS];	/* freed by teardown */
+static size_t ex_nprocs;
+static struct proc_fixture ex_fx = PROC_FIXTURE_INIT;
+
+static void
+ex_setup(void)
+{
+	struct rlimit none = { 0, 0 };
+
+	proc_std_fds();
+	/* A child that stops reading must not kill the test. */
+	signal(SIGPIPE, SIG_IGN);
+	/* The deadlock example aborts: no core file, no time spent on one. */
+	(void)setrlimit(RLIMIT_CORE, &none);
+	ex_dir = getenv("EXAMPLES_DIR");
+	cr_assert(ex_dir != NULL && access(ex_dir, X_OK) == 0,
+	    "set EXAMPLES_DIR to the directory of the example programs "
+	    "(got %s)", ex_dir ? ex_dir : "nothing");
+}
+
+static void
+ex_teardown(void)
+{
+	for (size_t i = 0; i < ex_nprocs; i++)
+		proc_free(ex_procs[i]);
+	ex_nprocs = 0;
+	proc_fixture_stop(&ex_fx);
+}
+
+/* Starts the fixture for this test; teardown stops it. */
+static void
+ex_fixture(void)
+{
+	proc_fixture_start(&ex_fx, ex_dir);
+}
+
+/*
+ * Runs the example called name with the arguments that follow, up to a
+ * NULL, and waits up to limit seconds for it.  Fails the test if it
+ * overran or left a partial last line.
+ */
+static struct proc *
+ex_run(double limit, const char *name, ...)
+{
+	char path[4096], *argv[EX_MAXARGS + 2];
+	struct proc *p;
+	size_t n = 1;
+	va_list ap;
+
+	cr_assert(ex_nprocs < EX_MAXPROCS, "too many processes");
+	snprintf(path, sizeof(path), "%s/%s", ex_dir, name);
+	cr_assert(access(path, X_OK) == 0, "no example program %s", path);
+	argv[0] = path;
+	va_start(ap, name);
+	while (n <= EX_MAXARGS && (argv[n] = va_arg(ap, char *)) != NULL)
+		n++;
+	va_end(ap);
+	argv[n] = NULL;
+	p = proc_spawn(argv, NULL);
+	ex_procs[ex_nprocs++] = p;
+	proc_reap(p, p->start + limit);
+	cr_assert(!p->killed, "%s still running after %.1f s; stdout:\n%s\n"
+	    "stderr:\n%s", name, limit, proc_str(&p->obuf),
+	    proc_str(&p->ebuf));
+	cr_assert(p->obuf.len == 0 || p->obuf.p[p->obuf.len - 1] == '\n',
+	    "%s: stdout does not end with a newline:\n%s", name,
+	    proc_str(&p->obuf));
+	return p;
+}
+
+static void
+ex_expect_exit(const struct proc *p, int code)
+{
+	cr_assert(WIFEXITED(p->status) && WEXITSTATUS(p->status) == code,
+	    "wanted exit status %d, got wait status 0x%x; stdout:\n%s\n"
+	    "stderr:\n%s", code, p->status, proc_str(&p->obuf),
+	    proc_str(&p->ebuf));
+}
+
+static void
+ex_expect_out(const struct proc *p, const char *want)
+{
+	cr_assert_str_eq(proc_str(&p->obuf), want, "stdout:\n%s\nwanted:\n%s",
+	    proc_str(&p->obuf), want);
+}
+
+static void
+ex_expect_err(const struct proc *p, const char *want)
+{
+	cr_assert_str_eq(proc_str(&p->ebuf), want, "stderr:\n%s\nwanted:\n%s",
+	    proc_str(&p->ebuf), want);
+}
+
+/* The fixture's plain HTTP URL for path, into buf. */
+static char *
+ex_url(char *buf, size_t size, const char *path)
+{
+	snprintf(buf, size, "http://127.0.0.1:%d%s", ex_fx.http, path);
+	return buf;
+}
+
+TestSuite(examples, .init = ex_setup, .fini = ex_teardown, .timeout = 30);
+
+Test(examples, pingpong_alternates_and_returns_the_ball)
+{
+	struct proc *p = ex_run(EX_LIMIT, "pingpong", NULL);
+
+	ex_expect_exit(p, 0);
+	/* The rendezvous orders the two threads' lines without a lock. */
+	ex_expect_out(p,
+	    "ping 0\npong 0\nping 1\npong 1\nping 2\npong 2\n"
+	    "ping 3\npong 3\nping 4\npong 4\nfinal ball 5\n");
+	ex_expect_err(p, "");
+}
+
+Test(examples, buffered_fills_refuses_closes_and_drains)
+{
+	struct proc *p = ex_run(EX_LIMIT, "buffered", NULL);
+
+	ex_expect_exit(p, 0);
+	ex_expect_out(p,
+	    "sent 1 (len 1, cap 3)\n"
+	    "sent 2 (len 2, cap 3)\n"
+	    "sent 3 (len 3, cap 3)\n"
+	    "send 4 would block: buffer full\n"
+	    "send after close: channel closed\n"
+	    "received 1\n"
+	    "received 2\n"
+	    "received 3\n"
+	    "received 0, ok=false: closed and drained\n");
+	ex_expect_err(p, "");
+}
+
+/*
+ * a arrives at 50 ms, b at 450 ms, and each select waits 250 ms: after a,
+ * one select times out (at about 300 ms) and the next one gets b.
+ */
+Test(examples, select_timeout_gets_a_then_one_timeout_then_b)
+{
+	struct proc *p = ex_run(EX_LIMIT, "select_timeout", NULL);
+
+	ex_expect_exit(p, 0);
+	ex_expect_out(p, "from a: 1\ntimeout: nothing within 250 ms\n"
+	    "from b: 2\n");
+	ex_expect_err(p, "");
+}
+
+Test(examples, worker_pool_sums_the_squares)
+{
+	struct proc *p = ex_run(EX_LIMIT, "worker_pool", NULL);
+
+	ex_expect_exit(p, 0);
+	/* 1 + 4 + ... + 81. */
+	ex_expect_out(p, "3 workers squared 9 jobs: sum 285\n");
+	ex_expect_err(p, "");
+}
+
+Test(examples, nil_channel_fails_instead_of_hanging_and_says_so)
+{
+	struct proc *p = ex_run(EX_LIMIT, "nil_channel", NULL);
+
+	ex_expect_exit(p, 0);
+	ex_expect_out(p,
+	    "send on a NULL channel: EDEADLK, it would block forever\n"
+	    "timed receive on a NULL channel: ETIMEDOUT\n"
+	    "select chose case 1 and received 42\n");
+	/* The library's diagnostic, on with chan_debug(true). */
+	ex_expect_err(p, "chan: chan send on a NULL channel would block "
+	    "forever: failing with EDEADLK\n");
+}
+
+/*
+ * The leak example never frees its channels, because its worker may still
+ * be blocked on them; LeakSanitizer would rightly report them, so it is
+ * off for this child (each Criterion test is a process of its own: the
+ * setting reaches no other test).
+ */
+static void
+ex_no_leak_checks(void)
+{
+	const char *old = getenv("ASAN_OPTIONS");
+	char opts[1024];
+
+	snprintf(opts, sizeof(opts), "%s%sdetect_leaks=0", old ? old : "",
+	    old && *old ? ":" : "");
+	cr_assert(setenv("ASAN_OPTIONS", opts, 1) == 0, "setenv: %s",
+	    strerror(errno));
+}
+
+Test(examples, leak_unbuffered_worker_stays_blocked_and_is_reported)
+{
+	struct proc *p;
+	double blocked;
+
+	ex_no_leak_checks();
+	p = ex_run(EX_LIMIT, "leak", NULL);
+	ex_expect_exit(p, 0);
+	ex_expect_out(p, "answer channel capacity 0\n"
+	    "query: gave up after 0.3 s\n"
+	    "worker still blocked after 2 s: leaked\n");
+	/*
+	 * The worker is the first chan_go() thread, number 2.  It blocks
+	 * 1 s after it starts and main leaves about 2.3 s after it started
+	 * the worker, so the report shows it blocked for about 1.3 s.
+	 */
+	cr_assert(proc_match(proc_str(&p->ebuf),
+	    "^chan: 1 thread still blocked at exit \\(leaked\\):\n"
+	    "chan:   thread 2 \\[chan send\\]: channel 0x[0-9a-f]+ "
+	    "\\(4-byte values, cap 0\\), blocked ([0-9]+\\.[0-9]{2})s\n$",
+	    &blocked, 1), "no leak report naming the blocked send:\n%s",
+	    proc_str(&p->ebuf));
+	cr_assert(blocked >= 0.5 && blocked < 1.3 + EX_SLACK,
+	    "blocked %.2f s, wanted about 1.3 s", blocked);
+}
+
+Test(examples, leak_buffered_worker_finishes_without_report)
+{
+	struct proc *p;
+
+	ex_no_leak_checks();
+	p = ex_run(EX_LIMIT, "leak", "-b", NULL);
+	ex_expect_exit(p, 0);
+	ex_expect_out(p, "answer channel capacity 1\n"
+	    "query: gave up after 0.3 s\n"
+	    "worker finished\n");
+	ex_expect_err(p, "");
+}
+
+Test(examples, deadlock_aborts_with_gos_message)
+{
+	struct proc *p = ex_run(EX_LIMIT, "deadlock", NULL);
+
+	cr_assert(WIFSIGNALED(p->status) && WTERMSIG(p->status) == SIGABRT,
+	    "wanted death by SIGABRT, got wait status 0x%x; stderr:\n%s",
+	    p->status, proc_str(&p->ebuf));
+	ex_expect_out(p, "");
+	/* Only main is left, blocked in its untimed receive. */
+	cr_assert(proc_match(proc_str(&p->ebuf),
+	    "^fatal error: all threads are asleep - deadlock!\n\n"
+	    "thread 1 \\(main\\) \\[chan receive\\]: channel 0x[0-9a-f]+ "
+	    "\\(4-byte values, cap 0\\), blocked [0-9]+\\.[0-9]{2}s\n$",
+	    NULL, 0), "not the deadlock report:\n%s", proc_str(&p->ebuf));
+}
+
+/*
+ * Healthy: a 2xx body that is not JSON, a test report with no failures,
+ * and JSON that is not a test report.
+ */
+Test(examples, healthzs_all_healthy_exits_0)
+{
+	char a[128], b[128], c[128], want[1024];
+	struct proc *p;
+
+	ex_fixture();
+	ex_url(a, sizeof(a), "/status/200");
+	ex_url(b, sizeof(b), "/report/0");
+	ex_url(c, sizeof(c), "/headers");
+	p = ex_run(EX_LIMIT, "healthzs", "--server", a, "-s", b,
+	    "--server", c, NULL);
+	ex_expect_exit(p, 0);
+	snprintf(want, sizeof(want), EX_OK " %s\n" EX_OK " %s\n" EX_OK " %s\n"
+	    "3 servers: 3 healthy, 0 failing\n", a, b, c);
+	ex_expect_out(p, want);
+	ex_expect_err(p, "");
+}
+
+/*
+ * Every kind of failure, listed after a slow healthy server: the lines
+ * come in the order given although the slow one finishes last.
+ */
+Test(examples, healthzs_failures_in_given_order_exit_1)
+{
+	char u[7][128], want[8][256];
+	struct proc *p;
+
+	ex_fixture();
+	ex_url(u[0], sizeof(u[0]), "/delay/600");
+	ex_url(u[1], sizeof(u[1]), "/status/404");
+	snprintf(u[2], sizeof(u[2]), "http://127.0.0.1:%d/",
+	    proc_dead_port());
+	ex_url(u[3], sizeof(u[3]), "/report/2");
+	ex_url(u[4], sizeof(u[4]), "/report/1");
+	ex_url(u[5], sizeof(u[5]), "/report/1?status=500");
+	ex_url(u[6], sizeof(u[6]), "/report/3?quoted=1");
+	p = ex_run(EX_LIMIT, "healthzs", "-s", u[0], "-s", u[1], "-s", u[2],
+	    "-s", u[3], "-s", u[4], "-s", u[5], "-s", u[6], NULL);
+	ex_expect_exit(p, 1);
+	ex_expect_err(p, "");
+	cr_assert_eq(p->nlines, 8, "wanted 8 lines:\n%s", proc_str(&p->obuf));
+	snprintf(want[0], sizeof(want[0]), EX_OK " %s", u[0]);
+	snprintf(want[1], sizeof(want[1]), EX_FAIL " %s: HTTP 404", u[1]);
+	/* The refused connection's reason is libcurl's own wording. */
+	snprintf(want[2], sizeof(want[2]), EX_FAIL " %s: ", u[2]);
+	snprintf(want[3], sizeof(want[3]), EX_FAIL " %s: 2 tests failed",
+	    u[3]);
+	snprintf(want[4], sizeof(want[4]), EX_FAIL " %s: 1 test failed",
+	    u[4]);
+	snprintf(want[5], sizeof(want[5]), EX_FAIL " %s: HTTP 500, 1 test "
+	    "failed", u[5]);
+	snprintf(want[6], sizeof(want[6]), EX_FAIL " %s: test report's "
+	    "failed-count is not a whole number", u[6]);
+	snprintf(want[7], sizeof(want[7]), "7 servers: 1 healthy, 6 failing");
+	for (size_t i = 0; i < 8; i++) {
+		if (i == 2)
+			cr_assert(strncmp(p->lines[i], want[i],
+			    strlen(want[i])) == 0 && strstr(p->lines[i] +
+			    strlen(want[i]), "onnect") != NULL,
+			    "line 3 is \"%s\", wanted a refused connection "
+			    "for %s", p->lines[i], u[2]);
+		else
+			cr_assert_str_eq(p->lines[i], want[i],
+			    "line %zu is \"%s\", wanted \"%s\"", i + 1,
+			    p->lines[i], want[i]);
+	}
+}
+
+/*
+ * Concurrency without a stopwatch: each of the three servers answers only
+ * once the fixture has seen all three requests (or after 20 s), so the
+ * first two answer only while the third is in flight too.  Polled one at
+ * a time, the first two would wait past healthzs's 5 s timeout and fail.
+ */
+Test(examples, healthzs_polls_every_server_at_once)
+{
+	char u[3][192], path[128], want[1024];
+	struct proc *p;
+
+	ex_fixture();
+	for (int i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "/count/hz%ld?until_requests=3&"
+		    "timeout=20&key=hz%ld&n=%d", (long)getpid(),
+		    (long)getpid(), i);
+		ex_url(u[i], sizeof(u[i]), path);
+	}
+	p = ex_run(EX_LIMIT, "healthzs", "-t", "5", "-s", u[0], "-s", u[1],
+	    "-s", u[2], NULL);
+	ex_expect_exit(p, 0);
+	snprintf(want, sizeof(want), EX_OK " %s\n" EX_OK " %s\n" EX_OK " %s\n"
+	    "3 servers: 3 healthy, 0 failing\n", u[0], u[1], u[2]);
+	ex_expect_out(p, want);
+	ex_expect_err(p, "");
+}
+
+Test(examples, healthzs_timeout_fails_a_hanging_server)
+{
+	char hang[128], ok[128], want[512];
+	struct proc *p;
+	double took;
+
+	ex_fixture();
+	ex_url(hang, sizeof(hang), "/hang");
+	ex_url(ok, sizeof(ok), "/status/200");
+	p = ex_run(EX_LIMIT, "healthzs", "--timeout", "0.5", "-s", hang,
+	    "-s", ok, NULL);
+	took = p->end - p->start;
+	ex_expect_exit(p, 1);
+	ex_expect_err(p, "");
+	cr_assert_eq(p->nlines, 3, "wanted 3 lines:\n%s", proc_str(&p->obuf));
+	snprintf(want, sizeof(want), EX_FAIL " %s: ", hang);
+	cr_assert(strncmp(p->lines[0], want, strlen(want)) == 0 &&
+	    strstr(p->lines[0], "timed out") != NULL,
+	    "not a timeout line for %s: %s", hang, p->lines[0]);
+	snprintf(want, sizeof(want), EX_OK " %s", ok);
+	cr_assert_str_eq(p->lines[1], want);
+	cr_assert_str_eq(p->lines[2], "2 servers: 1 healthy, 1 failing");
+	cr_assert(took >= 0.45 && took < 0.5 + EX_SLACK,
+	    "--timeout 0.5 run took %.2f s", took);
+}
+
+Test(examples, healthzs_usage_errors_exit_2)
+{
+	/* Port 9 on loopback: nothing listens, nothing may be fetched. */
+	static char *const cases[][4] = {
+		{ NULL },
+		{ "--bogus", "-s", "http://127.0.0.1:9/", NULL },
+		{ "-x", NULL },
+		{ "-s", NULL },
+		{ "-t", "0", "-s", "http://127.0.0.1:9/" },
+		{ "--timeout", "abc", "-s", "http://127.0.0.1:9/" },
+		{ "-t", "5s", "-s", "http://127.0.0.1:9/" },
+		{ "http://127.0.0.1:9/", NULL },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *const *a = cases[i];
+		struct proc *p;
+
+		p = ex_run(EX_LIMIT, "healthzs", a[0], a[0] ? a[1] : NULL,
+		    a[0] && a[1] ? a[2] : NULL,
+		    a[0] && a[1] && a[2] ? a[3] : NULL, NULL);
+		ex_expect_exit(p, 2);
+		ex_expect_out(p, "");
+		cr_assert(proc_match(proc_str(&p->ebuf), "^healthzs: [^\n]+ "
+		    "\\(try 'healthzs --help'\\)\n$", NULL, 0),
+		    "case %zu: stderr is not one usage line:\n%s", i,
+		    proc_str(&p->ebuf));
+		proc_free(p);
+		ex_procs[--ex_nprocs] = NULL;
+	}
+}
+
+Test(examples, healthzs_help_lists_every_option)
+{
+	static char *const flags[] = { "-h", "--help" };
+	static const char *const opts[] = { "--help", "--server",
+	    "--timeout" };
+
+	for (size_t f = 0; f < 2; f++) {
+		struct proc *p = ex_run(EX_LIMIT, "healthzs", flags[f], NULL);
+
+		ex_expect_exit(p, 0);
+		ex_expect_err(p, "");
+		cr_assert(strncmp(proc_str(&p->obuf), "usage: healthzs ", 16)
+		    == 0, "%s: no synopsis:\n%s", flags[f],
+		    proc_str(&p->obuf));
+		for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+			cr_assert(strstr(proc_str(&p->obuf), opts[i]) != NULL,
+			    "%s does not mention %s", flags[f], opts[i]);
+	}
+}
