@@ -38,7 +38,8 @@ BENCH = $(BUILD)/chan_bench
 OBJ = $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC) $(PROG_SRC) $(TEST_SRC)) \
       $(BUILD)/bench/chan_bench.o
 
-.PHONY: all test check check-sanitize bench bench-chan bench-fetch demo install uninstall clean deps
+.PHONY: all test check check-sanitize bench bench-chan bench-fetch demo install uninstall clean deps \
+    fuzz fuzz-smoke
 
 all: $(LIB) $(PROG) $(EXAMPLES)
 
@@ -92,6 +93,29 @@ check-sanitize: deps
 	$(MAKE) BUILD=build/asan \
 	    CFLAGS='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined' \
 	    LDFLAGS='-fsanitize=address,undefined' test
+
+# libFuzzer targets for the URL-list reader and the option parser:
+# fuzz-smoke runs each briefly (CI), fuzz runs each for FUZZ_TIME seconds.
+FUZZ_CC ?= clang
+FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined
+FUZZ_TIME ?= 600
+FUZZERS = $(BUILD)/fuzz/fuzz_urls $(BUILD)/fuzz/fuzz_cli
+
+$(BUILD)/fuzz/fuzz_urls: tests/fuzz/fuzz_urls.c src/urls.c src/urls.h
+$(BUILD)/fuzz/fuzz_cli: tests/fuzz/fuzz_cli.c src/cli.c src/cli.h
+$(FUZZERS):
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) -o $@ $(filter %.c,$^) -lm
+
+fuzz-smoke:
+	@tests/deps.sh fuzz
+	$(MAKE) $(FUZZERS)
+	tests/fuzz/run.sh 30 $(FUZZERS)
+
+fuzz:
+	@tests/deps.sh fuzz
+	$(MAKE) $(FUZZERS)
+	tests/fuzz/run.sh $(FUZZ_TIME) $(FUZZERS)
 
 bench: bench-chan bench-fetch
 

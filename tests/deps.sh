@@ -14,6 +14,7 @@ for group in "$@"; do
 	demo)	pkgs="$pkgs make gcc pkg-config libcurl4-openssl-dev libjansson-dev python3 openssl" ;;
 	test)	pkgs="$pkgs make gcc pkg-config libcurl4-openssl-dev libjansson-dev libcriterion-dev python3 openssl" ;;
 	bench)	pkgs="$pkgs golang-go" ;;
+	fuzz)	pkgs="$pkgs clang libclang-rt-14-dev" ;;
 	*)	echo "deps.sh: unknown group '$group'" >&2; exit 2 ;;
 	esac
 done
