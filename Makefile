@@ -39,7 +39,7 @@ OBJ = $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC) $(PROG_SRC) $(TEST_SRC)) \
       $(BUILD)/bench/chan_bench.o
 
 .PHONY: all test check check-sanitize bench bench-chan bench-fetch demo install uninstall clean deps \
-    fuzz fuzz-smoke
+    fuzz fuzz-smoke check-valgrind
 
 all: $(LIB) $(PROG) $(EXAMPLES)
 
@@ -93,6 +93,13 @@ check-sanitize: deps
 	$(MAKE) BUILD=build/asan \
 	    CFLAGS='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined' \
 	    LDFLAGS='-fsanitize=address,undefined' test
+
+# memcheck over a mixed fetch_urls run; DRD over the channel benchmark and
+# the threaded examples.
+check-valgrind: deps
+	$(MAKE) all $(BENCH)
+	tests/deps.sh valgrind
+	tests/valgrind.sh $(BUILD)
 
 # libFuzzer targets for the URL-list reader and the option parser:
 # fuzz-smoke runs each briefly (CI), fuzz runs each for FUZZ_TIME seconds.

@@ -15,6 +15,7 @@ for group in "$@"; do
 	test)	pkgs="$pkgs make gcc pkg-config libcurl4-openssl-dev libjansson-dev libcriterion-dev python3 openssl" ;;
 	bench)	pkgs="$pkgs golang-go" ;;
 	fuzz)	pkgs="$pkgs clang libclang-rt-14-dev" ;;
+	valgrind) pkgs="$pkgs valgrind" ;;
 	*)	echo "deps.sh: unknown group '$group'" >&2; exit 2 ;;
 	esac
 done
