@@ -64,7 +64,8 @@ $(BUILD)/examples/healthzs: examples/healthzs.c $(LIB)
 	    $(LDFLAGS) -o $@ $< $(LIB) $(CURL_LIBS) $(JANSSON_LIBS)
 
 $(TESTS): $(patsubst %.c,$(BUILD)/%.o,$(TEST_SRC)) $(BUILD)/src/cli.o \
-    $(BUILD)/src/urls.o $(LIB)
+    $(BUILD)/src/urls.o $(BUILD)/src/output.o $(BUILD)/src/progress.o \
+    $(BUILD)/src/limit.o $(LIB)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(CRITERION_LIBS) -lm
 
 $(BUILD)/tests/%.o: tests/%.c

@@ -11,7 +11,15 @@
 
 enum {
 	OPT_CONNECT_TIMEOUT = 256,
-	OPT_DEADLINE
+	OPT_DEADLINE,
+	OPT_FORMAT,
+	OPT_JSON,
+	OPT_MAX_REDIRS,
+	OPT_NO_PROGRESS,
+	OPT_ORDERED,
+	OPT_PER_HOST,
+	OPT_RATE,
+	OPT_RETRY
 };
 
 struct opt {
@@ -30,24 +38,54 @@ static const struct opt opts[] = {
 	    "give up connecting after SECS (default 10)" },
 	{ "deadline", required_argument, OPT_DEADLINE, "SECS",
 	    "cancel whatever has not finished SECS into the run" },
+	{ "format", required_argument, OPT_FORMAT, "FMT",
+	    "print text, json (an object a line) or csv" },
+	{ "head", no_argument, 'I', NULL,
+	    "send HEAD requests: no body is fetched" },
+	{ "header", required_argument, 'H', "LINE",
+	    "send header 'Name: value' (repeatable)" },
 	{ "help", no_argument, 'h', NULL, "print this help and exit" },
 	{ "input", required_argument, 'i', "FILE",
 	    "read URLs from FILE, one a line (- for stdin)" },
+	{ "insecure", no_argument, 'k', NULL,
+	    "do not verify TLS certificates" },
 	{ "jobs", required_argument, 'j', "N",
 	    "keep at most N requests in flight (default: all)" },
+	{ "json", no_argument, OPT_JSON, NULL, "same as --format json" },
+	{ "location", no_argument, 'L', NULL,
+	    "follow redirects (see --max-redirs)" },
+	{ "max-redirs", required_argument, OPT_MAX_REDIRS, "N",
+	    "follow at most N redirects (default 10, -1: any)" },
 	{ "max-time", required_argument, 'm', "SECS",
 	    "give up on a request after SECS (default 30)" },
-	{ "quiet", no_argument, 'q', NULL, "do not print the total time" },
+	{ "no-progress", no_argument, OPT_NO_PROGRESS, NULL,
+	    "no progress line, even on a terminal" },
+	{ "ordered", no_argument, OPT_ORDERED, NULL,
+	    "print results in input order, each when it can" },
+	{ "per-host", required_argument, OPT_PER_HOST, "N",
+	    "keep at most N requests in flight per host" },
+	{ "quiet", no_argument, 'q', NULL,
+	    "no total time, summary or progress line" },
+	{ "rate", required_argument, OPT_RATE, "N[/U]",
+	    "start at most N requests a second (U: s m h d)" },
+	{ "request", required_argument, 'X', "METHOD",
+	    "use METHOD instead of GET" },
+	{ "retry", required_argument, OPT_RETRY, "N",
+	    "retry transient failures up to N times" },
 	{ "serial", no_argument, 's', NULL,
 	    "fetch one URL at a time, in order" },
+	{ "user-agent", required_argument, 'A', "NAME",
+	    "send User-Agent NAME (default fetch_urls/" FETCH_VERSION ")" },
 	{ "version", no_argument, 'V', NULL,
 	    "print the version and libcurl's, and exit" },
+	{ "write-out", required_argument, 'w', "FORMAT",
+	    "print FORMAT for each URL; see below" },
 };
 
 #define NOPTS	(sizeof(opts) / sizeof(opts[0]))
 
 /* The leading colon makes a missing argument return ':'. */
-static const char shortopts[] = ":chi:j:m:qsV";
+static const char shortopts[] = ":A:cH:hIi:j:kLm:qsVw:X:";
 
 void
 cli_usage(FILE *fp)
@@ -55,9 +93,15 @@ cli_usage(FILE *fp)
 	char left[40];
 	size_t i;
 
-	fprintf(fp, "usage: fetch_urls [-cqsV] [-i file] [-j jobs] [-m secs]\n"
-	    "                  [--connect-timeout secs] [--deadline secs] "
-	    "[url ...]\n\n"
+	fprintf(fp, "usage: fetch_urls [-cIkLqsV] [-A agent] [-H header] "
+	    "[-i file] [-j jobs]\n"
+	    "                  [-m secs] [-w format] [-X method] "
+	    "[--connect-timeout secs]\n"
+	    "                  [--deadline secs] [--format fmt] [--json] "
+	    "[--max-redirs n]\n"
+	    "                  [--no-progress] [--ordered] [--per-host n] "
+	    "[--rate n[/u]]\n"
+	    "                  [--retry n] [url ...]\n\n"
 	    "Fetches every URL concurrently and prints, as each finishes,\n"
 	    "its time and HTTP status, then the total time.\n\n");
 	for (i = 0; i < NOPTS; i++) {
@@ -71,6 +115,16 @@ cli_usage(FILE *fp)
 			    opts[i].arg ? opts[i].arg : "");
 		fprintf(fp, "  %-26s %s\n", left, opts[i].help);
 	}
+	fprintf(fp, "\n--write-out variables, as in curl: %%{url} "
+	    "%%{urlnum} %%{http_code}\n"
+	    "%%{time_total} %%{time_namelookup} %%{time_connect} "
+	    "%%{time_appconnect}\n"
+	    "%%{time_starttransfer} %%{size_download} %%{num_redirects} "
+	    "%%{num_retries}\n"
+	    "%%{url_effective} %%{http_version} %%{errormsg}; "
+	    "\\n \\t \\r \\\\ and %%%% are escapes.\n"
+	    "In json, csv and --write-out output the total time and the "
+	    "summary go to\nstandard error.\n");
 	fprintf(fp, "\nExit status: 0 when every URL answered below 400, "
 	    "1 otherwise,\n2 on a usage error, 130 when interrupted.\n");
 }
@@ -86,19 +140,130 @@ opt_name(int val)
 	return "?";
 }
 
-/* Parses a count from 1 to max; -1 on junk or out of range. */
+/* Parses a whole number from min to max; -1 on junk or out of range. */
 static int
-parse_count(const char *s, long max, long *out)
+parse_long(const char *s, long min, long max, long *out)
 {
 	char *end;
 	long v;
 
 	errno = 0;
 	v = strtol(s, &end, 10);
-	if (end == s || *end != '\0' || errno == ERANGE || v < 1 || v > max)
+	if (end == s || *end != '\0' || errno == ERANGE || v < min || v > max)
 		return -1;
 	*out = v;
 	return 0;
+}
+
+/* Parses a count from 1 to max; -1 on junk or out of range. */
+static int
+parse_count(const char *s, long max, long *out)
+{
+	return parse_long(s, 1, max, out);
+}
+
+/*
+ * Parses a rate, "N" or curl's "N/U", into starts a second: N is a
+ * number above 0, decimals allowed, and U one of s, m, h and d.  Unlike
+ * curl, whose bare N counts per hour, a bare N counts per second, as the
+ * option's help says.  -1 on junk, or a rate above a million a second.
+ */
+static int
+parse_rate(const char *s, double *out)
+{
+	char *end;
+	double v, unit = 1;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s || errno == ERANGE || !isfinite(v) || v <= 0)
+		return -1;
+	if (*end == '/') {
+		switch (end[1]) {
+		case 's':
+			unit = 1;
+			break;
+		case 'm':
+			unit = 60;
+			break;
+		case 'h':
+			unit = 3600;
+			break;
+		case 'd':
+			unit = 86400;
+			break;
+		default:
+			return -1;
+		}
+		if (end[2] != '\0')
+			return -1;
+	} else if (*end != '\0')
+		return -1;
+	if (v / unit > 1e6)
+		return -1;
+	*out = v / unit;
+	return 0;
+}
+
+/* A token as HTTP's grammar has it (RFC 9110): a method or header name. */
+static bool
+is_token(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0)
+		return false;
+	for (i = 0; i < len; i++)
+		if (s[i] <= ' ' || s[i] == 0x7f ||
+		    strchr("\"(),/:;<=>?@[\\]{}", s[i]) != NULL)
+			return false;
+	return true;
+}
+
+/*
+ * Checks a header line as curl takes it: "Name: value", "Name:" (removes
+ * a header libcurl would send) or "Name;" (sends it empty).  Returns NULL,
+ * or the reason it is refused; the reason names the header's name only,
+ * never its value, which may be a secret.
+ */
+static const char *
+bad_header(const char *h, int *namelen)
+{
+	size_t n = strcspn(h, ":;");
+
+	*namelen = (int)strcspn(h, " \t:;");
+	if (*namelen > 40)
+		*namelen = 40;
+	if (h[n] == '\0')
+		return "has no ':' after the name";
+	if (h[n] == ';' && h[n + 1] != '\0')
+		return "has text after ';'";
+	if (!is_token(h, n))
+		return "has no valid name before ':'";
+	if (strpbrk(h, "\r\n") != NULL)
+		return "contains a line break";
+	return NULL;
+}
+
+static int
+add_header(struct cli *cli, const char *h)
+{
+	const char **v;
+
+	v = realloc(cli->headers, (cli->nheaders + 1) * sizeof(*v));
+	if (v == NULL)
+		return -1;
+	cli->headers = v;
+	cli->headers[cli->nheaders++] = h;
+	return 0;
+}
+
+void
+cli_free(struct cli *cli)
+{
+	free(cli->headers);
+	cli->headers = NULL;
+	cli->nheaders = 0;
 }
 
 /* Parses positive seconds, decimals allowed, up to a day, into ms. */
@@ -123,17 +288,20 @@ parse_secs(const char *s, long *ms)
 	return 0;
 }
 
-enum cli_action
-cli_parse(int argc, char **argv, struct cli *cli, char *err, size_t errlen)
+static enum cli_action
+parse(int argc, char **argv, struct cli *cli, char *err, size_t errlen)
 {
 	struct option longopts[NOPTS + 1];
+	const char *why;
 	size_t i;
-	int c;
+	int c, namelen;
 
 	memset(cli, 0, sizeof(*cli));
 	cli->mode = CLI_CONCURRENT;
 	cli->max_time_ms = 30000;
 	cli->connect_timeout_ms = 10000;
+	cli->format = CLI_TEXT;
+	cli->max_redirs = 10;
 
 	for (i = 0; i < NOPTS; i++) {
 		longopts[i].name = opts[i].name;
@@ -177,6 +345,96 @@ cli_parse(int argc, char **argv, struct cli *cli, char *err, size_t errlen)
 			break;
 		case 'V':
 			return CLI_VERSION;
+		case 'A':
+			if (strpbrk(optarg, "\r\n") != NULL) {
+				snprintf(err, errlen, "--user-agent contains "
+				    "a line break");
+				return CLI_ERROR;
+			}
+			cli->user_agent = optarg;
+			break;
+		case 'H':
+			if ((why = bad_header(optarg, &namelen)) != NULL) {
+				snprintf(err, errlen, "--header '%.*s...' %s",
+				    namelen, optarg, why);
+				return CLI_ERROR;
+			}
+			if (add_header(cli, optarg) < 0) {
+				snprintf(err, errlen, "out of memory");
+				return CLI_ERROR;
+			}
+			break;
+		case 'I':
+			cli->head = true;
+			break;
+		case 'k':
+			cli->insecure = true;
+			break;
+		case 'L':
+			cli->location = true;
+			break;
+		case 'w':
+			cli->write_out = optarg;
+			break;
+		case 'X':
+			if (!is_token(optarg, strlen(optarg))) {
+				snprintf(err, errlen, "--request wants an "
+				    "HTTP method such as PUT, not '%s'",
+				    optarg);
+				return CLI_ERROR;
+			}
+			cli->method = optarg;
+			break;
+		case OPT_FORMAT:
+			if (strcmp(optarg, "text") == 0)
+				cli->format = CLI_TEXT;
+			else if (strcmp(optarg, "json") == 0)
+				cli->format = CLI_JSON;
+			else if (strcmp(optarg, "csv") == 0)
+				cli->format = CLI_CSV;
+			else {
+				snprintf(err, errlen, "--format wants text, "
+				    "json or csv, not '%s'", optarg);
+				return CLI_ERROR;
+			}
+			break;
+		case OPT_JSON:
+			cli->format = CLI_JSON;
+			break;
+		case OPT_MAX_REDIRS:
+			if (parse_long(optarg, -1, 1000000,
+			    &cli->max_redirs) < 0) {
+				snprintf(err, errlen, "--max-redirs wants a "
+				    "whole number from -1 to 1000000, not "
+				    "'%s'", optarg);
+				return CLI_ERROR;
+			}
+			break;
+		case OPT_NO_PROGRESS:
+			cli->no_progress = true;
+			break;
+		case OPT_ORDERED:
+			cli->ordered = true;
+			break;
+		case OPT_PER_HOST:
+			if (parse_count(optarg, 1000000, &cli->per_host) < 0)
+				goto badnum;
+			break;
+		case OPT_RATE:
+			if (parse_rate(optarg, &cli->rate) < 0) {
+				snprintf(err, errlen, "--rate wants N or N/U: "
+				    "N above 0 (up to a million a second), U "
+				    "one of s, m, h, d; not '%s'", optarg);
+				return CLI_ERROR;
+			}
+			break;
+		case OPT_RETRY:
+			if (parse_long(optarg, 0, 1000, &cli->retry) < 0) {
+				snprintf(err, errlen, "--retry wants a whole "
+				    "number from 0 to 1000, not '%s'", optarg);
+				return CLI_ERROR;
+			}
+			break;
 		case OPT_CONNECT_TIMEOUT:
 			if (parse_secs(optarg, &cli->connect_timeout_ms) < 0)
 				goto badsecs;
@@ -204,6 +462,21 @@ cli_parse(int argc, char **argv, struct cli *cli, char *err, size_t errlen)
 			return CLI_ERROR;
 		}
 	}
+	if (cli->write_out != NULL && cli->format != CLI_TEXT) {
+		snprintf(err, errlen, "--write-out cannot be combined with "
+		    "--format %s", cli->format == CLI_JSON ? "json" : "csv");
+		return CLI_ERROR;
+	}
+	/* As a method, HEAD is -I: a HEAD request has no body to wait for. */
+	if (cli->method != NULL && strcmp(cli->method, "HEAD") == 0) {
+		cli->method = NULL;
+		cli->head = true;
+	}
+	if (cli->method != NULL && cli->head) {
+		snprintf(err, errlen, "--head cannot be combined with "
+		    "--request %s", cli->method);
+		return CLI_ERROR;
+	}
 	cli->urls = argv + optind;
 	cli->nurls = (size_t)(argc - optind);
 	return CLI_RUN;
@@ -216,4 +489,15 @@ badsecs:
 	snprintf(err, errlen, "--%s wants seconds above 0 (up to 86400), "
 	    "not '%s'", opt_name(c), optarg);
 	return CLI_ERROR;
+}
+
+enum cli_action
+cli_parse(int argc, char **argv, struct cli *cli, char *err, size_t errlen)
+{
+	enum cli_action action;
+
+	action = parse(argc, argv, cli, err, errlen);
+	if (action != CLI_RUN)
+		cli_free(cli);
+	return action;
 }

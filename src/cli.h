@@ -8,6 +8,8 @@
 
 enum cli_mode { CLI_CONCURRENT, CLI_SERIAL, CLI_COMPARE };
 
+enum cli_format { CLI_TEXT, CLI_JSON, CLI_CSV };
+
 struct cli {
 	enum cli_mode	 mode;
 	long		 jobs;		/* 0: one worker per URL. */
@@ -18,6 +20,22 @@ struct cli {
 	const char	*input;		/* NULL, a path or "-"; in argv. */
 	char *const	*urls;		/* URL arguments, in argv. */
 	size_t		 nurls;
+	enum cli_format	 format;
+	const char	*write_out;	/* NULL or in argv. */
+	bool		 ordered;	/* Print in input order. */
+	bool		 no_progress;
+	bool		 location;	/* Follow redirects. */
+	long		 max_redirs;	/* -1: no limit. */
+	const char	*method;	/* NULL (GET) or in argv. */
+	bool		 head;		/* HEAD request, no body. */
+	const char	**headers;	/* NULL or malloced; strings in
+					   argv. */
+	size_t		 nheaders;
+	const char	*user_agent;	/* NULL (the default) or in argv. */
+	bool		 insecure;	/* Do not verify TLS peers. */
+	long		 retry;		/* Extra attempts; 0: none. */
+	double		 rate;		/* Starts a second; 0: no limit. */
+	long		 per_host;	/* In flight a host; 0: no limit. */
 };
 
 enum cli_action { CLI_RUN, CLI_HELP, CLI_VERSION, CLI_ERROR };
@@ -25,10 +43,16 @@ enum cli_action { CLI_RUN, CLI_HELP, CLI_VERSION, CLI_ERROR };
 /*
  * Parses argv into *cli, which borrows argv's strings.  Returns CLI_RUN,
  * CLI_HELP or CLI_VERSION as asked, or CLI_ERROR with a one-line reason
- * naming the bad input in err.  Prints nothing; not thread-safe (getopt).
+ * naming the bad input in err.  After CLI_RUN the caller frees what *cli
+ * holds with cli_free(); after anything else *cli holds no memory.  A
+ * reason never quotes a header's value, which may be a secret.  Prints
+ * nothing; not thread-safe (getopt).
  */
 enum cli_action	cli_parse(int argc, char **argv, struct cli *cli, char *err,
 		    size_t errlen);
+
+/* Frees what cli_parse() allocated in *cli (the header list); idempotent. */
+void		cli_free(struct cli *cli);
 
 /* Writes the usage synopsis and every option's help to fp. */
 void		cli_usage(FILE *fp);

@@ -16,6 +16,16 @@
 #include <curl/curl.h>
 
 #include "fetch.h"
+#include "limit.h"
+
+/*
+ * Waits before a retry: 1 s, then twice as long each time, at most
+ * RETRY_WAIT_MAX; or what the response's Retry-After asks, at most
+ * RETRY_AFTER_MAX.
+ */
+#define RETRY_WAIT_FIRST	1.0
+#define RETRY_WAIT_MAX		30.0
+#define RETRY_AFTER_MAX		600.0
 
 /*
  * Descriptors a worker may hold at once: its connection, the wakeup
@@ -53,6 +63,12 @@ struct fetch_run {
 	struct worker		*workers;
 	size_t			 nworkers;	/* Started. */
 	atomic_bool		 cancelled;
+	chan_t			*done;		/* Closed on cancel; never
+						   carries a value. */
+	atomic_size_t		 in_flight;	/* Transfers running now. */
+	struct limit_rate	 rate;		/* With has_rate. */
+	bool			 has_rate;
+	struct limit_hosts	*hosts;		/* NULL or owned. */
 	CURLSH			*share;		/* DNS cache, TLS sessions. */
 	pthread_mutex_t		 share_locks[CURL_LOCK_DATA_LAST];
 };
@@ -196,14 +212,189 @@ multi_error:
 	return CURLE_FAILED_INIT;
 }
 
+/*
+ * Waits until the monotonic time until, or until the run is cancelled,
+ * whichever comes first.  The worker's multi handle, with no transfer in
+ * it, sleeps in curl_multi_poll(), which fetch_cancel() wakes with
+ * curl_multi_wakeup(); a wakeup that comes before the poll is kept by
+ * the handle, so none is missed.  Returns false when cancelled.
+ */
+static bool
+pause_until(struct worker *w, double until)
+{
+	struct timespec tick = { 0, 10 * 1000 * 1000 };
+	CURLM *multi = atomic_load(&w->multi);
+	double left;
+
+	while (!atomic_load(&w->run->cancelled)) {
+		if ((left = until - now()) <= 0)
+			return true;
+		if (curl_multi_poll(multi, NULL, 0, (int)(left * 1000) + 1,
+		    NULL) != CURLM_OK)
+			nanosleep(&tick, NULL);
+	}
+	return false;
+}
+
+/* Whether an attempt's outcome is worth another: see fetch.h. */
+static bool
+transient(CURLcode cc, long status)
+{
+	switch (cc) {
+	case CURLE_OK:
+		return status == 408 || status == 429 ||
+		    (status >= 500 && status <= 599);
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_GOT_NOTHING:
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_PARTIAL_FILE:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Seconds to wait after failed attempt number attempt (from 0). */
+static double
+retry_wait(struct worker *w, long attempt)
+{
+	curl_off_t after = 0;
+	double wait = RETRY_WAIT_FIRST;
+
+	/* libcurl turns an HTTP date into seconds from now, too. */
+	if (curl_easy_getinfo(w->easy, CURLINFO_RETRY_AFTER, &after) ==
+	    CURLE_OK && after > 0)
+		return (double)after < RETRY_AFTER_MAX ? (double)after :
+		    RETRY_AFTER_MAX;
+	while (attempt-- > 0 && wait < RETRY_WAIT_MAX)
+		wait *= 2;
+	return wait < RETRY_WAIT_MAX ? wait : RETRY_WAIT_MAX;
+}
+
+static double
+info_secs(CURL *e, CURLINFO info)
+{
+	curl_off_t us = 0;
+
+	if (curl_easy_getinfo(e, info, &us) != CURLE_OK || us < 0)
+		return 0;
+	return (double)us / 1e6;
+}
+
+static const char *
+version_name(long v)
+{
+	switch (v) {
+	case CURL_HTTP_VERSION_1_0:
+		return "1.0";
+	case CURL_HTTP_VERSION_1_1:
+		return "1.1";
+	case CURL_HTTP_VERSION_2_0:
+		return "2";
+	case CURL_HTTP_VERSION_3:
+		return "3";
+	default:
+		return NULL;
+	}
+}
+
+/* Forgets what an earlier attempt left in res. */
+static void
+clear_attempt(struct fetch_result *res)
+{
+	fetch_result_free(res);
+	res->outcome = FETCH_OK;
+	res->status = 0;
+	res->bytes = 0;
+	res->redirects = 0;
+	res->http_version = NULL;
+	memset(&res->timings, 0, sizeof(res->timings));
+}
+
+/* Fills res with the outcome of the attempt that just ended with cc. */
+static void
+collect(struct worker *w, CURLcode cc, struct fetch_result *res)
+{
+	CURL *e = w->easy;
+	curl_off_t bytes = 0;
+	char *url = NULL;
+	long v = 0;
+
+	if (cc == CURLE_OK) {
+		res->outcome = FETCH_OK;
+		curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &res->status);
+		if (curl_easy_getinfo(e, CURLINFO_HTTP_VERSION, &v) ==
+		    CURLE_OK)
+			res->http_version = version_name(v);
+	} else
+		fail(res, "%s", w->errbuf[0] != '\0' ? w->errbuf :
+		    curl_easy_strerror(cc));
+	if (curl_easy_getinfo(e, CURLINFO_SIZE_DOWNLOAD_T, &bytes) ==
+	    CURLE_OK)
+		res->bytes = (long long)bytes;
+	curl_easy_getinfo(e, CURLINFO_REDIRECT_COUNT, &res->redirects);
+	if (curl_easy_getinfo(e, CURLINFO_EFFECTIVE_URL, &url) == CURLE_OK &&
+	    url != NULL)
+		res->effective_url = strdup(url);
+	res->timings.dns = info_secs(e, CURLINFO_NAMELOOKUP_TIME_T);
+	res->timings.connect = info_secs(e, CURLINFO_CONNECT_TIME_T);
+	res->timings.tls = info_secs(e, CURLINFO_APPCONNECT_TIME_T);
+	res->timings.ttfb = info_secs(e, CURLINFO_STARTTRANSFER_TIME_T);
+	res->timings.total = info_secs(e, CURLINFO_TOTAL_TIME_T);
+}
+
+/*
+ * Takes what the run's limits ask before an attempt: a slot of the
+ * host's (into *slot, or NULL without a per-host limit), then a start
+ * time.  Returns 0; or -1 when cancelled (*aborted) or out of memory (the
+ * reason in res), holding no slot.
+ */
+static int
+limits_take(struct worker *w, const char *host, chan_t **slot,
+    struct fetch_result *res, bool *aborted)
+{
+	struct fetch_run *run = w->run;
+
+	*slot = NULL;
+	if (run->hosts != NULL && (*slot = limit_hosts_acquire(run->hosts,
+	    host, run->done)) == NULL) {
+		if (errno == ECANCELED)
+			*aborted = true;
+		else {
+			clear_attempt(res);
+			fail(res, "%s", "out of memory");
+		}
+		return -1;
+	}
+	if (run->has_rate &&
+	    !pause_until(w, limit_rate_reserve(&run->rate, now()))) {
+		*aborted = true;
+		if (*slot != NULL)
+			limit_hosts_release(*slot);
+		*slot = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Fetches the URL at index, trying again after a transient failure as
+ * the run's configuration allows (see fetch.h), and fills res.
+ */
 static void
 fetch_one(struct worker *w, size_t index, struct fetch_result *res)
 {
 	struct fetch_run *run = w->run;
 	CURLU *u;
+	CURLUcode uc;
+	chan_t *slot;
+	char *host = NULL, *full = NULL;
 	CURLcode cc;
 	double start;
-	bool aborted;
+	bool aborted = false;
+	long attempt;
 
 	memset(res, 0, sizeof(*res));
 	res->index = index;
@@ -214,20 +405,57 @@ fetch_one(struct worker *w, size_t index, struct fetch_result *res)
 	start = now();
 	if ((u = parse_url(run->urls[index], res)) == NULL)
 		goto done;
-	w->errbuf[0] = '\0';
+	if ((run->hosts != NULL && (uc = curl_url_get(u, CURLUPART_HOST,
+	    &host, 0)) != CURLUE_OK) ||
+	    (uc = curl_url_get(u, CURLUPART_URL, &full, 0)) != CURLUE_OK) {
+		fail(res, "malformed URL: %s", curl_url_strerror(uc));
+		goto out_url;
+	}
+	/*
+	 * libcurl (7.88) requests the URL of CURLOPT_CURLU, but a handle
+	 * that fetched without a redirect before goes on reporting that old
+	 * URL as CURLINFO_EFFECTIVE_URL.  The same URL as CURLOPT_URL, which
+	 * libcurl copies, keeps the report in step with the request.
+	 */
+	curl_easy_setopt(w->easy, CURLOPT_URL, full);
 	curl_easy_setopt(w->easy, CURLOPT_CURLU, u);
-	cc = perform(w, &aborted);
+	for (attempt = 0;; attempt++) {
+		if (limits_take(w, host, &slot, res, &aborted) < 0)
+			break;
+		clear_attempt(res);
+		w->errbuf[0] = '\0';
+		/* The time waited for the limits before the first is not. */
+		if (attempt == 0)
+			start = now();
+		atomic_fetch_add(&run->in_flight, 1);
+		cc = perform(w, &aborted);
+		atomic_fetch_sub(&run->in_flight, 1);
+		if (slot != NULL)
+			limit_hosts_release(slot);
+		if (aborted)
+			break;
+		collect(w, cc, res);
+		if (attempt >= run->cfg.retries || !transient(cc, res->status))
+			break;
+		if (!pause_until(w, now() + retry_wait(w, attempt))) {
+			aborted = true;
+			break;
+		}
+		res->retries++;
+	}
 	curl_easy_setopt(w->easy, CURLOPT_CURLU, NULL);
+out_url:
+	curl_free(full);
+	curl_free(host);
 	curl_url_cleanup(u);
-	if (aborted)
+	if (aborted) {
+		/* What an earlier attempt got is not the answer. */
+		free(res->error);
+		res->error = NULL;
+		res->status = 0;
+		res->http_version = NULL;
 		res->outcome = FETCH_CANCELLED;
-	else if (cc == CURLE_OK) {
-		res->outcome = FETCH_OK;
-		curl_easy_getinfo(w->easy, CURLINFO_RESPONSE_CODE,
-		    &res->status);
-	} else
-		fail(res, "%s", w->errbuf[0] != '\0' ? w->errbuf :
-		    curl_easy_strerror(cc));
+	}
 done:
 	res->secs = now() - start;
 }
@@ -314,8 +542,24 @@ setup_easy(struct worker *w)
 	    CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https") !=
 	    CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_USERAGENT,
-	    "fetch_urls/" FETCH_VERSION) != CURLE_OK)
+	    curl_easy_setopt(e, CURLOPT_USERAGENT, cfg->user_agent != NULL ?
+	    cfg->user_agent : "fetch_urls/" FETCH_VERSION) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION,
+	    cfg->follow ? 1L : 0L) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_MAXREDIRS, cfg->max_redirs) !=
+	    CURLE_OK)
+		return -1;
+	if ((cfg->method != NULL &&
+	    curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, cfg->method) !=
+	    CURLE_OK) ||
+	    (cfg->head && curl_easy_setopt(e, CURLOPT_NOBODY, 1L) !=
+	    CURLE_OK) ||
+	    (cfg->headers != NULL &&
+	    curl_easy_setopt(e, CURLOPT_HTTPHEADER, cfg->headers) !=
+	    CURLE_OK) ||
+	    (cfg->insecure &&
+	    (curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L) != CURLE_OK)))
 		return -1;
 	if (w->run->share != NULL &&
 	    curl_easy_setopt(e, CURLOPT_SHARE, w->run->share) != CURLE_OK)
@@ -393,10 +637,24 @@ fetch_start(const struct fetch_config *cfg, char *const *urls, size_t n,
 	if ((run->jobs = chan_new(sizeof(size_t), n)) == NULL ||
 	    (run->results = chan_new(sizeof(struct fetch_result), want)) ==
 	    NULL || (run->workers = calloc(want, sizeof(*run->workers))) ==
-	    NULL) {
+	    NULL || (run->done = chan_new(1, 0)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
+	/* A cap no smaller than the number of workers never binds. */
+	if (cfg->per_host > 0 && cfg->per_host < want &&
+	    (run->hosts = limit_hosts_new(cfg->per_host)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	if (cfg->rate > 0) {
+		if (limit_rate_init(&run->rate, cfg->rate) < 0) {
+			snprintf(err, errlen, "cannot set up --rate");
+			goto fail;
+		}
+		run->has_rate = true;
+	}
+	atomic_init(&run->in_flight, 0);
 	run->share = share_new(run);
 	/* Every job is queued before any worker starts; none can block. */
 	for (i = 0; i < n; i++)
@@ -424,6 +682,10 @@ fetch_start(const struct fetch_config *cfg, char *const *urls, size_t n,
 
 fail:
 	share_free(run);
+	if (run->has_rate)
+		limit_rate_destroy(&run->rate);
+	limit_hosts_free(run->hosts);
+	chan_free(run->done);
 	free(run->workers);
 	chan_free(run->results);
 	chan_free(run->jobs);
@@ -443,6 +705,12 @@ fetch_workers(const struct fetch_run *run)
 	return run->nworkers;
 }
 
+size_t
+fetch_in_flight(struct fetch_run *run)
+{
+	return atomic_load(&run->in_flight);
+}
+
 void
 fetch_cancel(struct fetch_run *run)
 {
@@ -451,6 +719,8 @@ fetch_cancel(struct fetch_run *run)
 
 	if (atomic_exchange(&run->cancelled, true))
 		return;
+	/* Wakes the workers that wait for a host's slot. */
+	(void)chan_close(run->done);
 	/*
 	 * A worker publishes its multi handle before it checks the flag, so
 	 * a worker whose handle is not seen here will see the flag.
@@ -475,6 +745,10 @@ fetch_finish(struct fetch_run *run)
 		curl_multi_cleanup(atomic_load(&w->multi));
 	}
 	share_free(run);
+	if (run->has_rate)
+		limit_rate_destroy(&run->rate);
+	limit_hosts_free(run->hosts);
+	chan_free(run->done);
 	free(run->workers);
 	chan_free(run->results);
 	chan_free(run->jobs);
@@ -486,4 +760,6 @@ fetch_result_free(struct fetch_result *res)
 {
 	free(res->error);
 	res->error = NULL;
+	free(res->effective_url);
+	res->effective_url = NULL;
 }

@@ -2,9 +2,12 @@
 #ifndef FETCH_H
 #define FETCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "chan.h"
+
+struct curl_slist;
 
 /*
  * A run fetches a list of URLs with a pool of worker threads.  Each worker
@@ -19,10 +22,32 @@
  */
 struct fetch_run;
 
+/*
+ * What a run does for every URL.  A transient failure (a timeout, a
+ * failed connection, or status 408, 429 or 5xx) is tried again up to
+ * retries times, after 1, 2, 4... seconds (at most 30) or what the
+ * response's Retry-After asks (at most 600); the waits end at once when
+ * the run is cancelled.  rate and per_host limit every attempt, retries
+ * included, and the wait for them before the first does not count in
+ * secs; per_host counts an attempt from before its first byte is sent to
+ * after its last is received, under the host name the URL gives
+ * (redirects followed by libcurl count under the first host).
+ */
 struct fetch_config {
 	size_t	 workers;		/* Threads at most; 0: one per URL. */
-	long	 max_time_ms;		/* Per request. */
+	long	 max_time_ms;		/* Per attempt. */
 	long	 connect_timeout_ms;
+	bool	 follow;		/* Follow redirects (http, https). */
+	long	 max_redirs;		/* When following; -1: no limit. */
+	const char *method;		/* NULL (GET) or borrowed. */
+	bool	 head;			/* HEAD: status and headers only. */
+	struct curl_slist *headers;	/* NULL or borrowed; only read. */
+	const char *user_agent;		/* NULL (fetch_urls/VERSION), or
+					   borrowed. */
+	bool	 insecure;		/* Do not verify TLS peers. */
+	long	 retries;		/* Extra attempts; 0: none. */
+	double	 rate;			/* Starts a second; 0: no limit. */
+	size_t	 per_host;		/* In flight a host; 0: no limit. */
 };
 
 enum fetch_outcome {
@@ -31,12 +56,35 @@ enum fetch_outcome {
 	FETCH_CANCELLED			/* Not fetched, or aborted. */
 };
 
+/*
+ * libcurl's timings of the last attempt, in seconds from its start to
+ * the end of each phase, as curl's --write-out reports them: name lookup,
+ * TCP connect, TLS handshake (0 without TLS), first byte, and the whole
+ * transfer.  All 0 when no attempt was made.
+ */
+struct fetch_timings {
+	double	dns;
+	double	connect;
+	double	tls;
+	double	ttfb;
+	double	total;
+};
+
 struct fetch_result {
 	size_t			 index;	/* Into the run's URL list. */
 	enum fetch_outcome	 outcome;
 	long			 status; /* HTTP status; 0 without one. */
-	double			 secs;	/* Time the request took. */
+	double			 secs;	/* All attempts and the waits. */
 	char			*error;	/* NULL or malloced; receiver frees. */
+	long long		 bytes;	/* Body bytes of the last attempt. */
+	long			 redirects;	/* Followed. */
+	char			*effective_url;	/* NULL or malloced; receiver
+						   frees.  The last URL
+						   fetched. */
+	const char		*http_version;	/* NULL or static: "1.0",
+						   "1.1", "2", "3". */
+	long			 retries;	/* Attempts after the first. */
+	struct fetch_timings	 timings;
 };
 
 /*
@@ -53,6 +101,9 @@ chan_t		*fetch_results(struct fetch_run *run);
 
 /* How many workers the run started. */
 size_t		 fetch_workers(const struct fetch_run *run);
+
+/* How many transfers are in flight now; a snapshot, for progress. */
+size_t		 fetch_in_flight(struct fetch_run *run);
 
 /*
  * Cancels the run: transfers in flight are aborted within milliseconds and

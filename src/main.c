@@ -20,16 +20,41 @@
 #include "cli.h"
 #include "fetch.h"
 #include "output.h"
+#include "progress.h"
 #include "urls.h"
+
+/* How often the progress line is redrawn while nothing else happens. */
+#define PROGRESS_TICK_MS	250
 
 struct prog {
 	struct cli	 cli;
 	struct urls	 urls;
+	struct output	 out;
+	struct curl_slist *headers;	/* NULL or owned: the -H lines. */
 	chan_t		*signals;	/* int: signals from signal_main(). */
 	int		 signo;		/* The signal that stopped us, or 0. */
 	bool		 output_failed;	/* Standard output is gone. */
 	bool		 any_failed;	/* An error, or a status >= 400. */
 	size_t		 unfinished;	/* URLs an interruption cut short. */
+};
+
+/* What one run got, for the summary line. */
+struct tally {
+	size_t	ok;		/* A status below 400. */
+	size_t	http_errors;	/* A status of 400 or more. */
+	size_t	failed;		/* No response: an error, or cancelled. */
+};
+
+/* One run's results while they come in; only the main thread uses it. */
+struct run {
+	struct fetch_run	*fetch;
+	struct fetch_result	*held;	/* --ordered: NULL or malloced, one
+					   a URL; early results wait here. */
+	bool			*have;	/* NULL or malloced: held[i] is set. */
+	size_t			 next;	/* --ordered: the next to print. */
+	struct progress		 progress;
+	struct tally		 tally;
+	const char		*why;	/* Why URLs are cancelled. */
 };
 
 static double
@@ -67,53 +92,131 @@ signal_main(void *arg)
 }
 
 static void
-flush_output(struct prog *pg, struct fetch_run *run, const char **why)
+flush_output(struct prog *pg, struct run *r)
 {
 	if (pg->output_failed)
 		return;
 	if (fflush(stdout) == EOF || ferror(stdout)) {
 		/* Like a closed pipe under `| head`: stop quietly. */
 		pg->output_failed = true;
-		*why = "output closed";
-		fetch_cancel(run);
+		r->why = "output closed";
+		fetch_cancel(r->fetch);
 	}
+}
+
+static void
+draw_progress(struct run *r, size_t got)
+{
+	progress_draw(&r->progress, got, fetch_in_flight(r->fetch),
+	    r->tally.http_errors + r->tally.failed, now());
+}
+
+/* Prints a result, unless an interruption cut it short; frees it. */
+static void
+emit(struct prog *pg, struct run *r, struct fetch_result *res)
+{
+	if (!(pg->signo != 0 && res->outcome == FETCH_CANCELLED) &&
+	    !pg->output_failed) {
+		progress_erase(&r->progress);
+		output_result(stdout, &pg->out, pg->urls.v[res->index], res,
+		    r->why);
+	}
+	fetch_result_free(res);
+}
+
+/*
+ * Prints a result now, or with --ordered once every earlier one has
+ * printed: the results that came early wait in r->held.
+ */
+static void
+deliver(struct prog *pg, struct run *r, struct fetch_result *res)
+{
+	if (r->held == NULL) {
+		emit(pg, r, res);
+		return;
+	}
+	if (res->index != r->next) {
+		r->held[res->index] = *res;
+		r->have[res->index] = true;
+		return;
+	}
+	emit(pg, r, res);
+	for (r->next++; r->next < pg->urls.n && r->have[r->next]; r->next++)
+		emit(pg, r, &r->held[r->next]);
+}
+
+static void
+count(struct prog *pg, struct run *r, const struct fetch_result *res)
+{
+	if (res->outcome != FETCH_OK || res->status >= 400)
+		pg->any_failed = true;
+	if (pg->signo != 0 && res->outcome == FETCH_CANCELLED)
+		pg->unfinished++;
+	else if (res->outcome != FETCH_OK)
+		r->tally.failed++;
+	else if (res->status >= 400)
+		r->tally.http_errors++;
+	else
+		r->tally.ok++;
 }
 
 /*
  * Fetches every URL with at most `workers` threads (0: one per URL),
- * printing each result as it arrives, and sets *total to the wall time.
- * Returns 0, or -1 when the run could not start (the reason printed).
+ * printing each result as it arrives (or in order), and sets *total to
+ * the wall time and *tally to the counts.  Returns 0, or -1 when the run
+ * could not start (the reason printed).
  */
 static int
-run_urls(struct prog *pg, size_t workers, double *total)
+run_urls(struct prog *pg, size_t workers, double *total,
+    struct tally *tally)
 {
 	struct fetch_config cfg;
-	struct fetch_run *run;
 	struct fetch_result res;
 	struct chan_case cases[2];
-	const char *why = "cancelled";
+	struct run r;
 	char err[256];
 	double start, deadline = 0;
 	long timeout;
 	size_t got = 0;
 	int i, sig;
 
+	memset(&cfg, 0, sizeof(cfg));
 	cfg.workers = workers;
 	cfg.max_time_ms = pg->cli.max_time_ms;
 	cfg.connect_timeout_ms = pg->cli.connect_timeout_ms;
+	cfg.follow = pg->cli.location;
+	cfg.max_redirs = pg->cli.max_redirs;
+	cfg.method = pg->cli.method;
+	cfg.head = pg->cli.head;
+	cfg.headers = pg->headers;
+	cfg.user_agent = pg->cli.user_agent;
+	cfg.insecure = pg->cli.insecure;
+	cfg.retries = pg->cli.retry;
+	cfg.rate = pg->cli.rate;
+	cfg.per_host = (size_t)pg->cli.per_host;
 
+	memset(&r, 0, sizeof(r));
+	r.why = "cancelled";
+	if (pg->cli.ordered && ((r.held = calloc(pg->urls.n,
+	    sizeof(*r.held))) == NULL || (r.have = calloc(pg->urls.n,
+	    sizeof(*r.have))) == NULL)) {
+		fprintf(stderr, "fetch_urls: out of memory\n");
+		goto fail;
+	}
 	start = now();
 	if (pg->cli.deadline_ms > 0)
 		deadline = start + (double)pg->cli.deadline_ms / 1000;
-	if ((run = fetch_start(&cfg, pg->urls.v, pg->urls.n, err,
+	if ((r.fetch = fetch_start(&cfg, pg->urls.v, pg->urls.n, err,
 	    sizeof(err))) == NULL) {
 		fprintf(stderr, "fetch_urls: %s\n", err);
-		return -1;
+		goto fail;
 	}
+	progress_init(&r.progress, stderr, !pg->cli.quiet &&
+	    !pg->cli.no_progress, pg->urls.n, start);
 
 	/* Go's select { case r := <-results: ...; case s := <-signals: }. */
-	cases[0] = (struct chan_case){ fetch_results(run), CHAN_RECV, &res,
-	    false };
+	cases[0] = (struct chan_case){ fetch_results(r.fetch), CHAN_RECV,
+	    &res, false };
 	cases[1] = (struct chan_case){ pg->signals, CHAN_RECV, &sig, false };
 	while (got < pg->urls.n) {
 		timeout = -1;
@@ -122,45 +225,72 @@ run_urls(struct prog *pg, size_t workers, double *total)
 			if (timeout < 0)
 				timeout = 0;
 		}
+		if (r.progress.on &&
+		    (timeout < 0 || timeout > PROGRESS_TICK_MS))
+			timeout = PROGRESS_TICK_MS;
 		i = chan_select(cases, 2, 0);
 		if (i < 0 && errno == EAGAIN) {
 			/* Nothing more to print for now: show what we have. */
-			flush_output(pg, run, &why);
+			flush_output(pg, &r);
+			if (!r.progress.shown)
+				draw_progress(&r, got);
 			i = chan_select(cases, 2, timeout);
 		}
 		if (i < 0) {
+			if ((errno == ETIMEDOUT || errno == EAGAIN) &&
+			    (deadline == 0 || now() < deadline)) {
+				/* Only a tick of the progress line. */
+				draw_progress(&r, got);
+				continue;
+			}
 			/* The deadline passed (ETIMEDOUT), or it is 0. */
-			why = "deadline reached";
+			r.why = "deadline reached";
 			deadline = 0;
-			fetch_cancel(run);
+			fetch_cancel(r.fetch);
 			continue;
 		}
 		if (i == 1) {
 			pg->signo = sig;
-			why = "interrupted";
+			r.why = "interrupted";
 			cases[1].ch = NULL;
-			fetch_cancel(run);
+			fetch_cancel(r.fetch);
 			continue;
 		}
 		got++;
-		if (res.outcome != FETCH_OK || res.status >= 400)
-			pg->any_failed = true;
-		if (pg->signo != 0 && res.outcome == FETCH_CANCELLED)
-			pg->unfinished++;
-		else if (!pg->output_failed)
-			output_result(stdout, pg->urls.v[res.index], &res, why);
-		fetch_result_free(&res);
+		count(pg, &r, &res);
+		deliver(pg, &r, &res);
 	}
+	progress_erase(&r.progress);
 	*total = now() - start;
-	fetch_finish(run);
+	*tally = r.tally;
+	fetch_finish(r.fetch);
+	free(r.held);
+	free(r.have);
 	return 0;
+
+fail:
+	free(r.held);
+	free(r.have);
+	return -1;
 }
 
+/*
+ * Prints the total time (on standard output in text form, where the Go
+ * program printed it; on standard error in the machine-readable forms)
+ * and the summary (on standard error), unless -q.
+ */
 static void
-print_total(struct prog *pg, double total)
+print_total(struct prog *pg, double total, const struct tally *t)
 {
-	if (!pg->cli.quiet && !pg->output_failed)
-		output_total(stdout, total);
+	if (pg->cli.quiet || pg->output_failed)
+		return;
+	output_total(pg->out.format == OUTPUT_TEXT ? stdout : stderr, total);
+	/* The summary follows the total on a terminal that shows both. */
+	if (fflush(stdout) == EOF) {
+		pg->output_failed = true;
+		return;
+	}
+	output_summary(stderr, t->ok, t->http_errors, t->failed);
 }
 
 /* Reads the URL arguments and the -i file.  Returns 0, or exits. */
@@ -214,10 +344,13 @@ int
 main(int argc, char **argv)
 {
 	struct prog pg;
+	struct tally ts, tc;
 	pthread_t sigthread;
 	sigset_t set;
+	struct curl_slist *l;
 	char err[256];
 	double serial = 0, concurrent = 0;
+	size_t i;
 	int status = 1;
 
 	memset(&pg, 0, sizeof(pg));
@@ -235,6 +368,17 @@ main(int argc, char **argv)
 	case CLI_RUN:
 		break;
 	}
+	if (pg.cli.write_out != NULL && output_writeout_check(pg.cli.write_out,
+	    err, sizeof(err)) < 0) {
+		fprintf(stderr, "fetch_urls: %s (try 'fetch_urls --help')\n",
+		    err);
+		cli_free(&pg.cli);
+		return 2;
+	}
+	output_init(&pg.out, pg.cli.write_out != NULL ? OUTPUT_WRITEOUT :
+	    pg.cli.format == CLI_JSON ? OUTPUT_JSON :
+	    pg.cli.format == CLI_CSV ? OUTPUT_CSV : OUTPUT_TEXT,
+	    pg.cli.write_out);
 	load_urls(&pg);
 
 	/* A closed stdout is an error from write(), not a signal. */
@@ -244,9 +388,18 @@ main(int argc, char **argv)
 		fprintf(stderr, "fetch_urls: cannot initialise libcurl\n");
 		goto out_urls;
 	}
+	/* Built once; every worker reads it and none changes it. */
+	for (i = 0; i < pg.cli.nheaders; i++) {
+		if ((l = curl_slist_append(pg.headers, pg.cli.headers[i])) ==
+		    NULL) {
+			fprintf(stderr, "fetch_urls: out of memory\n");
+			goto out_headers;
+		}
+		pg.headers = l;
+	}
 	if ((pg.signals = chan_new(sizeof(int), 1)) == NULL) {
 		fprintf(stderr, "fetch_urls: out of memory\n");
-		goto out_curl;
+		goto out_headers;
 	}
 	/* Every thread started from here on inherits the blocked signals. */
 	sigemptyset(&set);
@@ -261,26 +414,27 @@ main(int argc, char **argv)
 
 	switch (pg.cli.mode) {
 	case CLI_SERIAL:
-		if (run_urls(&pg, 1, &serial) < 0)
+		if (run_urls(&pg, 1, &serial, &ts) < 0)
 			goto out_thread;
-		print_total(&pg, serial);
+		print_total(&pg, serial, &ts);
 		break;
 	case CLI_CONCURRENT:
-		if (run_urls(&pg, (size_t)pg.cli.jobs, &concurrent) < 0)
+		if (run_urls(&pg, (size_t)pg.cli.jobs, &concurrent, &tc) < 0)
 			goto out_thread;
-		print_total(&pg, concurrent);
+		print_total(&pg, concurrent, &tc);
 		break;
 	case CLI_COMPARE:
-		if (run_urls(&pg, 1, &serial) < 0)
+		if (run_urls(&pg, 1, &serial, &ts) < 0)
 			goto out_thread;
-		print_total(&pg, serial);
+		print_total(&pg, serial, &ts);
 		if (pg.signo != 0 || pg.output_failed)
 			break;
-		if (run_urls(&pg, (size_t)pg.cli.jobs, &concurrent) < 0)
+		if (run_urls(&pg, (size_t)pg.cli.jobs, &concurrent, &tc) < 0)
 			goto out_thread;
-		print_total(&pg, concurrent);
+		print_total(&pg, concurrent, &tc);
 		if (!pg.output_failed)
-			printf("Serial: %.2fs, concurrent: %.2fs, "
+			fprintf(pg.out.format == OUTPUT_TEXT ? stdout : stderr,
+			    "Serial: %.2fs, concurrent: %.2fs, "
 			    "speedup: %.2fx\n", serial, concurrent,
 			    serial / (concurrent > 0.005 ? concurrent : 0.005));
 		break;
@@ -300,9 +454,11 @@ out_thread:
 	pthread_join(sigthread, NULL);
 out_chan:
 	chan_free(pg.signals);
-out_curl:
+out_headers:
+	curl_slist_free_all(pg.headers);
 	curl_global_cleanup();
 out_urls:
 	urls_free(&pg.urls);
+	cli_free(&pg.cli);
 	return status;
 }

@@ -1,22 +1,87 @@
-/* output.h: the lines fetch_urls prints. */
+/* output.h: the lines fetch_urls prints, as text, JSON, CSV or curl's -w. */
 #ifndef OUTPUT_H
 #define OUTPUT_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 
 #include "fetch.h"
 
 /*
- * Writes one result line for url: "URL \t 0.26s \t 200", or
- * "URL request encountered error: MESSAGE", or for a cancelled request
- * the error "cancelled (why)".  Control characters in the URL and the
- * message are written as \xHH, so that a hostile URL list cannot drive
- * the terminal.
+ * Every string that reaches the output passes two filters.  Credentials
+ * in URLs ("user:pass@" in the authority of the URL itself, or of any
+ * "scheme://" inside a string) are replaced by "***", in every format and
+ * in error messages.  Then each format escapes what it must:
+ *
+ *   text, --write-out  bytes below 0x20 and 0x7f as \xHH; the rest as is,
+ *                      so the default output stays what it always was.
+ *   json               RFC 8259 escapes; other control characters, DEL
+ *                      and C1 controls as \u00XX; U+2028 and U+2029
+ *                      escaped; every byte that is not part of valid
+ *                      UTF-8 as \ufffd (the replacement character).
+ *   csv                RFC 4180: strings always quoted, quotes doubled,
+ *                      records end with CRLF; inside a field control
+ *                      characters are written as \xHH (C1 ones as
+ *                      \u00XX) and invalid UTF-8 bytes as U+FFFD, so that
+ *                      every field is one line of valid UTF-8.
  */
-void	output_result(FILE *fp, const char *url,
+enum output_format {
+	OUTPUT_TEXT,
+	OUTPUT_JSON,
+	OUTPUT_CSV,
+	OUTPUT_WRITEOUT
+};
+
+struct output {
+	enum output_format	 format;
+	const char		*write_out;	/* For OUTPUT_WRITEOUT;
+						   borrowed. */
+	bool			 header_done;	/* The CSV header is out. */
+};
+
+/* Sets up *o; write_out (borrowed) is the format of OUTPUT_WRITEOUT. */
+void	output_init(struct output *o, enum output_format format,
+	    const char *write_out);
+
+/*
+ * Writes the record of one result for url (as the user gave it), the
+ * index-th URL of the run.  Text: "URL \t 0.26s \t 200", or
+ * "URL request encountered error: MESSAGE", with "cancelled (why)" as the
+ * message of a cancelled request.  JSON: one object on one line.  CSV: one
+ * record, after the header record the first time.  --write-out: the
+ * format with its variables replaced.
+ */
+void	output_result(FILE *fp, struct output *o, const char *url,
 	    const struct fetch_result *res, const char *why);
 
 /* Writes "Total time: 0.93s". */
 void	output_total(FILE *fp, double secs);
+
+/*
+ * Writes "Summary: 3 succeeded, 1 got HTTP status >= 400, 1 failed
+ * without a response".
+ */
+void	output_summary(FILE *fp, size_t ok, size_t http_errors,
+	    size_t failed);
+
+/*
+ * Checks a --write-out format: every %{name} must be a known variable.
+ * Returns 0, or -1 with a one-line reason in err.
+ */
+int	output_writeout_check(const char *fmt, char *err, size_t errlen);
+
+/*
+ * Returns a malloced copy of s with credentials replaced by "***" (see
+ * above); url says that s is a URL, whose scheme may be left out, rather
+ * than a message that may contain URLs.  NULL when out of memory.
+ */
+char	*output_redact(const char *s, bool url);
+
+/* Writes s as a JSON string, quotes included; NULL as null. */
+void	output_json_string(FILE *fp, const char *s);
+
+/* Writes s as a quoted CSV field; NULL as an empty one. */
+void	output_csv_field(FILE *fp, const char *s);
 
 #endif /* OUTPUT_H */

@@ -28,7 +28,16 @@ Endpoints (any request may carry ?key=K to be counted under K):
   /close           drops the connection without answering.
   /reset/N         promises 2N bytes, sends N, then resets the connection.
   /drip/MS[?n=B]   headers, then B (default 10) body bytes, one every MS ms.
-  /headers         JSON: the request method, path and headers.
+  /headers         JSON: the request method, path and headers.  Any
+                   method is served (PUT, DELETE, PATCH, OPTIONS too).
+                   With ?key=K it is also kept for /seen/K.
+  /seen/K          the JSON of the last /headers request counted under K
+                   (for a client that does not show the body), or 404.
+  /flaky/N?key=K[&code=C][&retry_after=S|&retry_after_date=S]
+                   the first N requests counted under K answer with
+                   status C (400..599, default 503), and with a
+                   Retry-After header of S seconds, or of the HTTP date S
+                   seconds from now; the ones after answer 200.
   /report/F[?status=CODE&quoted=1]   JSON test report, status CODE
                    (default 200): {"summary": {"failed-count": F,
                    "passed-count": 3, "total-count": F + 3}}; with
@@ -49,6 +58,7 @@ a request for /NAME or /NAME/ARG reaches it.
 """
 
 import argparse
+import email.utils
 import http.server
 import json
 import os
@@ -113,6 +123,8 @@ class Counters:
 
 
 COUNTERS = Counters()
+SEEN = {}                       # key -> the last /headers answer, bytes
+SEEN_LOCK = threading.Lock()
 STOPPING = threading.Event()
 
 
@@ -153,6 +165,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def do_HEAD(self):
         self._dispatch(False)
+
+    # Methods without a meaning here are served like POST, so that the
+    # echo endpoints see them.
+    do_PUT = do_POST
+    do_DELETE = do_POST
+    do_PATCH = do_POST
+    do_OPTIONS = do_POST
 
     def _dispatch(self, body):
         self._body = body
@@ -320,7 +339,47 @@ class Handler(http.server.BaseHTTPRequestHandler):
         doc = {"method": self.command, "path": self.path,
                "headers": [[k, v] for k, v in self.headers.items()]}
         data = (json.dumps(doc) + "\n").encode()
+        if "key" in query:
+            with SEEN_LOCK:
+                SEEN[query["key"][0]] = data
         self._reply(200, data, "application/json")
+
+    def route_seen(self, arg, query):
+        with SEEN_LOCK:
+            data = SEEN.get(arg or "")
+        if data is None:
+            self._reply(404, b"nothing seen\n")
+        else:
+            self._reply(200, data, "application/json")
+
+    def route_flaky(self, arg, query):
+        n = self._int(arg, 0, 1000000)
+        if n is None:
+            return
+        key = query.get("key", [None])[0]
+        if key is None:
+            self._reply(400, b"flaky needs ?key=K\n")
+            return
+        code = self._int(query.get("code", ["503"])[0], 400, 599)
+        if code is None:
+            return
+        # This request is counted already: it is number `requests`.
+        if COUNTERS.get(key)["requests"] > n:
+            self._reply(200, b"recovered\n")
+            return
+        extra = []
+        try:
+            if "retry_after" in query:
+                extra.append(("Retry-After",
+                              str(int(query["retry_after"][0]))))
+            elif "retry_after_date" in query:
+                when = time.time() + float(query["retry_after_date"][0])
+                extra.append(("Retry-After",
+                              email.utils.formatdate(when, usegmt=True)))
+        except ValueError:
+            self._reply(400, b"bad retry_after\n")
+            return
+        self._reply(code, b"flaky %d\n" % code, extra=extra)
 
     def route_report(self, arg, query):
         failed = self._int(arg, 0, 1000000)

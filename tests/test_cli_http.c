@@ -1,0 +1,324 @@
+/* test_cli_http.c: unit tests of the output and HTTP options of cli.h. */
+
+#define _GNU_SOURCE
+
+#include <criterion/criterion.h>
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../src/cli.h"
+
+#define CH_TLIMIT	10
+#define CH_MAXARGS	16
+
+static void
+ch_setup(void)
+{
+	unsetenv("POSIXLY_CORRECT");
+}
+
+TestSuite(cli_http, .init = ch_setup, .timeout = CH_TLIMIT);
+
+/* A writable argv; strings stay in orig, which the test frees. */
+struct ch_args {
+	int	 argc;
+	char	*argv[CH_MAXARGS + 1];
+	char	*orig[CH_MAXARGS + 1];
+};
+
+static void
+ch_set(struct ch_args *a, va_list ap)
+{
+	const char *s;
+
+	a->argc = 0;
+	a->argv[a->argc++] = strdup("fetch_urls");
+	while ((s = va_arg(ap, const char *)) != NULL) {
+		cr_assert_lt(a->argc, CH_MAXARGS);
+		a->argv[a->argc++] = strdup(s);
+	}
+	a->argv[a->argc] = NULL;
+	memcpy(a->orig, a->argv, sizeof(a->orig));
+}
+
+static void
+ch_free(struct ch_args *a)
+{
+	for (int i = 0; i < a->argc; i++)
+		free(a->orig[i]);
+}
+
+/* Parses the NULL-terminated arguments; expects CLI_RUN. */
+static void
+ch_run(struct ch_args *a, struct cli *cli, ...)
+{
+	char err[256] = "";
+	va_list ap;
+
+	va_start(ap, cli);
+	ch_set(a, ap);
+	va_end(ap);
+	cr_assert_eq(cli_parse(a->argc, a->argv, cli, err, sizeof(err)),
+	    CLI_RUN, "%s %s: %s", a->orig[1] ? a->orig[1] : "",
+	    a->argc > 2 ? a->orig[2] : "", err);
+}
+
+/*
+ * Parses the NULL-terminated arguments, expects a usage error whose one
+ * line contains need (if not NULL) and not hide (if not NULL).
+ */
+static void
+ch_error(const char *need, const char *hide, ...)
+{
+	struct ch_args a;
+	struct cli cli;
+	char err[256];
+	va_list ap;
+
+	va_start(ap, hide);
+	ch_set(&a, ap);
+	va_end(ap);
+	memset(err, 'X', sizeof(err) - 1);
+	err[sizeof(err) - 1] = '\0';
+	cr_assert_eq(cli_parse(a.argc, a.argv, &cli, err, sizeof(err)),
+	    CLI_ERROR, "%s %s: no error", a.orig[1], a.argc > 2 ? a.orig[2] :
+	    "");
+	cr_assert(err[0] != 'X' && err[0] != '\0' &&
+	    strchr(err, '\n') == NULL, "bad message '%s'", err);
+	if (need != NULL)
+		cr_assert_not_null(strstr(err, need), "'%s' does not name "
+		    "'%s'", err, need);
+	if (hide != NULL)
+		cr_assert_null(strstr(err, hide), "'%s' shows '%s'", err,
+		    hide);
+	/* Nothing is left allocated after an error. */
+	cr_assert_null(cli.headers);
+	ch_free(&a);
+}
+
+Test(cli_http, defaults)
+{
+	struct ch_args a;
+	struct cli cli;
+
+	memset(&cli, 0xa5, sizeof(cli));
+	ch_run(&a, &cli, "http://h/", NULL);
+	cr_assert_eq(cli.format, CLI_TEXT);
+	cr_assert_null(cli.write_out);
+	cr_assert(!cli.ordered && !cli.no_progress && !cli.location &&
+	    !cli.head && !cli.insecure);
+	cr_assert_eq(cli.max_redirs, 10);
+	cr_assert_null(cli.method);
+	cr_assert_null(cli.headers);
+	cr_assert_eq(cli.nheaders, 0);
+	cr_assert_null(cli.user_agent);
+	cr_assert_eq(cli.retry, 0);
+	cr_assert(cli.rate == 0);
+	cr_assert_eq(cli.per_host, 0);
+	cli_free(&cli);
+	ch_free(&a);
+}
+
+Test(cli_http, formats)
+{
+	struct ch_args a;
+	struct cli cli;
+
+	ch_run(&a, &cli, "--format", "json", "u", NULL);
+	cr_assert_eq(cli.format, CLI_JSON);
+	ch_free(&a);
+	ch_run(&a, &cli, "--json", "u", NULL);
+	cr_assert_eq(cli.format, CLI_JSON);
+	ch_free(&a);
+	ch_run(&a, &cli, "--format=csv", "u", NULL);
+	cr_assert_eq(cli.format, CLI_CSV);
+	ch_free(&a);
+	ch_run(&a, &cli, "--json", "--format", "text", "u", NULL);
+	cr_assert_eq(cli.format, CLI_TEXT);
+	ch_free(&a);
+	ch_error("xml", NULL, "--format", "xml", "u", NULL);
+	ch_error("format", NULL, "--json", "-w", "%{url}", "u", NULL);
+}
+
+Test(cli_http, write_out_is_borrowed)
+{
+	struct ch_args a;
+	struct cli cli;
+
+	ch_run(&a, &cli, "-w", "%{http_code}\\n", "u", NULL);
+	cr_assert_eq(cli.write_out, a.orig[2]);
+	ch_free(&a);
+	ch_run(&a, &cli, "--write-out", "x", "u", NULL);
+	cr_assert_str_eq(cli.write_out, "x");
+	ch_free(&a);
+}
+
+Test(cli_http, flags_short_and_long)
+{
+	struct ch_args a;
+	struct cli cli;
+
+	ch_run(&a, &cli, "-LIkq", "--ordered", "--no-progress", "u", NULL);
+	cr_assert(cli.location && cli.head && cli.insecure && cli.quiet &&
+	    cli.ordered && cli.no_progress);
+	ch_free(&a);
+	ch_run(&a, &cli, "--location", "--head", "--insecure", "u", NULL);
+	cr_assert(cli.location && cli.head && cli.insecure);
+	ch_free(&a);
+}
+
+Test(cli_http, numbers)
+{
+	struct ch_args a;
+	struct cli cli;
+
+	ch_run(&a, &cli, "--max-redirs", "3", "--retry", "0", "--per-host",
+	    "4", "u", NULL);
+	cr_assert_eq(cli.max_redirs, 3);
+	cr_assert_eq(cli.retry, 0);
+	cr_assert_eq(cli.per_host, 4);
+	ch_free(&a);
+	ch_run(&a, &cli, "--max-redirs", "-1", "--retry", "1000", "u", NULL);
+	cr_assert_eq(cli.max_redirs, -1);
+	cr_assert_eq(cli.retry, 1000);
+	ch_free(&a);
+	ch_error("-2", NULL, "--max-redirs", "-2", "u", NULL);
+	ch_error("x", NULL, "--max-redirs", "x", "u", NULL);
+	ch_error("-1", NULL, "--retry", "-1", "u", NULL);
+	ch_error("1001", NULL, "--retry", "1001", "u", NULL);
+	ch_error("2.5", NULL, "--retry", "2.5", "u", NULL);
+	ch_error("0", NULL, "--per-host", "0", "u", NULL);
+	ch_error("many", NULL, "--per-host", "many", "u", NULL);
+}
+
+Test(cli_http, rates)
+{
+	static const struct {
+		const char	*arg;
+		double		 per_sec;
+	} ok[] = {
+		{ "2", 2 }, { "0.5", 0.5 }, { "2/s", 2 }, { "120/m", 2 },
+		{ "7200/h", 2 }, { "86400/d", 1 }, { "1000000", 1e6 },
+	};
+	static const char *const bad[] = {
+		"0", "-1", "x", "2/x", "2/ss", "2/", "/s", "1e7", "nan", "inf",
+	};
+	struct ch_args a;
+	struct cli cli;
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		ch_run(&a, &cli, "--rate", ok[i].arg, "u", NULL);
+		cr_assert(cli.rate > ok[i].per_sec * 0.999999 &&
+		    cli.rate < ok[i].per_sec * 1.000001, "--rate %s gave %f",
+		    ok[i].arg, cli.rate);
+		ch_free(&a);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ch_error(bad[i], NULL, "--rate", bad[i], "u", NULL);
+}
+
+Test(cli_http, request_and_head)
+{
+	struct ch_args a;
+	struct cli cli;
+
+	ch_run(&a, &cli, "-X", "PUT", "u", NULL);
+	cr_assert_str_eq(cli.method, "PUT");
+	cr_assert(!cli.head);
+	ch_free(&a);
+	ch_run(&a, &cli, "--request", "HEAD", "u", NULL);
+	cr_assert_null(cli.method);
+	cr_assert(cli.head);
+	ch_free(&a);
+	ch_error("PUT", NULL, "-I", "-X", "PUT", "u", NULL);
+	ch_error("GET /x", NULL, "-X", "GET /x", "u", NULL);
+	ch_error(NULL, NULL, "-X", "", "u", NULL);
+}
+
+Test(cli_http, headers_repeat_in_order)
+{
+	struct ch_args a;
+	struct cli cli;
+
+	ch_run(&a, &cli, "-H", "X-One: 1", "u", "--header", "X-Two: two",
+	    "-H", "Accept:", "-H", "X-Empty;", NULL);
+	cr_assert_eq(cli.nheaders, 4);
+	cr_assert_str_eq(cli.headers[0], "X-One: 1");
+	cr_assert_str_eq(cli.headers[1], "X-Two: two");
+	cr_assert_str_eq(cli.headers[2], "Accept:");
+	cr_assert_str_eq(cli.headers[3], "X-Empty;");
+	/* Borrowed from argv, not copied. */
+	cr_assert_eq(cli.headers[0], a.orig[2]);
+	cr_assert_eq(cli.nurls, 1);
+	cli_free(&cli);
+	cr_assert_null(cli.headers);
+	cr_assert_eq(cli.nheaders, 0);
+	cli_free(&cli);
+	ch_free(&a);
+}
+
+/* A refused header is named, but its value, maybe a secret, is not. */
+Test(cli_http, bad_headers_never_show_values)
+{
+	ch_error("Authorization", "s3cret", "-H", "Authorization Bearer "
+	    "s3cret", "u", NULL);
+	ch_error("Cookie", "s3cret", "-H", "Cookie: id=s3cret\r\nX: y", "u",
+	    NULL);
+	ch_error(NULL, "s3cret", "-H", ": s3cret", "u", NULL);
+	ch_error("X", "s3cret", "-H", "X;s3cret", "u", NULL);
+	/* The headers taken before the bad one are freed. */
+	ch_error(NULL, "s3cret", "-H", "A: 1", "-H", "B: 2", "-H",
+	    "Bad s3cret", "u", NULL);
+}
+
+Test(cli_http, user_agent)
+{
+	struct ch_args a;
+	struct cli cli;
+
+	ch_run(&a, &cli, "-A", "probe/2", "u", NULL);
+	cr_assert_str_eq(cli.user_agent, "probe/2");
+	ch_free(&a);
+	ch_run(&a, &cli, "--user-agent", "", "u", NULL);
+	cr_assert_str_eq(cli.user_agent, "");
+	ch_free(&a);
+	ch_error("user-agent", NULL, "-A", "a\nb", "u", NULL);
+}
+
+static char *
+ch_usage(void)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&text, &len);
+
+	cr_assert_not_null(fp);
+	cli_usage(fp);
+	cr_assert_eq(fclose(fp), 0);
+	return text;
+}
+
+Test(cli_http, usage_lists_new_options_and_variables)
+{
+	static const char *const need[] = {
+		"-A, --user-agent", "-H, --header", "-I, --head",
+		"-k, --insecure", "-L, --location", "-w, --write-out",
+		"-X, --request", "--format", "--json", "--max-redirs",
+		"--no-progress", "--ordered", "--per-host", "--rate",
+		"--retry", "default 10", "fetch_urls/",
+		"%{url}", "%{urlnum}", "%{http_code}", "%{time_total}",
+		"%{time_namelookup}", "%{time_connect}", "%{time_appconnect}",
+		"%{time_starttransfer}", "%{size_download}",
+		"%{num_redirects}", "%{url_effective}", "%{errormsg}",
+	};
+	char *text = ch_usage();
+
+	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
+		cr_assert_not_null(strstr(text, need[i]), "usage lacks %s",
+		    need[i]);
+	free(text);
+}

@@ -1,0 +1,451 @@
+/* test_output.c: unit tests of the output formats, output.h and progress.h. */
+
+/* open_memstream. */
+#define _GNU_SOURCE
+
+#include <criterion/criterion.h>
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../src/fetch.h"
+#include "../src/output.h"
+#include "../src/progress.h"
+
+/* Time limit of every test, in seconds. */
+#define OUT_TLIMIT	10
+
+TestSuite(output, .timeout = OUT_TLIMIT);
+
+/*
+ * A memory stream the functions under test write to; out_text() closes it
+ * and returns what was written (malloced; the test frees it).
+ */
+struct out_mem {
+	FILE	*fp;
+	char	*buf;	/* set by open_memstream */
+	size_t	 len;
+};
+
+static void
+out_open(struct out_mem *m)
+{
+	m->buf = NULL;
+	m->len = 0;
+	m->fp = open_memstream(&m->buf, &m->len);
+	cr_assert_not_null(m->fp, "open_memstream failed");
+}
+
+static char *
+out_text(struct out_mem *m)
+{
+	cr_assert_eq(fclose(m->fp), 0);
+	return m->buf;
+}
+
+static void
+expect_json(const char *in, const char *want)
+{
+	struct out_mem m;
+	char *got;
+
+	out_open(&m);
+	output_json_string(m.fp, in);
+	got = out_text(&m);
+	cr_assert_str_eq(got, want, "JSON of \"%s\": got %s, want %s",
+	    in ? in : "(null)", got, want);
+	free(got);
+}
+
+static void
+expect_csv(const char *in, const char *want)
+{
+	struct out_mem m;
+	char *got;
+
+	out_open(&m);
+	output_csv_field(m.fp, in);
+	got = out_text(&m);
+	cr_assert_str_eq(got, want, "CSV of \"%s\": got %s, want %s",
+	    in ? in : "(null)", got, want);
+	free(got);
+}
+
+static void
+expect_redact(const char *in, bool url, const char *want)
+{
+	char *got = output_redact(in, url);
+
+	cr_assert_not_null(got);
+	cr_assert_str_eq(got, want, "redact(\"%s\", %s): got \"%s\", want "
+	    "\"%s\"", in, url ? "url" : "text", got, want);
+	free(got);
+}
+
+Test(output, json_escapes_quotes_backslashes_and_controls)
+{
+	expect_json("plain", "\"plain\"");
+	expect_json("", "\"\"");
+	expect_json(NULL, "null");
+	expect_json("a\"b\\c", "\"a\\\"b\\\\c\"");
+	expect_json("\b\f\n\r\t", "\"\\b\\f\\n\\r\\t\"");
+	expect_json("\x01\x1b[31m\x1f\x7f", "\"\\u0001\\u001b[31m\\u001f"
+	    "\\u007f\"");
+	/* The slash needs no escape. */
+	expect_json("http://h/p", "\"http://h/p\"");
+}
+
+Test(output, json_keeps_valid_utf8)
+{
+	expect_json("caf\xc3\xa9", "\"caf\xc3\xa9\"");
+	expect_json("\xe4\xb8\xad", "\"\xe4\xb8\xad\"");
+	expect_json("\xf0\x9f\x98\x80", "\"\xf0\x9f\x98\x80\"");
+	expect_json("\xf4\x8f\xbf\xbf", "\"\xf4\x8f\xbf\xbf\"");
+	expect_json("\xc2\xa0", "\"\xc2\xa0\"");
+}
+
+Test(output, json_replaces_invalid_utf8)
+{
+	/* A lone continuation byte, never valid bytes, a cut sequence. */
+	expect_json("a\x80z", "\"a\\ufffdz\"");
+	expect_json("\xff\xfe", "\"\\ufffd\\ufffd\"");
+	expect_json("\xe2\x82", "\"\\ufffd\\ufffd\"");
+	expect_json("\xe2\x82z", "\"\\ufffd\\ufffdz\"");
+	/* Overlong forms, a surrogate, and above U+10FFFF. */
+	expect_json("\xc0\xaf", "\"\\ufffd\\ufffd\"");
+	expect_json("\xe0\x80\xaf", "\"\\ufffd\\ufffd\\ufffd\"");
+	expect_json("\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\"");
+	expect_json("\xf4\x90\x80\x80", "\"\\ufffd\\ufffd\\ufffd\\ufffd\"");
+	expect_json("\xf5\x80\x80\x80", "\"\\ufffd\\ufffd\\ufffd\\ufffd\"");
+}
+
+Test(output, json_escapes_c1_controls_and_line_separators)
+{
+	expect_json("\xc2\x85", "\"\\u0085\"");
+	expect_json("\xc2\x9b" "31m", "\"\\u009b31m\"");
+	expect_json("\xe2\x80\xa8\xe2\x80\xa9", "\"\\u2028\\u2029\"");
+}
+
+/*
+ * Whatever bytes go in, what comes out is printable ASCII between quotes
+ * with every escape well formed, or valid UTF-8 that is not a control.
+ */
+Test(output, json_of_random_bytes_is_clean)
+{
+	unsigned seed = 12345;
+	unsigned char in[64];
+	struct out_mem m;
+	char *got;
+
+	for (int round = 0; round < 2000; round++) {
+		size_t n = (size_t)(round % 63);
+		const unsigned char *p;
+
+		for (size_t i = 0; i < n; i++) {
+			seed = seed * 1103515245 + 12345;
+			in[i] = (unsigned char)((seed >> 16) % 255 + 1);
+		}
+		in[n] = '\0';
+		out_open(&m);
+		output_json_string(m.fp, (const char *)in);
+		got = out_text(&m);
+		p = (const unsigned char *)got;
+		cr_assert_eq(*p, '"');
+		for (p++; *p != '\0' && !(*p == '"' && p[1] == '\0'); p++) {
+			cr_assert(*p >= 0x20 && *p != 0x7f, "raw control "
+			    "0x%02x in %s", *p, got);
+			cr_assert(*p != '"', "bare quote in %s", got);
+			if (*p == '\\') {
+				p++;
+				cr_assert(strchr("\"\\bfnrtu", *p) != NULL,
+				    "bad escape in %s", got);
+			}
+		}
+		cr_assert(*p == '"' && p[1] == '\0', "unterminated: %s", got);
+		free(got);
+	}
+}
+
+Test(output, csv_quotes_and_doubles_quotes)
+{
+	expect_csv("plain", "\"plain\"");
+	expect_csv("", "\"\"");
+	expect_csv(NULL, "\"\"");
+	expect_csv("a,b", "\"a,b\"");
+	expect_csv("say \"hi\"", "\"say \"\"hi\"\"\"");
+	expect_csv("\"", "\"\"\"\"");
+}
+
+Test(output, csv_writes_controls_as_text_and_fixes_utf8)
+{
+	expect_csv("a\r\nb", "\"a\\x0d\\x0ab\"");
+	expect_csv("\x1b[31m\x7f", "\"\\x1b[31m\\x7f\"");
+	expect_csv("caf\xc3\xa9", "\"caf\xc3\xa9\"");
+	expect_csv("\xff", "\"\xef\xbf\xbd\"");
+	expect_csv("\xc2\x9b", "\"\\u009b\"");
+}
+
+Test(output, redacts_credentials_in_urls)
+{
+	expect_redact("http://user:pass@host/p", true, "http://***@host/p");
+	expect_redact("https://token@host", true, "https://***@host");
+	expect_redact("HTTP://U:P@H:8080?q", true, "HTTP://***@H:8080?q");
+	expect_redact("http://u:p@h#frag", true, "http://***@h#frag");
+	/* The last '@' ends the user information. */
+	expect_redact("http://a@b:c@host/", true, "http://***@host/");
+	/* Quotes and commas in the user information are hidden as well. */
+	expect_redact("http://us\"er:p,w@h/", true, "http://***@h/");
+	/* One slash, as libcurl also accepts. */
+	expect_redact("http:/u:p@h/", true, "http:/***@h/");
+	/* Without a scheme, as fetch_urls takes it: http://. */
+	expect_redact("user:pw@host:80/x", true, "***@host:80/x");
+	expect_redact("mailto:me@host", true, "***@host");
+	/* URLs inside the URL are redacted too. */
+	expect_redact("http://a:b@c/?u=http://d:e@f/", true,
+	    "http://***@c/?u=http://***@f/");
+}
+
+Test(output, leaves_urls_without_credentials_alone)
+{
+	static const char *const same[] = {
+		"http://host/path", "http://host/p@x", "http://host/?a=b@c",
+		"http://host/#x@y", "host:8080/x", "http://@host/",
+		"https://[::1]:443/", "", "http://",
+	};
+
+	for (size_t i = 0; i < sizeof(same) / sizeof(same[0]); i++)
+		expect_redact(same[i], true, same[i]);
+}
+
+Test(output, redacts_urls_inside_messages)
+{
+	expect_redact("cannot fetch http://u:p@h/x: refused", false,
+	    "cannot fetch http://***@h/x: refused");
+	expect_redact("see 'https://tok@h' and \"ftp://a:b@c\"", false,
+	    "see 'https://***@h' and \"ftp://***@c\"");
+	/* A message is not a URL: an address in it is left alone. */
+	expect_redact("mail me@host", false, "mail me@host");
+	expect_redact("Could not resolve host: nonexistent.invalid", false,
+	    "Could not resolve host: nonexistent.invalid");
+}
+
+/* A result as a worker would send it, for the formatting tests. */
+static struct fetch_result
+sample_result(void)
+{
+	struct fetch_result r;
+
+	memset(&r, 0, sizeof(r));
+	r.index = 3;
+	r.outcome = FETCH_OK;
+	r.status = 200;
+	r.secs = 0.256;
+	r.bytes = 1234;
+	r.redirects = 2;
+	r.effective_url = "http://u:p@h/final";
+	r.http_version = "1.1";
+	r.retries = 1;
+	r.timings = (struct fetch_timings){ 0.001, 0.002, 0.003, 0.004,
+	    0.005 };
+	return r;
+}
+
+static char *
+render(enum output_format f, const char *wo, const char *url,
+    const struct fetch_result *r, int times)
+{
+	struct output o;
+	struct out_mem m;
+
+	output_init(&o, f, wo);
+	out_open(&m);
+	for (int i = 0; i < times; i++)
+		output_result(m.fp, &o, url, r, "deadline reached");
+	return out_text(&m);
+}
+
+/* The text lines are those of the Go program, byte for byte. */
+Test(output, text_lines_unchanged)
+{
+	struct fetch_result r = sample_result();
+	char *got;
+
+	got = render(OUTPUT_TEXT, NULL, "http://h/x", &r, 1);
+	cr_assert_str_eq(got, "http://h/x \t 0.26s \t 200\n");
+	free(got);
+
+	r.outcome = FETCH_ERROR;
+	r.status = 0;
+	r.error = "Couldn't connect to server";
+	got = render(OUTPUT_TEXT, NULL, "h:9", &r, 1);
+	cr_assert_str_eq(got, "h:9 request encountered error: Couldn't "
+	    "connect to server\n");
+	free(got);
+
+	r.outcome = FETCH_CANCELLED;
+	r.error = NULL;
+	got = render(OUTPUT_TEXT, NULL, "http://h/", &r, 1);
+	cr_assert_str_eq(got, "http://h/ request encountered error: "
+	    "cancelled (deadline reached)\n");
+	free(got);
+}
+
+Test(output, text_redacts_and_escapes)
+{
+	struct fetch_result r = sample_result();
+	char *got;
+
+	got = render(OUTPUT_TEXT, NULL, "http://u:p@h/\x1b[2J", &r, 1);
+	cr_assert_str_eq(got, "http://***@h/\\x1b[2J \t 0.26s \t 200\n");
+	free(got);
+	r.outcome = FETCH_ERROR;
+	r.error = "bad http://a:b@c\n";
+	got = render(OUTPUT_TEXT, NULL, "x", &r, 1);
+	cr_assert_str_eq(got, "x request encountered error: bad "
+	    "http://***@c\\x0a\n");
+	free(got);
+}
+
+Test(output, json_record)
+{
+	struct fetch_result r = sample_result();
+	char *got;
+
+	got = render(OUTPUT_JSON, NULL, "http://u:p@h/a\"b", &r, 1);
+	cr_assert_str_eq(got, "{\"url\":\"http://***@h/a\\\"b\",\"urlnum\":3,"
+	    "\"status\":200,\"seconds\":0.256000,\"error\":null,"
+	    "\"bytes\":1234,\"redirects\":2,"
+	    "\"effective_url\":\"http://***@h/final\","
+	    "\"http_version\":\"1.1\",\"retries\":1,\"timings\":{"
+	    "\"dns\":0.001000,\"connect\":0.002000,\"tls\":0.003000,"
+	    "\"ttfb\":0.004000,\"total\":0.005000}}\n");
+	free(got);
+
+	memset(&r, 0, sizeof(r));
+	r.outcome = FETCH_CANCELLED;
+	got = render(OUTPUT_JSON, NULL, "x", &r, 1);
+	cr_assert_str_eq(got, "{\"url\":\"x\",\"urlnum\":0,\"status\":0,"
+	    "\"seconds\":0.000000,\"error\":\"cancelled (deadline reached)\","
+	    "\"bytes\":0,\"redirects\":0,\"effective_url\":null,"
+	    "\"http_version\":null,\"retries\":0,\"timings\":{"
+	    "\"dns\":0.000000,\"connect\":0.000000,\"tls\":0.000000,"
+	    "\"ttfb\":0.000000,\"total\":0.000000}}\n");
+	free(got);
+}
+
+Test(output, csv_header_once_then_records)
+{
+	static const char header[] = "url,urlnum,status,seconds,error,bytes,"
+	    "redirects,effective_url,http_version,retries,dns,connect,tls,"
+	    "ttfb,total\r\n";
+	static const char rec[] = "\"http://***@h/a,\"\"b\",3,200,0.256000,"
+	    "\"\",1234,2,\"http://***@h/final\",\"1.1\",1,0.001000,"
+	    "0.002000,0.003000,0.004000,0.005000\r\n";
+	struct fetch_result r = sample_result();
+	char *got, want[1024];
+
+	got = render(OUTPUT_CSV, NULL, "http://u:p@h/a,\"b", &r, 2);
+	snprintf(want, sizeof(want), "%s%s%s", header, rec, rec);
+	cr_assert_str_eq(got, want);
+	free(got);
+}
+
+Test(output, writeout_variables)
+{
+	struct fetch_result r = sample_result();
+	char *got;
+
+	got = render(OUTPUT_WRITEOUT, "%{url} %{urlnum} %{http_code} "
+	    "%{response_code} %{size_download} %{num_redirects} "
+	    "%{num_retries} %{url_effective} %{http_version} [%{errormsg}]"
+	    "\\n", "http://u:p@h/", &r, 1);
+	cr_assert_str_eq(got, "http://***@h/ 3 200 200 1234 2 1 "
+	    "http://***@h/final 1.1 []\n");
+	free(got);
+
+	got = render(OUTPUT_WRITEOUT, "%{time_namelookup} %{time_connect} "
+	    "%{time_appconnect} %{time_starttransfer} %{time_total}", "x", &r,
+	    1);
+	cr_assert_str_eq(got, "0.001000 0.002000 0.003000 0.004000 "
+	    "0.005000");
+	free(got);
+}
+
+Test(output, writeout_escapes_and_failures)
+{
+	struct fetch_result r;
+	char *got;
+
+	memset(&r, 0, sizeof(r));
+	r.outcome = FETCH_ERROR;
+	r.error = "refused\x1b";
+	got = render(OUTPUT_WRITEOUT, "a\\tb\\rc\\\\d%%e\\q%x%{url_effective}"
+	    "|%{http_code}|%{http_version}|%{errormsg}%{", "u", &r, 1);
+	cr_assert_str_eq(got, "a\tb\rc\\d%e\\q%x|000|0|refused\\x1b%{");
+	free(got);
+}
+
+Test(output, writeout_check)
+{
+	char err[128];
+
+	cr_assert_eq(output_writeout_check("%{url} %{http_code}\\n %% %x",
+	    err, sizeof(err)), 0);
+	cr_assert_eq(output_writeout_check("", err, sizeof(err)), 0);
+	cr_assert_eq(output_writeout_check("%{nope}", err, sizeof(err)), -1);
+	cr_assert_not_null(strstr(err, "nope"), "reason: %s", err);
+	cr_assert_eq(output_writeout_check("x %{url", err, sizeof(err)), -1);
+	cr_assert_not_null(strstr(err, "%{"), "reason: %s", err);
+	/* %% escapes the percent sign: this %{ is literal text. */
+	cr_assert_eq(output_writeout_check("%%{nope}", err, sizeof(err)), 0);
+}
+
+Test(output, total_and_summary_lines)
+{
+	struct out_mem m;
+	char *got;
+
+	out_open(&m);
+	output_total(m.fp, 0.934);
+	output_summary(m.fp, 3, 1, 2);
+	got = out_text(&m);
+	cr_assert_str_eq(got, "Total time: 0.93s\nSummary: 3 succeeded, 1 got "
+	    "HTTP status >= 400, 2 failed without a response\n");
+	free(got);
+}
+
+Test(output, progress_line_format)
+{
+	char buf[128];
+	size_t n;
+
+	n = progress_format(buf, sizeof(buf), 12, 100, 5, 1, 3.2);
+	cr_assert_str_eq(buf, "12/100 done, 5 in flight, 1 failed, 3.2s, "
+	    "3.8/s");
+	cr_assert_eq(n, strlen(buf));
+	n = progress_format(buf, sizeof(buf), 0, 7, 0, 0, 0);
+	cr_assert_str_eq(buf, "0/7 done, 0 in flight, 0 failed, 0.0s, 0.0/s");
+	/* Truncated to fit, never past the buffer. */
+	n = progress_format(buf, 11, 12, 100, 5, 1, 3.2);
+	cr_assert_str_eq(buf, "12/100 don");
+	cr_assert_eq(n, 10);
+}
+
+/* Not a terminal: nothing is drawn or erased. */
+Test(output, progress_silent_off_a_terminal)
+{
+	struct progress pg;
+	struct out_mem m;
+	char *got;
+
+	out_open(&m);
+	progress_init(&pg, m.fp, true, 10, 0);
+	cr_assert(!pg.on);
+	progress_draw(&pg, 1, 2, 0, 1);
+	progress_erase(&pg);
+	got = out_text(&m);
+	cr_assert_str_eq(got, "");
+	free(got);
+}
