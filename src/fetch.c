@@ -412,13 +412,11 @@ fetch_one(struct worker *w, size_t index, struct fetch_result *res)
 		goto out_url;
 	}
 	/*
-	 * libcurl (7.88) requests the URL of CURLOPT_CURLU, but a handle
-	 * that fetched without a redirect before goes on reporting that old
-	 * URL as CURLINFO_EFFECTIVE_URL.  The same URL as CURLOPT_URL, which
-	 * libcurl copies, keeps the report in step with the request.
+	 * The URL goes to libcurl as the string parse_url() checked.  (With
+	 * CURLOPT_CURLU instead, libcurl 7.88 goes on reporting a reused
+	 * handle's first URL as CURLINFO_EFFECTIVE_URL.)
 	 */
 	curl_easy_setopt(w->easy, CURLOPT_URL, full);
-	curl_easy_setopt(w->easy, CURLOPT_CURLU, u);
 	for (attempt = 0;; attempt++) {
 		if (limits_take(w, host, &slot, res, &aborted) < 0)
 			break;
@@ -443,7 +441,6 @@ fetch_one(struct worker *w, size_t index, struct fetch_result *res)
 		}
 		res->retries++;
 	}
-	curl_easy_setopt(w->easy, CURLOPT_CURLU, NULL);
 out_url:
 	curl_free(full);
 	curl_free(host);
