@@ -607,21 +607,26 @@ cancel:
 	return PARK_DONE;
 }
 
-static void
-parker_init(struct parker *p)
+/*
+ * A thread blocks in one operation at a time, so each has one parker,
+ * made ready again for every wait.  A waker is done with a parker once it
+ * has published PARK_DONE (see waiter_complete()), before the parked
+ * thread returns, so the next wait may reuse it at once.
+ */
+static _Thread_local struct parker self_parker = {
+	.mu = PTHREAD_MUTEX_INITIALIZER,
+	.cv = PTHREAD_COND_INITIALIZER,
+};
+
+static struct parker *
+parker_get(void)
 {
-	pthread_mutex_init(&p->mu, NULL);
-	pthread_cond_init(&p->cv, NULL);
-	atomic_init(&p->state, PARK_WAITING);
+	struct parker *p = &self_parker;
+
+	atomic_store_explicit(&p->state, PARK_WAITING, memory_order_relaxed);
 	p->fired = NULL;
 	p->rec = NULL;
-}
-
-static void
-parker_destroy(struct parker *p)
-{
-	pthread_cond_destroy(&p->cv);
-	pthread_mutex_destroy(&p->mu);
+	return p;
 }
 
 /* A never-ready operation: waits out its timeout. */
@@ -797,7 +802,7 @@ static int
 chan_op(chan_t *ch, enum chan_op op, void *elem, long timeout_ms)
 {
 	struct waiter w, *wake;
-	struct parker p;
+	struct parker *p;
 	struct blocked rec;
 	struct timespec dl;
 	int r;
@@ -824,23 +829,22 @@ chan_op(chan_t *ch, enum chan_op op, void *elem, long timeout_ms)
 		return -1;
 	}
 
-	parker_init(&p);
-	w.p = &p;
+	p = parker_get();
+	w.p = p;
 	w.elem = elem;
 	w.index = 0;
 	w.ok = false;
 	waitq_push(op == CHAN_SEND ? &ch->sendq : &ch->recvq, &w);
 	if (atomic_load_explicit(&dbg_on, memory_order_relaxed))
-		blocked_link(&rec, &p, op == CHAN_SEND ? "chan send" :
+		blocked_link(&rec, p, op == CHAN_SEND ? "chan send" :
 		    "chan receive", ch, 1, timeout_ms > 0);
 	pthread_mutex_unlock(&ch->mu);
 
 	if (timeout_ms > 0)
 		dl = deadline_after(timeout_ms);
-	r = parker_wait(&p, timeout_ms > 0 ? &dl : NULL);
-	if (p.rec != NULL)
+	r = parker_wait(p, timeout_ms > 0 ? &dl : NULL);
+	if (p->rec != NULL)
 		blocked_done(&rec, ch);
-	parker_destroy(&p);
 	if (r == PARK_CANCELLED) {
 		pthread_mutex_lock(&ch->mu);
 		if (w.queued)
@@ -1050,7 +1054,7 @@ chan_select(struct chan_case *cases, size_t n, long timeout_ms)
 {
 	size_t stackorder[2 * SELECT_STACK], *pollorder, *lockorder;
 	struct waiter stackw[SELECT_STACK], *ws = stackw, *wake;
-	struct parker p;
+	struct parker *p;
 	struct blocked rec;
 	struct timespec dl;
 	size_t i, j, k, nlock = 0, t;
@@ -1117,11 +1121,11 @@ chan_select(struct chan_case *cases, size_t n, long timeout_ms)
 		goto out;
 	}
 
-	parker_init(&p);
+	p = parker_get();
 	for (i = 0; i < nlock; i++) {
 		t = lockorder[i];
 		c = &cases[t];
-		ws[t].p = &p;
+		ws[t].p = p;
 		ws[t].elem = c->elem;
 		ws[t].index = t;
 		ws[t].ok = false;
@@ -1129,15 +1133,15 @@ chan_select(struct chan_case *cases, size_t n, long timeout_ms)
 		    &c->ch->recvq, &ws[t]);
 	}
 	if (atomic_load_explicit(&dbg_on, memory_order_relaxed))
-		blocked_link(&rec, &p, "select", NULL, n, timeout_ms > 0);
+		blocked_link(&rec, p, "select", NULL, n, timeout_ms > 0);
 	select_unlock(cases, lockorder, nlock);
 
 	if (timeout_ms > 0)
 		dl = deadline_after(timeout_ms);
-	r = parker_wait(&p, timeout_ms > 0 ? &dl : NULL);
-	if (p.rec != NULL)
+	r = parker_wait(p, timeout_ms > 0 ? &dl : NULL);
+	if (p->rec != NULL)
 		blocked_done(&rec, r == PARK_DONE ?
-		    cases[p.fired->index].ch : NULL);
+		    cases[p->fired->index].ch : NULL);
 
 	/* Drop the waiters that did not fire. */
 	select_lock(cases, lockorder, nlock);
@@ -1149,15 +1153,14 @@ chan_select(struct chan_case *cases, size_t n, long timeout_ms)
 			    &c->ch->recvq, &ws[t]);
 	}
 	select_unlock(cases, lockorder, nlock);
-	parker_destroy(&p);
 
 	if (r == PARK_CANCELLED) {
 		err = ETIMEDOUT;
 		goto out;
 	}
-	ret = (int)p.fired->index;
+	ret = (int)p->fired->index;
 	c = &cases[ret];
-	c->ok = p.fired->ok;
+	c->ok = p->fired->ok;
 	if (!c->ok && c->op == CHAN_RECV)
 		zero_out(c->ch, c->elem);
 
