@@ -23,7 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <criterion/criterion.h>
+#include <check.h>
 
 #include "proc.h"
 
@@ -43,14 +43,15 @@ proc_cloexec(int fd)
 {
 	int flags = fcntl(fd, F_GETFD);
 
-	cr_assert(flags != -1 && fcntl(fd, F_SETFD, flags | FD_CLOEXEC) != -1,
-	    "fcntl: %s", strerror(errno));
+	ck_assert_msg(flags != -1 &&
+	    fcntl(fd, F_SETFD, flags | FD_CLOEXEC) != -1, "fcntl: %s",
+	    strerror(errno));
 }
 
 void
 proc_pipe(int fds[2])
 {
-	cr_assert(pipe(fds) == 0, "pipe: %s", strerror(errno));
+	ck_assert_msg(pipe(fds) == 0, "pipe: %s", strerror(errno));
 	proc_cloexec(fds[0]);
 	proc_cloexec(fds[1]);
 }
@@ -74,7 +75,7 @@ proc_buf_add(struct proc_buf *b, const char *data, size_t n)
 		while (b->len + n + 1 > cap)
 			cap *= 2;
 		p = realloc(b->p, cap);
-		cr_assert(p != NULL, "out of memory");
+		ck_assert_msg(p != NULL, "out of memory");
 		b->p = p;
 		b->cap = cap;
 	}
@@ -87,6 +88,16 @@ const char *
 proc_str(const struct proc_buf *b)
 {
 	return b->p ? b->p : "";
+}
+
+const char *
+proc_msg(const struct proc_buf *b)
+{
+	if (b->len <= PROC_MSG_MAX)
+		return proc_str(b);
+	fprintf(stderr, "--- %zu bytes; the failure message shows the end "
+	    "---\n%s\n--- end ---\n", b->len, b->p);
+	return b->p + b->len - PROC_MSG_MAX;
 }
 
 pid_t
@@ -120,7 +131,7 @@ proc_spawn_fds(char *const argv[], int fd0, int fd1, int fd2)
 	rc = posix_spawnp(&pid, argv[0], &fa, &at, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&at);
-	cr_assert(rc == 0, "posix_spawn %s: %s", argv[0], strerror(rc));
+	ck_assert_msg(rc == 0, "posix_spawn %s: %s", argv[0], strerror(rc));
 	return pid;
 }
 
@@ -131,7 +142,7 @@ proc_spawn(char *const argv[], const char *indata)
 	int ip[2] = { -1, -1 }, op[2], ep[2];
 
 	p = calloc(1, sizeof(*p));
-	cr_assert(p != NULL, "out of memory");
+	ck_assert_msg(p != NULL, "out of memory");
 	p->pid = -1;
 	p->in = p->out = p->err = -1;
 
@@ -144,7 +155,7 @@ proc_spawn(char *const argv[], const char *indata)
 	if (indata != NULL) {
 		close(ip[0]);
 		p->in = ip[1];
-		cr_assert(fcntl(p->in, F_SETFL, O_NONBLOCK) != -1,
+		ck_assert_msg(fcntl(p->in, F_SETFL, O_NONBLOCK) != -1,
 		    "fcntl: %s", strerror(errno));
 		p->indata = indata;
 		p->inlen = strlen(indata);
@@ -215,7 +226,7 @@ proc_pump(struct proc *p, double limit,
 		r = poll(fds, n, (int)(left * 1000) + 1);
 		if (r == -1 && errno == EINTR)
 			continue;
-		cr_assert(r >= 0, "poll: %s", strerror(errno));
+		ck_assert_msg(r >= 0, "poll: %s", strerror(errno));
 		for (nfds_t i = 0; i < n; i++) {
 			if (fds[i].revents == 0)
 				continue;
@@ -253,7 +264,7 @@ proc_reap(struct proc *p, double limit)
 		r = waitpid(p->pid, &p->status, WNOHANG);
 		if (r == p->pid)
 			break;
-		cr_assert(r == 0 || errno == EINTR, "waitpid: %s",
+		ck_assert_msg(r == 0 || errno == EINTR, "waitpid: %s",
 		    strerror(errno));
 		if (proc_now() >= limit) {
 			kill(p->pid, SIGKILL);
@@ -273,13 +284,13 @@ proc_reap(struct proc *p, double limit)
 	proc_close(&p->err);
 
 	p->copy = strdup(proc_str(&p->obuf));
-	cr_assert(p->copy != NULL, "out of memory");
+	ck_assert_msg(p->copy != NULL, "out of memory");
 	cap = 1;
 	for (s = p->copy; *s != '\0'; s++)
 		if (*s == '\n')
 			cap++;
 	p->lines = calloc(cap, sizeof(*p->lines));
-	cr_assert(p->lines != NULL, "out of memory");
+	ck_assert_msg(p->lines != NULL, "out of memory");
 	for (s = p->copy; *s != '\0'; s = nl + 1) {
 		p->lines[p->nlines++] = s;
 		if ((nl = strchr(s, '\n')) == NULL)
@@ -314,7 +325,7 @@ proc_match(const char *s, const char *re, double *subs, size_t nsub)
 	regex_t rx;
 	bool ok;
 
-	cr_assert(nsub < 8 && regcomp(&rx, re, REG_EXTENDED) == 0,
+	ck_assert_msg(nsub < 8 && regcomp(&rx, re, REG_EXTENDED) == 0,
 	    "bad regex %s", re);
 	ok = regexec(&rx, s, nsub + 1, m, 0) == 0;
 	regfree(&rx);
@@ -332,8 +343,8 @@ proc_dead_port(void)
 
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	fd = socket(AF_INET, SOCK_STREAM, 0);
-	cr_assert(fd != -1, "socket: %s", strerror(errno));
-	cr_assert(bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+	ck_assert_msg(fd != -1, "socket: %s", strerror(errno));
+	ck_assert_msg(bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
 	    getsockname(fd, (struct sockaddr *)&sa, &len) == 0,
 	    "bind: %s", strerror(errno));
 	close(fd);
@@ -346,7 +357,7 @@ proc_std_fds(void)
 	for (int fd = 0; fd <= 2; fd++)
 		if (fcntl(fd, F_GETFD) == -1 &&
 		    open("/dev/null", O_RDWR) == -1)
-			cr_assert_fail("open /dev/null: %s", strerror(errno));
+			ck_abort_msg("open /dev/null: %s", strerror(errno));
 }
 
 /* Where tests/fixture.py is; see proc_fixture_start() in proc.h. */
@@ -386,7 +397,7 @@ proc_fixture_start(struct proc_fixture *fx, const char *near)
 	int ip[2], op[2], n;
 
 	fixture_path(script, sizeof(script), near);
-	cr_assert(access(script, R_OK) == 0, "no fixture at %s (set "
+	ck_assert_msg(access(script, R_OK) == 0, "no fixture at %s (set "
 	    "FETCH_FIXTURE)", script);
 	proc_pipe(ip);
 	proc_pipe(op);
@@ -405,17 +416,17 @@ proc_fixture_start(struct proc_fixture *fx, const char *near)
 		double left = limit - proc_now();
 		int fd = fx->out;
 
-		cr_assert(left > 0, "fixture did not get ready in 20 s");
+		ck_assert_msg(left > 0, "fixture did not get ready in 20 s");
 		if (poll(&pfd, 1, (int)(left * 1000) + 1) <= 0)
 			continue;
 		proc_read(&fd, &b);
 		fx->out = fd;
-		cr_assert(fd != -1, "fixture exited before READY: %s",
-		    proc_str(&b));
+		ck_assert_msg(fd != -1, "fixture exited before READY: %s",
+		    proc_msg(&b));
 	}
 	n = sscanf(b.p, "READY http=%d https=%d cert=%4095s", &fx->http,
 	    &fx->https, fx->cert);
-	cr_assert(n == 3, "bad fixture line: %s", b.p);
+	ck_assert_msg(n == 3, "bad fixture line: %s", b.p);
 	free(b.p);
 }
 

@@ -1,4 +1,4 @@
-/* proc.h: child processes and the fixture server, for the Criterion tests. */
+/* proc.h: child processes and the fixture server, for the Check tests. */
 #ifndef PROC_H
 #define PROC_H
 
@@ -10,8 +10,8 @@
 
 /*
  * Helpers shared by the tests that drive real programs (test_e2e.c,
- * test_examples.c).  They run inside a Criterion test: a failure of their
- * own (pipe, fork, out of memory) fails the test with cr_assert rather
+ * test_examples.c).  They run inside a Check test: a failure of their
+ * own (pipe, fork, out of memory) fails the test with ck_assert rather
  * than returning an error.  Times are monotonic seconds (proc_now()).
  */
 
@@ -72,6 +72,17 @@ void		 proc_buf_add(struct proc_buf *b, const char *data, size_t n);
 
 /* The buffer's text; "" when nothing was added. */
 const char	*proc_str(const struct proc_buf *b);
+
+/*
+ * The buffer's text for a failure message.  Check drops a message longer
+ * than about 4 KB ("Message string too long"), and with it the output of
+ * the program under test, which may hold a sanitizer's report.  So a text
+ * longer than PROC_MSG_MAX bytes is written in full to our standard error
+ * and only its last PROC_MSG_MAX bytes go into the message.  Use it only
+ * in message arguments, which Check evaluates only when the test fails.
+ */
+#define PROC_MSG_MAX	1000
+const char	*proc_msg(const struct proc_buf *b);
 
 /* Appends what one read() of *fd gives; closes *fd at end of file. */
 void		 proc_read(int *fd, struct proc_buf *b);

@@ -6,7 +6,7 @@
  */
 #define _GNU_SOURCE
 
-#include <criterion/criterion.h>
+#include <check.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "chan.h"
+#include "suites.h"
 
 /* Time limit of every unit test, in seconds: a deadlock fails, not hangs. */
 #define TLIMIT	20
@@ -30,19 +31,20 @@
 /* Asserts that call fails with -1 and errno e. */
 #define EXPECT_ERR(call, e) do {					\
 	int rc_ = (call), err_ = errno;					\
-	cr_assert_eq(rc_, -1, "%s returned %d, expected -1", #call, rc_); \
-	cr_assert_eq(err_, (e), "%s: errno %d (%s), expected %s",	\
+	ck_assert_msg(rc_ == -1, "%s returned %d, expected -1", #call,	\
+	    rc_);							\
+	ck_assert_msg(err_ == (e), "%s: errno %d (%s), expected %s",	\
 	    #call, err_, strerror(err_), strerror(e));			\
 } while (0)
 
 /* Asserts that call succeeds with 0. */
 #define EXPECT_OK(call) do {						\
 	int rc_ = (call), err_ = errno;					\
-	cr_assert_eq(rc_, 0, "%s returned %d (errno %s), expected 0",	\
+	ck_assert_msg(rc_ == 0, "%s returned %d (errno %s), expected 0", \
 	    #call, rc_, rc_ == -1 ? strerror(err_) : "-");		\
 } while (0)
 
-/* An element bigger than a word, with padding, to test copies and zero fill. */
+/* An element bigger than a word, with padding: copies and zero fill. */
 struct big {
 	int	 a;
 	char	 s[13];
@@ -77,7 +79,7 @@ mkchan(size_t elem_size, size_t cap)
 	chan_t *ch;
 
 	ch = chan_new(elem_size, cap);
-	cr_assert_not_null(ch, "chan_new(%zu, %zu): %s", elem_size, cap,
+	ck_assert_msg(ch != NULL, "chan_new(%zu, %zu): %s", elem_size, cap,
 	    strerror(errno));
 	return ch;
 }
@@ -159,13 +161,13 @@ worker_init(struct worker *w, enum w_op op, chan_t *ch, int val)
 static void
 worker_start(struct worker *w)
 {
-	cr_assert_eq(pthread_create(&w->thr, NULL, worker_main, w), 0);
+	ck_assert_int_eq(pthread_create(&w->thr, NULL, worker_main, w), 0);
 }
 
 static void
 worker_join(struct worker *w)
 {
-	cr_assert_eq(pthread_join(w->thr, NULL), 0);
+	ck_assert_int_eq(pthread_join(w->thr, NULL), 0);
 }
 
 /*
@@ -218,13 +220,13 @@ wait_parked(struct worker *w)
 	tid = atomic_load(&w->tid);
 	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
 	sfd = open(path, O_RDONLY);
-	cr_assert(sfd != -1, "open %s: %s", path, strerror(errno));
+	ck_assert_msg(sfd != -1, "open %s: %s", path, strerror(errno));
 	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", tid);
 	cfd = open(path, O_RDONLY);
-	cr_assert(cfd != -1, "open %s: %s", path, strerror(errno));
+	ck_assert_msg(cfd != -1, "open %s: %s", path, strerror(errno));
 	for (seen = 0; seen < 3; sched_yield()) {
 		asleep = task_in_futex(sfd, cfd);
-		cr_assert_eq(atomic_load(&w->phase), PH_IN,
+		ck_assert_msg(atomic_load(&w->phase) == PH_IN,
 		    "worker (op %d) returned %d (%s) instead of blocking",
 		    (int)w->op, w->rc, strerror(w->err));
 		seen = asleep ? seen + 1 : 0;
@@ -244,7 +246,7 @@ start_parked(struct worker *w)
 static void
 assert_blocked(struct worker *w)
 {
-	cr_assert_eq(atomic_load(&w->phase), PH_IN,
+	ck_assert_msg(atomic_load(&w->phase) == PH_IN,
 	    "worker (op %d) returned while it should block", (int)w->op);
 }
 
@@ -253,58 +255,61 @@ assert_blocked(struct worker *w)
  * report.
  */
 
-Test(chan, new_rejects_zero_elem_size, .timeout = TLIMIT)
+START_TEST(new_rejects_zero_elem_size)
 {
 	errno = 0;
-	cr_assert_null(chan_new(0, 0));
-	cr_assert_eq(errno, EINVAL);
+	ck_assert_ptr_null(chan_new(0, 0));
+	ck_assert_int_eq(errno, EINVAL);
 	errno = 0;
-	cr_assert_null(chan_new(0, 8));
-	cr_assert_eq(errno, EINVAL);
+	ck_assert_ptr_null(chan_new(0, 8));
+	ck_assert_int_eq(errno, EINVAL);
 }
+END_TEST
 
-Test(chan, new_rejects_overflowing_buffer, .timeout = TLIMIT)
+START_TEST(new_rejects_overflowing_buffer)
 {
 	errno = 0;
-	cr_assert_null(chan_new(SIZE_MAX, 2));
-	cr_assert_eq(errno, EINVAL);
+	ck_assert_ptr_null(chan_new(SIZE_MAX, 2));
+	ck_assert_int_eq(errno, EINVAL);
 	errno = 0;
-	cr_assert_null(chan_new(2, SIZE_MAX / 2 + 1));
-	cr_assert_eq(errno, EINVAL);
+	ck_assert_ptr_null(chan_new(2, SIZE_MAX / 2 + 1));
+	ck_assert_int_eq(errno, EINVAL);
 	errno = 0;
-	cr_assert_null(chan_new(SIZE_MAX / 16 + 1, SIZE_MAX / 16 + 1));
-	cr_assert_eq(errno, EINVAL);
+	ck_assert_ptr_null(chan_new(SIZE_MAX / 16 + 1, SIZE_MAX / 16 + 1));
+	ck_assert_int_eq(errno, EINVAL);
 }
+END_TEST
 
-Test(chan, len_cap_closed, .timeout = TLIMIT)
+START_TEST(len_cap_closed)
 {
 	chan_t *b, *u;
 	int v = 1;
 
 	b = mkchan(sizeof(int), 3);
 	u = mkchan(sizeof(int), 0);
-	cr_assert_eq(chan_cap(b), 3);
-	cr_assert_eq(chan_cap(u), 0);
-	cr_assert_eq(chan_len(b), 0);
-	cr_assert_eq(chan_len(u), 0);
-	cr_assert(!chan_closed(b));
-	cr_assert(!chan_closed(u));
+	ck_assert_uint_eq(chan_cap(b), 3);
+	ck_assert_uint_eq(chan_cap(u), 0);
+	ck_assert_uint_eq(chan_len(b), 0);
+	ck_assert_uint_eq(chan_len(u), 0);
+	ck_assert(!chan_closed(b));
+	ck_assert(!chan_closed(u));
 	EXPECT_OK(chan_send(b, &v));
 	EXPECT_OK(chan_send(b, &v));
-	cr_assert_eq(chan_len(b), 2);
+	ck_assert_uint_eq(chan_len(b), 2);
 	EXPECT_OK(chan_recv(b, &v));
-	cr_assert_eq(chan_len(b), 1);
+	ck_assert_uint_eq(chan_len(b), 1);
 	EXPECT_OK(chan_close(b));
 	EXPECT_OK(chan_close(u));
-	cr_assert(chan_closed(b));
-	cr_assert(chan_closed(u));
-	cr_assert_eq(chan_len(b), 1, "closing must keep buffered values");
-	cr_assert_eq(chan_cap(b), 3);
+	ck_assert(chan_closed(b));
+	ck_assert(chan_closed(u));
+	ck_assert_msg(chan_len(b) == 1, "closing must keep buffered values");
+	ck_assert_uint_eq(chan_cap(b), 3);
 	chan_free(b);
 	chan_free(u);
 }
+END_TEST
 
-Test(chan, len_of_unbuffered_is_zero_with_blocked_sender, .timeout = TLIMIT)
+START_TEST(len_of_unbuffered_is_zero_with_blocked_sender)
 {
 	struct worker w;
 	chan_t *u;
@@ -313,19 +318,20 @@ Test(chan, len_of_unbuffered_is_zero_with_blocked_sender, .timeout = TLIMIT)
 	u = mkchan(sizeof(int), 0);
 	worker_init(&w, W_SEND, u, 5);
 	start_parked(&w);
-	cr_assert_eq(chan_len(u), 0);
+	ck_assert_uint_eq(chan_len(u), 0);
 	EXPECT_OK(chan_recv(u, &v));
-	cr_assert_eq(v, 5);
+	ck_assert_int_eq(v, 5);
 	worker_join(&w);
 	chan_free(u);
 }
+END_TEST
 
 /*
  * Unbuffered channels: a send and a receive meet, and each completes only
  * when the other has.
  */
 
-Test(chan, unbuffered_send_returns_after_receive, .timeout = TLIMIT)
+START_TEST(unbuffered_send_returns_after_receive)
 {
 	static int marker;
 	struct worker w;
@@ -346,14 +352,15 @@ Test(chan, unbuffered_send_returns_after_receive, .timeout = TLIMIT)
 	assert_blocked(&w);
 	marker = 7;
 	EXPECT_OK(chan_recv(u, &v));
-	cr_assert_eq(v, 42);
+	ck_assert_int_eq(v, 42);
 	worker_join(&w);
-	cr_assert_eq(w.rc, 0);
-	cr_assert_eq(w.peeked, 7, "send returned before the receive began");
+	ck_assert_int_eq(w.rc, 0);
+	ck_assert_msg(w.peeked == 7, "send returned before the receive began");
 	chan_free(u);
 }
+END_TEST
 
-Test(chan, unbuffered_recv_has_value_when_send_returns, .timeout = TLIMIT)
+START_TEST(unbuffered_recv_has_value_when_send_returns)
 {
 	struct worker w;
 	chan_t *u;
@@ -369,13 +376,14 @@ Test(chan, unbuffered_recv_has_value_when_send_returns, .timeout = TLIMIT)
 	 * the receiver's variable already, though the receiver may not have
 	 * been scheduled yet.
 	 */
-	cr_assert_eq(w.val, 43, "send returned before the receiver had it");
+	ck_assert_msg(w.val == 43, "send returned before the receiver had it");
 	worker_join(&w);
-	cr_assert_eq(w.rc, 0);
+	ck_assert_int_eq(w.rc, 0);
 	chan_free(u);
 }
+END_TEST
 
-Test(chan, unbuffered_try_ops, .timeout = TLIMIT)
+START_TEST(unbuffered_try_ops)
 {
 	struct worker w;
 	chan_t *u;
@@ -393,26 +401,27 @@ Test(chan, unbuffered_try_ops, .timeout = TLIMIT)
 	v = 11;
 	EXPECT_OK(chan_try_send(u, &v));
 	worker_join(&w);
-	cr_assert_eq(w.rc, 0);
-	cr_assert_eq(w.val, 11);
+	ck_assert_int_eq(w.rc, 0);
+	ck_assert_int_eq(w.val, 11);
 
 	/* A blocked sender makes a try_recv succeed. */
 	worker_init(&w, W_SEND, u, 12);
 	start_parked(&w);
 	v = 0;
 	EXPECT_OK(chan_try_recv(u, &v));
-	cr_assert_eq(v, 12);
+	ck_assert_int_eq(v, 12);
 	worker_join(&w);
-	cr_assert_eq(w.rc, 0);
+	ck_assert_int_eq(w.rc, 0);
 
 	/* And no value stayed behind. */
 	EXPECT_ERR(chan_try_recv(u, &v), EAGAIN);
 	chan_free(u);
 }
+END_TEST
 
 /* Buffered channels. */
 
-Test(chan, buffered_fifo_and_try_when_full_or_empty, .timeout = TLIMIT)
+START_TEST(buffered_fifo_and_try_when_full_or_empty)
 {
 	chan_t *b;
 	int i, v;
@@ -420,20 +429,21 @@ Test(chan, buffered_fifo_and_try_when_full_or_empty, .timeout = TLIMIT)
 	b = mkchan(sizeof(int), 4);
 	for (i = 1; i <= 4; i++)
 		EXPECT_OK(chan_send(b, &i));
-	cr_assert_eq(chan_len(b), 4);
+	ck_assert_uint_eq(chan_len(b), 4);
 	v = 5;
 	EXPECT_ERR(chan_try_send(b, &v), EAGAIN);
-	cr_assert_eq(chan_len(b), 4);
+	ck_assert_uint_eq(chan_len(b), 4);
 	for (i = 1; i <= 4; i++) {
 		EXPECT_OK(chan_recv(b, &v));
-		cr_assert_eq(v, i);
+		ck_assert_int_eq(v, i);
 	}
 	EXPECT_ERR(chan_try_recv(b, &v), EAGAIN);
-	cr_assert_eq(chan_len(b), 0);
+	ck_assert_uint_eq(chan_len(b), 0);
 	chan_free(b);
 }
+END_TEST
 
-Test(chan, buffered_fifo_across_wraparound, .timeout = TLIMIT)
+START_TEST(buffered_fifo_across_wraparound)
 {
 	chan_t *b;
 	int next_in = 0, next_out = 0, i, v;
@@ -446,18 +456,20 @@ Test(chan, buffered_fifo_across_wraparound, .timeout = TLIMIT)
 			next_in++;
 		}
 		EXPECT_OK(chan_try_recv(b, &v));
-		cr_assert_eq(v, next_out, "got %d, expected %d", v, next_out);
+		ck_assert_msg(v == next_out, "got %d, expected %d", v,
+		    next_out);
 		next_out++;
 	}
 	while (chan_try_recv(b, &v) == 0) {
-		cr_assert_eq(v, next_out);
+		ck_assert_int_eq(v, next_out);
 		next_out++;
 	}
-	cr_assert_eq(next_out, next_in);
+	ck_assert_int_eq(next_out, next_in);
 	chan_free(b);
 }
+END_TEST
 
-Test(chan, buffered_send_blocks_while_full, .timeout = TLIMIT)
+START_TEST(buffered_send_blocks_while_full)
 {
 	struct worker w;
 	chan_t *b;
@@ -468,20 +480,21 @@ Test(chan, buffered_send_blocks_while_full, .timeout = TLIMIT)
 		EXPECT_OK(chan_send(b, &i));
 	worker_init(&w, W_SEND, b, 3);
 	start_parked(&w);
-	cr_assert_eq(chan_len(b), 2);
+	ck_assert_uint_eq(chan_len(b), 2);
 	EXPECT_OK(chan_recv(b, &v));
-	cr_assert_eq(v, 1);
+	ck_assert_int_eq(v, 1);
 	worker_join(&w);
-	cr_assert_eq(w.rc, 0);
-	cr_assert_eq(chan_len(b), 2);
+	ck_assert_int_eq(w.rc, 0);
+	ck_assert_uint_eq(chan_len(b), 2);
 	for (i = 2; i <= 3; i++) {
 		EXPECT_OK(chan_recv(b, &v));
-		cr_assert_eq(v, i);
+		ck_assert_int_eq(v, i);
 	}
 	chan_free(b);
 }
+END_TEST
 
-Test(chan, buffered_recv_blocks_while_empty, .timeout = TLIMIT)
+START_TEST(buffered_recv_blocks_while_empty)
 {
 	struct worker w;
 	chan_t *b;
@@ -492,13 +505,15 @@ Test(chan, buffered_recv_blocks_while_empty, .timeout = TLIMIT)
 	start_parked(&w);
 	EXPECT_OK(chan_send(b, &v));
 	worker_join(&w);
-	cr_assert_eq(w.rc, 0);
-	cr_assert_eq(w.val, 9);
-	cr_assert_eq(chan_len(b), 0, "the value was received twice or kept");
+	ck_assert_int_eq(w.rc, 0);
+	ck_assert_int_eq(w.val, 9);
+	ck_assert_msg(chan_len(b) == 0,
+	    "the value was received twice or kept");
 	chan_free(b);
 }
+END_TEST
 
-Test(chan, values_are_copied_by_value, .timeout = TLIMIT)
+START_TEST(values_are_copied_by_value)
 {
 	struct big in, out;
 	chan_t *b;
@@ -511,7 +526,7 @@ Test(chan, values_are_copied_by_value, .timeout = TLIMIT)
 	in.tail[4] = 99;
 	EXPECT_OK(chan_send(b, &in));
 
-	/* The library copied the bytes: changing the source changes nothing. */
+	/* The library copied the bytes: changing the source changes none. */
 	in.a = 2;
 	strcpy(in.s, "second");
 	in.tail[4] = 100;
@@ -519,18 +534,19 @@ Test(chan, values_are_copied_by_value, .timeout = TLIMIT)
 	memset(&in, 0xff, sizeof(in));
 
 	EXPECT_OK(chan_recv(b, &out));
-	cr_assert_eq(out.a, 1);
-	cr_assert_str_eq(out.s, "first");
-	cr_assert_eq(out.d, 2.5);
-	cr_assert_eq(out.tail[4], 99);
+	ck_assert_int_eq(out.a, 1);
+	ck_assert_str_eq(out.s, "first");
+	ck_assert_double_eq(out.d, 2.5);
+	ck_assert_int_eq(out.tail[4], 99);
 	EXPECT_OK(chan_recv(b, &out));
-	cr_assert_eq(out.a, 2);
-	cr_assert_str_eq(out.s, "second");
-	cr_assert_eq(out.tail[4], 100);
+	ck_assert_int_eq(out.a, 2);
+	ck_assert_str_eq(out.s, "second");
+	ck_assert_int_eq(out.tail[4], 100);
 	chan_free(b);
 }
+END_TEST
 
-Test(chan, one_byte_elements, .timeout = TLIMIT)
+START_TEST(one_byte_elements)
 {
 	chan_t *b;
 	char c;
@@ -543,12 +559,13 @@ Test(chan, one_byte_elements, .timeout = TLIMIT)
 	}
 	for (i = 0; i < 5; i++) {
 		EXPECT_OK(chan_recv(b, &c));
-		cr_assert_eq(c, 'a' + i);
+		ck_assert_int_eq(c, 'a' + i);
 	}
 	chan_free(b);
 }
+END_TEST
 
-Test(chan, recv_into_null_discards, .timeout = TLIMIT)
+START_TEST(recv_into_null_discards)
 {
 	struct worker w;
 	chan_t *b, *u;
@@ -560,7 +577,7 @@ Test(chan, recv_into_null_discards, .timeout = TLIMIT)
 	EXPECT_OK(chan_recv(b, NULL));
 	EXPECT_OK(chan_try_recv(b, NULL));
 	EXPECT_OK(chan_recv(b, &v));
-	cr_assert_eq(v, 3);
+	ck_assert_int_eq(v, 3);
 	chan_free(b);
 
 	u = mkchan(sizeof(int), 0);
@@ -568,11 +585,12 @@ Test(chan, recv_into_null_discards, .timeout = TLIMIT)
 	start_parked(&w);
 	EXPECT_OK(chan_recv(u, NULL));
 	worker_join(&w);
-	cr_assert_eq(w.rc, 0);
+	ck_assert_int_eq(w.rc, 0);
 	chan_free(u);
 }
+END_TEST
 
-Test(chan, free_with_buffered_values_and_null, .timeout = TLIMIT)
+START_TEST(free_with_buffered_values_and_null)
 {
 	chan_t *b;
 	int v = 1;
@@ -584,13 +602,14 @@ Test(chan, free_with_buffered_values_and_null, .timeout = TLIMIT)
 	chan_free(b);
 	chan_free(NULL);
 }
+END_TEST
 
 /*
  * Closing: buffered values drain first, then EPIPE with a zero-filled
  * element; every blocked sender and receiver wakes.
  */
 
-Test(chan_close, drains_buffered_values_then_epipe, .timeout = TLIMIT)
+START_TEST(drains_buffered_values_then_epipe)
 {
 	struct big in, out;
 	chan_t *b;
@@ -603,35 +622,36 @@ Test(chan_close, drains_buffered_values_then_epipe, .timeout = TLIMIT)
 		EXPECT_OK(chan_send(b, &in));
 	}
 	EXPECT_OK(chan_close(b));
-	cr_assert(chan_closed(b));
+	ck_assert(chan_closed(b));
 	for (i = 1; i <= 3; i++) {
 		memset(&out, 0xa5, sizeof(out));
 		EXPECT_OK(chan_recv(b, &out));
-		cr_assert_eq(out.a, i);
+		ck_assert_int_eq(out.a, i);
 	}
 
 	/* Drained: every receive fails at once, zero-filling the element. */
 	memset(&out, 0xa5, sizeof(out));
 	EXPECT_ERR(chan_recv(b, &out), EPIPE);
-	cr_assert(all_zero(&out, sizeof(out)), "elem not zero-filled");
+	ck_assert_msg(all_zero(&out, sizeof(out)), "elem not zero-filled");
 	memset(&out, 0xa5, sizeof(out));
 	EXPECT_ERR(chan_try_recv(b, &out), EPIPE);
-	cr_assert(all_zero(&out, sizeof(out)), "elem not zero-filled");
+	ck_assert_msg(all_zero(&out, sizeof(out)), "elem not zero-filled");
 	memset(&out, 0xa5, sizeof(out));
 	EXPECT_ERR(chan_recv_timeout(b, &out, 0), EPIPE);
-	cr_assert(all_zero(&out, sizeof(out)), "elem not zero-filled");
+	ck_assert_msg(all_zero(&out, sizeof(out)), "elem not zero-filled");
 	memset(&out, 0xa5, sizeof(out));
 	EXPECT_ERR(chan_recv_timeout(b, &out, 5000), EPIPE);
-	cr_assert(all_zero(&out, sizeof(out)), "elem not zero-filled");
+	ck_assert_msg(all_zero(&out, sizeof(out)), "elem not zero-filled");
 	memset(&out, 0xa5, sizeof(out));
 	EXPECT_ERR(chan_recv_timeout(b, &out, -1), EPIPE);
-	cr_assert(all_zero(&out, sizeof(out)), "elem not zero-filled");
+	ck_assert_msg(all_zero(&out, sizeof(out)), "elem not zero-filled");
 	EXPECT_ERR(chan_recv(b, NULL), EPIPE);
-	cr_assert_eq(chan_len(b), 0);
+	ck_assert_uint_eq(chan_len(b), 0);
 	chan_free(b);
 }
+END_TEST
 
-Test(chan_close, unbuffered_recv_on_closed_epipe, .timeout = TLIMIT)
+START_TEST(unbuffered_recv_on_closed_epipe)
 {
 	chan_t *u;
 	int v = -1;
@@ -639,14 +659,15 @@ Test(chan_close, unbuffered_recv_on_closed_epipe, .timeout = TLIMIT)
 	u = mkchan(sizeof(int), 0);
 	EXPECT_OK(chan_close(u));
 	EXPECT_ERR(chan_recv(u, &v), EPIPE);
-	cr_assert_eq(v, 0);
+	ck_assert_int_eq(v, 0);
 	v = -1;
 	EXPECT_ERR(chan_try_recv(u, &v), EPIPE);
-	cr_assert_eq(v, 0);
+	ck_assert_int_eq(v, 0);
 	chan_free(u);
 }
+END_TEST
 
-Test(chan_close, send_on_closed_epipe_and_not_stored, .timeout = TLIMIT)
+START_TEST(send_on_closed_epipe_and_not_stored)
 {
 	chan_t *b, *u;
 	int v = 1;
@@ -660,9 +681,9 @@ Test(chan_close, send_on_closed_epipe_and_not_stored, .timeout = TLIMIT)
 	EXPECT_ERR(chan_send_timeout(b, &v, 0), EPIPE);
 	EXPECT_ERR(chan_send_timeout(b, &v, 5000), EPIPE);
 	EXPECT_ERR(chan_send_timeout(b, &v, -1), EPIPE);
-	cr_assert_eq(chan_len(b), 1);
+	ck_assert_uint_eq(chan_len(b), 1);
 	EXPECT_OK(chan_recv(b, &v));
-	cr_assert_eq(v, 1);
+	ck_assert_int_eq(v, 1);
 	EXPECT_ERR(chan_recv(b, &v), EPIPE);
 	chan_free(b);
 
@@ -673,8 +694,9 @@ Test(chan_close, send_on_closed_epipe_and_not_stored, .timeout = TLIMIT)
 	EXPECT_ERR(chan_send_timeout(u, &v, 20), EPIPE);
 	chan_free(u);
 }
+END_TEST
 
-Test(chan_close, full_closed_channel_send_is_epipe, .timeout = TLIMIT)
+START_TEST(full_closed_channel_send_is_epipe)
 {
 	chan_t *b;
 	int v = 1;
@@ -688,8 +710,9 @@ Test(chan_close, full_closed_channel_send_is_epipe, .timeout = TLIMIT)
 	EXPECT_ERR(chan_send(b, &v), EPIPE);
 	chan_free(b);
 }
+END_TEST
 
-Test(chan_close, close_of_closed_and_of_null, .timeout = TLIMIT)
+START_TEST(close_of_closed_and_of_null)
 {
 	chan_t *u;
 
@@ -697,12 +720,13 @@ Test(chan_close, close_of_closed_and_of_null, .timeout = TLIMIT)
 	EXPECT_OK(chan_close(u));
 	EXPECT_ERR(chan_close(u), EPIPE);
 	EXPECT_ERR(chan_close(u), EPIPE);
-	cr_assert(chan_closed(u));
+	ck_assert(chan_closed(u));
 	chan_free(u);
 	EXPECT_ERR(chan_close(NULL), EINVAL);
 }
+END_TEST
 
-Test(chan_close, wakes_blocked_senders_unbuffered, .timeout = TLIMIT)
+START_TEST(wakes_blocked_senders_unbuffered)
 {
 	struct worker w[3];
 	chan_t *u;
@@ -719,19 +743,20 @@ Test(chan_close, wakes_blocked_senders_unbuffered, .timeout = TLIMIT)
 	EXPECT_OK(chan_close(u));
 	for (i = 0; i < 3; i++) {
 		worker_join(&w[i]);
-		cr_assert_eq(w[i].rc, -1, "sender %d: rc %d", i, w[i].rc);
-		cr_assert_eq(w[i].err, EPIPE, "sender %d: %s", i,
+		ck_assert_msg(w[i].rc == -1, "sender %d: rc %d", i, w[i].rc);
+		ck_assert_msg(w[i].err == EPIPE, "sender %d: %s", i,
 		    strerror(w[i].err));
 	}
 
 	/* None of their values was delivered. */
 	v = -1;
 	EXPECT_ERR(chan_recv(u, &v), EPIPE);
-	cr_assert_eq(v, 0);
+	ck_assert_int_eq(v, 0);
 	chan_free(u);
 }
+END_TEST
 
-Test(chan_close, wakes_blocked_sender_buffered, .timeout = TLIMIT)
+START_TEST(wakes_blocked_sender_buffered)
 {
 	struct worker w;
 	chan_t *b;
@@ -743,16 +768,17 @@ Test(chan_close, wakes_blocked_sender_buffered, .timeout = TLIMIT)
 	start_parked(&w);
 	EXPECT_OK(chan_close(b));
 	worker_join(&w);
-	cr_assert_eq(w.rc, -1);
-	cr_assert_eq(w.err, EPIPE);
+	ck_assert_int_eq(w.rc, -1);
+	ck_assert_int_eq(w.err, EPIPE);
 
 	/* The buffered value survives; the blocked sender's value does not. */
-	cr_assert_eq(chan_len(b), 1);
+	ck_assert_uint_eq(chan_len(b), 1);
 	EXPECT_OK(chan_recv(b, &v));
-	cr_assert_eq(v, 1);
+	ck_assert_int_eq(v, 1);
 	EXPECT_ERR(chan_recv(b, &v), EPIPE);
 	chan_free(b);
 }
+END_TEST
 
 static void
 check_close_wakes_receivers(size_t cap)
@@ -779,30 +805,33 @@ check_close_wakes_receivers(size_t cap)
 	EXPECT_OK(chan_close(ch));
 	for (i = 0; i < 3; i++) {
 		worker_join(&w[i]);
-		cr_assert_eq(w[i].rc, -1, "receiver %d: rc %d", i, w[i].rc);
-		cr_assert_eq(w[i].err, EPIPE, "receiver %d: %s", i,
+		ck_assert_msg(w[i].rc == -1, "receiver %d: rc %d", i, w[i].rc);
+		ck_assert_msg(w[i].err == EPIPE, "receiver %d: %s", i,
 		    strerror(w[i].err));
-		cr_assert_eq(w[i].val, 0, "receiver %d: elem not zeroed", i);
+		ck_assert_msg(w[i].val == 0, "receiver %d: elem not zeroed",
+		    i);
 	}
 	worker_join(&w[3]);
-	cr_assert_eq(w[3].rc, 1, "select returned %d", w[3].rc);
-	cr_assert(!cs[1].ok);
-	cr_assert_eq(w[3].val, 0);
+	ck_assert_msg(w[3].rc == 1, "select returned %d", w[3].rc);
+	ck_assert(!cs[1].ok);
+	ck_assert_int_eq(w[3].val, 0);
 	chan_free(ch);
 	chan_free(other);
 }
 
-Test(chan_close, wakes_blocked_receivers_unbuffered, .timeout = TLIMIT)
+START_TEST(wakes_blocked_receivers_unbuffered)
 {
 	check_close_wakes_receivers(0);
 }
+END_TEST
 
-Test(chan_close, wakes_blocked_receivers_buffered, .timeout = TLIMIT)
+START_TEST(wakes_blocked_receivers_buffered)
 {
 	check_close_wakes_receivers(3);
 }
+END_TEST
 
-Test(chan_close, wakes_blocked_select_sender, .timeout = TLIMIT)
+START_TEST(wakes_blocked_select_sender)
 {
 	struct chan_case cs[2];
 	struct worker w;
@@ -819,16 +848,17 @@ Test(chan_close, wakes_blocked_select_sender, .timeout = TLIMIT)
 	start_parked(&w);
 	EXPECT_OK(chan_close(u));
 	worker_join(&w);
-	cr_assert_eq(w.rc, 1);
-	cr_assert(!cs[1].ok, "a send to a closed channel reported ok");
+	ck_assert_int_eq(w.rc, 1);
+	ck_assert_msg(!cs[1].ok, "a send to a closed channel reported ok");
 	EXPECT_ERR(chan_recv(u, &v), EPIPE);
 	chan_free(u);
 	chan_free(other);
 }
+END_TEST
 
 /* The NULL channel is never ready. */
 
-Test(chan_null, untimed_ops_edeadlk, .timeout = TLIMIT)
+START_TEST(untimed_ops_edeadlk)
 {
 	int v = 1;
 
@@ -836,8 +866,9 @@ Test(chan_null, untimed_ops_edeadlk, .timeout = TLIMIT)
 	EXPECT_ERR(chan_recv(NULL, &v), EDEADLK);
 	EXPECT_ERR(chan_recv(NULL, NULL), EDEADLK);
 }
+END_TEST
 
-Test(chan_null, try_ops_eagain, .timeout = TLIMIT)
+START_TEST(try_ops_eagain)
 {
 	int v = 1;
 
@@ -846,8 +877,9 @@ Test(chan_null, try_ops_eagain, .timeout = TLIMIT)
 	EXPECT_ERR(chan_send_timeout(NULL, &v, 0), EAGAIN);
 	EXPECT_ERR(chan_recv_timeout(NULL, &v, 0), EAGAIN);
 }
+END_TEST
 
-Test(chan_null, timed_ops_wait_out_timeout, .timeout = TLIMIT)
+START_TEST(timed_ops_wait_out_timeout)
 {
 	double t0, dt;
 	int v = 1;
@@ -855,24 +887,26 @@ Test(chan_null, timed_ops_wait_out_timeout, .timeout = TLIMIT)
 	t0 = now_ms();
 	EXPECT_ERR(chan_send_timeout(NULL, &v, 40), ETIMEDOUT);
 	dt = now_ms() - t0;
-	cr_assert(dt >= 39.0 && dt < 5000.0, "waited %.1f ms for 40", dt);
+	ck_assert_msg(dt >= 39.0 && dt < 5000.0, "waited %.1f ms for 40", dt);
 	t0 = now_ms();
 	EXPECT_ERR(chan_recv_timeout(NULL, &v, 40), ETIMEDOUT);
 	dt = now_ms() - t0;
-	cr_assert(dt >= 39.0 && dt < 5000.0, "waited %.1f ms for 40", dt);
+	ck_assert_msg(dt >= 39.0 && dt < 5000.0, "waited %.1f ms for 40", dt);
 }
+END_TEST
 
-Test(chan_null, accessors, .timeout = TLIMIT)
+START_TEST(accessors)
 {
-	cr_assert_eq(chan_len(NULL), 0);
-	cr_assert_eq(chan_cap(NULL), 0);
-	cr_assert(!chan_closed(NULL));
+	ck_assert_uint_eq(chan_len(NULL), 0);
+	ck_assert_uint_eq(chan_cap(NULL), 0);
+	ck_assert(!chan_closed(NULL));
 	chan_free(NULL);
 }
+END_TEST
 
 /* Timed operations: ETIMEDOUT after the time, 0 is a try, < 0 forever. */
 
-Test(chan_timeout, recv_times_out, .timeout = TLIMIT)
+START_TEST(recv_times_out)
 {
 	chan_t *chs[2];
 	double t0, dt;
@@ -884,13 +918,14 @@ Test(chan_timeout, recv_times_out, .timeout = TLIMIT)
 		t0 = now_ms();
 		EXPECT_ERR(chan_recv_timeout(chs[i], &v, 50), ETIMEDOUT);
 		dt = now_ms() - t0;
-		cr_assert(dt >= 49.0 && dt < 5000.0, "waited %.1f ms for 50",
-		    dt);
+		ck_assert_msg(dt >= 49.0 && dt < 5000.0,
+		    "waited %.1f ms for 50", dt);
 		chan_free(chs[i]);
 	}
 }
+END_TEST
 
-Test(chan_timeout, send_times_out_and_is_not_delivered, .timeout = TLIMIT)
+START_TEST(send_times_out_and_is_not_delivered)
 {
 	chan_t *u, *b;
 	double t0, dt;
@@ -900,7 +935,7 @@ Test(chan_timeout, send_times_out_and_is_not_delivered, .timeout = TLIMIT)
 	t0 = now_ms();
 	EXPECT_ERR(chan_send_timeout(u, &v, 50), ETIMEDOUT);
 	dt = now_ms() - t0;
-	cr_assert(dt >= 49.0 && dt < 5000.0, "waited %.1f ms for 50", dt);
+	ck_assert_msg(dt >= 49.0 && dt < 5000.0, "waited %.1f ms for 50", dt);
 	EXPECT_ERR(chan_try_recv(u, &v), EAGAIN);
 	chan_free(u);
 
@@ -910,15 +945,16 @@ Test(chan_timeout, send_times_out_and_is_not_delivered, .timeout = TLIMIT)
 	t0 = now_ms();
 	EXPECT_ERR(chan_send_timeout(b, &v, 50), ETIMEDOUT);
 	dt = now_ms() - t0;
-	cr_assert(dt >= 49.0 && dt < 5000.0, "waited %.1f ms for 50", dt);
-	cr_assert_eq(chan_len(b), 1);
+	ck_assert_msg(dt >= 49.0 && dt < 5000.0, "waited %.1f ms for 50", dt);
+	ck_assert_uint_eq(chan_len(b), 1);
 	EXPECT_OK(chan_recv(b, &v));
-	cr_assert_eq(v, 1);
+	ck_assert_int_eq(v, 1);
 	EXPECT_ERR(chan_try_recv(b, &v), EAGAIN);
 	chan_free(b);
 }
+END_TEST
 
-Test(chan_timeout, zero_timeout_is_a_try, .timeout = TLIMIT)
+START_TEST(zero_timeout_is_a_try)
 {
 	struct worker w;
 	chan_t *u, *b;
@@ -930,7 +966,7 @@ Test(chan_timeout, zero_timeout_is_a_try, .timeout = TLIMIT)
 	EXPECT_ERR(chan_send_timeout(b, &v, 0), EAGAIN);
 	v = 0;
 	EXPECT_OK(chan_recv_timeout(b, &v, 0));
-	cr_assert_eq(v, 1);
+	ck_assert_int_eq(v, 1);
 	chan_free(b);
 
 	u = mkchan(sizeof(int), 0);
@@ -941,17 +977,18 @@ Test(chan_timeout, zero_timeout_is_a_try, .timeout = TLIMIT)
 	v = 3;
 	EXPECT_OK(chan_send_timeout(u, &v, 0));
 	worker_join(&w);
-	cr_assert_eq(w.val, 3);
+	ck_assert_int_eq(w.val, 3);
 	worker_init(&w, W_SEND, u, 4);
 	start_parked(&w);
 	EXPECT_OK(chan_recv_timeout(u, &v, 0));
-	cr_assert_eq(v, 4);
+	ck_assert_int_eq(v, 4);
 	worker_join(&w);
-	cr_assert_eq(w.rc, 0);
+	ck_assert_int_eq(w.rc, 0);
 	chan_free(u);
 }
+END_TEST
 
-Test(chan_timeout, negative_timeout_waits_forever, .timeout = TLIMIT)
+START_TEST(negative_timeout_waits_forever)
 {
 	struct worker w;
 	chan_t *u;
@@ -964,20 +1001,21 @@ Test(chan_timeout, negative_timeout_waits_forever, .timeout = TLIMIT)
 	v = 21;
 	EXPECT_OK(chan_send(u, &v));
 	worker_join(&w);
-	cr_assert_eq(w.rc, 0);
-	cr_assert_eq(w.val, 21);
+	ck_assert_int_eq(w.rc, 0);
+	ck_assert_int_eq(w.val, 21);
 
 	worker_init(&w, W_SEND_TMO, u, 22);
 	w.tmo = -5;
 	start_parked(&w);
 	EXPECT_OK(chan_recv(u, &v));
-	cr_assert_eq(v, 22);
+	ck_assert_int_eq(v, 22);
 	worker_join(&w);
-	cr_assert_eq(w.rc, 0);
+	ck_assert_int_eq(w.rc, 0);
 	chan_free(u);
 }
+END_TEST
 
-Test(chan_timeout, completes_before_deadline, .timeout = TLIMIT)
+START_TEST(completes_before_deadline)
 {
 	struct worker w;
 	chan_t *b;
@@ -990,25 +1028,26 @@ Test(chan_timeout, completes_before_deadline, .timeout = TLIMIT)
 	v = 31;
 	EXPECT_OK(chan_send(b, &v));
 	worker_join(&w);
-	cr_assert_eq(w.rc, 0);
-	cr_assert_eq(w.val, 31);
+	ck_assert_int_eq(w.rc, 0);
+	ck_assert_int_eq(w.val, 31);
 
 	EXPECT_OK(chan_send(b, &v));
 	worker_init(&w, W_SEND_TMO, b, 32);
 	w.tmo = 60000;
 	start_parked(&w);
 	EXPECT_OK(chan_recv(b, &v));
-	cr_assert_eq(v, 31);
+	ck_assert_int_eq(v, 31);
 	worker_join(&w);
-	cr_assert_eq(w.rc, 0);
+	ck_assert_int_eq(w.rc, 0);
 	EXPECT_OK(chan_recv(b, &v));
-	cr_assert_eq(v, 32);
+	ck_assert_int_eq(v, 32);
 	chan_free(b);
 }
+END_TEST
 
 /* chan_select. */
 
-Test(chan_select, performs_exactly_one_of_two_ready_recvs, .timeout = TLIMIT)
+START_TEST(performs_exactly_one_of_two_ready_recvs)
 {
 	struct chan_case cs[2];
 	chan_t *a, *b;
@@ -1025,27 +1064,30 @@ Test(chan_select, performs_exactly_one_of_two_ready_recvs, .timeout = TLIMIT)
 		cs[0] = (struct chan_case){ a, CHAN_RECV, &va, false };
 		cs[1] = (struct chan_case){ b, CHAN_RECV, &vb, false };
 		rc = chan_select(cs, 2, -1);
-		cr_assert(rc == 0 || rc == 1, "select returned %d", rc);
+		ck_assert_msg(rc == 0 || rc == 1, "select returned %d", rc);
 		seen[rc]++;
-		cr_assert(cs[rc].ok);
+		ck_assert(cs[rc].ok);
 		if (rc == 0) {
-			cr_assert_eq(va, 1);
-			cr_assert_eq(vb, -1, "the other case was performed");
-			cr_assert_eq(chan_len(a), 0);
-			cr_assert_eq(chan_len(b), 1);
+			ck_assert_int_eq(va, 1);
+			ck_assert_msg(vb == -1,
+			    "the other case was performed");
+			ck_assert_uint_eq(chan_len(a), 0);
+			ck_assert_uint_eq(chan_len(b), 1);
 		} else {
-			cr_assert_eq(vb, 2);
-			cr_assert_eq(va, -1, "the other case was performed");
-			cr_assert_eq(chan_len(a), 1);
-			cr_assert_eq(chan_len(b), 0);
+			ck_assert_int_eq(vb, 2);
+			ck_assert_msg(va == -1,
+			    "the other case was performed");
+			ck_assert_uint_eq(chan_len(a), 1);
+			ck_assert_uint_eq(chan_len(b), 0);
 		}
 	}
-	cr_assert(seen[0] > 0 && seen[1] > 0, "always picked one case");
+	ck_assert_msg(seen[0] > 0 && seen[1] > 0, "always picked one case");
 	chan_free(a);
 	chan_free(b);
 }
+END_TEST
 
-Test(chan_select, performs_exactly_one_of_send_and_recv, .timeout = TLIMIT)
+START_TEST(performs_exactly_one_of_send_and_recv)
 {
 	struct chan_case cs[2];
 	chan_t *a, *b;
@@ -1060,26 +1102,27 @@ Test(chan_select, performs_exactly_one_of_send_and_recv, .timeout = TLIMIT)
 		cs[0] = (struct chan_case){ a, CHAN_SEND, &in, false };
 		cs[1] = (struct chan_case){ b, CHAN_RECV, &out, false };
 		rc = chan_select(cs, 2, 0);
-		cr_assert(rc == 0 || rc == 1, "select returned %d", rc);
-		cr_assert(cs[rc].ok);
+		ck_assert_msg(rc == 0 || rc == 1, "select returned %d", rc);
+		ck_assert(cs[rc].ok);
 		if (rc == 0) {
-			cr_assert_eq(chan_len(a), 1);
-			cr_assert_eq(chan_len(b), 1, "recv also performed");
-			cr_assert_eq(out, -1);
+			ck_assert_uint_eq(chan_len(a), 1);
+			ck_assert_msg(chan_len(b) == 1, "recv also performed");
+			ck_assert_int_eq(out, -1);
 			EXPECT_OK(chan_recv(a, &out));
-			cr_assert_eq(out, 100 + i);
+			ck_assert_int_eq(out, 100 + i);
 			EXPECT_OK(chan_recv(b, NULL));
 		} else {
-			cr_assert_eq(out, 7);
-			cr_assert_eq(chan_len(a), 0, "send also performed");
-			cr_assert_eq(chan_len(b), 0);
+			ck_assert_int_eq(out, 7);
+			ck_assert_msg(chan_len(a) == 0, "send also performed");
+			ck_assert_uint_eq(chan_len(b), 0);
 		}
 	}
 	chan_free(a);
 	chan_free(b);
 }
+END_TEST
 
-Test(chan_select, picks_the_only_ready_case, .timeout = TLIMIT)
+START_TEST(picks_the_only_ready_case)
 {
 	struct chan_case cs[5];
 	chan_t *empty, *full, *ready;
@@ -1098,17 +1141,18 @@ Test(chan_select, picks_the_only_ready_case, .timeout = TLIMIT)
 		cs[3] = (struct chan_case){ NULL, CHAN_SEND, &x, false };
 		cs[4] = (struct chan_case){ ready, CHAN_RECV, &v, false };
 		rc = chan_select(cs, 5, i % 2 == 0 ? 0 : -1);
-		cr_assert_eq(rc, 4, "select returned %d", rc);
-		cr_assert(cs[4].ok);
-		cr_assert_eq(v, i);
+		ck_assert_msg(rc == 4, "select returned %d", rc);
+		ck_assert(cs[4].ok);
+		ck_assert_int_eq(v, i);
 	}
-	cr_assert_eq(chan_len(full), 1);
+	ck_assert_uint_eq(chan_len(full), 1);
 	chan_free(empty);
 	chan_free(full);
 	chan_free(ready);
 }
+END_TEST
 
-Test(chan_select, recv_on_closed_is_ready_zero_filled, .timeout = TLIMIT)
+START_TEST(recv_on_closed_is_ready_zero_filled)
 {
 	struct chan_case cs[3];
 	struct big out;
@@ -1123,22 +1167,23 @@ Test(chan_select, recv_on_closed_is_ready_zero_filled, .timeout = TLIMIT)
 	cs[1] = (struct chan_case){ NULL, CHAN_RECV, NULL, true };
 	cs[2] = (struct chan_case){ c, CHAN_RECV, &out, true };
 	rc = chan_select(cs, 3, -1);
-	cr_assert_eq(rc, 2, "select returned %d", rc);
-	cr_assert(!cs[2].ok, "ok true on a closed channel");
-	cr_assert(all_zero(&out, sizeof(out)), "elem not zero-filled");
+	ck_assert_msg(rc == 2, "select returned %d", rc);
+	ck_assert_msg(!cs[2].ok, "ok true on a closed channel");
+	ck_assert_msg(all_zero(&out, sizeof(out)), "elem not zero-filled");
 
 	/* Also as a try. */
 	memset(&out, 0xa5, sizeof(out));
 	cs[2].ok = true;
 	rc = chan_select(cs, 3, 0);
-	cr_assert_eq(rc, 2);
-	cr_assert(!cs[2].ok);
-	cr_assert(all_zero(&out, sizeof(out)), "elem not zero-filled");
+	ck_assert_int_eq(rc, 2);
+	ck_assert(!cs[2].ok);
+	ck_assert_msg(all_zero(&out, sizeof(out)), "elem not zero-filled");
 	chan_free(c);
 	chan_free(idle);
 }
+END_TEST
 
-Test(chan_select, recv_on_closed_drains_buffer_first, .timeout = TLIMIT)
+START_TEST(recv_on_closed_drains_buffer_first)
 {
 	struct chan_case cs[1];
 	chan_t *c;
@@ -1150,18 +1195,19 @@ Test(chan_select, recv_on_closed_drains_buffer_first, .timeout = TLIMIT)
 	v = -1;
 	cs[0] = (struct chan_case){ c, CHAN_RECV, &v, false };
 	rc = chan_select(cs, 1, -1);
-	cr_assert_eq(rc, 0);
-	cr_assert(cs[0].ok);
-	cr_assert_eq(v, 8);
+	ck_assert_int_eq(rc, 0);
+	ck_assert(cs[0].ok);
+	ck_assert_int_eq(v, 8);
 	cs[0].ok = true;
 	rc = chan_select(cs, 1, -1);
-	cr_assert_eq(rc, 0);
-	cr_assert(!cs[0].ok);
-	cr_assert_eq(v, 0);
+	ck_assert_int_eq(rc, 0);
+	ck_assert(!cs[0].ok);
+	ck_assert_int_eq(v, 0);
 	chan_free(c);
 }
+END_TEST
 
-Test(chan_select, send_on_closed_is_ready_nothing_sent, .timeout = TLIMIT)
+START_TEST(send_on_closed_is_ready_nothing_sent)
 {
 	struct chan_case cs[2];
 	chan_t *c, *idle;
@@ -1174,17 +1220,19 @@ Test(chan_select, send_on_closed_is_ready_nothing_sent, .timeout = TLIMIT)
 	cs[0] = (struct chan_case){ idle, CHAN_RECV, NULL, true };
 	cs[1] = (struct chan_case){ c, CHAN_SEND, &w, true };
 	rc = chan_select(cs, 2, -1);
-	cr_assert_eq(rc, 1, "select returned %d", rc);
-	cr_assert(!cs[1].ok, "ok true for a send to a closed channel");
-	cr_assert_eq(chan_len(c), 1, "a value was sent to a closed channel");
+	ck_assert_msg(rc == 1, "select returned %d", rc);
+	ck_assert_msg(!cs[1].ok, "ok true for a send to a closed channel");
+	ck_assert_msg(chan_len(c) == 1,
+	    "a value was sent to a closed channel");
 	EXPECT_OK(chan_recv(c, &v));
-	cr_assert_eq(v, 1);
+	ck_assert_int_eq(v, 1);
 	EXPECT_ERR(chan_recv(c, &v), EPIPE);
 	chan_free(c);
 	chan_free(idle);
 }
+END_TEST
 
-Test(chan_select, ok_true_when_a_value_moves, .timeout = TLIMIT)
+START_TEST(ok_true_when_a_value_moves)
 {
 	struct chan_case cs[1];
 	chan_t *c;
@@ -1193,18 +1241,19 @@ Test(chan_select, ok_true_when_a_value_moves, .timeout = TLIMIT)
 	c = mkchan(sizeof(int), 1);
 	cs[0] = (struct chan_case){ c, CHAN_SEND, &v, false };
 	rc = chan_select(cs, 1, 0);
-	cr_assert_eq(rc, 0);
-	cr_assert(cs[0].ok);
+	ck_assert_int_eq(rc, 0);
+	ck_assert(cs[0].ok);
 	v = 0;
 	cs[0] = (struct chan_case){ c, CHAN_RECV, &v, false };
 	rc = chan_select(cs, 1, 0);
-	cr_assert_eq(rc, 0);
-	cr_assert(cs[0].ok);
-	cr_assert_eq(v, 3);
+	ck_assert_int_eq(rc, 0);
+	ck_assert(cs[0].ok);
+	ck_assert_int_eq(v, 3);
 	chan_free(c);
 }
+END_TEST
 
-Test(chan_select, recv_case_with_null_elem_discards, .timeout = TLIMIT)
+START_TEST(recv_case_with_null_elem_discards)
 {
 	struct chan_case cs[1];
 	chan_t *c;
@@ -1216,14 +1265,15 @@ Test(chan_select, recv_case_with_null_elem_discards, .timeout = TLIMIT)
 	EXPECT_OK(chan_send(c, &v));
 	cs[0] = (struct chan_case){ c, CHAN_RECV, NULL, false };
 	rc = chan_select(cs, 1, -1);
-	cr_assert_eq(rc, 0);
-	cr_assert(cs[0].ok);
+	ck_assert_int_eq(rc, 0);
+	ck_assert(cs[0].ok);
 	EXPECT_OK(chan_recv(c, &v));
-	cr_assert_eq(v, 4);
+	ck_assert_int_eq(v, 4);
 	chan_free(c);
 }
+END_TEST
 
-Test(chan_select, zero_timeout_eagain_when_nothing_ready, .timeout = TLIMIT)
+START_TEST(zero_timeout_eagain_when_nothing_ready)
 {
 	struct chan_case cs[4];
 	chan_t *u, *empty, *full;
@@ -1238,8 +1288,8 @@ Test(chan_select, zero_timeout_eagain_when_nothing_ready, .timeout = TLIMIT)
 	cs[2] = (struct chan_case){ empty, CHAN_RECV, &v, false };
 	cs[3] = (struct chan_case){ full, CHAN_SEND, &v, false };
 	EXPECT_ERR(chan_select(cs, 4, 0), EAGAIN);
-	cr_assert_eq(chan_len(full), 1);
-	cr_assert_eq(chan_len(empty), 0);
+	ck_assert_uint_eq(chan_len(full), 1);
+	ck_assert_uint_eq(chan_len(empty), 0);
 
 	/* All NULL with a zero timeout is a try too. */
 	cs[0].ch = cs[1].ch = NULL;
@@ -1248,8 +1298,9 @@ Test(chan_select, zero_timeout_eagain_when_nothing_ready, .timeout = TLIMIT)
 	chan_free(empty);
 	chan_free(full);
 }
+END_TEST
 
-Test(chan_select, positive_timeout_etimedout, .timeout = TLIMIT)
+START_TEST(positive_timeout_etimedout)
 {
 	struct chan_case cs[3];
 	chan_t *u, *empty;
@@ -1264,22 +1315,23 @@ Test(chan_select, positive_timeout_etimedout, .timeout = TLIMIT)
 	t0 = now_ms();
 	EXPECT_ERR(chan_select(cs, 3, 50), ETIMEDOUT);
 	dt = now_ms() - t0;
-	cr_assert(dt >= 49.0 && dt < 5000.0, "waited %.1f ms for 50", dt);
+	ck_assert_msg(dt >= 49.0 && dt < 5000.0, "waited %.1f ms for 50", dt);
 
 	/* The timed-out send was not delivered later. */
 	EXPECT_ERR(chan_try_recv(u, &v), EAGAIN);
-	cr_assert_eq(chan_len(empty), 0);
+	ck_assert_uint_eq(chan_len(empty), 0);
 
 	/* Only NULL channels: the timeout is waited out. */
 	t0 = now_ms();
 	EXPECT_ERR(chan_select(&cs[2], 1, 40), ETIMEDOUT);
 	dt = now_ms() - t0;
-	cr_assert(dt >= 39.0 && dt < 5000.0, "waited %.1f ms for 40", dt);
+	ck_assert_msg(dt >= 39.0 && dt < 5000.0, "waited %.1f ms for 40", dt);
 	chan_free(u);
 	chan_free(empty);
 }
+END_TEST
 
-Test(chan_select, all_null_forever_edeadlk, .timeout = TLIMIT)
+START_TEST(all_null_forever_edeadlk)
 {
 	struct chan_case cs[2];
 	int v = 0;
@@ -1292,12 +1344,14 @@ Test(chan_select, all_null_forever_edeadlk, .timeout = TLIMIT)
 	/* No case at all: every channel (none) is NULL. */
 	EXPECT_ERR(chan_select(cs, 0, -1), EDEADLK);
 }
+END_TEST
 
-Test(chan_select, null_cases_array_einval, .timeout = TLIMIT)
+START_TEST(null_cases_array_einval)
 {
 	EXPECT_ERR(chan_select(NULL, 1, -1), EINVAL);
 	EXPECT_ERR(chan_select(NULL, 3, 0), EINVAL);
 }
+END_TEST
 
 /*
  * Runs trials selects over n cases on the channels in chs with the given
@@ -1313,7 +1367,7 @@ count_picks(chan_t **chs, const enum chan_op *ops, size_t n, int trials,
 	int vals[8], v = 1, rc, t;
 	size_t i;
 
-	cr_assert(n <= 8);
+	ck_assert(n <= 8);
 	for (i = 0; i < n; i++) {
 		count[i] = 0;
 		if (ops[i] == CHAN_RECV)
@@ -1326,25 +1380,26 @@ count_picks(chan_t **chs, const enum chan_op *ops, size_t n, int trials,
 			    false };
 		}
 		rc = chan_select(cs, n, 0);
-		cr_assert(rc >= 0 && (size_t)rc < n, "select returned %d", rc);
-		cr_assert(cs[rc].ok);
+		ck_assert_msg(rc >= 0 && (size_t)rc < n, "select returned %d",
+		    rc);
+		ck_assert(cs[rc].ok);
 		count[rc]++;
 		for (i = 0; i < n; i++) {
 			if (chs[i] == NULL)
 				continue;
 			if (ops[i] == CHAN_RECV)
-				cr_assert_eq(chan_len(chs[i]),
+				ck_assert_uint_eq(chan_len(chs[i]),
 				    (size_t)i == (size_t)rc ? 0u : 1u);
 			else
-				cr_assert_eq(chan_len(chs[i]),
+				ck_assert_uint_eq(chan_len(chs[i]),
 				    (size_t)i == (size_t)rc ? 1u : 0u);
 		}
 		if (ops[rc] == CHAN_RECV) {
-			cr_assert_eq(vals[rc], 1);
+			ck_assert_int_eq(vals[rc], 1);
 			EXPECT_OK(chan_send(chs[rc], &v));
 		} else {
 			EXPECT_OK(chan_recv(chs[rc], &v));
-			cr_assert_eq(v, rc);
+			ck_assert_int_eq(v, rc);
 			v = 1;
 		}
 	}
@@ -1359,17 +1414,18 @@ assert_uniform(const int *count, size_t n, int trials, double lo, double hi)
 
 	expect = (double)trials / (double)n;
 	for (i = 0; i < n; i++) {
-		cr_assert(count[i] >= lo * trials && count[i] <= hi * trials,
-		    "case %zu picked %d times of %d", i, count[i], trials);
+		ck_assert_msg(count[i] >= lo * trials &&
+		    count[i] <= hi * trials, "case %zu picked %d times of %d",
+		    i, count[i], trials);
 		d = count[i] - expect;
 		chi2 += d * d / expect;
 	}
 
 	/* For 1 to 3 degrees of freedom, p < 1e-5 lies below 26. */
-	cr_assert(chi2 < 26.0, "chi-square %.1f: not uniform", chi2);
+	ck_assert_msg(chi2 < 26.0, "chi-square %.1f: not uniform", chi2);
 }
 
-Test(chan_select, uniform_among_four_ready_recvs, .timeout = TLIMIT)
+START_TEST(uniform_among_four_ready_recvs)
 {
 	static const enum chan_op ops[4] = {
 		CHAN_RECV, CHAN_RECV, CHAN_RECV, CHAN_RECV
@@ -1384,8 +1440,9 @@ Test(chan_select, uniform_among_four_ready_recvs, .timeout = TLIMIT)
 	for (i = 0; i < 4; i++)
 		chan_free(chs[i]);
 }
+END_TEST
 
-Test(chan_select, uniform_among_mixed_sends_and_recvs, .timeout = TLIMIT)
+START_TEST(uniform_among_mixed_sends_and_recvs)
 {
 	static const enum chan_op ops[4] = {
 		CHAN_SEND, CHAN_RECV, CHAN_SEND, CHAN_RECV
@@ -1400,8 +1457,9 @@ Test(chan_select, uniform_among_mixed_sends_and_recvs, .timeout = TLIMIT)
 	for (i = 0; i < 4; i++)
 		chan_free(chs[i]);
 }
+END_TEST
 
-Test(chan_select, uniform_regardless_of_unready_neighbours, .timeout = TLIMIT)
+START_TEST(uniform_regardless_of_unready_neighbours)
 {
 	struct chan_case cs[6];
 	chan_t *idle, *a, *b;
@@ -1424,7 +1482,7 @@ Test(chan_select, uniform_regardless_of_unready_neighbours, .timeout = TLIMIT)
 		cs[4] = (struct chan_case){ a, CHAN_RECV, &x, false };
 		cs[5] = (struct chan_case){ b, CHAN_RECV, &x, false };
 		rc = chan_select(cs, 6, 0);
-		cr_assert(rc == 4 || rc == 5, "select returned %d", rc);
+		ck_assert_msg(rc == 4 || rc == 5, "select returned %d", rc);
 		count[rc - 4]++;
 		EXPECT_OK(chan_send(rc == 4 ? a : b, &v));
 	}
@@ -1433,8 +1491,9 @@ Test(chan_select, uniform_regardless_of_unready_neighbours, .timeout = TLIMIT)
 	chan_free(a);
 	chan_free(b);
 }
+END_TEST
 
-Test(chan_select, many_cases_beyond_64, .timeout = TLIMIT)
+START_TEST(many_cases_beyond_64)
 {
 	struct chan_case cs[100];
 	chan_t *idle, *c;
@@ -1450,8 +1509,8 @@ Test(chan_select, many_cases_beyond_64, .timeout = TLIMIT)
 		    NULL, false };
 	cs[99].ch = c;
 	rc = chan_select(cs, 100, -1);
-	cr_assert_eq(rc, 99, "select returned %d", rc);
-	cr_assert(cs[99].ok);
+	ck_assert_msg(rc == 99, "select returned %d", rc);
+	ck_assert(cs[99].ok);
 
 	/* The same channel in all 100 cases: each index gets picked. */
 	for (i = 0; i < 100; i++) {
@@ -1461,17 +1520,19 @@ Test(chan_select, many_cases_beyond_64, .timeout = TLIMIT)
 	for (t = 0; t < 4000; t++) {
 		EXPECT_OK(chan_send(c, &v));
 		rc = chan_select(cs, 100, 0);
-		cr_assert(rc >= 0 && rc < 100, "select returned %d", rc);
-		cr_assert_eq(chan_len(c), 0, "more than one case performed");
+		ck_assert_msg(rc >= 0 && rc < 100, "select returned %d", rc);
+		ck_assert_msg(chan_len(c) == 0,
+		    "more than one case performed");
 		count[rc]++;
 	}
 	for (i = 0; i < 100; i++)
-		cr_assert(count[i] > 0, "case %d never picked", i);
+		ck_assert_msg(count[i] > 0, "case %d never picked", i);
 	chan_free(idle);
 	chan_free(c);
 }
+END_TEST
 
-Test(chan_select, same_channel_in_two_recv_cases, .timeout = TLIMIT)
+START_TEST(same_channel_in_two_recv_cases)
 {
 	struct chan_case cs[2];
 	chan_t *c;
@@ -1485,16 +1546,17 @@ Test(chan_select, same_channel_in_two_recv_cases, .timeout = TLIMIT)
 		cs[0] = (struct chan_case){ c, CHAN_RECV, &x, false };
 		cs[1] = (struct chan_case){ c, CHAN_RECV, &y, false };
 		rc = chan_select(cs, 2, -1);
-		cr_assert(rc == 0 || rc == 1, "select returned %d", rc);
-		cr_assert_eq(rc == 0 ? x : y, t);
-		cr_assert_eq(rc == 0 ? y : x, -1, "both cases performed");
+		ck_assert_msg(rc == 0 || rc == 1, "select returned %d", rc);
+		ck_assert_int_eq(rc == 0 ? x : y, t);
+		ck_assert_msg((rc == 0 ? y : x) == -1, "both cases performed");
 		count[rc]++;
 	}
 	assert_uniform(count, 2, 2000, 0.40, 0.60);
 	chan_free(c);
 }
+END_TEST
 
-Test(chan_select, same_channel_send_and_recv_buffered, .timeout = TLIMIT)
+START_TEST(same_channel_send_and_recv_buffered)
 {
 	struct chan_case cs[2];
 	chan_t *c;
@@ -1509,19 +1571,20 @@ Test(chan_select, same_channel_send_and_recv_buffered, .timeout = TLIMIT)
 		cs[0] = (struct chan_case){ c, CHAN_SEND, &in, false };
 		cs[1] = (struct chan_case){ c, CHAN_RECV, &out, false };
 		rc = chan_select(cs, 2, 0);
-		cr_assert(rc == 0 || rc == 1, "select returned %d", rc);
-		cr_assert(cs[rc].ok);
+		ck_assert_msg(rc == 0 || rc == 1, "select returned %d", rc);
+		ck_assert(cs[rc].ok);
 		count[rc]++;
 		if (rc == 0) {
-			cr_assert_eq(out, -1, "the recv was performed too");
-			cr_assert_eq(chan_len(c), 2);
+			ck_assert_msg(out == -1, "the recv was performed too");
+			ck_assert_uint_eq(chan_len(c), 2);
 			EXPECT_OK(chan_recv(c, &v));
-			cr_assert_eq(v, 5);
+			ck_assert_int_eq(v, 5);
 			EXPECT_OK(chan_recv(c, &v));
-			cr_assert_eq(v, 6);
+			ck_assert_int_eq(v, 6);
 		} else {
-			cr_assert_eq(out, 5);
-			cr_assert_eq(chan_len(c), 0, "the send was performed too");
+			ck_assert_int_eq(out, 5);
+			ck_assert_msg(chan_len(c) == 0,
+			    "the send was performed too");
 		}
 		v = 5;
 		EXPECT_OK(chan_send(c, &v));
@@ -1532,16 +1595,16 @@ Test(chan_select, same_channel_send_and_recv_buffered, .timeout = TLIMIT)
 	EXPECT_OK(chan_send(c, &v));
 	cs[0] = (struct chan_case){ c, CHAN_SEND, &in, false };
 	cs[1] = (struct chan_case){ c, CHAN_RECV, &out, false };
-	cr_assert_eq(chan_select(cs, 2, 0), 1);
+	ck_assert_int_eq(chan_select(cs, 2, 0), 1);
 	EXPECT_OK(chan_recv(c, NULL));
-	cr_assert_eq(chan_len(c), 0);
-	cr_assert_eq(chan_select(cs, 2, 0), 0);
-	cr_assert_eq(chan_len(c), 1);
+	ck_assert_uint_eq(chan_len(c), 0);
+	ck_assert_int_eq(chan_select(cs, 2, 0), 0);
+	ck_assert_uint_eq(chan_len(c), 1);
 	chan_free(c);
 }
+END_TEST
 
-Test(chan_select, unbuffered_send_and_recv_never_meet_each_other,
-    .timeout = TLIMIT)
+START_TEST(unbuffered_send_and_recv_never_meet_each_other)
 {
 	struct chan_case cs[2];
 	chan_t *u;
@@ -1553,11 +1616,12 @@ Test(chan_select, unbuffered_send_and_recv_never_meet_each_other,
 	cs[1] = (struct chan_case){ u, CHAN_RECV, &out, false };
 	EXPECT_ERR(chan_select(cs, 2, 0), EAGAIN);
 	EXPECT_ERR(chan_select(cs, 2, 30), ETIMEDOUT);
-	cr_assert_eq(out, -1);
+	ck_assert_int_eq(out, -1);
 	chan_free(u);
 }
+END_TEST
 
-Test(chan_select, send_case_meets_blocked_receiver, .timeout = TLIMIT)
+START_TEST(send_case_meets_blocked_receiver)
 {
 	struct chan_case cs[3];
 	struct worker w;
@@ -1572,16 +1636,17 @@ Test(chan_select, send_case_meets_blocked_receiver, .timeout = TLIMIT)
 	cs[1] = (struct chan_case){ NULL, CHAN_SEND, &x, false };
 	cs[2] = (struct chan_case){ u, CHAN_SEND, &v, false };
 	rc = chan_select(cs, 3, 0);
-	cr_assert_eq(rc, 2, "select returned %d", rc);
-	cr_assert(cs[2].ok);
-	cr_assert_eq(w.val, 55, "receiver had not got the value yet");
+	ck_assert_msg(rc == 2, "select returned %d", rc);
+	ck_assert(cs[2].ok);
+	ck_assert_msg(w.val == 55, "receiver had not got the value yet");
 	worker_join(&w);
-	cr_assert_eq(w.rc, 0);
+	ck_assert_int_eq(w.rc, 0);
 	chan_free(u);
 	chan_free(idle);
 }
+END_TEST
 
-Test(chan_select, recv_case_meets_blocked_sender, .timeout = TLIMIT)
+START_TEST(recv_case_meets_blocked_sender)
 {
 	struct chan_case cs[2];
 	struct worker w;
@@ -1595,16 +1660,17 @@ Test(chan_select, recv_case_meets_blocked_sender, .timeout = TLIMIT)
 	cs[0] = (struct chan_case){ idle, CHAN_SEND, &v, false };
 	cs[1] = (struct chan_case){ u, CHAN_RECV, &v, false };
 	rc = chan_select(cs, 2, 0);
-	cr_assert_eq(rc, 1, "select returned %d", rc);
-	cr_assert(cs[1].ok);
-	cr_assert_eq(v, 66);
+	ck_assert_msg(rc == 1, "select returned %d", rc);
+	ck_assert(cs[1].ok);
+	ck_assert_int_eq(v, 66);
 	worker_join(&w);
-	cr_assert_eq(w.rc, 0);
+	ck_assert_int_eq(w.rc, 0);
 	chan_free(u);
 	chan_free(idle);
 }
+END_TEST
 
-Test(chan_select, blocked_select_woken_by_send, .timeout = TLIMIT)
+START_TEST(blocked_select_woken_by_send)
 {
 	struct chan_case cs[3];
 	struct worker w;
@@ -1622,16 +1688,17 @@ Test(chan_select, blocked_select_woken_by_send, .timeout = TLIMIT)
 	start_parked(&w);
 	EXPECT_OK(chan_send(b, &v));
 	worker_join(&w);
-	cr_assert_eq(w.rc, 2);
-	cr_assert(cs[2].ok);
-	cr_assert_eq(vb, 77);
-	cr_assert_eq(va, -1);
-	cr_assert_eq(chan_len(b), 0);
+	ck_assert_int_eq(w.rc, 2);
+	ck_assert(cs[2].ok);
+	ck_assert_int_eq(vb, 77);
+	ck_assert_int_eq(va, -1);
+	ck_assert_uint_eq(chan_len(b), 0);
 	chan_free(a);
 	chan_free(b);
 }
+END_TEST
 
-Test(chan_select, blocked_select_send_woken_by_recv, .timeout = TLIMIT)
+START_TEST(blocked_select_send_woken_by_recv)
 {
 	struct chan_case cs[2];
 	struct worker w;
@@ -1648,18 +1715,19 @@ Test(chan_select, blocked_select_send_woken_by_recv, .timeout = TLIMIT)
 	w.tmo = 60000;
 	start_parked(&w);
 	EXPECT_OK(chan_recv(b, &v));
-	cr_assert_eq(v, 2);
+	ck_assert_int_eq(v, 2);
 	worker_join(&w);
-	cr_assert_eq(w.rc, 1);
-	cr_assert(cs[1].ok);
+	ck_assert_int_eq(w.rc, 1);
+	ck_assert(cs[1].ok);
 
 	/* The other send was withdrawn: nothing waits on a any more. */
 	EXPECT_ERR(chan_try_recv(a, &v), EAGAIN);
 	chan_free(a);
 	chan_free(b);
 }
+END_TEST
 
-Test(chan_select, select_meets_select, .timeout = TLIMIT)
+START_TEST(select_meets_select)
 {
 	struct chan_case ws[2], ms[3];
 	struct worker w;
@@ -1679,12 +1747,12 @@ Test(chan_select, select_meets_select, .timeout = TLIMIT)
 	ms[1] = (struct chan_case){ c3, CHAN_RECV, &r3, false };
 	ms[2] = (struct chan_case){ NULL, CHAN_RECV, &r3, false };
 	rc = chan_select(ms, 3, -1);
-	cr_assert_eq(rc, 0, "select returned %d", rc);
-	cr_assert(ms[0].ok);
-	cr_assert_eq(r2, 6);
+	ck_assert_msg(rc == 0, "select returned %d", rc);
+	ck_assert(ms[0].ok);
+	ck_assert_int_eq(r2, 6);
 	worker_join(&w);
-	cr_assert_eq(w.rc, 1);
-	cr_assert(ws[1].ok);
+	ck_assert_int_eq(w.rc, 1);
+	ck_assert(ws[1].ok);
 	EXPECT_ERR(chan_try_recv(c1, &r3), EAGAIN);
 
 	/* And the other way round: the receiving select blocks first. */
@@ -1698,17 +1766,18 @@ Test(chan_select, select_meets_select, .timeout = TLIMIT)
 	ws[0] = (struct chan_case){ c1, CHAN_SEND, &s1, false };
 	ws[1] = (struct chan_case){ c3, CHAN_SEND, &s2, false };
 	rc = chan_select(ws, 2, 0);
-	cr_assert_eq(rc, 1, "select returned %d", rc);
-	cr_assert(ws[1].ok);
+	ck_assert_msg(rc == 1, "select returned %d", rc);
+	ck_assert(ws[1].ok);
 	worker_join(&w);
-	cr_assert_eq(w.rc, 1);
-	cr_assert(ms[1].ok);
-	cr_assert_eq(r3, 6);
-	cr_assert_eq(r2, -1);
+	ck_assert_int_eq(w.rc, 1);
+	ck_assert(ms[1].ok);
+	ck_assert_int_eq(r3, 6);
+	ck_assert_int_eq(r2, -1);
 	chan_free(c1);
 	chan_free(c2);
 	chan_free(c3);
 }
+END_TEST
 
 /*
  * Order: blocked senders and receivers are served first come, first
@@ -1761,9 +1830,9 @@ check_fifo_receivers(size_t cap)
 		EXPECT_OK(chan_send(ch, &i));
 	for (i = 0; i < 6; i++) {
 		worker_join(&w[i]);
-		cr_assert(w[i].op == W_SELECT ? w[i].rc == 1 : w[i].rc == 0,
-		    "receiver %d: rc %d", i, w[i].rc);
-		cr_assert_eq(w[i].val, i,
+		ck_assert_msg(w[i].op == W_SELECT ? w[i].rc == 1 :
+		    w[i].rc == 0, "receiver %d: rc %d", i, w[i].rc);
+		ck_assert_msg(w[i].val == i,
 		    "receiver %d (blocked %dth) got value %d", i, i + 1,
 		    w[i].val);
 	}
@@ -1771,15 +1840,17 @@ check_fifo_receivers(size_t cap)
 	chan_free(idle);
 }
 
-Test(chan_order, blocked_receivers_fifo_unbuffered, .timeout = TLIMIT)
+START_TEST(blocked_receivers_fifo_unbuffered)
 {
 	check_fifo_receivers(0);
 }
+END_TEST
 
-Test(chan_order, blocked_receivers_fifo_buffered, .timeout = TLIMIT)
+START_TEST(blocked_receivers_fifo_buffered)
 {
 	check_fifo_receivers(4);
 }
+END_TEST
 
 static void
 check_fifo_senders(size_t cap)
@@ -1804,31 +1875,33 @@ check_fifo_senders(size_t cap)
 	}
 	for (k = 0; k < cap; k++) {
 		EXPECT_OK(chan_recv(ch, &v));
-		cr_assert_eq(v, 100 + (int)k);
+		ck_assert_int_eq(v, 100 + (int)k);
 	}
 	for (i = 0; i < 6; i++) {
 		EXPECT_OK(chan_recv(ch, &v));
-		cr_assert_eq(v, i, "value %d came %dth", v, i + 1);
+		ck_assert_msg(v == i, "value %d came %dth", v, i + 1);
 	}
 	for (i = 0; i < 6; i++) {
 		worker_join(&w[i]);
-		cr_assert(w[i].op == W_SELECT ? w[i].rc == 1 : w[i].rc == 0,
-		    "sender %d: rc %d", i, w[i].rc);
+		ck_assert_msg(w[i].op == W_SELECT ? w[i].rc == 1 :
+		    w[i].rc == 0, "sender %d: rc %d", i, w[i].rc);
 	}
 	EXPECT_ERR(chan_try_recv(ch, &v), EAGAIN);
 	chan_free(ch);
 	chan_free(idle);
 }
 
-Test(chan_order, blocked_senders_fifo_unbuffered, .timeout = TLIMIT)
+START_TEST(blocked_senders_fifo_unbuffered)
 {
 	check_fifo_senders(0);
 }
+END_TEST
 
-Test(chan_order, blocked_senders_fifo_buffered, .timeout = TLIMIT)
+START_TEST(blocked_senders_fifo_buffered)
 {
 	check_fifo_senders(2);
 }
+END_TEST
 
 #define ORDER_N	20000
 
@@ -1864,35 +1937,37 @@ check_per_sender_order(size_t cap)
 	for (i = 0; i < 3; i++) {
 		s[i].ch = ch;
 		s[i].id = i;
-		cr_assert_eq(pthread_create(&s[i].thr, NULL, order_sender_main,
-		    &s[i]), 0);
+		ck_assert_int_eq(pthread_create(&s[i].thr, NULL,
+		    order_sender_main, &s[i]), 0);
 	}
 	for (i = 0; i < 3 * ORDER_N; i++) {
 		EXPECT_OK(chan_recv(ch, &v));
 		id = v / ORDER_N;
-		cr_assert(id >= 0 && id < 3, "bad value %d", v);
-		cr_assert_eq(v % ORDER_N, next[id],
+		ck_assert_msg(id >= 0 && id < 3, "bad value %d", v);
+		ck_assert_msg(v % ORDER_N == next[id],
 		    "sender %d: got %d, expected %d", id, v % ORDER_N,
 		    next[id]);
 		next[id]++;
 	}
 	for (i = 0; i < 3; i++) {
-		cr_assert_eq(pthread_join(s[i].thr, NULL), 0);
-		cr_assert_eq(s[i].rc, 0);
+		ck_assert_int_eq(pthread_join(s[i].thr, NULL), 0);
+		ck_assert_int_eq(s[i].rc, 0);
 	}
 	EXPECT_ERR(chan_try_recv(ch, &v), EAGAIN);
 	chan_free(ch);
 }
 
-Test(chan_order, per_sender_order_unbuffered, .timeout = 60)
+START_TEST(per_sender_order_unbuffered)
 {
 	check_per_sender_order(0);
 }
+END_TEST
 
-Test(chan_order, per_sender_order_buffered, .timeout = 60)
+START_TEST(per_sender_order_buffered)
 {
 	check_per_sender_order(3);
 }
+END_TEST
 
 /*
  * The memory model: plain, non-atomic data written before a send is
@@ -1932,30 +2007,33 @@ check_payload_visible(size_t cap)
 	int *p, i, k;
 
 	ch = mkchan(sizeof(int *), cap);
-	cr_assert_eq(pthread_create(&thr, NULL, payload_sender_main, ch), 0);
+	ck_assert_int_eq(pthread_create(&thr, NULL, payload_sender_main, ch),
+	    0);
 	for (k = 0; k < PAYLOAD_MSGS; k++) {
 		EXPECT_OK(chan_recv(ch, &p));
 		for (i = 0; i < PAYLOAD_N; i++)
-			cr_assert_eq(p[i], k * 1000 + i);
+			ck_assert_int_eq(p[i], k * 1000 + i);
 
 		/* The receiver owns the object now, and writes to it. */
 		memset(p, 0, PAYLOAD_N * sizeof(*p));
 		free(p);
 	}
-	cr_assert_eq(pthread_join(thr, &res), 0);
-	cr_assert_null(res);
+	ck_assert_int_eq(pthread_join(thr, &res), 0);
+	ck_assert_ptr_null(res);
 	chan_free(ch);
 }
 
-Test(chan_mem, send_happens_before_recv_unbuffered, .timeout = TLIMIT)
+START_TEST(send_happens_before_recv_unbuffered)
 {
 	check_payload_visible(0);
 }
+END_TEST
 
-Test(chan_mem, send_happens_before_recv_buffered, .timeout = TLIMIT)
+START_TEST(send_happens_before_recv_buffered)
 {
 	check_payload_visible(8);
 }
+END_TEST
 
 static int mem_plain;
 
@@ -1972,8 +2050,7 @@ plain_writer_main(void *arg)
 	return NULL;
 }
 
-Test(chan_mem, plain_write_before_send_visible_after_recv,
-    .timeout = TLIMIT)
+START_TEST(plain_write_before_send_visible_after_recv)
 {
 	pthread_t thr;
 	chan_t *ch;
@@ -1981,16 +2058,16 @@ Test(chan_mem, plain_write_before_send_visible_after_recv,
 	int v;
 
 	ch = mkchan(sizeof(int), 0);
-	cr_assert_eq(pthread_create(&thr, NULL, plain_writer_main, ch), 0);
+	ck_assert_int_eq(pthread_create(&thr, NULL, plain_writer_main, ch), 0);
 	EXPECT_OK(chan_recv(ch, &v));
-	cr_assert_eq(mem_plain, 1234);
-	cr_assert_eq(pthread_join(thr, &res), 0);
-	cr_assert_null(res);
+	ck_assert_int_eq(mem_plain, 1234);
+	ck_assert_int_eq(pthread_join(thr, &res), 0);
+	ck_assert_ptr_null(res);
 	chan_free(ch);
 }
+END_TEST
 
-Test(chan_mem, recv_happens_before_unbuffered_send_completes,
-    .timeout = TLIMIT)
+START_TEST(recv_happens_before_unbuffered_send_completes)
 {
 	static int marker;
 	struct worker w;
@@ -2005,11 +2082,12 @@ Test(chan_mem, recv_happens_before_unbuffered_send_completes,
 	marker = 99;
 	EXPECT_OK(chan_recv(u, &v));
 	worker_join(&w);
-	cr_assert_eq(w.peeked, 99);
+	ck_assert_int_eq(w.peeked, 99);
 	chan_free(u);
 }
+END_TEST
 
-Test(chan_mem, close_happens_before_closed_recv, .timeout = TLIMIT)
+START_TEST(close_happens_before_closed_recv)
 {
 	static int marker;
 	struct worker w;
@@ -2022,8 +2100,161 @@ Test(chan_mem, close_happens_before_closed_recv, .timeout = TLIMIT)
 	marker = 4321;
 	EXPECT_OK(chan_close(b));
 	worker_join(&w);
-	cr_assert_eq(w.rc, -1);
-	cr_assert_eq(w.err, EPIPE);
-	cr_assert_eq(w.peeked, 4321);
+	ck_assert_int_eq(w.rc, -1);
+	ck_assert_int_eq(w.err, EPIPE);
+	ck_assert_int_eq(w.peeked, 4321);
 	chan_free(b);
+}
+END_TEST
+
+/* For main.c: the suites of this file, a test case per time limit. */
+Suite *
+chan_suite(void)
+{
+	Suite *s = suite_create("chan");
+	TCase *tc = tcase_create("chan");
+
+	tcase_set_timeout(tc, TLIMIT);
+	tcase_add_test(tc, new_rejects_zero_elem_size);
+	tcase_add_test(tc, new_rejects_overflowing_buffer);
+	tcase_add_test(tc, len_cap_closed);
+	tcase_add_test(tc, len_of_unbuffered_is_zero_with_blocked_sender);
+	tcase_add_test(tc, unbuffered_send_returns_after_receive);
+	tcase_add_test(tc, unbuffered_recv_has_value_when_send_returns);
+	tcase_add_test(tc, unbuffered_try_ops);
+	tcase_add_test(tc, buffered_fifo_and_try_when_full_or_empty);
+	tcase_add_test(tc, buffered_fifo_across_wraparound);
+	tcase_add_test(tc, buffered_send_blocks_while_full);
+	tcase_add_test(tc, buffered_recv_blocks_while_empty);
+	tcase_add_test(tc, values_are_copied_by_value);
+	tcase_add_test(tc, one_byte_elements);
+	tcase_add_test(tc, recv_into_null_discards);
+	tcase_add_test(tc, free_with_buffered_values_and_null);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+Suite *
+chan_close_suite(void)
+{
+	Suite *s = suite_create("chan_close");
+	TCase *tc = tcase_create("chan_close");
+
+	tcase_set_timeout(tc, TLIMIT);
+	tcase_add_test(tc, drains_buffered_values_then_epipe);
+	tcase_add_test(tc, unbuffered_recv_on_closed_epipe);
+	tcase_add_test(tc, send_on_closed_epipe_and_not_stored);
+	tcase_add_test(tc, full_closed_channel_send_is_epipe);
+	tcase_add_test(tc, close_of_closed_and_of_null);
+	tcase_add_test(tc, wakes_blocked_senders_unbuffered);
+	tcase_add_test(tc, wakes_blocked_sender_buffered);
+	tcase_add_test(tc, wakes_blocked_receivers_unbuffered);
+	tcase_add_test(tc, wakes_blocked_receivers_buffered);
+	tcase_add_test(tc, wakes_blocked_select_sender);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+Suite *
+chan_null_suite(void)
+{
+	Suite *s = suite_create("chan_null");
+	TCase *tc = tcase_create("chan_null");
+
+	tcase_set_timeout(tc, TLIMIT);
+	tcase_add_test(tc, untimed_ops_edeadlk);
+	tcase_add_test(tc, try_ops_eagain);
+	tcase_add_test(tc, timed_ops_wait_out_timeout);
+	tcase_add_test(tc, accessors);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+Suite *
+chan_timeout_suite(void)
+{
+	Suite *s = suite_create("chan_timeout");
+	TCase *tc = tcase_create("chan_timeout");
+
+	tcase_set_timeout(tc, TLIMIT);
+	tcase_add_test(tc, recv_times_out);
+	tcase_add_test(tc, send_times_out_and_is_not_delivered);
+	tcase_add_test(tc, zero_timeout_is_a_try);
+	tcase_add_test(tc, negative_timeout_waits_forever);
+	tcase_add_test(tc, completes_before_deadline);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+Suite *
+chan_select_suite(void)
+{
+	Suite *s = suite_create("chan_select");
+	TCase *tc = tcase_create("chan_select");
+
+	tcase_set_timeout(tc, TLIMIT);
+	tcase_add_test(tc, performs_exactly_one_of_two_ready_recvs);
+	tcase_add_test(tc, performs_exactly_one_of_send_and_recv);
+	tcase_add_test(tc, picks_the_only_ready_case);
+	tcase_add_test(tc, recv_on_closed_is_ready_zero_filled);
+	tcase_add_test(tc, recv_on_closed_drains_buffer_first);
+	tcase_add_test(tc, send_on_closed_is_ready_nothing_sent);
+	tcase_add_test(tc, ok_true_when_a_value_moves);
+	tcase_add_test(tc, recv_case_with_null_elem_discards);
+	tcase_add_test(tc, zero_timeout_eagain_when_nothing_ready);
+	tcase_add_test(tc, positive_timeout_etimedout);
+	tcase_add_test(tc, all_null_forever_edeadlk);
+	tcase_add_test(tc, null_cases_array_einval);
+	tcase_add_test(tc, uniform_among_four_ready_recvs);
+	tcase_add_test(tc, uniform_among_mixed_sends_and_recvs);
+	tcase_add_test(tc, uniform_regardless_of_unready_neighbours);
+	tcase_add_test(tc, many_cases_beyond_64);
+	tcase_add_test(tc, same_channel_in_two_recv_cases);
+	tcase_add_test(tc, same_channel_send_and_recv_buffered);
+	tcase_add_test(tc, unbuffered_send_and_recv_never_meet_each_other);
+	tcase_add_test(tc, send_case_meets_blocked_receiver);
+	tcase_add_test(tc, recv_case_meets_blocked_sender);
+	tcase_add_test(tc, blocked_select_woken_by_send);
+	tcase_add_test(tc, blocked_select_send_woken_by_recv);
+	tcase_add_test(tc, select_meets_select);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+Suite *
+chan_order_suite(void)
+{
+	Suite *s = suite_create("chan_order");
+	TCase *tc;
+
+	tc = tcase_create("chan_order");
+	tcase_set_timeout(tc, TLIMIT);
+	tcase_add_test(tc, blocked_receivers_fifo_unbuffered);
+	tcase_add_test(tc, blocked_receivers_fifo_buffered);
+	tcase_add_test(tc, blocked_senders_fifo_unbuffered);
+	tcase_add_test(tc, blocked_senders_fifo_buffered);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("chan_order_slow");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, per_sender_order_unbuffered);
+	tcase_add_test(tc, per_sender_order_buffered);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+Suite *
+chan_mem_suite(void)
+{
+	Suite *s = suite_create("chan_mem");
+	TCase *tc = tcase_create("chan_mem");
+
+	tcase_set_timeout(tc, TLIMIT);
+	tcase_add_test(tc, send_happens_before_recv_unbuffered);
+	tcase_add_test(tc, send_happens_before_recv_buffered);
+	tcase_add_test(tc, plain_write_before_send_visible_after_recv);
+	tcase_add_test(tc, recv_happens_before_unbuffered_send_completes);
+	tcase_add_test(tc, close_happens_before_closed_recv);
+	suite_add_tcase(s, tc);
+	return s;
 }

@@ -14,7 +14,7 @@
  */
 #define _GNU_SOURCE
 
-#include <criterion/criterion.h>
+#include <check.h>
 
 #include <errno.h>
 #include <pthread.h>
@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "chan.h"
+#include "suites.h"
 
 #if defined(__has_feature)
 #if __has_feature(thread_sanitizer)
@@ -65,7 +66,7 @@ stress_scale(void)
 	if ((s = getenv("CHAN_STRESS_SCALE")) == NULL || *s == '\0')
 		return STRESS_SCALE;
 	f = strtod(s, &end);
-	cr_assert(*end == '\0' && f > 0.0 && f < 1000.0,
+	ck_assert_msg(*end == '\0' && f > 0.0 && f < 1000.0,
 	    "bad CHAN_STRESS_SCALE \"%s\"", s);
 	return f;
 }
@@ -157,12 +158,15 @@ struct stress {
 	uint32_t	 nprod;
 	uint32_t	 ncons;
 	uint32_t	 limit;		/* Most messages one producer sends. */
-	bool		 mixed;		/* Modes vary by thread, else M_BLOCK. */
+	bool		 mixed;		/* Modes by thread, else blocking. */
 
-	/* Close-while-blocked: a consumer closes after threshold messages,
+	/*
+	 * Close-while-blocked: a consumer closes after threshold messages,
 	 * or with pause every consumer stops there and the main thread
-	 * closes while the producers block on the full channel. */
-	uint32_t	 threshold;	/* 0: the main thread closes at the end. */
+	 * closes while the producers block on the channel.  A threshold of
+	 * 0 means the main thread closes once the producers are done.
+	 */
+	uint32_t	 threshold;
 	bool		 pause;
 	pthread_barrier_t bar;
 	atomic_uint	 received;
@@ -214,7 +218,8 @@ put(chan_t *ch, chan_t *idle, enum mode mode, struct msg *m, uint32_t *rs)
 			rc = chan_try_send(ch, m);
 			break;
 		default:
-			cs[0] = (struct chan_case){ idle, CHAN_RECV, NULL, true };
+			cs[0] = (struct chan_case){ idle, CHAN_RECV, NULL,
+			    true };
 			cs[1] = (struct chan_case){ NULL, CHAN_SEND, m, true };
 			cs[2] = (struct chan_case){ ch, CHAN_SEND, m, false };
 			rc = chan_select(cs, 3, rnd(rs) % 2 ? -1 :
@@ -405,63 +410,63 @@ run_stress(struct stress *st)
 
 	st->idle = chan_new(sizeof(struct msg), 0);
 	st->sink = chan_new(sizeof(struct msg), 0);
-	cr_assert(st->idle != NULL && st->sink != NULL);
+	ck_assert(st->idle != NULL && st->sink != NULL);
 	atomic_init(&st->received, 0);
 	if (st->pause)
-		cr_assert_eq(pthread_barrier_init(&st->bar, NULL,
+		ck_assert_int_eq(pthread_barrier_init(&st->bar, NULL,
 		    st->ncons + 1), 0);
 	ps = calloc(st->nprod, sizeof(*ps));
 	cs = calloc(st->ncons, sizeof(*cs));
-	cr_assert(ps != NULL && cs != NULL);
+	ck_assert(ps != NULL && cs != NULL);
 	for (i = 0; i < st->ncons; i++) {
 		cs[i].st = st;
 		cs[i].id = i;
 		cs[i].got = calloc((size_t)st->nprod * st->limit, 1);
 		cs[i].next = calloc(st->nprod, sizeof(uint32_t));
-		cr_assert(cs[i].got != NULL && cs[i].next != NULL);
-		cr_assert_eq(pthread_create(&cs[i].thr, NULL, cons_main,
+		ck_assert(cs[i].got != NULL && cs[i].next != NULL);
+		ck_assert_int_eq(pthread_create(&cs[i].thr, NULL, cons_main,
 		    &cs[i]), 0);
 	}
 	for (i = 0; i < st->nprod; i++) {
 		ps[i].st = st;
 		ps[i].id = i;
-		cr_assert_eq(pthread_create(&ps[i].thr, NULL, prod_main,
+		ck_assert_int_eq(pthread_create(&ps[i].thr, NULL, prod_main,
 		    &ps[i]), 0);
 	}
 	if (st->pause) {
 		pthread_barrier_wait(&st->bar);
-		cr_assert_eq(chan_close(st->ch), 0);
+		ck_assert_int_eq(chan_close(st->ch), 0);
 		pthread_barrier_wait(&st->bar);
 	}
 	for (i = 0; i < st->nprod; i++)
-		cr_assert_eq(pthread_join(ps[i].thr, NULL), 0);
+		ck_assert_int_eq(pthread_join(ps[i].thr, NULL), 0);
 	if (st->threshold == 0)
-		cr_assert_eq(chan_close(st->ch), 0);
+		ck_assert_int_eq(chan_close(st->ch), 0);
 	for (i = 0; i < st->ncons; i++)
-		cr_assert_eq(pthread_join(cs[i].thr, NULL), 0);
+		ck_assert_int_eq(pthread_join(cs[i].thr, NULL), 0);
 
 	for (i = 0; i < st->nprod; i++)
-		cr_assert_eq(ps[i].fail[0], '\0', "%s", ps[i].fail);
+		ck_assert_msg(ps[i].fail[0] == '\0', "%s", ps[i].fail);
 	for (i = 0; i < st->ncons; i++)
-		cr_assert_eq(cs[i].fail[0], '\0', "%s", cs[i].fail);
+		ck_assert_msg(cs[i].fail[0] == '\0', "%s", cs[i].fail);
 	for (p = 0; p < st->nprod; p++) {
 		for (s = 0; s < st->limit; s++) {
 			sum = 0;
 			for (c = 0; c < st->ncons; c++)
 				sum += cs[c].got[(size_t)p * st->limit + s];
 			if (s < ps[p].sent)
-				cr_assert_eq(sum, 1, "producer %u's message"
+				ck_assert_msg(sum == 1, "producer %u's message"
 				    " %u received %u times", p, s, sum);
 			else
-				cr_assert_eq(sum, 0, "producer %u's message"
+				ck_assert_msg(sum == 0, "producer %u's message"
 				    " %u was not sent but received", p, s);
 		}
 		sent += ps[p].sent;
 	}
 	for (c = 0; c < st->ncons; c++)
 		total += cs[c].n;
-	cr_assert_eq(total, sent);
-	cr_assert_eq(chan_len(st->ch), 0);
+	ck_assert_uint_eq(total, sent);
+	ck_assert_uint_eq(chan_len(st->ch), 0);
 
 	for (i = 0; i < st->ncons; i++) {
 		free(cs[i].got);
@@ -484,44 +489,49 @@ mpmc(size_t cap, uint32_t nprod, uint32_t ncons, uint32_t n, bool mixed)
 
 	memset(&st, 0, sizeof(st));
 	st.ch = chan_new(sizeof(struct msg), cap);
-	cr_assert_not_null(st.ch);
+	ck_assert_ptr_nonnull(st.ch);
 	st.nprod = nprod;
 	st.ncons = ncons;
 	st.limit = scaled(n, 200 * nprod) / nprod;
 	st.mixed = mixed;
-	cr_assert_eq(run_stress(&st), (uint64_t)st.limit * nprod);
+	ck_assert_uint_eq(run_stress(&st), (uint64_t)st.limit * nprod);
 	chan_free(st.ch);
 }
 
-Test(chan_stress, unbuffered_4p4c_blocking, .timeout = SLIMIT)
+START_TEST(unbuffered_4p4c_blocking)
 {
 	mpmc(0, 4, 4, 240000, false);
 }
+END_TEST
 
-Test(chan_stress, buffered_1_2p2c_blocking, .timeout = SLIMIT)
+START_TEST(buffered_1_2p2c_blocking)
 {
 	mpmc(1, 2, 2, 100000, false);
 }
+END_TEST
 
-Test(chan_stress, buffered_8p8c_mixed, .timeout = SLIMIT)
+START_TEST(buffered_8p8c_mixed)
 {
 	mpmc(32, 8, 8, 320000, true);
 }
+END_TEST
 
-Test(chan_stress, unbuffered_8p8c_mixed, .timeout = SLIMIT)
+START_TEST(unbuffered_8p8c_mixed)
 {
 	mpmc(0, 8, 8, 160000, true);
 }
+END_TEST
 
 /*
  * Closes a channel in the middle of traffic, over and over: either a
  * consumer closes it on receiving the threshold-th message while the
  * others and the producers block on it, or every consumer stops there and
  * the main thread closes it under producers blocked on the full or
- * unbuffered channel, the consumers then draining it.  Senders that fail must not have their
- * values delivered; everything sent before must arrive exactly once.
+ * unbuffered channel, the consumers then draining it.  Senders that fail
+ * must not have their values delivered; everything sent before must
+ * arrive exactly once.
  */
-Test(chan_stress, close_while_blocked, .timeout = SLIMIT)
+START_TEST(close_while_blocked)
 {
 	static const size_t caps[] = { 0, 1, 8, 0, 3 };
 	struct stress st;
@@ -531,7 +541,7 @@ Test(chan_stress, close_while_blocked, .timeout = SLIMIT)
 	for (r = 0; r < rounds; r++) {
 		memset(&st, 0, sizeof(st));
 		st.ch = chan_new(sizeof(struct msg), caps[r % 5]);
-		cr_assert_not_null(st.ch);
+		ck_assert_ptr_nonnull(st.ch);
 		st.nprod = 4;
 		st.ncons = 4;
 		st.mixed = r % 4 != 3;
@@ -541,8 +551,9 @@ Test(chan_stress, close_while_blocked, .timeout = SLIMIT)
 		total += run_stress(&st);
 		chan_free(st.ch);
 	}
-	cr_assert_geq(total, (uint64_t)rounds * scaled(2500, 20));
+	ck_assert_uint_ge(total, (uint64_t)rounds * scaled(2500, 20));
 }
+END_TEST
 
 /*
  * Select-heavy: producers select to send on their own channels; relays
@@ -591,7 +602,8 @@ sel_prod_main(void *arg)
 	for (seq = 0; seq < sl->per_prod; seq++) {
 		msg_make(&m, t->id, seq);
 		for (;;) {
-			cs[0] = (struct chan_case){ NULL, CHAN_SEND, &m, true };
+			cs[0] = (struct chan_case){ NULL, CHAN_SEND, &m,
+			    true };
 			cs[1] = (struct chan_case){ sl->idle, CHAN_RECV, NULL,
 			    true };
 			cs[2] = (struct chan_case){ sl->in[t->id], CHAN_SEND,
@@ -697,8 +709,9 @@ sel_cons_main(void *arg)
 		open[i] = true;
 	while (nopen > 0) {
 		for (i = 0; i < SEL_OUTS; i++)
-			cs[i] = (struct chan_case){ open[i] ? sl->out[i] : NULL,
-			    CHAN_RECV, &m, false };
+			cs[i] = (struct chan_case){
+			    open[i] ? sl->out[i] : NULL, CHAN_RECV, &m,
+			    false };
 		cs[SEL_OUTS] = (struct chan_case){ sl->sink, CHAN_SEND, &m,
 		    true };
 		memset(&m, 0xa5, sizeof(m));
@@ -737,7 +750,7 @@ sel_cons_main(void *arg)
 	return NULL;
 }
 
-Test(chan_stress, select_relays, .timeout = SLIMIT)
+START_TEST(select_relays)
 {
 	struct sel_thread prods[SEL_PRODS], relays[SEL_RELAYS];
 	struct sel_thread conss[SEL_CONS];
@@ -753,66 +766,67 @@ Test(chan_stress, select_relays, .timeout = SLIMIT)
 	sl.per_prod = scaled(200000, 400) / SEL_PRODS;
 	for (i = 0; i < SEL_PRODS; i++) {
 		sl.in[i] = chan_new(sizeof(struct msg), i % 2 ? 2 : 0);
-		cr_assert_not_null(sl.in[i]);
+		ck_assert_ptr_nonnull(sl.in[i]);
 	}
 	for (i = 0; i < SEL_OUTS; i++) {
 		sl.out[i] = chan_new(sizeof(struct msg), 0);
-		cr_assert_not_null(sl.out[i]);
+		ck_assert_ptr_nonnull(sl.out[i]);
 	}
 	sl.idle = chan_new(sizeof(struct msg), 0);
 	sl.sink = chan_new(sizeof(struct msg), 0);
-	cr_assert(sl.idle != NULL && sl.sink != NULL);
+	ck_assert(sl.idle != NULL && sl.sink != NULL);
 	atomic_init(&sl.relays_left, SEL_RELAYS);
 
 	for (i = 0; i < SEL_CONS; i++) {
 		conss[i].sl = &sl;
 		conss[i].id = i;
 		conss[i].got = calloc((size_t)SEL_PRODS * sl.per_prod, 1);
-		cr_assert_not_null(conss[i].got);
-		cr_assert_eq(pthread_create(&conss[i].thr, NULL,
+		ck_assert_ptr_nonnull(conss[i].got);
+		ck_assert_int_eq(pthread_create(&conss[i].thr, NULL,
 		    sel_cons_main, &conss[i]), 0);
 	}
 	for (i = 0; i < SEL_RELAYS; i++) {
 		relays[i].sl = &sl;
 		relays[i].id = i;
-		cr_assert_eq(pthread_create(&relays[i].thr, NULL,
+		ck_assert_int_eq(pthread_create(&relays[i].thr, NULL,
 		    sel_relay_main, &relays[i]), 0);
 	}
 	for (i = 0; i < SEL_PRODS; i++) {
 		prods[i].sl = &sl;
 		prods[i].id = i;
-		cr_assert_eq(pthread_create(&prods[i].thr, NULL,
+		ck_assert_int_eq(pthread_create(&prods[i].thr, NULL,
 		    sel_prod_main, &prods[i]), 0);
 	}
 	for (i = 0; i < SEL_PRODS; i++)
-		cr_assert_eq(pthread_join(prods[i].thr, NULL), 0);
+		ck_assert_int_eq(pthread_join(prods[i].thr, NULL), 0);
 	for (i = 0; i < SEL_RELAYS; i++)
-		cr_assert_eq(pthread_join(relays[i].thr, NULL), 0);
+		ck_assert_int_eq(pthread_join(relays[i].thr, NULL), 0);
 	for (i = 0; i < SEL_CONS; i++)
-		cr_assert_eq(pthread_join(conss[i].thr, NULL), 0);
+		ck_assert_int_eq(pthread_join(conss[i].thr, NULL), 0);
 
 	for (i = 0; i < SEL_PRODS; i++) {
-		cr_assert_eq(prods[i].fail[0], '\0', "%s", prods[i].fail);
-		cr_assert_eq(prods[i].n, sl.per_prod);
+		ck_assert_msg(prods[i].fail[0] == '\0', "%s", prods[i].fail);
+		ck_assert_uint_eq(prods[i].n, sl.per_prod);
 	}
 	for (i = 0; i < SEL_RELAYS; i++) {
-		cr_assert_eq(relays[i].fail[0], '\0', "%s", relays[i].fail);
+		ck_assert_msg(relays[i].fail[0] == '\0', "%s", relays[i].fail);
 		relayed += relays[i].n;
 	}
 	for (i = 0; i < SEL_CONS; i++) {
-		cr_assert_eq(conss[i].fail[0], '\0', "%s", conss[i].fail);
+		ck_assert_msg(conss[i].fail[0] == '\0', "%s", conss[i].fail);
 		total += conss[i].n;
 	}
 	for (p = 0; p < SEL_PRODS; p++)
 		for (s = 0; s < sl.per_prod; s++) {
 			sum = 0;
 			for (i = 0; i < SEL_CONS; i++)
-				sum += conss[i].got[(size_t)p * sl.per_prod + s];
-			cr_assert_eq(sum, 1, "producer %u's message %u"
+				sum += conss[i].got[(size_t)p *
+				    sl.per_prod + s];
+			ck_assert_msg(sum == 1, "producer %u's message %u"
 			    " received %u times", p, s, sum);
 		}
-	cr_assert_eq(total, (uint64_t)SEL_PRODS * sl.per_prod);
-	cr_assert_eq(relayed, total);
+	ck_assert_uint_eq(total, (uint64_t)SEL_PRODS * sl.per_prod);
+	ck_assert_uint_eq(relayed, total);
 
 	for (i = 0; i < SEL_CONS; i++)
 		free(conss[i].got);
@@ -822,4 +836,23 @@ Test(chan_stress, select_relays, .timeout = SLIMIT)
 		chan_free(sl.out[i]);
 	chan_free(sl.idle);
 	chan_free(sl.sink);
+}
+END_TEST
+
+/* For main.c: the suite of this file, a test case per time limit. */
+Suite *
+chan_stress_suite(void)
+{
+	Suite *s = suite_create("chan_stress");
+	TCase *tc = tcase_create("chan_stress");
+
+	tcase_set_timeout(tc, SLIMIT);
+	tcase_add_test(tc, unbuffered_4p4c_blocking);
+	tcase_add_test(tc, buffered_1_2p2c_blocking);
+	tcase_add_test(tc, buffered_8p8c_mixed);
+	tcase_add_test(tc, unbuffered_8p8c_mixed);
+	tcase_add_test(tc, close_while_blocked);
+	tcase_add_test(tc, select_relays);
+	suite_add_tcase(s, tc);
+	return s;
 }

@@ -3,7 +3,7 @@
 /* open_memstream and unsetenv. */
 #define _GNU_SOURCE
 
-#include <criterion/criterion.h>
+#include <check.h>
 
 #include <ctype.h>
 #include <errno.h>
@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "../src/cli.h"
+#include "suites.h"
 
 /* Time limit of every test, in seconds: a parser that loops fails. */
 #define CLI_TLIMIT	10
@@ -42,16 +43,14 @@ cli_setup(void)
 	unsetenv("POSIXLY_CORRECT");
 }
 
-TestSuite(cli, .init = cli_setup, .timeout = CLI_TLIMIT);
-
 /* Appends a copy of s to a's arguments. */
 static void
 args_push(struct cli_args *a, const char *s)
 {
 	size_t len = strlen(s) + 1;
 
-	cr_assert_lt(a->argc, CLI_MAXARGS, "too many test arguments");
-	cr_assert_leq(len, sizeof(a->buf) - a->used,
+	ck_assert_msg(a->argc < CLI_MAXARGS, "too many test arguments");
+	ck_assert_msg(len <= sizeof(a->buf) - a->used,
 	    "test arguments too long");
 	a->argv[a->argc] = a->orig[a->argc] = memcpy(a->buf + a->used, s, len);
 	a->used += len;
@@ -88,7 +87,7 @@ parse_as(struct cli_args *a, struct cli *cli, char *err, size_t errlen,
 	memset(err, 'X', errlen - 1);
 	err[errlen - 1] = '\0';
 	got = cli_parse(a->argc, a->argv, cli, err, errlen);
-	cr_assert_eq(got, want, "cli_parse(%s%s%s...) gave action %d, "
+	ck_assert_msg(got == want, "cli_parse(%s%s%s...) gave action %d, "
 	    "expected %d (err '%s')", a->orig[1] ? a->orig[1] : "",
 	    a->argc > 2 ? " " : "", a->argc > 2 ? a->orig[2] : "",
 	    (int)got, (int)want, got == CLI_ERROR ? err : "");
@@ -121,12 +120,12 @@ expect_error(const char *const *args, const char *const *need)
 		args_push(&a, args[i]);
 
 	parse_as(&a, &cli, err, sizeof(err), CLI_ERROR);
-	cr_assert_neq(err[0], '\0', "empty error message");
-	cr_assert_neq(err[0], 'X', "error message not set: '%s'", err);
-	cr_assert_null(strchr(err, '\n'), "message is not one line: '%s'",
-	    err);
+	ck_assert_msg(err[0] != '\0', "empty error message");
+	ck_assert_msg(err[0] != 'X', "error message not set: '%s'", err);
+	ck_assert_msg(strchr(err, '\n') == NULL,
+	    "message is not one line: '%s'", err);
 	for (i = 0; need[i] != NULL; i++)
-		cr_assert_not_null(strstr(err, need[i]),
+		ck_assert_msg(strstr(err, need[i]) != NULL,
 		    "message '%s' does not name '%s'", err, need[i]);
 }
 
@@ -136,16 +135,16 @@ expect_error(const char *const *args, const char *const *need)
 static void
 expect_defaults(const struct cli *cli)
 {
-	cr_assert_eq(cli->mode, CLI_CONCURRENT);
-	cr_assert_eq(cli->jobs, 0);
-	cr_assert_eq(cli->max_time_ms, 30000);
-	cr_assert_eq(cli->connect_timeout_ms, 10000);
-	cr_assert_eq(cli->deadline_ms, 0);
-	cr_assert(!cli->quiet);
-	cr_assert_null(cli->input);
+	ck_assert_int_eq(cli->mode, CLI_CONCURRENT);
+	ck_assert_int_eq(cli->jobs, 0);
+	ck_assert_int_eq(cli->max_time_ms, 30000);
+	ck_assert_int_eq(cli->connect_timeout_ms, 10000);
+	ck_assert_int_eq(cli->deadline_ms, 0);
+	ck_assert(!cli->quiet);
+	ck_assert_ptr_null(cli->input);
 }
 
-Test(cli, defaults_without_arguments)
+START_TEST(defaults_without_arguments)
 {
 	struct cli_args a;
 	struct cli cli;
@@ -158,10 +157,11 @@ Test(cli, defaults_without_arguments)
 	memset(&cli, 0xa5, sizeof(cli));
 	parse_as(&a, &cli, err, sizeof(err), CLI_RUN);
 	expect_defaults(&cli);
-	cr_assert_eq(cli.nurls, 0);
+	ck_assert_uint_eq(cli.nurls, 0);
 }
+END_TEST
 
-Test(cli, defaults_with_one_url)
+START_TEST(defaults_with_one_url)
 {
 	struct cli_args a;
 	struct cli cli;
@@ -169,214 +169,228 @@ Test(cli, defaults_with_one_url)
 	memset(&cli, 0x5a, sizeof(cli));
 	RUN(&a, &cli, "http://127.0.0.1/");
 	expect_defaults(&cli);
-	cr_assert_eq(cli.nurls, 1);
-	cr_assert_str_eq(cli.urls[0], "http://127.0.0.1/");
+	ck_assert_uint_eq(cli.nurls, 1);
+	ck_assert_str_eq(cli.urls[0], "http://127.0.0.1/");
 }
+END_TEST
 
-Test(cli, serial_short_and_long)
+START_TEST(serial_short_and_long)
 {
 	struct cli_args a;
 	struct cli cli;
 
 	RUN(&a, &cli, "-s", "u");
-	cr_assert_eq(cli.mode, CLI_SERIAL);
-	cr_assert_eq(cli.nurls, 1);
+	ck_assert_int_eq(cli.mode, CLI_SERIAL);
+	ck_assert_uint_eq(cli.nurls, 1);
 	RUN(&a, &cli, "--serial", "u");
-	cr_assert_eq(cli.mode, CLI_SERIAL);
-	cr_assert_eq(cli.nurls, 1);
+	ck_assert_int_eq(cli.mode, CLI_SERIAL);
+	ck_assert_uint_eq(cli.nurls, 1);
 }
+END_TEST
 
-Test(cli, compare_short_and_long)
+START_TEST(compare_short_and_long)
 {
 	struct cli_args a;
 	struct cli cli;
 
 	RUN(&a, &cli, "-c", "u");
-	cr_assert_eq(cli.mode, CLI_COMPARE);
+	ck_assert_int_eq(cli.mode, CLI_COMPARE);
 	RUN(&a, &cli, "--compare", "u");
-	cr_assert_eq(cli.mode, CLI_COMPARE);
+	ck_assert_int_eq(cli.mode, CLI_COMPARE);
 }
+END_TEST
 
-Test(cli, last_of_serial_and_compare_wins)
+START_TEST(last_of_serial_and_compare_wins)
 {
 	struct cli_args a;
 	struct cli cli;
 
 	RUN(&a, &cli, "-s", "-c");
-	cr_assert_eq(cli.mode, CLI_COMPARE);
+	ck_assert_int_eq(cli.mode, CLI_COMPARE);
 	RUN(&a, &cli, "--compare", "--serial");
-	cr_assert_eq(cli.mode, CLI_SERIAL);
+	ck_assert_int_eq(cli.mode, CLI_SERIAL);
 }
+END_TEST
 
-Test(cli, quiet_short_and_long)
+START_TEST(quiet_short_and_long)
 {
 	struct cli_args a;
 	struct cli cli;
 
 	RUN(&a, &cli, "-q", "u");
-	cr_assert(cli.quiet);
-	cr_assert_eq(cli.mode, CLI_CONCURRENT);
+	ck_assert(cli.quiet);
+	ck_assert_int_eq(cli.mode, CLI_CONCURRENT);
 	RUN(&a, &cli, "--quiet", "u");
-	cr_assert(cli.quiet);
+	ck_assert(cli.quiet);
 }
+END_TEST
 
-Test(cli, input_short_and_long)
+START_TEST(input_short_and_long)
 {
 	struct cli_args a;
 	struct cli cli;
 
 	RUN(&a, &cli, "-i", "list.txt");
-	cr_assert_str_eq(cli.input, "list.txt");
+	ck_assert_str_eq(cli.input, "list.txt");
 	/* The file name is the option's argument, not a URL. */
-	cr_assert_eq(cli.nurls, 0);
+	ck_assert_uint_eq(cli.nurls, 0);
 	/* Borrowed from argv, not copied. */
-	cr_assert_eq(cli.input, a.orig[2]);
+	ck_assert_ptr_eq(cli.input, a.orig[2]);
 	RUN(&a, &cli, "-ilist.txt");
-	cr_assert_str_eq(cli.input, "list.txt");
+	ck_assert_str_eq(cli.input, "list.txt");
 	RUN(&a, &cli, "--input", "-");
-	cr_assert_str_eq(cli.input, "-");
-	cr_assert_eq(cli.nurls, 0);
+	ck_assert_str_eq(cli.input, "-");
+	ck_assert_uint_eq(cli.nurls, 0);
 	RUN(&a, &cli, "--input=urls", "u1");
-	cr_assert_str_eq(cli.input, "urls");
-	cr_assert_eq(cli.nurls, 1);
-	cr_assert_str_eq(cli.urls[0], "u1");
+	ck_assert_str_eq(cli.input, "urls");
+	ck_assert_uint_eq(cli.nurls, 1);
+	ck_assert_str_eq(cli.urls[0], "u1");
 }
+END_TEST
 
-Test(cli, jobs_short_and_long)
+START_TEST(jobs_short_and_long)
 {
 	struct cli_args a;
 	struct cli cli;
 
 	RUN(&a, &cli, "-j", "4");
-	cr_assert_eq(cli.jobs, 4);
+	ck_assert_int_eq(cli.jobs, 4);
 	RUN(&a, &cli, "-j17");
-	cr_assert_eq(cli.jobs, 17);
+	ck_assert_int_eq(cli.jobs, 17);
 	RUN(&a, &cli, "--jobs", "1");
-	cr_assert_eq(cli.jobs, 1);
+	ck_assert_int_eq(cli.jobs, 1);
 	RUN(&a, &cli, "--jobs=250");
-	cr_assert_eq(cli.jobs, 250);
+	ck_assert_int_eq(cli.jobs, 250);
 	/* The largest count accepted. */
 	RUN(&a, &cli, "-j", "1000000");
-	cr_assert_eq(cli.jobs, 1000000);
+	ck_assert_int_eq(cli.jobs, 1000000);
 }
+END_TEST
 
-Test(cli, max_time_short_and_long)
+START_TEST(max_time_short_and_long)
 {
 	struct cli_args a;
 	struct cli cli;
 
 	RUN(&a, &cli, "-m", "5");
-	cr_assert_eq(cli.max_time_ms, 5000);
-	cr_assert_eq(cli.connect_timeout_ms, 10000);
+	ck_assert_int_eq(cli.max_time_ms, 5000);
+	ck_assert_int_eq(cli.connect_timeout_ms, 10000);
 	RUN(&a, &cli, "-m2");
-	cr_assert_eq(cli.max_time_ms, 2000);
+	ck_assert_int_eq(cli.max_time_ms, 2000);
 	RUN(&a, &cli, "--max-time", "12");
-	cr_assert_eq(cli.max_time_ms, 12000);
+	ck_assert_int_eq(cli.max_time_ms, 12000);
 	RUN(&a, &cli, "--max-time=3");
-	cr_assert_eq(cli.max_time_ms, 3000);
+	ck_assert_int_eq(cli.max_time_ms, 3000);
 	/* A day is the longest accepted. */
 	RUN(&a, &cli, "-m", "86400");
-	cr_assert_eq(cli.max_time_ms, 86400000L);
+	ck_assert_int_eq(cli.max_time_ms, 86400000L);
 }
+END_TEST
 
-Test(cli, connect_timeout_long_only)
+START_TEST(connect_timeout_long_only)
 {
 	struct cli_args a;
 	struct cli cli;
 
 	RUN(&a, &cli, "--connect-timeout", "3");
-	cr_assert_eq(cli.connect_timeout_ms, 3000);
-	cr_assert_eq(cli.max_time_ms, 30000);
+	ck_assert_int_eq(cli.connect_timeout_ms, 3000);
+	ck_assert_int_eq(cli.max_time_ms, 30000);
 	RUN(&a, &cli, "--connect-timeout=7");
-	cr_assert_eq(cli.connect_timeout_ms, 7000);
+	ck_assert_int_eq(cli.connect_timeout_ms, 7000);
 }
+END_TEST
 
-Test(cli, deadline_long_only)
+START_TEST(deadline_long_only)
 {
 	struct cli_args a;
 	struct cli cli;
 
 	RUN(&a, &cli, "--deadline", "4");
-	cr_assert_eq(cli.deadline_ms, 4000);
-	cr_assert_eq(cli.max_time_ms, 30000);
+	ck_assert_int_eq(cli.deadline_ms, 4000);
+	ck_assert_int_eq(cli.max_time_ms, 30000);
 	RUN(&a, &cli, "--deadline=60");
-	cr_assert_eq(cli.deadline_ms, 60000);
+	ck_assert_int_eq(cli.deadline_ms, 60000);
 }
+END_TEST
 
-Test(cli, clustered_short_options)
+START_TEST(clustered_short_options)
 {
 	struct cli_args a;
 	struct cli cli;
 
 	RUN(&a, &cli, "-qs", "u");
-	cr_assert(cli.quiet);
-	cr_assert_eq(cli.mode, CLI_SERIAL);
+	ck_assert(cli.quiet);
+	ck_assert_int_eq(cli.mode, CLI_SERIAL);
 	RUN(&a, &cli, "-qj", "3", "u");
-	cr_assert(cli.quiet);
-	cr_assert_eq(cli.jobs, 3);
-	cr_assert_eq(cli.nurls, 1);
+	ck_assert(cli.quiet);
+	ck_assert_int_eq(cli.jobs, 3);
+	ck_assert_uint_eq(cli.nurls, 1);
 	RUN(&a, &cli, "-cqm1.5");
-	cr_assert_eq(cli.mode, CLI_COMPARE);
-	cr_assert(cli.quiet);
-	cr_assert_eq(cli.max_time_ms, 1500);
+	ck_assert_int_eq(cli.mode, CLI_COMPARE);
+	ck_assert(cli.quiet);
+	ck_assert_int_eq(cli.max_time_ms, 1500);
 }
+END_TEST
 
-Test(cli, every_option_at_once)
+START_TEST(every_option_at_once)
 {
 	struct cli_args a;
 	struct cli cli;
 
 	RUN(&a, &cli, "-s", "-q", "-i", "f", "-j", "9", "-m", "8",
 	    "--connect-timeout", "2", "--deadline", "20", "u1", "u2");
-	cr_assert_eq(cli.mode, CLI_SERIAL);
-	cr_assert(cli.quiet);
-	cr_assert_str_eq(cli.input, "f");
-	cr_assert_eq(cli.jobs, 9);
-	cr_assert_eq(cli.max_time_ms, 8000);
-	cr_assert_eq(cli.connect_timeout_ms, 2000);
-	cr_assert_eq(cli.deadline_ms, 20000);
-	cr_assert_eq(cli.nurls, 2);
-	cr_assert_str_eq(cli.urls[0], "u1");
-	cr_assert_str_eq(cli.urls[1], "u2");
+	ck_assert_int_eq(cli.mode, CLI_SERIAL);
+	ck_assert(cli.quiet);
+	ck_assert_str_eq(cli.input, "f");
+	ck_assert_int_eq(cli.jobs, 9);
+	ck_assert_int_eq(cli.max_time_ms, 8000);
+	ck_assert_int_eq(cli.connect_timeout_ms, 2000);
+	ck_assert_int_eq(cli.deadline_ms, 20000);
+	ck_assert_uint_eq(cli.nurls, 2);
+	ck_assert_str_eq(cli.urls[0], "u1");
+	ck_assert_str_eq(cli.urls[1], "u2");
 }
+END_TEST
 
-Test(cli, decimal_seconds)
+START_TEST(decimal_seconds)
 {
 	struct cli_args a;
 	struct cli cli;
 
 	RUN(&a, &cli, "-m", "0.5", "--connect-timeout", "0.25",
 	    "--deadline", "1.5");
-	cr_assert_eq(cli.max_time_ms, 500);
-	cr_assert_eq(cli.connect_timeout_ms, 250);
-	cr_assert_eq(cli.deadline_ms, 1500);
+	ck_assert_int_eq(cli.max_time_ms, 500);
+	ck_assert_int_eq(cli.connect_timeout_ms, 250);
+	ck_assert_int_eq(cli.deadline_ms, 1500);
 	RUN(&a, &cli, "--max-time", "2.125");
-	cr_assert_eq(cli.max_time_ms, 2125);
+	ck_assert_int_eq(cli.max_time_ms, 2125);
 	RUN(&a, &cli, "-m", ".75");
-	cr_assert_eq(cli.max_time_ms, 750);
+	ck_assert_int_eq(cli.max_time_ms, 750);
 	RUN(&a, &cli, "-m", "1e-3");
-	cr_assert_eq(cli.max_time_ms, 1);
+	ck_assert_int_eq(cli.max_time_ms, 1);
 }
+END_TEST
 
-Test(cli, fractions_of_a_millisecond_round_up)
+START_TEST(fractions_of_a_millisecond_round_up)
 {
 	struct cli_args a;
 	struct cli cli;
 
 	/* Never 0 ms: that would mean "no limit" to libcurl. */
 	RUN(&a, &cli, "-m", "0.0001");
-	cr_assert_eq(cli.max_time_ms, 1);
+	ck_assert_int_eq(cli.max_time_ms, 1);
 	RUN(&a, &cli, "--connect-timeout", "0.0015");
-	cr_assert_eq(cli.connect_timeout_ms, 2);
+	ck_assert_int_eq(cli.connect_timeout_ms, 2);
 	RUN(&a, &cli, "--deadline", "1.0001");
-	cr_assert_eq(cli.deadline_ms, 1001);
+	ck_assert_int_eq(cli.deadline_ms, 1001);
 }
+END_TEST
 
 /*
  * A whole number of milliseconds written in decimal is taken exactly,
  * although most such decimals have no exact binary value.
  */
-Test(cli, whole_milliseconds_are_exact)
+START_TEST(whole_milliseconds_are_exact)
 {
 	static const struct {
 		const char	*arg;
@@ -388,17 +402,24 @@ Test(cli, whole_milliseconds_are_exact)
 	};
 	struct cli_args a;
 	struct cli cli;
-	size_t i;
+	char bad[512] = "";
+	size_t i, len;
 
+	/* Every case is tried, and every wrong one named, before failing. */
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		RUN(&a, &cli, "-m", cases[i].arg);
-		cr_expect_eq(cli.max_time_ms, cases[i].ms,
-		    "-m %s gave %ld ms, expected %ld", cases[i].arg,
-		    cli.max_time_ms, cases[i].ms);
+		if (cli.max_time_ms == cases[i].ms)
+			continue;
+		len = strlen(bad);
+		snprintf(bad + len, sizeof(bad) - len,
+		    "%s-m %s gave %ld ms, expected %ld", len > 0 ? "; " : "",
+		    cases[i].arg, cli.max_time_ms, cases[i].ms);
 	}
+	ck_assert_msg(bad[0] == '\0', "%s", bad);
 }
+END_TEST
 
-Test(cli, url_arguments_in_order)
+START_TEST(url_arguments_in_order)
 {
 	struct cli_args a;
 	struct cli cli;
@@ -406,60 +427,63 @@ Test(cli, url_arguments_in_order)
 
 	RUN(&a, &cli, "http://127.0.0.1:1/a", "127.0.0.1/b",
 	    "https://[::1]/c", "-");
-	cr_assert_eq(cli.nurls, 4);
+	ck_assert_uint_eq(cli.nurls, 4);
 	/* "-" alone is an argument, not an option. */
 	for (i = 0; i < 4; i++)
-		cr_assert_eq(cli.urls[i], a.orig[i + 1],
+		ck_assert_msg(cli.urls[i] == a.orig[i + 1],
 		    "URL %zu is not the caller's string", i);
-	cr_assert_str_eq(cli.urls[3], "-");
+	ck_assert_str_eq(cli.urls[3], "-");
 }
+END_TEST
 
-Test(cli, options_after_urls_are_options)
+START_TEST(options_after_urls_are_options)
 {
 	struct cli_args a;
 	struct cli cli;
 
 	RUN(&a, &cli, "u1", "-s", "u2", "--jobs", "3", "u3", "-q",
 	    "--deadline=2");
-	cr_assert_eq(cli.mode, CLI_SERIAL);
-	cr_assert_eq(cli.jobs, 3);
-	cr_assert(cli.quiet);
-	cr_assert_eq(cli.deadline_ms, 2000);
-	cr_assert_eq(cli.nurls, 3);
-	cr_assert_str_eq(cli.urls[0], "u1");
-	cr_assert_str_eq(cli.urls[1], "u2");
-	cr_assert_str_eq(cli.urls[2], "u3");
+	ck_assert_int_eq(cli.mode, CLI_SERIAL);
+	ck_assert_int_eq(cli.jobs, 3);
+	ck_assert(cli.quiet);
+	ck_assert_int_eq(cli.deadline_ms, 2000);
+	ck_assert_uint_eq(cli.nurls, 3);
+	ck_assert_str_eq(cli.urls[0], "u1");
+	ck_assert_str_eq(cli.urls[1], "u2");
+	ck_assert_str_eq(cli.urls[2], "u3");
 }
+END_TEST
 
-Test(cli, double_dash_ends_options)
+START_TEST(double_dash_ends_options)
 {
 	struct cli_args a;
 	struct cli cli;
 
 	RUN(&a, &cli, "-s", "--", "-j", "0", "--quiet", "-x");
-	cr_assert_eq(cli.mode, CLI_SERIAL);
-	cr_assert_eq(cli.jobs, 0);
-	cr_assert(!cli.quiet);
-	cr_assert_eq(cli.nurls, 4);
-	cr_assert_str_eq(cli.urls[0], "-j");
-	cr_assert_str_eq(cli.urls[1], "0");
-	cr_assert_str_eq(cli.urls[2], "--quiet");
-	cr_assert_str_eq(cli.urls[3], "-x");
+	ck_assert_int_eq(cli.mode, CLI_SERIAL);
+	ck_assert_int_eq(cli.jobs, 0);
+	ck_assert(!cli.quiet);
+	ck_assert_uint_eq(cli.nurls, 4);
+	ck_assert_str_eq(cli.urls[0], "-j");
+	ck_assert_str_eq(cli.urls[1], "0");
+	ck_assert_str_eq(cli.urls[2], "--quiet");
+	ck_assert_str_eq(cli.urls[3], "-x");
 
 	RUN(&a, &cli, "u1", "-q", "--", "--serial", "u2");
-	cr_assert(cli.quiet);
-	cr_assert_eq(cli.mode, CLI_CONCURRENT);
-	cr_assert_eq(cli.nurls, 3);
-	cr_assert_str_eq(cli.urls[0], "u1");
-	cr_assert_str_eq(cli.urls[1], "--serial");
-	cr_assert_str_eq(cli.urls[2], "u2");
+	ck_assert(cli.quiet);
+	ck_assert_int_eq(cli.mode, CLI_CONCURRENT);
+	ck_assert_uint_eq(cli.nurls, 3);
+	ck_assert_str_eq(cli.urls[0], "u1");
+	ck_assert_str_eq(cli.urls[1], "--serial");
+	ck_assert_str_eq(cli.urls[2], "u2");
 
 	RUN(&a, &cli, "--");
-	cr_assert_eq(cli.nurls, 0);
+	ck_assert_uint_eq(cli.nurls, 0);
 	expect_defaults(&cli);
 }
+END_TEST
 
-Test(cli, bad_jobs)
+START_TEST(bad_jobs)
 {
 	ERR(("-j", "0"), ("jobs", "'0'"));
 	ERR(("-j", "-1"), ("jobs", "'-1'"));
@@ -473,8 +497,9 @@ Test(cli, bad_jobs)
 	/* A bad option after a URL is an error all the same. */
 	ERR(("u1", "-j0"), ("jobs", "'0'"));
 }
+END_TEST
 
-Test(cli, bad_seconds)
+START_TEST(bad_seconds)
 {
 	ERR(("--max-time", "-1"), ("max-time", "'-1'"));
 	ERR(("-m", "abc"), ("max-time", "'abc'"));
@@ -492,32 +517,36 @@ Test(cli, bad_seconds)
 	ERR(("--connect-timeout", "0"), ("connect-timeout", "'0'"));
 	ERR(("--connect-timeout", "x1"), ("connect-timeout", "'x1'"));
 }
+END_TEST
 
-Test(cli, unknown_short_option)
+START_TEST(unknown_short_option)
 {
 	ERR(("-x"), ("-x"));
 	ERR(("u1", "-Z", "u2"), ("-Z"));
 	/* Inside a cluster, the unknown letter is the one named. */
 	ERR(("-qx"), ("-x"));
 }
+END_TEST
 
-Test(cli, unknown_long_option)
+START_TEST(unknown_long_option)
 {
 	ERR(("--bogus"), ("--bogus"));
 	ERR(("u1", "--no-such-option=3"), ("--no-such-option"));
 }
+END_TEST
 
 /*
  * An argument given to a long option that takes none is an error that
  * names that option, not some other one.
  */
-Test(cli, argument_to_option_without_one)
+START_TEST(argument_to_option_without_one)
 {
 	ERR(("--quiet=1"), ("--quiet"));
 	ERR(("--serial=yes", "u"), ("--serial"));
 }
+END_TEST
 
-Test(cli, missing_argument)
+START_TEST(missing_argument)
 {
 	ERR(("-j"), ("-j"));
 	ERR(("--deadline"), ("--deadline"));
@@ -528,8 +557,9 @@ Test(cli, missing_argument)
 	ERR(("u1", "--connect-timeout"), ("--connect-timeout"));
 	ERR(("--input"), ("--input"));
 }
+END_TEST
 
-Test(cli, error_message_fits_a_small_buffer)
+START_TEST(error_message_fits_a_small_buffer)
 {
 	struct cli_args a;
 	struct cli cli;
@@ -538,10 +568,11 @@ Test(cli, error_message_fits_a_small_buffer)
 	/* A sanitizer sees a write past err. */
 	args_set(&a, "--jobs", "99999999999999999999", (const char *)NULL);
 	parse_as(&a, &cli, err, sizeof(err), CLI_ERROR);
-	cr_assert_eq(strlen(err), 7, "message not cut to fit: '%s'", err);
+	ck_assert_msg(strlen(err) == 7, "message not cut to fit: '%s'", err);
 }
+END_TEST
 
-Test(cli, help_short_and_long)
+START_TEST(help_short_and_long)
 {
 	struct cli_args a;
 	struct cli cli;
@@ -555,8 +586,9 @@ Test(cli, help_short_and_long)
 	args_set(&a, "u1", "-s", "--help", (const char *)NULL);
 	parse_as(&a, &cli, err, sizeof(err), CLI_HELP);
 }
+END_TEST
 
-Test(cli, version_short_and_long)
+START_TEST(version_short_and_long)
 {
 	struct cli_args a;
 	struct cli cli;
@@ -569,6 +601,7 @@ Test(cli, version_short_and_long)
 	args_set(&a, "u1", "-V", (const char *)NULL);
 	parse_as(&a, &cli, err, sizeof(err), CLI_VERSION);
 }
+END_TEST
 
 /*
  * getopt keeps its place in static state.  The first parse here stops in
@@ -576,7 +609,7 @@ Test(cli, version_short_and_long)
  * that follows; a parser that did not start afresh would go on with the
  * old "q" or see no arguments at all.
  */
-Test(cli, parses_twice_in_a_row)
+START_TEST(parses_twice_in_a_row)
 {
 	struct cli_args a, b;
 	struct cli cli;
@@ -586,11 +619,12 @@ Test(cli, parses_twice_in_a_row)
 	parse_as(&a, &cli, err, sizeof(err), CLI_HELP);
 	args_set(&b, "-c", "u2", (const char *)NULL);
 	parse_as(&b, &cli, err, sizeof(err), CLI_RUN);
-	cr_assert_eq(cli.mode, CLI_COMPARE);
-	cr_assert(!cli.quiet, "the first argv's \"q\" leaked into the second");
-	cr_assert_eq(cli.jobs, 0);
-	cr_assert_eq(cli.nurls, 1);
-	cr_assert_str_eq(cli.urls[0], "u2");
+	ck_assert_int_eq(cli.mode, CLI_COMPARE);
+	ck_assert_msg(!cli.quiet,
+	    "the first argv's \"q\" leaked into the second");
+	ck_assert_int_eq(cli.jobs, 0);
+	ck_assert_uint_eq(cli.nurls, 1);
+	ck_assert_str_eq(cli.urls[0], "u2");
 
 	/* After an error, and with the same argv twice. */
 	args_set(&a, "u1", "-m", "0", "-q", (const char *)NULL);
@@ -598,12 +632,13 @@ Test(cli, parses_twice_in_a_row)
 	args_set(&a, "u1", "-q", "u2", "-j", "2", (const char *)NULL);
 	parse_as(&a, &cli, err, sizeof(err), CLI_RUN);
 	parse_as(&a, &cli, err, sizeof(err), CLI_RUN);
-	cr_assert(cli.quiet);
-	cr_assert_eq(cli.jobs, 2);
-	cr_assert_eq(cli.nurls, 2);
-	cr_assert_str_eq(cli.urls[0], "u1");
-	cr_assert_str_eq(cli.urls[1], "u2");
+	ck_assert(cli.quiet);
+	ck_assert_int_eq(cli.jobs, 2);
+	ck_assert_uint_eq(cli.nurls, 2);
+	ck_assert_str_eq(cli.urls[0], "u1");
+	ck_assert_str_eq(cli.urls[1], "u2");
 }
+END_TEST
 
 /* Returns cli_usage()'s output; the caller frees it. */
 static char *
@@ -614,10 +649,10 @@ usage_text(void)
 	FILE *fp;
 
 	fp = open_memstream(&buf, &len);
-	cr_assert_not_null(fp, "open_memstream: %s", strerror(errno));
+	ck_assert_msg(fp != NULL, "open_memstream: %s", strerror(errno));
 	cli_usage(fp);
-	cr_assert_eq(fclose(fp), 0);
-	cr_assert_not_null(buf);
+	ck_assert_int_eq(fclose(fp), 0);
+	ck_assert_ptr_nonnull(buf);
 	return buf;
 }
 
@@ -634,7 +669,7 @@ mentions(const char *text, const char *word)
 	return false;
 }
 
-Test(cli, usage_names_every_option)
+START_TEST(usage_names_every_option)
 {
 	static const struct {
 		const char	*lng;
@@ -649,43 +684,89 @@ Test(cli, usage_names_every_option)
 	size_t i;
 
 	text = usage_text();
-	cr_assert_eq(strncmp(text, "usage: fetch_urls ", 18), 0,
+	ck_assert_msg(strncmp(text, "usage: fetch_urls ", 18) == 0,
 	    "usage does not start with a synopsis: '%.40s'", text);
 	for (i = 0; i < sizeof(options) / sizeof(options[0]); i++) {
-		cr_assert(mentions(text, options[i].lng),
+		ck_assert_msg(mentions(text, options[i].lng),
 		    "usage does not mention %s", options[i].lng);
 		if (options[i].shrt == 0)
 			continue;
 		snprintf(shrt, sizeof(shrt), "-%c,", options[i].shrt);
-		cr_assert_not_null(strstr(text, shrt),
+		ck_assert_msg(strstr(text, shrt) != NULL,
 		    "usage does not give -%c for %s", options[i].shrt,
 		    options[i].lng);
 	}
 	/* The defaults the parser applies. */
-	cr_assert_not_null(strstr(text, "default 30"));
-	cr_assert_not_null(strstr(text, "default 10"));
+	ck_assert_ptr_nonnull(strstr(text, "default 30"));
+	ck_assert_ptr_nonnull(strstr(text, "default 10"));
 	free(text);
 }
+END_TEST
 
-Test(cli, usage_lines_fit_79_columns)
+START_TEST(usage_lines_fit_79_columns)
 {
 	char *text, *line, *nl;
 	size_t col, lineno = 0;
 	const char *p;
 
 	text = usage_text();
-	cr_assert_gt(strlen(text), 0);
-	cr_assert_eq(text[strlen(text) - 1], '\n', "usage ends mid-line");
+	ck_assert_uint_gt(strlen(text), 0);
+	ck_assert_msg(text[strlen(text) - 1] == '\n', "usage ends mid-line");
 	for (line = text; *line != '\0'; line = nl + 1) {
 		lineno++;
 		nl = strchr(line, '\n');
-		cr_assert_not_null(nl);
+		ck_assert_ptr_nonnull(nl);
 		col = 0;
 		for (p = line; p < nl; p++)
 			col = *p == '\t' ? (col / 8 + 1) * 8 : col + 1;
-		cr_assert_leq(col, 79, "usage line %zu is %zu columns: %.*s",
+		ck_assert_msg(col <= 79, "usage line %zu is %zu columns: %.*s",
 		    lineno, col, (int)(nl - line), line);
 	}
-	cr_assert_gt(lineno, 10, "usage has only %zu lines", lineno);
+	ck_assert_msg(lineno > 10, "usage has only %zu lines", lineno);
 	free(text);
+}
+END_TEST
+
+/* For main.c: the suite of this file, a test case per time limit. */
+Suite *
+cli_suite(void)
+{
+	Suite *s = suite_create("cli");
+	TCase *tc = tcase_create("cli");
+
+	tcase_add_checked_fixture(tc, cli_setup, NULL);
+	tcase_set_timeout(tc, CLI_TLIMIT);
+	tcase_add_test(tc, defaults_without_arguments);
+	tcase_add_test(tc, defaults_with_one_url);
+	tcase_add_test(tc, serial_short_and_long);
+	tcase_add_test(tc, compare_short_and_long);
+	tcase_add_test(tc, last_of_serial_and_compare_wins);
+	tcase_add_test(tc, quiet_short_and_long);
+	tcase_add_test(tc, input_short_and_long);
+	tcase_add_test(tc, jobs_short_and_long);
+	tcase_add_test(tc, max_time_short_and_long);
+	tcase_add_test(tc, connect_timeout_long_only);
+	tcase_add_test(tc, deadline_long_only);
+	tcase_add_test(tc, clustered_short_options);
+	tcase_add_test(tc, every_option_at_once);
+	tcase_add_test(tc, decimal_seconds);
+	tcase_add_test(tc, fractions_of_a_millisecond_round_up);
+	tcase_add_test(tc, whole_milliseconds_are_exact);
+	tcase_add_test(tc, url_arguments_in_order);
+	tcase_add_test(tc, options_after_urls_are_options);
+	tcase_add_test(tc, double_dash_ends_options);
+	tcase_add_test(tc, bad_jobs);
+	tcase_add_test(tc, bad_seconds);
+	tcase_add_test(tc, unknown_short_option);
+	tcase_add_test(tc, unknown_long_option);
+	tcase_add_test(tc, argument_to_option_without_one);
+	tcase_add_test(tc, missing_argument);
+	tcase_add_test(tc, error_message_fits_a_small_buffer);
+	tcase_add_test(tc, help_short_and_long);
+	tcase_add_test(tc, version_short_and_long);
+	tcase_add_test(tc, parses_twice_in_a_row);
+	tcase_add_test(tc, usage_names_every_option);
+	tcase_add_test(tc, usage_lines_fit_79_columns);
+	suite_add_tcase(s, tc);
+	return s;
 }

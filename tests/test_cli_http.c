@@ -2,7 +2,7 @@
 
 #define _GNU_SOURCE
 
-#include <criterion/criterion.h>
+#include <check.h>
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "../src/cli.h"
+#include "suites.h"
 
 #define CH_TLIMIT	10
 #define CH_MAXARGS	16
@@ -20,8 +21,6 @@ ch_setup(void)
 {
 	unsetenv("POSIXLY_CORRECT");
 }
-
-TestSuite(cli_http, .init = ch_setup, .timeout = CH_TLIMIT);
 
 /* A writable argv; strings stay in orig, which the test frees. */
 struct ch_args {
@@ -38,7 +37,7 @@ ch_set(struct ch_args *a, va_list ap)
 	a->argc = 0;
 	a->argv[a->argc++] = strdup("fetch_urls");
 	while ((s = va_arg(ap, const char *)) != NULL) {
-		cr_assert_lt(a->argc, CH_MAXARGS);
+		ck_assert_int_lt(a->argc, CH_MAXARGS);
 		a->argv[a->argc++] = strdup(s);
 	}
 	a->argv[a->argc] = NULL;
@@ -62,7 +61,7 @@ ch_run(struct ch_args *a, struct cli *cli, ...)
 	va_start(ap, cli);
 	ch_set(a, ap);
 	va_end(ap);
-	cr_assert_eq(cli_parse(a->argc, a->argv, cli, err, sizeof(err)),
+	ck_assert_msg(cli_parse(a->argc, a->argv, cli, err, sizeof(err)) ==
 	    CLI_RUN, "%s %s: %s", a->orig[1] ? a->orig[1] : "",
 	    a->argc > 2 ? a->orig[2] : "", err);
 }
@@ -84,107 +83,111 @@ ch_error(const char *need, const char *hide, ...)
 	va_end(ap);
 	memset(err, 'X', sizeof(err) - 1);
 	err[sizeof(err) - 1] = '\0';
-	cr_assert_eq(cli_parse(a.argc, a.argv, &cli, err, sizeof(err)),
+	ck_assert_msg(cli_parse(a.argc, a.argv, &cli, err, sizeof(err)) ==
 	    CLI_ERROR, "%s %s: no error", a.orig[1], a.argc > 2 ? a.orig[2] :
 	    "");
-	cr_assert(err[0] != 'X' && err[0] != '\0' &&
+	ck_assert_msg(err[0] != 'X' && err[0] != '\0' &&
 	    strchr(err, '\n') == NULL, "bad message '%s'", err);
 	if (need != NULL)
-		cr_assert_not_null(strstr(err, need), "'%s' does not name "
+		ck_assert_msg(strstr(err, need) != NULL, "'%s' does not name "
 		    "'%s'", err, need);
 	if (hide != NULL)
-		cr_assert_null(strstr(err, hide), "'%s' shows '%s'", err,
-		    hide);
+		ck_assert_msg(strstr(err, hide) == NULL, "'%s' shows '%s'",
+		    err, hide);
 	/* Nothing is left allocated after an error. */
-	cr_assert_null(cli.headers);
+	ck_assert_ptr_null(cli.headers);
 	ch_free(&a);
 }
 
-Test(cli_http, defaults)
+START_TEST(defaults)
 {
 	struct ch_args a;
 	struct cli cli;
 
 	memset(&cli, 0xa5, sizeof(cli));
 	ch_run(&a, &cli, "http://h/", NULL);
-	cr_assert_eq(cli.format, CLI_TEXT);
-	cr_assert_null(cli.write_out);
-	cr_assert(!cli.ordered && !cli.no_progress && !cli.location &&
+	ck_assert_int_eq(cli.format, CLI_TEXT);
+	ck_assert_ptr_null(cli.write_out);
+	ck_assert(!cli.ordered && !cli.no_progress && !cli.location &&
 	    !cli.head && !cli.insecure);
-	cr_assert_eq(cli.max_redirs, 10);
-	cr_assert_null(cli.method);
-	cr_assert_null(cli.headers);
-	cr_assert_eq(cli.nheaders, 0);
-	cr_assert_null(cli.user_agent);
-	cr_assert_eq(cli.retry, 0);
-	cr_assert(cli.rate == 0);
-	cr_assert_eq(cli.per_host, 0);
+	ck_assert_int_eq(cli.max_redirs, 10);
+	ck_assert_ptr_null(cli.method);
+	ck_assert_ptr_null(cli.headers);
+	ck_assert_uint_eq(cli.nheaders, 0);
+	ck_assert_ptr_null(cli.user_agent);
+	ck_assert_int_eq(cli.retry, 0);
+	ck_assert(cli.rate == 0);
+	ck_assert_int_eq(cli.per_host, 0);
 	cli_free(&cli);
 	ch_free(&a);
 }
+END_TEST
 
-Test(cli_http, formats)
+START_TEST(formats)
 {
 	struct ch_args a;
 	struct cli cli;
 
 	ch_run(&a, &cli, "--format", "json", "u", NULL);
-	cr_assert_eq(cli.format, CLI_JSON);
+	ck_assert_int_eq(cli.format, CLI_JSON);
 	ch_free(&a);
 	ch_run(&a, &cli, "--json", "u", NULL);
-	cr_assert_eq(cli.format, CLI_JSON);
+	ck_assert_int_eq(cli.format, CLI_JSON);
 	ch_free(&a);
 	ch_run(&a, &cli, "--format=csv", "u", NULL);
-	cr_assert_eq(cli.format, CLI_CSV);
+	ck_assert_int_eq(cli.format, CLI_CSV);
 	ch_free(&a);
 	ch_run(&a, &cli, "--json", "--format", "text", "u", NULL);
-	cr_assert_eq(cli.format, CLI_TEXT);
+	ck_assert_int_eq(cli.format, CLI_TEXT);
 	ch_free(&a);
 	ch_error("xml", NULL, "--format", "xml", "u", NULL);
 	ch_error("format", NULL, "--json", "-w", "%{url}", "u", NULL);
 }
+END_TEST
 
-Test(cli_http, write_out_is_borrowed)
+START_TEST(write_out_is_borrowed)
 {
 	struct ch_args a;
 	struct cli cli;
 
 	ch_run(&a, &cli, "-w", "%{http_code}\\n", "u", NULL);
-	cr_assert_eq(cli.write_out, a.orig[2]);
+	ck_assert_ptr_eq(cli.write_out, a.orig[2]);
 	ch_free(&a);
 	ch_run(&a, &cli, "--write-out", "x", "u", NULL);
-	cr_assert_str_eq(cli.write_out, "x");
+	ck_assert_str_eq(cli.write_out, "x");
 	ch_free(&a);
 }
+END_TEST
 
-Test(cli_http, flags_short_and_long)
+START_TEST(flags_short_and_long)
 {
 	struct ch_args a;
 	struct cli cli;
 
 	ch_run(&a, &cli, "-LIkq", "--ordered", "--no-progress", "u", NULL);
-	cr_assert(cli.location && cli.head && cli.insecure && cli.quiet &&
+	ck_assert(cli.location && cli.head && cli.insecure && cli.quiet &&
 	    cli.ordered && cli.no_progress);
 	ch_free(&a);
 	ch_run(&a, &cli, "--location", "--head", "--insecure", "u", NULL);
-	cr_assert(cli.location && cli.head && cli.insecure);
+	ck_assert(cli.location && cli.head && cli.insecure);
 	ch_free(&a);
 }
+END_TEST
 
-Test(cli_http, numbers)
+START_TEST(numbers)
 {
 	struct ch_args a;
 	struct cli cli;
 
 	ch_run(&a, &cli, "--max-redirs", "3", "--retry", "0", "--per-host",
 	    "4", "u", NULL);
-	cr_assert_eq(cli.max_redirs, 3);
-	cr_assert_eq(cli.retry, 0);
-	cr_assert_eq(cli.per_host, 4);
+	ck_assert_int_eq(cli.max_redirs, 3);
+	ck_assert_int_eq(cli.retry, 0);
+	ck_assert_int_eq(cli.per_host, 4);
 	ch_free(&a);
 	ch_run(&a, &cli, "--max-redirs", "-1", "--retry", "1000", "u", NULL);
-	cr_assert_eq(cli.max_redirs, -1);
-	cr_assert_eq(cli.retry, 1000);
+	ck_assert_int_eq(cli.max_redirs, -1);
+	ck_assert_int_eq(cli.retry, 1000);
 	ch_free(&a);
 	ch_error("-2", NULL, "--max-redirs", "-2", "u", NULL);
 	ch_error("x", NULL, "--max-redirs", "x", "u", NULL);
@@ -194,8 +197,9 @@ Test(cli_http, numbers)
 	ch_error("0", NULL, "--per-host", "0", "u", NULL);
 	ch_error("many", NULL, "--per-host", "many", "u", NULL);
 }
+END_TEST
 
-Test(cli_http, rates)
+START_TEST(rates)
 {
 	static const struct {
 		const char	*arg;
@@ -212,7 +216,7 @@ Test(cli_http, rates)
 
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
 		ch_run(&a, &cli, "--rate", ok[i].arg, "u", NULL);
-		cr_assert(cli.rate > ok[i].per_sec * 0.999999 &&
+		ck_assert_msg(cli.rate > ok[i].per_sec * 0.999999 &&
 		    cli.rate < ok[i].per_sec * 1.000001, "--rate %s gave %f",
 		    ok[i].arg, cli.rate);
 		ch_free(&a);
@@ -220,49 +224,52 @@ Test(cli_http, rates)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		ch_error(bad[i], NULL, "--rate", bad[i], "u", NULL);
 }
+END_TEST
 
-Test(cli_http, request_and_head)
+START_TEST(request_and_head)
 {
 	struct ch_args a;
 	struct cli cli;
 
 	ch_run(&a, &cli, "-X", "PUT", "u", NULL);
-	cr_assert_str_eq(cli.method, "PUT");
-	cr_assert(!cli.head);
+	ck_assert_str_eq(cli.method, "PUT");
+	ck_assert(!cli.head);
 	ch_free(&a);
 	ch_run(&a, &cli, "--request", "HEAD", "u", NULL);
-	cr_assert_null(cli.method);
-	cr_assert(cli.head);
+	ck_assert_ptr_null(cli.method);
+	ck_assert(cli.head);
 	ch_free(&a);
 	ch_error("PUT", NULL, "-I", "-X", "PUT", "u", NULL);
 	ch_error("GET /x", NULL, "-X", "GET /x", "u", NULL);
 	ch_error(NULL, NULL, "-X", "", "u", NULL);
 }
+END_TEST
 
-Test(cli_http, headers_repeat_in_order)
+START_TEST(headers_repeat_in_order)
 {
 	struct ch_args a;
 	struct cli cli;
 
 	ch_run(&a, &cli, "-H", "X-One: 1", "u", "--header", "X-Two: two",
 	    "-H", "Accept:", "-H", "X-Empty;", NULL);
-	cr_assert_eq(cli.nheaders, 4);
-	cr_assert_str_eq(cli.headers[0], "X-One: 1");
-	cr_assert_str_eq(cli.headers[1], "X-Two: two");
-	cr_assert_str_eq(cli.headers[2], "Accept:");
-	cr_assert_str_eq(cli.headers[3], "X-Empty;");
+	ck_assert_uint_eq(cli.nheaders, 4);
+	ck_assert_str_eq(cli.headers[0], "X-One: 1");
+	ck_assert_str_eq(cli.headers[1], "X-Two: two");
+	ck_assert_str_eq(cli.headers[2], "Accept:");
+	ck_assert_str_eq(cli.headers[3], "X-Empty;");
 	/* Borrowed from argv, not copied. */
-	cr_assert_eq(cli.headers[0], a.orig[2]);
-	cr_assert_eq(cli.nurls, 1);
+	ck_assert_ptr_eq(cli.headers[0], a.orig[2]);
+	ck_assert_uint_eq(cli.nurls, 1);
 	cli_free(&cli);
-	cr_assert_null(cli.headers);
-	cr_assert_eq(cli.nheaders, 0);
+	ck_assert_ptr_null(cli.headers);
+	ck_assert_uint_eq(cli.nheaders, 0);
 	cli_free(&cli);
 	ch_free(&a);
 }
+END_TEST
 
 /* A refused header is named, but its value, maybe a secret, is not. */
-Test(cli_http, bad_headers_never_show_values)
+START_TEST(bad_headers_never_show_values)
 {
 	ch_error("Authorization", "s3cret", "-H", "Authorization Bearer "
 	    "s3cret", "u", NULL);
@@ -274,20 +281,22 @@ Test(cli_http, bad_headers_never_show_values)
 	ch_error(NULL, "s3cret", "-H", "A: 1", "-H", "B: 2", "-H",
 	    "Bad s3cret", "u", NULL);
 }
+END_TEST
 
-Test(cli_http, user_agent)
+START_TEST(user_agent)
 {
 	struct ch_args a;
 	struct cli cli;
 
 	ch_run(&a, &cli, "-A", "probe/2", "u", NULL);
-	cr_assert_str_eq(cli.user_agent, "probe/2");
+	ck_assert_str_eq(cli.user_agent, "probe/2");
 	ch_free(&a);
 	ch_run(&a, &cli, "--user-agent", "", "u", NULL);
-	cr_assert_str_eq(cli.user_agent, "");
+	ck_assert_str_eq(cli.user_agent, "");
 	ch_free(&a);
 	ch_error("user-agent", NULL, "-A", "a\nb", "u", NULL);
 }
+END_TEST
 
 static char *
 ch_usage(void)
@@ -296,13 +305,13 @@ ch_usage(void)
 	size_t len = 0;
 	FILE *fp = open_memstream(&text, &len);
 
-	cr_assert_not_null(fp);
+	ck_assert_ptr_nonnull(fp);
 	cli_usage(fp);
-	cr_assert_eq(fclose(fp), 0);
+	ck_assert_int_eq(fclose(fp), 0);
 	return text;
 }
 
-Test(cli_http, usage_lists_new_options_and_variables)
+START_TEST(usage_lists_new_options_and_variables)
 {
 	static const char *const need[] = {
 		"-A, --user-agent", "-H, --header", "-I, --head",
@@ -318,7 +327,32 @@ Test(cli_http, usage_lists_new_options_and_variables)
 	char *text = ch_usage();
 
 	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
-		cr_assert_not_null(strstr(text, need[i]), "usage lacks %s",
+		ck_assert_msg(strstr(text, need[i]) != NULL, "usage lacks %s",
 		    need[i]);
 	free(text);
+}
+END_TEST
+
+/* For main.c: the suite of this file, a test case per time limit. */
+Suite *
+cli_http_suite(void)
+{
+	Suite *s = suite_create("cli_http");
+	TCase *tc = tcase_create("cli_http");
+
+	tcase_add_checked_fixture(tc, ch_setup, NULL);
+	tcase_set_timeout(tc, CH_TLIMIT);
+	tcase_add_test(tc, defaults);
+	tcase_add_test(tc, formats);
+	tcase_add_test(tc, write_out_is_borrowed);
+	tcase_add_test(tc, flags_short_and_long);
+	tcase_add_test(tc, numbers);
+	tcase_add_test(tc, rates);
+	tcase_add_test(tc, request_and_head);
+	tcase_add_test(tc, headers_repeat_in_order);
+	tcase_add_test(tc, bad_headers_never_show_values);
+	tcase_add_test(tc, user_agent);
+	tcase_add_test(tc, usage_lists_new_options_and_variables);
+	suite_add_tcase(s, tc);
+	return s;
 }

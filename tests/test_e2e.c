@@ -13,11 +13,13 @@
  *
  * The fixture server (tests/fixture.py, found through FETCH_FIXTURE, next
  * to this source file, or in a tests/ folder above FETCH_URLS) is started
- * by each test's .init, because Criterion runs every test in a process of
- * its own, and stopped by its .fini.  Its standard input is a pipe that only
- * the test process holds (close-on-exec, so fetch_urls never inherits it):
- * when the test process ends, even by SIGKILL after a timeout, the fixture
- * sees end of file and exits.  It answers on 127.0.0.1 only.
+ * by each test's setup, because Check runs every test in a process of its
+ * own, and stopped by its teardown.  A failed assertion ends the test
+ * process without its teardown, but the fixture's standard input is a pipe
+ * that only the test process holds (close-on-exec, so fetch_urls never
+ * inherits it): when the test process ends, even by SIGKILL after a
+ * timeout, the fixture sees end of file and exits.  It answers on
+ * 127.0.0.1 only.
  *
  * Requests may carry ?key=K; the fixture counts them per key, so a test can
  * ask how many requests arrived and how many were in flight at once.  Keys
@@ -51,10 +53,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <criterion/criterion.h>
-#include <criterion/parameterized.h>
+#include <check.h>
 
 #include "proc.h"
+#include "suites.h"
 
 /* Upper-bound slack, in seconds, for anything that depends on scheduling. */
 #define E2E_SLACK	1.5
@@ -89,9 +91,9 @@ e2e_vfmt(const char *fmt, va_list ap)
 	va_copy(aq, ap);
 	n = vsnprintf(NULL, 0, fmt, aq);
 	va_end(aq);
-	cr_assert(n >= 0 && e2e_nstrs < E2E_MAXSTRS, "e2e_fmt");
+	ck_assert_msg(n >= 0 && e2e_nstrs < E2E_MAXSTRS, "e2e_fmt");
 	s = malloc((size_t)n + 1);
-	cr_assert(s != NULL, "out of memory");
+	ck_assert_msg(s != NULL, "out of memory");
 	vsnprintf(s, (size_t)n + 1, fmt, ap);
 	e2e_strs[e2e_nstrs++] = s;
 	return s;
@@ -139,7 +141,7 @@ e2e_spawn(char **argv, const char *indata)
 {
 	struct proc *p;
 
-	cr_assert(e2e_nprocs < E2E_MAXPROCS, "too many processes");
+	ck_assert_msg(e2e_nprocs < E2E_MAXPROCS, "too many processes");
 	argv[0] = (char *)e2e_prog;
 	p = proc_spawn(argv, indata);
 	e2e_procs[e2e_nprocs++] = p;
@@ -156,17 +158,17 @@ e2e_runv(const char *indata, double limit, size_t nargs, char **args)
 	char *argv[E2E_MAXARGS];
 	struct proc *p;
 
-	cr_assert(nargs + 2 <= E2E_MAXARGS, "too many arguments");
+	ck_assert_msg(nargs + 2 <= E2E_MAXARGS, "too many arguments");
 	for (size_t i = 0; i < nargs; i++)
 		argv[i + 1] = args[i];
 	argv[nargs + 1] = NULL;
 	p = e2e_spawn(argv, indata);
 	proc_reap(p, p->start + limit);
-	cr_assert(!p->killed,
+	ck_assert_msg(!p->killed,
 	    "fetch_urls still running after %.1f s; stdout:\n%s\nstderr:\n%s",
-	    limit, proc_str(&p->obuf), proc_str(&p->ebuf));
-	cr_assert(p->obuf.len == 0 || p->obuf.p[p->obuf.len - 1] == '\n',
-	    "stdout does not end with a newline:\n%s", proc_str(&p->obuf));
+	    limit, proc_msg(&p->obuf), proc_msg(&p->ebuf));
+	ck_assert_msg(p->obuf.len == 0 || p->obuf.p[p->obuf.len - 1] == '\n',
+	    "stdout does not end with a newline:\n%s", proc_msg(&p->obuf));
 	return p;
 }
 
@@ -189,10 +191,10 @@ e2e_run(const char *indata, double limit, ...)
 static int
 e2e_code(const struct proc *p)
 {
-	cr_assert(WIFEXITED(p->status),
+	ck_assert_msg(WIFEXITED(p->status),
 	    "fetch_urls killed by signal %d; stdout:\n%s\nstderr:\n%s",
 	    WIFSIGNALED(p->status) ? WTERMSIG(p->status) : -1,
-	    proc_str(&p->obuf), proc_str(&p->ebuf));
+	    proc_msg(&p->obuf), proc_msg(&p->ebuf));
 	return WEXITSTATUS(p->status);
 }
 
@@ -201,9 +203,9 @@ e2e_expect_code(const struct proc *p, int code)
 {
 	int got = e2e_code(p);
 
-	cr_assert(got == code,
+	ck_assert_msg(got == code,
 	    "exit status %d, expected %d; stdout:\n%s\nstderr:\n%s",
-	    got, code, proc_str(&p->obuf), proc_str(&p->ebuf));
+	    got, code, proc_msg(&p->obuf), proc_msg(&p->ebuf));
 }
 
 /*
@@ -214,10 +216,10 @@ e2e_expect_code(const struct proc *p, int code)
 static void
 e2e_expect_no_stderr(const struct proc *p)
 {
-	cr_assert(p->ebuf.len == 0 || proc_match(proc_str(&p->ebuf),
+	ck_assert_msg(p->ebuf.len == 0 || proc_match(proc_str(&p->ebuf),
 	    "^(Summary: [0-9]+ succeeded, [0-9]+ got HTTP status >= 400, "
 	    "[0-9]+ failed without a response\n)+$", NULL, 0),
-	    "unexpected stderr:\n%s", proc_str(&p->ebuf));
+	    "unexpected stderr:\n%s", proc_msg(&p->ebuf));
 }
 /*
  * Checks that line is exactly the success line for url,
@@ -229,7 +231,7 @@ e2e_ok_line(const char *line, const char *url, double *secs, int *status)
 	size_t n = strlen(url);
 	double v[2];
 
-	cr_assert(strncmp(line, url, n) == 0 && proc_match(line + n,
+	ck_assert_msg(strncmp(line, url, n) == 0 && proc_match(line + n,
 	    "^ \t ([0-9]+\\.[0-9]{2})s \t ([0-9]{3})$", v, 2),
 	    "not a success line for %s: \"%s\"", url, line);
 	if (secs != NULL)
@@ -245,7 +247,7 @@ e2e_err_line(const char *line, const char *url)
 	static const char mid[] = " request encountered error: ";
 	size_t n = strlen(url);
 
-	cr_assert(strncmp(line, url, n) == 0 &&
+	ck_assert_msg(strncmp(line, url, n) == 0 &&
 	    strncmp(line + n, mid, sizeof(mid) - 1) == 0 &&
 	    line[n + sizeof(mid) - 1] != '\0',
 	    "not an error line for %s: \"%s\"", url, line);
@@ -257,8 +259,8 @@ e2e_total_line(const char *line)
 {
 	double t;
 
-	cr_assert(proc_match(line, "^Total time: ([0-9]+\\.[0-9]{2})s$", &t,
-	    1), "not a total line: \"%s\"", line);
+	ck_assert_msg(proc_match(line, "^Total time: ([0-9]+\\.[0-9]{2})s$",
+	    &t, 1), "not a total line: \"%s\"", line);
 	return t;
 }
 
@@ -272,12 +274,12 @@ e2e_line_for(const struct proc *p, const char *url)
 		if (strncmp(p->lines[i], url, n) != 0 ||
 		    p->lines[i][n] != ' ')
 			continue;
-		cr_assert(found == p->nlines, "two lines for %s:\n%s", url,
-		    proc_str(&p->obuf));
+		ck_assert_msg(found == p->nlines, "two lines for %s:\n%s", url,
+		    proc_msg(&p->obuf));
 		found = i;
 	}
-	cr_assert(found < p->nlines, "no line for %s:\n%s", url,
-	    proc_str(&p->obuf));
+	ck_assert_msg(found < p->nlines, "no line for %s:\n%s", url,
+	    proc_msg(&p->obuf));
 	return found;
 }
 
@@ -314,7 +316,7 @@ e2e_json_int(const char *body, const char *name)
 
 	snprintf(pat, sizeof(pat), "\"%s\": ", name);
 	s = strstr(body, pat);
-	cr_assert(s != NULL, "no %s in fixture answer %s", name, body);
+	ck_assert_msg(s != NULL, "no %s in fixture answer %s", name, body);
 	return (int)strtol(s + strlen(pat), NULL, 10);
 }
 
@@ -337,20 +339,21 @@ e2e_count(const char *key, const char *query)
 	sa.sin_port = htons((unsigned short)e2e_fx.http);
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	fd = socket(AF_INET, SOCK_STREAM, 0);
-	cr_assert(fd != -1, "socket: %s", strerror(errno));
+	ck_assert_msg(fd != -1, "socket: %s", strerror(errno));
 	proc_cloexec(fd);
-	cr_assert(connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0,
+	ck_assert_msg(connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0,
 	    "connect to fixture: %s", strerror(errno));
 	n = snprintf(req, sizeof(req),
 	    "GET /count/%s%s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n", key, query);
-	cr_assert(write(fd, req, (size_t)n) == n, "write: %s",
+	ck_assert_msg(write(fd, req, (size_t)n) == n, "write: %s",
 	    strerror(errno));
 	/* HTTP/1.0: the fixture closes the connection after its answer. */
 	for (;;) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		double left = limit - proc_now();
 
-		cr_assert(left > 0, "fixture did not answer /count/%s", key);
+		ck_assert_msg(left > 0, "fixture did not answer /count/%s",
+		    key);
 		if (poll(&pfd, 1, (int)(left * 1000) + 1) <= 0)
 			continue;
 		n = read(fd, buf, sizeof(buf));
@@ -360,9 +363,9 @@ e2e_count(const char *key, const char *query)
 	}
 	close(fd);
 	body = b.p ? strstr(b.p, "\r\n\r\n") : NULL;
-	cr_assert(body != NULL && strncmp(b.p, "HTTP/1.", 7) == 0 &&
+	ck_assert_msg(body != NULL && strncmp(b.p, "HTTP/1.", 7) == 0 &&
 	    strncmp(b.p + 8, " 200 ", 5) == 0,
-	    "bad answer from fixture: %s", proc_str(&b));
+	    "bad answer from fixture: %s", proc_msg(&b));
 	c.requests = e2e_json_int(body, "requests");
 	c.max_in_flight = e2e_json_int(body, "max_in_flight");
 	c.in_flight = e2e_json_int(body, "in_flight");
@@ -379,8 +382,8 @@ e2e_write_tmpfile(const char *text)
 
 	snprintf(e2e_tmpfile, sizeof(e2e_tmpfile), "/tmp/e2e_urls.XXXXXX");
 	fd = mkstemp(e2e_tmpfile);
-	cr_assert(fd != -1, "mkstemp: %s", strerror(errno));
-	cr_assert(write(fd, text, len) == (ssize_t)len, "write: %s",
+	ck_assert_msg(fd != -1, "mkstemp: %s", strerror(errno));
+	ck_assert_msg(write(fd, text, len) == (ssize_t)len, "write: %s",
 	    strerror(errno));
 	close(fd);
 	return e2e_tmpfile;
@@ -393,7 +396,7 @@ e2e_setup_prog(void)
 	/* A child that stops reading must not kill the test. */
 	signal(SIGPIPE, SIG_IGN);
 	e2e_prog = getenv("FETCH_URLS");
-	cr_assert(e2e_prog != NULL && access(e2e_prog, X_OK) == 0,
+	ck_assert_msg(e2e_prog != NULL && access(e2e_prog, X_OK) == 0,
 	    "set FETCH_URLS to the fetch_urls binary under test (got %s)",
 	    e2e_prog ? e2e_prog : "nothing");
 }
@@ -423,10 +426,8 @@ e2e_teardown(void)
 }
 
 /* Output format, ordering and timing. */
-TestSuite(e2e_output, .init = e2e_setup, .fini = e2e_teardown,
-    .timeout = 30);
 
-Test(e2e_output, line_format_to_the_byte)
+START_TEST(line_format_to_the_byte)
 {
 	char *u = e2e_url("/delay/50");
 	struct proc *p = e2e_run(NULL, 15, u, NULL);
@@ -436,18 +437,19 @@ Test(e2e_output, line_format_to_the_byte)
 
 	e2e_expect_code(p, 0);
 	e2e_expect_no_stderr(p);
-	cr_assert_eq(p->nlines, 2, "want 2 lines:\n%s", proc_str(&p->obuf));
+	ck_assert_msg(p->nlines == 2, "want 2 lines:\n%s", proc_msg(&p->obuf));
 	e2e_ok_line(p->lines[0], u, &secs, &status);
 	total = e2e_total_line(p->lines[1]);
-	cr_assert_eq(status, 200);
-	cr_assert(secs >= 0.05 - E2E_ROUND && secs < 5, "secs %.2f", secs);
-	cr_assert(total >= secs - 0.01, "total %.2f < %.2f", total, secs);
+	ck_assert_int_eq(status, 200);
+	ck_assert_msg(secs >= 0.05 - E2E_ROUND && secs < 5, "secs %.2f", secs);
+	ck_assert_msg(total >= secs - 0.01, "total %.2f < %.2f", total, secs);
 	want = e2e_fmt("%s \t %.2fs \t 200\nTotal time: %.2fs\n", u, secs,
 	    total);
-	cr_assert_str_eq(proc_str(&p->obuf), want);
+	ck_assert_str_eq(proc_str(&p->obuf), want);
 }
+END_TEST
 
-Test(e2e_output, arrival_order_fast_listed_last_prints_first)
+START_TEST(arrival_order_fast_listed_last_prints_first)
 {
 	char *slow = e2e_url("/delay/900");
 	char *mid = e2e_url("/delay/450");
@@ -456,14 +458,15 @@ Test(e2e_output, arrival_order_fast_listed_last_prints_first)
 
 	e2e_expect_code(p, 0);
 	e2e_expect_no_stderr(p);
-	cr_assert_eq(p->nlines, 4, "want 4 lines:\n%s", proc_str(&p->obuf));
+	ck_assert_msg(p->nlines == 4, "want 4 lines:\n%s", proc_msg(&p->obuf));
 	e2e_ok_line(p->lines[0], fast, NULL, NULL);
 	e2e_ok_line(p->lines[1], mid, NULL, NULL);
 	e2e_ok_line(p->lines[2], slow, NULL, NULL);
 	(void)e2e_total_line(p->lines[3]);
 }
+END_TEST
 
-Test(e2e_output, concurrent_total_near_slowest)
+START_TEST(concurrent_total_near_slowest)
 {
 	static const int ms[] = { 300, 500, 700, 900 };
 	char *u[4];
@@ -475,22 +478,23 @@ Test(e2e_output, concurrent_total_near_slowest)
 		u[i] = e2e_url("/delay/%d", ms[i]);
 	p = e2e_run(NULL, 15, u[0], u[1], u[2], u[3], NULL);
 	e2e_expect_code(p, 0);
-	cr_assert_eq(p->nlines, 5, "want 5 lines:\n%s", proc_str(&p->obuf));
+	ck_assert_msg(p->nlines == 5, "want 5 lines:\n%s", proc_msg(&p->obuf));
 	total = e2e_total_line(p->lines[4]);
 	for (int i = 0; i < 4; i++) {
 		e2e_ok_line(p->lines[e2e_line_for(p, u[i])], u[i], &secs,
 		    &status);
-		cr_assert_eq(status, 200);
-		cr_assert(secs >= ms[i] / 1000.0 - E2E_ROUND &&
+		ck_assert_int_eq(status, 200);
+		ck_assert_msg(secs >= ms[i] / 1000.0 - E2E_ROUND &&
 		    secs <= total + 0.01, "%s took %.2f s of %.2f", u[i], secs,
 		    total);
 	}
 	/* The slowest is 0.9 s, the sum 2.4 s. */
-	cr_assert(total >= 0.9 - E2E_ROUND && total < 1.8,
+	ck_assert_msg(total >= 0.9 - E2E_ROUND && total < 1.8,
 	    "concurrent total %.2f s, want about 0.9 s", total);
 }
+END_TEST
 
-Test(e2e_output, serial_in_input_order_total_near_sum)
+START_TEST(serial_in_input_order_total_near_sum)
 {
 	static const int ms[] = { 300, 100, 200 };
 	char *key = e2e_key(), *u[3];
@@ -503,24 +507,25 @@ Test(e2e_output, serial_in_input_order_total_near_sum)
 	p = e2e_run(NULL, 15, "-s", u[0], u[1], u[2], NULL);
 	e2e_expect_code(p, 0);
 	e2e_expect_no_stderr(p);
-	cr_assert_eq(p->nlines, 4, "want 4 lines:\n%s", proc_str(&p->obuf));
+	ck_assert_msg(p->nlines == 4, "want 4 lines:\n%s", proc_msg(&p->obuf));
 	for (int i = 0; i < 3; i++) {
 		e2e_ok_line(p->lines[i], u[i], &secs, NULL);
-		cr_assert(secs >= ms[i] / 1000.0 - E2E_ROUND, "%s: %.2f s",
+		ck_assert_msg(secs >= ms[i] / 1000.0 - E2E_ROUND, "%s: %.2f s",
 		    u[i], secs);
 		sum += secs;
 	}
 	total = e2e_total_line(p->lines[3]);
-	cr_assert(total >= 0.6 - E2E_ROUND && total >= sum - 0.02 &&
+	ck_assert_msg(total >= 0.6 - E2E_ROUND && total >= sum - 0.02 &&
 	    total < 0.6 + E2E_SLACK, "serial total %.2f s, sum %.2f s",
 	    total, sum);
 	c = e2e_count(key, "");
-	cr_assert_eq(c.requests, 3);
-	cr_assert_eq(c.max_in_flight, 1, "serial run had %d in flight",
+	ck_assert_int_eq(c.requests, 3);
+	ck_assert_msg(c.max_in_flight == 1, "serial run had %d in flight",
 	    c.max_in_flight);
 }
+END_TEST
 
-Test(e2e_output, quiet_drops_total_line)
+START_TEST(quiet_drops_total_line)
 {
 	char *a = e2e_url("/delay/10"), *b = e2e_url("/status/200");
 	double sa, sb;
@@ -530,21 +535,21 @@ Test(e2e_output, quiet_drops_total_line)
 	p = e2e_run(NULL, 15, "-s", "-q", a, b, NULL);
 	e2e_expect_code(p, 0);
 	e2e_expect_no_stderr(p);
-	cr_assert_eq(p->nlines, 2, "want 2 lines:\n%s", proc_str(&p->obuf));
+	ck_assert_msg(p->nlines == 2, "want 2 lines:\n%s", proc_msg(&p->obuf));
 	e2e_ok_line(p->lines[0], a, &sa, NULL);
 	e2e_ok_line(p->lines[1], b, &sb, NULL);
 	want = e2e_fmt("%s \t %.2fs \t 200\n%s \t %.2fs \t 200\n", a, sa, b,
 	    sb);
-	cr_assert_str_eq(proc_str(&p->obuf), want);
+	ck_assert_str_eq(proc_str(&p->obuf), want);
 
 	p = e2e_run(NULL, 15, "--quiet", a, NULL);
 	e2e_expect_code(p, 0);
-	cr_assert_eq(p->nlines, 1, "want 1 line:\n%s", proc_str(&p->obuf));
+	ck_assert_msg(p->nlines == 1, "want 1 line:\n%s", proc_msg(&p->obuf));
 	e2e_ok_line(p->lines[0], a, NULL, NULL);
 }
+END_TEST
 
-Test(e2e_output, three_hundred_concurrent_urls_all_reported,
-    .timeout = 90)
+START_TEST(three_hundred_concurrent_urls_all_reported)
 {
 	enum { N = 300 };
 	char *key = e2e_key(), *u[N];
@@ -559,29 +564,29 @@ Test(e2e_output, three_hundred_concurrent_urls_all_reported,
 	p = e2e_runv(NULL, 60, N, u);
 	e2e_expect_code(p, 0);
 	e2e_expect_no_stderr(p);
-	cr_assert_eq(p->nlines, N + 1, "want %d lines, got %zu", N + 1,
+	ck_assert_msg(p->nlines == N + 1, "want %d lines, got %zu", N + 1,
 	    p->nlines);
 	for (int i = 0; i < N; i++) {
 		size_t at = e2e_line_for(p, u[i]);
 
-		cr_assert(at < (size_t)N && !seen[at], "line %zu twice", at);
+		ck_assert_msg(at < (size_t)N && !seen[at], "line %zu twice",
+		    at);
 		seen[at] = true;
 		e2e_ok_line(p->lines[at], u[i], NULL, &status);
-		cr_assert_eq(status, 200, "%s: status %d", u[i], status);
+		ck_assert_msg(status == 200, "%s: status %d", u[i], status);
 	}
 	total = e2e_total_line(p->lines[N]);
 	/* One at a time it would take 30 s. */
-	cr_assert(total >= 0.1 - E2E_ROUND && total < 10,
+	ck_assert_msg(total >= 0.1 - E2E_ROUND && total < 10,
 	    "total %.2f s for %d concurrent 0.1 s requests", total, N);
 	c = e2e_count(key, "");
-	cr_assert_eq(c.requests, N);
-	cr_assert(c.max_in_flight > 10, "only %d in flight at once",
+	ck_assert_int_eq(c.requests, N);
+	ck_assert_msg(c.max_in_flight > 10, "only %d in flight at once",
 	    c.max_in_flight);
 }
+END_TEST
 
 /* Options. */
-TestSuite(e2e_options, .init = e2e_setup, .fini = e2e_teardown,
-    .timeout = 30);
 
 static void
 e2e_check_compare(bool quiet)
@@ -602,8 +607,8 @@ e2e_check_compare(bool quiet)
 		p = e2e_run(NULL, 20, "-c", u[0], u[1], u[2], NULL);
 	e2e_expect_code(p, 0);
 	e2e_expect_no_stderr(p);
-	cr_assert_eq(p->nlines, quiet ? 7 : 9, "wrong line count:\n%s",
-	    proc_str(&p->obuf));
+	ck_assert_msg(p->nlines == (quiet ? 7 : 9), "wrong line count:\n%s",
+	    proc_msg(&p->obuf));
 	/* Serial: input order.  Concurrent: completion order. */
 	for (int i = 0; i < 3; i++)
 		e2e_ok_line(p->lines[l++], u[i], NULL, NULL);
@@ -611,41 +616,43 @@ e2e_check_compare(bool quiet)
 	for (int i = 2; i >= 0; i--)
 		e2e_ok_line(p->lines[l++], u[i], NULL, NULL);
 	ccat = quiet ? NULL : p->lines[l++];
-	cr_assert(proc_match(p->lines[l], "^Serial: ([0-9]+\\.[0-9]{2})s, "
+	ck_assert_msg(proc_match(p->lines[l], "^Serial: ([0-9]+\\.[0-9]{2})s, "
 	    "concurrent: ([0-9]+\\.[0-9]{2})s, speedup: ([0-9]+\\.[0-9]{2})x$",
 	    v, 3), "bad comparison line: \"%s\"", p->lines[l]);
 	ser = v[0];
 	con = v[1];
 	if (!quiet) {
-		cr_assert(e2e_total_line(scat) == ser &&
+		ck_assert_msg(e2e_total_line(scat) == ser &&
 		    e2e_total_line(ccat) == con,
 		    "totals \"%s\", \"%s\" differ from \"%s\"", scat, ccat,
 		    p->lines[l]);
 	}
-	cr_assert(ser >= 0.8 - E2E_ROUND && ser < 0.8 + E2E_SLACK,
+	ck_assert_msg(ser >= 0.8 - E2E_ROUND && ser < 0.8 + E2E_SLACK,
 	    "serial %.2f s, want about 0.8", ser);
-	cr_assert(con >= 0.4 - E2E_ROUND && con < ser - 0.2,
+	ck_assert_msg(con >= 0.4 - E2E_ROUND && con < ser - 0.2,
 	    "concurrent %.2f s, serial %.2f s", con, ser);
 	/* The printed totals are rounded; the speedup may use exact ones. */
 	lo = (ser - 0.005) / (con + 0.005) - 0.006;
 	hi = (ser + 0.005) / (con - 0.005) + 0.006;
-	cr_assert(v[2] >= lo && v[2] <= hi,
+	ck_assert_msg(v[2] >= lo && v[2] <= hi,
 	    "speedup %.2fx, but %.2f / %.2f is %.3f", v[2], ser, con,
 	    ser / con);
 	c = e2e_count(key, "");
-	cr_assert_eq(c.requests, 6);
-	cr_assert_eq(c.max_in_flight, 3);
+	ck_assert_int_eq(c.requests, 6);
+	ck_assert_int_eq(c.max_in_flight, 3);
 }
 
-Test(e2e_options, compare_serial_then_concurrent_then_speedup)
+START_TEST(compare_serial_then_concurrent_then_speedup)
 {
 	e2e_check_compare(false);
 }
+END_TEST
 
-Test(e2e_options, compare_quiet_keeps_only_the_comparison)
+START_TEST(compare_quiet_keeps_only_the_comparison)
 {
 	e2e_check_compare(true);
 }
+END_TEST
 
 struct e2e_jobs_case {
 	char	opt[8];
@@ -653,22 +660,17 @@ struct e2e_jobs_case {
 	int	urls;
 };
 
-ParameterizedTestParameters(e2e_options, jobs_bounds_requests_in_flight)
-{
-	static struct e2e_jobs_case cases[] = {
-		{ "-j", 1, 3 },
-		{ "--jobs", 2, 5 },
-		{ "-j", 3, 7 },
-		{ "--jobs", 8, 3 },
-	};
+/* One test per case: the loop test's _i indexes this. */
+static struct e2e_jobs_case e2e_jobs_cases[] = {
+	{ "-j", 1, 3 },
+	{ "--jobs", 2, 5 },
+	{ "-j", 3, 7 },
+	{ "--jobs", 8, 3 },
+};
 
-	return cr_make_param_array(struct e2e_jobs_case, cases,
-	    sizeof(cases) / sizeof(cases[0]));
-}
-
-ParameterizedTest(struct e2e_jobs_case *jc, e2e_options,
-    jobs_bounds_requests_in_flight)
+START_TEST(jobs_bounds_requests_in_flight)
 {
+	struct e2e_jobs_case *jc = &e2e_jobs_cases[_i];
 	char *key = e2e_key(), *args[16];
 	int want = jc->jobs < jc->urls ? jc->jobs : jc->urls;
 	int rounds = (jc->urls + jc->jobs - 1) / jc->jobs;
@@ -683,21 +685,22 @@ ParameterizedTest(struct e2e_jobs_case *jc, e2e_options,
 	p = e2e_runv(NULL, 20, (size_t)jc->urls + 2, args);
 	e2e_expect_code(p, 0);
 	e2e_expect_no_stderr(p);
-	cr_assert_eq(p->nlines, (size_t)jc->urls + 1, "wrong line count:\n%s",
-	    proc_str(&p->obuf));
+	ck_assert_msg(p->nlines == (size_t)jc->urls + 1,
+	    "wrong line count:\n%s", proc_msg(&p->obuf));
 	for (int i = 0; i < jc->urls; i++)
 		e2e_ok_line(p->lines[e2e_line_for(p, args[i + 2])],
 		    args[i + 2], NULL, NULL);
 	total = e2e_total_line(p->lines[jc->urls]);
-	cr_assert(total >= rounds * 0.25 - E2E_ROUND,
+	ck_assert_msg(total >= rounds * 0.25 - E2E_ROUND,
 	    "total %.2f s, but %d rounds of 0.25 s", total, rounds);
 	c = e2e_count(key, "");
-	cr_assert_eq(c.requests, jc->urls);
-	cr_assert_eq(c.max_in_flight, want, "%s %d: %d in flight, want %d",
+	ck_assert_int_eq(c.requests, jc->urls);
+	ck_assert_msg(c.max_in_flight == want, "%s %d: %d in flight, want %d",
 	    jc->opt, jc->jobs, c.max_in_flight, want);
 }
+END_TEST
 
-Test(e2e_options, input_file_with_args_comments_and_blanks)
+START_TEST(input_file_with_args_comments_and_blanks)
 {
 	char *key = e2e_key();
 	char *a = e2e_url("/delay/10?key=%s&n=a", key);
@@ -713,15 +716,16 @@ Test(e2e_options, input_file_with_args_comments_and_blanks)
 	p = e2e_run(NULL, 15, "-s", "-i", file, a, NULL);
 	e2e_expect_code(p, 0);
 	e2e_expect_no_stderr(p);
-	cr_assert_eq(p->nlines, 4, "want 4 lines:\n%s", proc_str(&p->obuf));
+	ck_assert_msg(p->nlines == 4, "want 4 lines:\n%s", proc_msg(&p->obuf));
 	e2e_ok_line(p->lines[0], a, NULL, NULL);
 	e2e_ok_line(p->lines[1], b, NULL, NULL);
 	e2e_ok_line(p->lines[2], d, NULL, NULL);
 	(void)e2e_total_line(p->lines[3]);
-	cr_assert_eq(e2e_count(key, "").requests, 3);
+	ck_assert_int_eq(e2e_count(key, "").requests, 3);
 }
+END_TEST
 
-Test(e2e_options, input_from_stdin)
+START_TEST(input_from_stdin)
 {
 	char *key = e2e_key();
 	char *a = e2e_url("/delay/10?key=%s&n=a", key);
@@ -733,14 +737,15 @@ Test(e2e_options, input_from_stdin)
 	p = e2e_run(in, 15, "--serial", "--input", "-", NULL);
 	e2e_expect_code(p, 0);
 	e2e_expect_no_stderr(p);
-	cr_assert_eq(p->nlines, 3, "want 3 lines:\n%s", proc_str(&p->obuf));
+	ck_assert_msg(p->nlines == 3, "want 3 lines:\n%s", proc_msg(&p->obuf));
 	e2e_ok_line(p->lines[0], a, NULL, NULL);
 	e2e_ok_line(p->lines[1], b, NULL, NULL);
 	(void)e2e_total_line(p->lines[2]);
-	cr_assert_eq(e2e_count(key, "").requests, 2);
+	ck_assert_int_eq(e2e_count(key, "").requests, 2);
 }
+END_TEST
 
-Test(e2e_options, max_time_cuts_a_hanging_request)
+START_TEST(max_time_cuts_a_hanging_request)
 {
 	char *key = e2e_key();
 	char *u = e2e_url("/hang?key=%s", key);
@@ -748,15 +753,16 @@ Test(e2e_options, max_time_cuts_a_hanging_request)
 	double took = p->end - p->start;
 
 	e2e_expect_code(p, 1);
-	cr_assert_eq(p->nlines, 2, "want 2 lines:\n%s", proc_str(&p->obuf));
+	ck_assert_msg(p->nlines == 2, "want 2 lines:\n%s", proc_msg(&p->obuf));
 	e2e_err_line(p->lines[0], u);
 	(void)e2e_total_line(p->lines[1]);
-	cr_assert(took >= 0.45 && took < 0.5 + E2E_SLACK,
+	ck_assert_msg(took >= 0.45 && took < 0.5 + E2E_SLACK,
 	    "-m 0.5 run took %.2f s", took);
-	cr_assert_eq(e2e_count(key, "").requests, 1);
+	ck_assert_int_eq(e2e_count(key, "").requests, 1);
 }
+END_TEST
 
-Test(e2e_options, connect_timeout_accepted)
+START_TEST(connect_timeout_accepted)
 {
 	char *u = e2e_url("/delay/10");
 	struct proc *p;
@@ -764,11 +770,12 @@ Test(e2e_options, connect_timeout_accepted)
 	p = e2e_run(NULL, 15, "--connect-timeout", "2", u, NULL);
 	e2e_expect_code(p, 0);
 	e2e_expect_no_stderr(p);
-	cr_assert_eq(p->nlines, 2, "want 2 lines:\n%s", proc_str(&p->obuf));
+	ck_assert_msg(p->nlines == 2, "want 2 lines:\n%s", proc_msg(&p->obuf));
 	e2e_ok_line(p->lines[0], u, NULL, NULL);
 }
+END_TEST
 
-Test(e2e_options, deadline_cancels_hanging_urls)
+START_TEST(deadline_cancels_hanging_urls)
 {
 	char *key = e2e_key();
 	char *h1 = e2e_url("/hang?key=%s&n=1", key);
@@ -780,19 +787,20 @@ Test(e2e_options, deadline_cancels_hanging_urls)
 	p = e2e_run(NULL, 15, "--deadline", "1", h1, h2, fast, NULL);
 	took = p->end - p->start;
 	e2e_expect_code(p, 1);
-	cr_assert_eq(p->nlines, 4, "want 4 lines:\n%s", proc_str(&p->obuf));
+	ck_assert_msg(p->nlines == 4, "want 4 lines:\n%s", proc_msg(&p->obuf));
 	e2e_ok_line(p->lines[e2e_line_for(p, fast)], fast, NULL, NULL);
-	cr_assert_str_eq(p->lines[e2e_line_for(p, h1)], e2e_fmt(
+	ck_assert_str_eq(p->lines[e2e_line_for(p, h1)], e2e_fmt(
 	    "%s request encountered error: cancelled (deadline reached)", h1));
-	cr_assert_str_eq(p->lines[e2e_line_for(p, h2)], e2e_fmt(
+	ck_assert_str_eq(p->lines[e2e_line_for(p, h2)], e2e_fmt(
 	    "%s request encountered error: cancelled (deadline reached)", h2));
 	(void)e2e_total_line(p->lines[3]);
-	cr_assert(took >= 1 - 0.05 && took < 1 + E2E_SLACK,
+	ck_assert_msg(took >= 1 - 0.05 && took < 1 + E2E_SLACK,
 	    "--deadline 1 run took %.2f s", took);
-	cr_assert_eq(e2e_count(key, "").requests, 2);
+	ck_assert_int_eq(e2e_count(key, "").requests, 2);
 }
+END_TEST
 
-Test(e2e_options, help_lists_every_option)
+START_TEST(help_lists_every_option)
 {
 	static const char *const opts[] = {
 		"--serial", "--compare", "--jobs", "--input", "--max-time",
@@ -807,13 +815,14 @@ Test(e2e_options, help_lists_every_option)
 		e2e_expect_code(p, 0);
 		e2e_expect_no_stderr(p);
 		for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
-			cr_assert(strstr(proc_str(&p->obuf), opts[i]) != NULL,
-			    "%s does not mention %s:\n%s", flags[f], opts[i],
-			    proc_str(&p->obuf));
+			ck_assert_msg(strstr(proc_str(&p->obuf), opts[i]) !=
+			    NULL, "%s does not mention %s:\n%s", flags[f],
+			    opts[i], proc_msg(&p->obuf));
 	}
 }
+END_TEST
 
-Test(e2e_options, version_names_program_and_libcurl)
+START_TEST(version_names_program_and_libcurl)
 {
 	static char *const flags[] = { "-V", "--version" };
 
@@ -822,14 +831,15 @@ Test(e2e_options, version_names_program_and_libcurl)
 
 		e2e_expect_code(p, 0);
 		e2e_expect_no_stderr(p);
-		cr_assert(proc_match(proc_str(&p->obuf), "^fetch_urls "
+		ck_assert_msg(proc_match(proc_str(&p->obuf), "^fetch_urls "
 		    "[0-9]+\\.[0-9]+\\.[0-9]+ \\(libcurl/[0-9]+\\.[0-9]+"
 		    "[^\n]*\\)\n$", NULL, 0), "%s printed:\n%s", flags[f],
-		    proc_str(&p->obuf));
+		    proc_msg(&p->obuf));
 	}
 }
+END_TEST
 
-Test(e2e_options, schemeless_url_gets_http)
+START_TEST(schemeless_url_gets_http)
 {
 	char *key = e2e_key();
 	char *u = e2e_fmt("127.0.0.1:%d/delay/10?key=%s", e2e_fx.http, key);
@@ -838,45 +848,46 @@ Test(e2e_options, schemeless_url_gets_http)
 
 	e2e_expect_code(p, 0);
 	e2e_expect_no_stderr(p);
-	cr_assert_eq(p->nlines, 2, "want 2 lines:\n%s", proc_str(&p->obuf));
+	ck_assert_msg(p->nlines == 2, "want 2 lines:\n%s", proc_msg(&p->obuf));
 	e2e_ok_line(p->lines[0], u, NULL, &status);
-	cr_assert_eq(status, 200);
-	cr_assert_eq(e2e_count(key, "").requests, 1);
+	ck_assert_int_eq(status, 200);
+	ck_assert_int_eq(e2e_count(key, "").requests, 1);
 }
+END_TEST
 
 /* Failures that get an error line. */
-TestSuite(e2e_errors, .init = e2e_setup, .fini = e2e_teardown,
-    .timeout = 30);
 
-Test(e2e_errors, refused_connection)
+START_TEST(refused_connection)
 {
 	char *bad = e2e_fmt("http://127.0.0.1:%d/", proc_dead_port());
 	char *good = e2e_url("/status/200");
 	struct proc *p = e2e_run(NULL, 15, bad, good, NULL);
 
 	e2e_expect_code(p, 1);
-	cr_assert_eq(p->nlines, 3, "want 3 lines:\n%s", proc_str(&p->obuf));
+	ck_assert_msg(p->nlines == 3, "want 3 lines:\n%s", proc_msg(&p->obuf));
 	e2e_err_line(p->lines[e2e_line_for(p, bad)], bad);
 	e2e_ok_line(p->lines[e2e_line_for(p, good)], good, NULL, NULL);
 	(void)e2e_total_line(p->lines[2]);
 }
+END_TEST
 
-Test(e2e_errors, unresolvable_host)
+START_TEST(unresolvable_host)
 {
 	char *bad = "http://nonexistent.invalid/";
 	struct proc *p = e2e_run(NULL, 25, bad, NULL);
 
 	e2e_expect_code(p, 1);
-	cr_assert_eq(p->nlines, 2, "want 2 lines:\n%s", proc_str(&p->obuf));
+	ck_assert_msg(p->nlines == 2, "want 2 lines:\n%s", proc_msg(&p->obuf));
 	e2e_err_line(p->lines[0], bad);
 	(void)e2e_total_line(p->lines[1]);
 }
+END_TEST
 
 /*
  * Other schemes are refused before any request: the ones that name a host
  * point at a socket of ours that must see no connection.
  */
-Test(e2e_errors, unsupported_schemes_refused_without_request)
+START_TEST(unsupported_schemes_refused_without_request)
 {
 	static const char *const schemes[] = { "ftp", "dict", "gopher" };
 	struct sockaddr_in sa = { .sin_family = AF_INET };
@@ -887,7 +898,7 @@ Test(e2e_errors, unsupported_schemes_refused_without_request)
 
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	lfd = socket(AF_INET, SOCK_STREAM, 0);
-	cr_assert(lfd != -1 && bind(lfd, (struct sockaddr *)&sa,
+	ck_assert_msg(lfd != -1 && bind(lfd, (struct sockaddr *)&sa,
 	    sizeof(sa)) == 0 && listen(lfd, 16) == 0 &&
 	    getsockname(lfd, (struct sockaddr *)&sa, &len) == 0,
 	    "listen: %s", strerror(errno));
@@ -898,39 +909,39 @@ Test(e2e_errors, unsupported_schemes_refused_without_request)
 	u[3] = "file:///etc/passwd";
 	p = e2e_run(NULL, 15, u[0], good, u[1], u[2], u[3], NULL);
 	e2e_expect_code(p, 1);
-	cr_assert_eq(p->nlines, 6, "want 6 lines:\n%s", proc_str(&p->obuf));
+	ck_assert_msg(p->nlines == 6, "want 6 lines:\n%s", proc_msg(&p->obuf));
 	for (int i = 0; i < 4; i++) {
 		const char *scheme = i < 3 ? schemes[i] : "file";
 
-		cr_assert_str_eq(p->lines[e2e_line_for(p, u[i])], e2e_fmt(
+		ck_assert_str_eq(p->lines[e2e_line_for(p, u[i])], e2e_fmt(
 		    "%s request encountered error: unsupported scheme '%s' "
 		    "(only http and https)", u[i], scheme));
 	}
 	e2e_ok_line(p->lines[e2e_line_for(p, good)], good, NULL, NULL);
 	(void)e2e_total_line(p->lines[5]);
-	cr_assert(fcntl(lfd, F_SETFL, O_NONBLOCK) != -1, "fcntl");
+	ck_assert_msg(fcntl(lfd, F_SETFL, O_NONBLOCK) != -1, "fcntl");
 	cfd = accept(lfd, NULL, NULL);
-	cr_assert(cfd == -1 && (errno == EAGAIN || errno == EWOULDBLOCK),
+	ck_assert_msg(cfd == -1 && (errno == EAGAIN || errno == EWOULDBLOCK),
 	    "fetch_urls connected for an unsupported scheme");
 	close(lfd);
 }
+END_TEST
 
-Test(e2e_errors, https_self_signed_certificate_rejected)
+START_TEST(https_self_signed_certificate_rejected)
 {
 	char *u = e2e_fmt("https://127.0.0.1:%d/status/200", e2e_fx.https);
 	struct proc *p = e2e_run(NULL, 15, u, NULL);
 
 	e2e_expect_code(p, 1);
-	cr_assert_eq(p->nlines, 2, "want 2 lines:\n%s", proc_str(&p->obuf));
+	ck_assert_msg(p->nlines == 2, "want 2 lines:\n%s", proc_msg(&p->obuf));
 	e2e_err_line(p->lines[0], u);
 	(void)e2e_total_line(p->lines[1]);
 }
+END_TEST
 
 /* Exit statuses 0 and 1; 2 is e2e_usage, 130 e2e_signal. */
-TestSuite(e2e_exit, .init = e2e_setup, .fini = e2e_teardown,
-    .timeout = 30);
 
-Test(e2e_exit, zero_when_every_status_below_400)
+START_TEST(zero_when_every_status_below_400)
 {
 	static const int codes[] = { 200, 204, 302, 399 };
 	char *u[4];
@@ -942,82 +953,75 @@ Test(e2e_exit, zero_when_every_status_below_400)
 	p = e2e_run(NULL, 15, "-s", u[0], u[1], u[2], u[3], NULL);
 	e2e_expect_code(p, 0);
 	e2e_expect_no_stderr(p);
-	cr_assert_eq(p->nlines, 5, "want 5 lines:\n%s", proc_str(&p->obuf));
+	ck_assert_msg(p->nlines == 5, "want 5 lines:\n%s", proc_msg(&p->obuf));
 	for (int i = 0; i < 4; i++) {
 		e2e_ok_line(p->lines[i], u[i], NULL, &status);
-		cr_assert_eq(status, codes[i]);
+		ck_assert_int_eq(status, codes[i]);
 	}
 }
+END_TEST
 
-ParameterizedTestParameters(e2e_exit, one_when_a_status_is_400_or_more)
+/* One test per status: the loop test's _i indexes this. */
+static const int e2e_fail_codes[] = { 400, 404, 500, 599 };
+
+START_TEST(one_when_a_status_is_400_or_more)
 {
-	static int codes[] = { 400, 404, 500, 599 };
-
-	return cr_make_param_array(int, codes,
-	    sizeof(codes) / sizeof(codes[0]));
-}
-
-ParameterizedTest(int *code, e2e_exit, one_when_a_status_is_400_or_more)
-{
+	const int *code = &e2e_fail_codes[_i];
 	char *good = e2e_url("/status/200"), *bad = e2e_url("/status/%d",
 	    *code);
 	struct proc *p = e2e_run(NULL, 15, "-s", good, bad, NULL);
 	int status;
 
 	e2e_expect_code(p, 1);
-	cr_assert_eq(p->nlines, 3, "want 3 lines:\n%s", proc_str(&p->obuf));
+	ck_assert_msg(p->nlines == 3, "want 3 lines:\n%s", proc_msg(&p->obuf));
 	e2e_ok_line(p->lines[0], good, NULL, &status);
-	cr_assert_eq(status, 200);
+	ck_assert_int_eq(status, 200);
 	/* A response is a result, not an error, whatever its status. */
 	e2e_ok_line(p->lines[1], bad, NULL, &status);
-	cr_assert_eq(status, *code);
+	ck_assert_int_eq(status, *code);
 }
+END_TEST
 
 /* Usage errors: exit 2, one line on stderr, nothing on stdout. */
-TestSuite(e2e_usage, .init = e2e_setup_prog, .fini = e2e_teardown,
-    .timeout = 15);
 
 struct e2e_usage_case {
 	char	args[4][48];	/* "" ends the list */
 	char	needle[48];	/* the message must name this */
 };
 
-ParameterizedTestParameters(e2e_usage, exits_2_with_one_line)
-{
-	/* Port 9 on loopback: nothing listens, nothing may be fetched. */
+/*
+ * One test per case: the loop test's _i indexes this.  Port 9 on
+ * loopback: nothing listens, nothing may be fetched.
+ */
 #define E2E_U "http://127.0.0.1:9/"
-	static struct e2e_usage_case cases[] = {
-		{ { "--bogus", E2E_U }, "bogus" },
-		{ { "-Z", E2E_U }, "Z" },
-		{ { "-j", "0", E2E_U }, "0" },
-		{ { "-j", "-1", E2E_U }, "-1" },
-		{ { "-j", "abc", E2E_U }, "abc" },
-		{ { "--jobs", "4x", E2E_U }, "4x" },
-		{ { "-j", "99999999999999999999", E2E_U },
-		    "99999999999999999999" },
-		{ { "-j" }, "j" },
-		{ { "--max-time", "-1", E2E_U }, "-1" },
-		{ { "-m", "abc", E2E_U }, "abc" },
-		{ { "-m", "0", E2E_U }, "0" },
-		{ { "--connect-timeout", "0", E2E_U }, "0" },
-		{ { "--connect-timeout", "x1", E2E_U }, "x1" },
-		{ { "--deadline", "0", E2E_U }, "0" },
-		{ { "--deadline", "soon", E2E_U }, "soon" },
-		{ { "" }, "url" },
-		{ { "-q", "-s" }, "url" },
-		{ { "-i", "/nonexistent/e2e/urls.txt" },
-		    "/nonexistent/e2e/urls.txt" },
-		{ { "-i", "/dev/null" }, "url" },
-	};
+static struct e2e_usage_case e2e_usage_cases[] = {
+	{ { "--bogus", E2E_U }, "bogus" },
+	{ { "-Z", E2E_U }, "Z" },
+	{ { "-j", "0", E2E_U }, "0" },
+	{ { "-j", "-1", E2E_U }, "-1" },
+	{ { "-j", "abc", E2E_U }, "abc" },
+	{ { "--jobs", "4x", E2E_U }, "4x" },
+	{ { "-j", "99999999999999999999", E2E_U },
+	    "99999999999999999999" },
+	{ { "-j" }, "j" },
+	{ { "--max-time", "-1", E2E_U }, "-1" },
+	{ { "-m", "abc", E2E_U }, "abc" },
+	{ { "-m", "0", E2E_U }, "0" },
+	{ { "--connect-timeout", "0", E2E_U }, "0" },
+	{ { "--connect-timeout", "x1", E2E_U }, "x1" },
+	{ { "--deadline", "0", E2E_U }, "0" },
+	{ { "--deadline", "soon", E2E_U }, "soon" },
+	{ { "" }, "url" },
+	{ { "-q", "-s" }, "url" },
+	{ { "-i", "/nonexistent/e2e/urls.txt" },
+	    "/nonexistent/e2e/urls.txt" },
+	{ { "-i", "/dev/null" }, "url" },
+};
 #undef E2E_U
 
-	return cr_make_param_array(struct e2e_usage_case, cases,
-	    sizeof(cases) / sizeof(cases[0]));
-}
-
-ParameterizedTest(struct e2e_usage_case *uc, e2e_usage,
-    exits_2_with_one_line)
+START_TEST(exits_2_with_one_line)
 {
+	struct e2e_usage_case *uc = &e2e_usage_cases[_i];
 	char *args[4], shown[256] = "", *reason;
 	struct proc *p;
 	size_t n = 0;
@@ -1029,27 +1033,26 @@ ParameterizedTest(struct e2e_usage_case *uc, e2e_usage,
 		n++;
 	}
 	p = e2e_runv(NULL, 10, n, args);
-	cr_assert(e2e_code(p) == 2, "fetch_urls%s: exit %d, want 2", shown,
+	ck_assert_msg(e2e_code(p) == 2, "fetch_urls%s: exit %d, want 2", shown,
 	    e2e_code(p));
-	cr_assert(p->obuf.len == 0, "fetch_urls%s: stdout:\n%s", shown,
-	    proc_str(&p->obuf));
-	cr_assert(proc_match(proc_str(&p->ebuf), "^fetch_urls: [^\n]+ "
+	ck_assert_msg(p->obuf.len == 0, "fetch_urls%s: stdout:\n%s", shown,
+	    proc_msg(&p->obuf));
+	ck_assert_msg(proc_match(proc_str(&p->ebuf), "^fetch_urls: [^\n]+ "
 	    "\\(try 'fetch_urls --help'\\)\n$", NULL, 0),
 	    "fetch_urls%s: stderr is not one usage line:\n%s", shown,
-	    proc_str(&p->ebuf));
+	    proc_msg(&p->ebuf));
 	/* The reason: between "fetch_urls: " and " (try". */
 	reason = e2e_fmt("%s", proc_str(&p->ebuf) + strlen("fetch_urls: "));
 	*strstr(reason, " (try 'fetch_urls --help')") = '\0';
-	cr_assert(e2e_contains_ci(reason, uc->needle),
+	ck_assert_msg(e2e_contains_ci(reason, uc->needle),
 	    "fetch_urls%s: message does not name '%s': %s", shown,
-	    uc->needle, proc_str(&p->ebuf));
+	    uc->needle, proc_msg(&p->ebuf));
 }
+END_TEST
 
 /* Signals and readers that leave. */
-TestSuite(e2e_signal, .init = e2e_setup, .fini = e2e_teardown,
-    .timeout = 30);
 
-Test(e2e_signal, sigint_prints_what_arrived_and_exits_130)
+START_TEST(sigint_prints_what_arrived_and_exits_130)
 {
 	char *key = e2e_key(), *argv[7];
 	struct e2e_counts c;
@@ -1062,29 +1065,30 @@ Test(e2e_signal, sigint_prints_what_arrived_and_exits_130)
 	argv[5] = e2e_url("/status/200?n=5");
 	argv[6] = NULL;
 	p = e2e_spawn(argv, NULL);
-	cr_assert(proc_pump(p, p->start + 10, proc_has_lines, 2),
-	    "the two fast lines did not arrive:\n%s", proc_str(&p->obuf));
+	ck_assert_msg(proc_pump(p, p->start + 10, proc_has_lines, 2),
+	    "the two fast lines did not arrive:\n%s", proc_msg(&p->obuf));
 	c = e2e_count(key, "?until_in_flight=3");
-	cr_assert_eq(c.in_flight, 3, "hanging requests not in flight");
+	ck_assert_msg(c.in_flight == 3, "hanging requests not in flight");
 	sent = proc_now();
-	cr_assert(kill(p->pid, SIGINT) == 0, "kill: %s", strerror(errno));
+	ck_assert_msg(kill(p->pid, SIGINT) == 0, "kill: %s", strerror(errno));
 	proc_reap(p, sent + 5);
-	cr_assert(!p->killed, "still running 5 s after SIGINT");
+	ck_assert_msg(!p->killed, "still running 5 s after SIGINT");
 	e2e_expect_code(p, 130);
-	cr_assert(p->end - sent < E2E_SLACK, "exit took %.2f s after SIGINT",
-	    p->end - sent);
-	cr_assert_eq(p->nlines, 3, "want 3 lines:\n%s", proc_str(&p->obuf));
+	ck_assert_msg(p->end - sent < E2E_SLACK,
+	    "exit took %.2f s after SIGINT", p->end - sent);
+	ck_assert_msg(p->nlines == 3, "want 3 lines:\n%s", proc_msg(&p->obuf));
 	e2e_ok_line(p->lines[e2e_line_for(p, argv[4])], argv[4], NULL, NULL);
 	e2e_ok_line(p->lines[e2e_line_for(p, argv[5])], argv[5], NULL, NULL);
 	(void)e2e_total_line(p->lines[2]);
-	cr_assert_str_eq(proc_str(&p->ebuf),
+	ck_assert_str_eq(proc_str(&p->ebuf),
 	    "Summary: 2 succeeded, 0 got HTTP status >= 400, 0 failed "
 	    "without a response\n"
 	    "fetch_urls: interrupted: 3 of 5 URLs not finished\n");
 }
+END_TEST
 
 /* As in "fetch_urls ... | head -1". */
-Test(e2e_signal, reader_closing_pipe_after_one_line)
+START_TEST(reader_closing_pipe_after_one_line)
 {
 	char *argv[6];
 	struct proc *p;
@@ -1094,14 +1098,123 @@ Test(e2e_signal, reader_closing_pipe_after_one_line)
 		argv[i] = e2e_url("/delay/400?n=%d", i);
 	argv[5] = NULL;
 	p = e2e_spawn(argv, NULL);
-	cr_assert(proc_pump(p, p->start + 10, proc_has_lines, 1),
-	    "no first line:\n%s", proc_str(&p->obuf));
+	ck_assert_msg(proc_pump(p, p->start + 10, proc_has_lines, 1),
+	    "no first line:\n%s", proc_msg(&p->obuf));
 	proc_close(&p->out);
 	proc_reap(p, proc_now() + 10);
-	cr_assert(!p->killed, "still running 10 s after its reader left");
-	cr_assert(!WIFSIGNALED(p->status), "killed by signal %d",
+	ck_assert_msg(!p->killed, "still running 10 s after its reader left");
+	ck_assert_msg(!WIFSIGNALED(p->status), "killed by signal %d",
 	    WTERMSIG(p->status));
 	e2e_expect_no_stderr(p);
-	cr_assert(p->end - p->start < 0.4 + E2E_SLACK + 2,
+	ck_assert_msg(p->end - p->start < 0.4 + E2E_SLACK + 2,
 	    "took %.2f s", p->end - p->start);
+}
+END_TEST
+
+/* For main.c: the suites of this file, a test case per time limit. */
+Suite *
+e2e_output_suite(void)
+{
+	Suite *s = suite_create("e2e_output");
+	TCase *tc;
+
+	tc = tcase_create("e2e_output");
+	tcase_add_checked_fixture(tc, e2e_setup, e2e_teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, line_format_to_the_byte);
+	tcase_add_test(tc, arrival_order_fast_listed_last_prints_first);
+	tcase_add_test(tc, concurrent_total_near_slowest);
+	tcase_add_test(tc, serial_in_input_order_total_near_sum);
+	tcase_add_test(tc, quiet_drops_total_line);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("e2e_output_slow");
+	tcase_add_checked_fixture(tc, e2e_setup, e2e_teardown);
+	tcase_set_timeout(tc, 90);
+	tcase_add_test(tc, three_hundred_concurrent_urls_all_reported);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+Suite *
+e2e_options_suite(void)
+{
+	Suite *s = suite_create("e2e_options");
+	TCase *tc = tcase_create("e2e_options");
+
+	tcase_add_checked_fixture(tc, e2e_setup, e2e_teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, compare_serial_then_concurrent_then_speedup);
+	tcase_add_test(tc, compare_quiet_keeps_only_the_comparison);
+	tcase_add_loop_test(tc, jobs_bounds_requests_in_flight, 0,
+	    (int)(sizeof(e2e_jobs_cases) / sizeof(e2e_jobs_cases[0])));
+	tcase_add_test(tc, input_file_with_args_comments_and_blanks);
+	tcase_add_test(tc, input_from_stdin);
+	tcase_add_test(tc, max_time_cuts_a_hanging_request);
+	tcase_add_test(tc, connect_timeout_accepted);
+	tcase_add_test(tc, deadline_cancels_hanging_urls);
+	tcase_add_test(tc, help_lists_every_option);
+	tcase_add_test(tc, version_names_program_and_libcurl);
+	tcase_add_test(tc, schemeless_url_gets_http);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+Suite *
+e2e_errors_suite(void)
+{
+	Suite *s = suite_create("e2e_errors");
+	TCase *tc = tcase_create("e2e_errors");
+
+	tcase_add_checked_fixture(tc, e2e_setup, e2e_teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, refused_connection);
+	tcase_add_test(tc, unresolvable_host);
+	tcase_add_test(tc, unsupported_schemes_refused_without_request);
+	tcase_add_test(tc, https_self_signed_certificate_rejected);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+Suite *
+e2e_exit_suite(void)
+{
+	Suite *s = suite_create("e2e_exit");
+	TCase *tc = tcase_create("e2e_exit");
+
+	tcase_add_checked_fixture(tc, e2e_setup, e2e_teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, zero_when_every_status_below_400);
+	tcase_add_loop_test(tc, one_when_a_status_is_400_or_more, 0,
+	    (int)(sizeof(e2e_fail_codes) / sizeof(e2e_fail_codes[0])));
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+Suite *
+e2e_usage_suite(void)
+{
+	Suite *s = suite_create("e2e_usage");
+	TCase *tc = tcase_create("e2e_usage");
+
+	tcase_add_checked_fixture(tc, e2e_setup_prog, e2e_teardown);
+	tcase_set_timeout(tc, 15);
+	tcase_add_loop_test(tc, exits_2_with_one_line, 0,
+	    (int)(sizeof(e2e_usage_cases) / sizeof(e2e_usage_cases[0])));
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+Suite *
+e2e_signal_suite(void)
+{
+	Suite *s = suite_create("e2e_signal");
+	TCase *tc = tcase_create("e2e_signal");
+
+	tcase_add_checked_fixture(tc, e2e_setup, e2e_teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, sigint_prints_what_arrived_and_exits_130);
+	tcase_add_test(tc, reader_closing_pipe_after_one_line);
+	suite_add_tcase(s, tc);
+	return s;
 }

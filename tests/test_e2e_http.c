@@ -2,7 +2,7 @@
 
 /*
  * Like test_e2e.c, every test runs the binary named by FETCH_URLS against
- * the fixture (tests/fixture.py, started by each test's .init through
+ * the fixture (tests/fixture.py, started by each test's setup through
  * proc.h) and checks what it printed.  Machine-readable output is checked
  * by a real parser: tests/check_records.py, which uses Python's json and
  * csv modules.  The fixture counts requests per ?key=K (/count/K), keeps
@@ -37,10 +37,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <criterion/criterion.h>
-#include <criterion/parameterized.h>
+#include <check.h>
 
 #include "proc.h"
+#include "suites.h"
 
 #define EH_SLACK	1.5	/* seconds, for anything scheduled */
 #define EH_ROUND	0.006	/* printed times are rounded to 1/100 s */
@@ -66,9 +66,9 @@ eh_vfmt(const char *fmt, va_list ap)
 	va_copy(aq, ap);
 	n = vsnprintf(NULL, 0, fmt, aq);
 	va_end(aq);
-	cr_assert(n >= 0 && eh_nstrs < EH_MAXSTRS, "eh_fmt");
+	ck_assert_msg(n >= 0 && eh_nstrs < EH_MAXSTRS, "eh_fmt");
 	s = malloc((size_t)n + 1);
-	cr_assert(s != NULL, "out of memory");
+	ck_assert_msg(s != NULL, "out of memory");
 	vsnprintf(s, (size_t)n + 1, fmt, ap);
 	eh_strs[eh_nstrs++] = s;
 	return s;
@@ -110,7 +110,7 @@ eh_key(void)
 static struct proc *
 eh_track(struct proc *p)
 {
-	cr_assert(eh_nprocs < EH_MAXPROCS, "too many processes");
+	ck_assert_msg(eh_nprocs < EH_MAXPROCS, "too many processes");
 	eh_procs[eh_nprocs++] = p;
 	return p;
 }
@@ -121,7 +121,7 @@ eh_setup_prog(void)
 	proc_std_fds();
 	signal(SIGPIPE, SIG_IGN);
 	eh_prog = getenv("FETCH_URLS");
-	cr_assert(eh_prog != NULL && access(eh_prog, X_OK) == 0,
+	ck_assert_msg(eh_prog != NULL && access(eh_prog, X_OK) == 0,
 	    "set FETCH_URLS to the fetch_urls binary under test (got %s)",
 	    eh_prog ? eh_prog : "nothing");
 }
@@ -152,9 +152,9 @@ eh_exec(const char *indata, double limit, char **argv)
 	struct proc *p = eh_track(proc_spawn(argv, indata));
 
 	proc_reap(p, p->start + limit);
-	cr_assert(!p->killed, "%s still running after %.1f s; stdout:\n%s\n"
-	    "stderr:\n%s", argv[0], limit, proc_str(&p->obuf),
-	    proc_str(&p->ebuf));
+	ck_assert_msg(!p->killed, "%s still running after %.1f s; "
+	    "stdout:\n%s\nstderr:\n%s", argv[0], limit, proc_msg(&p->obuf),
+	    proc_msg(&p->ebuf));
 	return p;
 }
 
@@ -164,7 +164,7 @@ eh_runv(double limit, size_t nargs, char **args)
 {
 	char *argv[EH_MAXARGS];
 
-	cr_assert(nargs + 2 <= EH_MAXARGS, "too many arguments");
+	ck_assert_msg(nargs + 2 <= EH_MAXARGS, "too many arguments");
 	argv[0] = (char *)eh_prog;
 	for (size_t i = 0; i < nargs; i++)
 		argv[i + 1] = args[i];
@@ -190,11 +190,11 @@ eh_run(double limit, ...)
 static void
 eh_expect_code(const struct proc *p, int code)
 {
-	cr_assert(WIFEXITED(p->status) && WEXITSTATUS(p->status) == code,
+	ck_assert_msg(WIFEXITED(p->status) && WEXITSTATUS(p->status) == code,
 	    "exit status %d (signal %d), expected %d; stdout:\n%s\nstderr:\n"
 	    "%s", WIFEXITED(p->status) ? WEXITSTATUS(p->status) : -1,
 	    WIFSIGNALED(p->status) ? WTERMSIG(p->status) : 0, code,
-	    proc_str(&p->obuf), proc_str(&p->ebuf));
+	    proc_msg(&p->obuf), proc_msg(&p->ebuf));
 }
 
 /* The body of the fixture's answer to GET path; fails on a non-200. */
@@ -211,20 +211,20 @@ eh_get(const char *path)
 	sa.sin_port = htons((unsigned short)eh_fx.http);
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	fd = socket(AF_INET, SOCK_STREAM, 0);
-	cr_assert(fd != -1, "socket: %s", strerror(errno));
+	ck_assert_msg(fd != -1, "socket: %s", strerror(errno));
 	proc_cloexec(fd);
-	cr_assert(connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0,
+	ck_assert_msg(connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0,
 	    "connect to fixture: %s", strerror(errno));
 	n = snprintf(req, sizeof(req),
 	    "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n", path);
-	cr_assert(write(fd, req, (size_t)n) == n, "write: %s",
+	ck_assert_msg(write(fd, req, (size_t)n) == n, "write: %s",
 	    strerror(errno));
 	/* HTTP/1.0: the fixture closes the connection after its answer. */
 	for (;;) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		double left = limit - proc_now();
 
-		cr_assert(left > 0, "fixture did not answer %s", path);
+		ck_assert_msg(left > 0, "fixture did not answer %s", path);
 		if (poll(&pfd, 1, (int)(left * 1000) + 1) <= 0)
 			continue;
 		n = read(fd, buf, sizeof(buf));
@@ -235,9 +235,9 @@ eh_get(const char *path)
 	close(fd);
 	body = b.p ? strstr(b.p, "\r\n\r\n") : NULL;
 	/* The fixture answers HTTP/1.0 requests in HTTP/1.1, and closes. */
-	cr_assert(body != NULL && strncmp(b.p, "HTTP/1.", 7) == 0 &&
+	ck_assert_msg(body != NULL && strncmp(b.p, "HTTP/1.", 7) == 0 &&
 	    strncmp(b.p + 8, " 200 ", 5) == 0,
-	    "bad answer from fixture to %s: %s", path, proc_str(&b));
+	    "bad answer from fixture to %s: %s", path, proc_msg(&b));
 	s = eh_fmt("%s", body + 4);
 	free(b.p);
 	return s;
@@ -251,7 +251,7 @@ eh_json_int(const char *body, const char *name)
 
 	snprintf(pat, sizeof(pat), "\"%s\": ", name);
 	s = strstr(body, pat);
-	cr_assert(s != NULL, "no %s in fixture answer %s", name, body);
+	ck_assert_msg(s != NULL, "no %s in fixture answer %s", name, body);
 	return (int)strtol(s + strlen(pat), NULL, 10);
 }
 
@@ -291,7 +291,7 @@ eh_test_file(const char *name)
 	if (access(path, R_OK) == 0)
 		return path;
 	path = eh_fmt("tests/%s", name);
-	cr_assert(access(path, R_OK) == 0, "cannot find %s", name);
+	ck_assert_msg(access(path, R_OK) == 0, "cannot find %s", name);
 	return path;
 }
 
@@ -302,8 +302,6 @@ eh_has(const struct proc_buf *b, const char *needle)
 }
 
 /* Output formats. */
-TestSuite(http_records, .init = eh_setup, .fini = eh_teardown,
-    .timeout = 30);
 
 /* The URLs check_records.py knows the answers for, in its order. */
 static size_t
@@ -339,12 +337,12 @@ eh_check_records(const char *mode, const char *opt, const char *optarg)
 	p = eh_runv(20, n, args);
 	eh_expect_code(p, 1);
 	/* Standard output holds the records and nothing else. */
-	cr_assert(!eh_has(&p->obuf, "Total time") &&
-	    !eh_has(&p->obuf, "Summary"), "stdout:\n%s", proc_str(&p->obuf));
-	cr_assert(proc_match(proc_str(&p->ebuf), "^Total time: [0-9]+\\.[0-9]"
-	    "{2}s\nSummary: 3 succeeded, 1 got HTTP status >= 400, 3 failed "
-	    "without a response\n$", NULL, 0), "stderr:\n%s",
-	    proc_str(&p->ebuf));
+	ck_assert_msg(!eh_has(&p->obuf, "Total time") &&
+	    !eh_has(&p->obuf, "Summary"), "stdout:\n%s", proc_msg(&p->obuf));
+	ck_assert_msg(proc_match(proc_str(&p->ebuf), "^Total time: "
+	    "[0-9]+\\.[0-9]{2}s\nSummary: 3 succeeded, 1 got HTTP status >= "
+	    "400, 3 failed without a response\n$", NULL, 0), "stderr:\n%s",
+	    proc_msg(&p->ebuf));
 	py[0] = "python3";
 	py[1] = eh_test_file("check_records.py");
 	py[2] = (char *)mode;
@@ -352,29 +350,32 @@ eh_check_records(const char *mode, const char *opt, const char *optarg)
 	py[4] = eh_fmt("%d", dead);
 	py[5] = NULL;
 	c = eh_exec(proc_str(&p->obuf), 20, py);
-	cr_assert(WIFEXITED(c->status) && WEXITSTATUS(c->status) == 0 &&
+	ck_assert_msg(WIFEXITED(c->status) && WEXITSTATUS(c->status) == 0 &&
 	    strcmp(proc_str(&c->obuf), "ok 7\n") == 0,
-	    "%s output rejected: %s%s\noutput:\n%s", mode, proc_str(&c->obuf),
-	    proc_str(&c->ebuf), proc_str(&p->obuf));
+	    "%s output rejected: %s%s\noutput:\n%s", mode, proc_msg(&c->obuf),
+	    proc_msg(&c->ebuf), proc_msg(&p->obuf));
 }
 
-Test(http_records, json_parsed_by_python)
+START_TEST(json_parsed_by_python)
 {
 	eh_check_records("json", "--json", NULL);
 }
+END_TEST
 
-Test(http_records, format_json_parsed_by_python)
+START_TEST(format_json_parsed_by_python)
 {
 	eh_check_records("json", "--format", "json");
 }
+END_TEST
 
-Test(http_records, csv_parsed_by_python)
+START_TEST(csv_parsed_by_python)
 {
 	eh_check_records("csv", "--format", "csv");
 }
+END_TEST
 
 /* jq, the tool the NDJSON is meant for, reads it too. */
-Test(http_records, json_lines_read_by_jq)
+START_TEST(json_lines_read_by_jq)
 {
 	char *args[16], *jq[4];
 	struct proc *p, *c;
@@ -390,15 +391,16 @@ Test(http_records, json_lines_read_by_jq)
 	jq[2] = "[.urlnum, .status, .redirects, .bytes] | @tsv";
 	jq[3] = NULL;
 	c = eh_exec(proc_str(&p->obuf), 20, jq);
-	cr_assert(WIFEXITED(c->status) && WEXITSTATUS(c->status) == 0,
-	    "jq failed: %s", proc_str(&c->ebuf));
-	cr_assert_str_eq(proc_str(&c->obuf), "0\t200\t0\t11\n1\t0\t0\t0\n"
+	ck_assert_msg(WIFEXITED(c->status) && WEXITSTATUS(c->status) == 0,
+	    "jq failed: %s", proc_msg(&c->ebuf));
+	ck_assert_str_eq(proc_str(&c->obuf), "0\t200\t0\t11\n1\t0\t0\t0\n"
 	    "2\t404\t0\t11\n3\t0\t0\t0\n4\t0\t0\t0\n5\t200\t2\t20\n"
 	    "6\t200\t0\t1234\n");
 }
+END_TEST
 
 /* Text stays as it was, but credentials are never shown. */
-Test(http_records, text_redacts_credentials)
+START_TEST(text_redacts_credentials)
 {
 	char *u = eh_fmt("http://alice:s3cret@127.0.0.1:%d/status/200",
 	    eh_fx.http);
@@ -408,17 +410,19 @@ Test(http_records, text_redacts_credentials)
 	struct proc *p = eh_run(15, "-s", u, plain, NULL);
 
 	eh_expect_code(p, 0);
-	cr_assert_eq(p->nlines, 3, "stdout:\n%s", proc_str(&p->obuf));
-	cr_assert(proc_match(p->lines[0], "^http://\\*\\*\\*@127\\.0\\.0\\.1:"
-	    "[0-9]+/status/200 \t [0-9]+\\.[0-9]{2}s \t 200$", NULL, 0),
+	ck_assert_msg(p->nlines == 3, "stdout:\n%s", proc_msg(&p->obuf));
+	ck_assert_msg(proc_match(p->lines[0], "^http://\\*\\*\\*@"
+	    "127\\.0\\.0\\.1:[0-9]+/status/200 \t [0-9]+\\.[0-9]{2}s \t 200$",
+	    NULL, 0),
 	    "line \"%s\", want %s", p->lines[0], shown);
-	cr_assert(strncmp(p->lines[1], plain, strlen(plain)) == 0 &&
+	ck_assert_msg(strncmp(p->lines[1], plain, strlen(plain)) == 0 &&
 	    proc_match(p->lines[1] + strlen(plain), "^ \t [0-9]+\\.[0-9]{2}s "
 	    "\t 200$", NULL, 0), "line \"%s\"", p->lines[1]);
-	cr_assert(!eh_has(&p->obuf, "s3cret") && !eh_has(&p->ebuf, "s3cret"));
+	ck_assert(!eh_has(&p->obuf, "s3cret") && !eh_has(&p->ebuf, "s3cret"));
 }
+END_TEST
 
-Test(http_records, summary_on_stderr_silenced_by_quiet)
+START_TEST(summary_on_stderr_silenced_by_quiet)
 {
 	char *ok = eh_url("/status/200"), *nf = eh_url("/status/404");
 	char *dead = eh_fmt("http://127.0.0.1:%d/", proc_dead_port());
@@ -426,24 +430,26 @@ Test(http_records, summary_on_stderr_silenced_by_quiet)
 
 	p = eh_run(15, ok, nf, dead, NULL);
 	eh_expect_code(p, 1);
-	cr_assert_eq(p->nlines, 4, "stdout:\n%s", proc_str(&p->obuf));
-	cr_assert(proc_match(p->lines[3], "^Total time: [0-9]+\\.[0-9]{2}s$",
-	    NULL, 0), "last line \"%s\"", p->lines[3]);
-	cr_assert_str_eq(proc_str(&p->ebuf), "Summary: 1 succeeded, 1 got "
+	ck_assert_msg(p->nlines == 4, "stdout:\n%s", proc_msg(&p->obuf));
+	ck_assert_msg(proc_match(p->lines[3],
+	    "^Total time: [0-9]+\\.[0-9]{2}s$", NULL, 0), "last line \"%s\"",
+	    p->lines[3]);
+	ck_assert_str_eq(proc_str(&p->ebuf), "Summary: 1 succeeded, 1 got "
 	    "HTTP status >= 400, 1 failed without a response\n");
 
 	p = eh_run(15, "-q", ok, nf, dead, NULL);
 	eh_expect_code(p, 1);
-	cr_assert_eq(p->nlines, 3, "stdout:\n%s", proc_str(&p->obuf));
-	cr_assert_str_eq(proc_str(&p->ebuf), "");
+	ck_assert_msg(p->nlines == 3, "stdout:\n%s", proc_msg(&p->obuf));
+	ck_assert_str_eq(proc_str(&p->ebuf), "");
 	p = eh_run(15, "-q", "--json", ok, NULL);
 	eh_expect_code(p, 0);
-	cr_assert_eq(p->nlines, 1, "stdout:\n%s", proc_str(&p->obuf));
-	cr_assert_str_eq(proc_str(&p->ebuf), "");
+	ck_assert_msg(p->nlines == 1, "stdout:\n%s", proc_msg(&p->obuf));
+	ck_assert_str_eq(proc_str(&p->ebuf), "");
 }
+END_TEST
 
 /* curl's variables, against what the fixture is known to answer. */
-Test(http_records, write_out_variables)
+START_TEST(write_out_variables)
 {
 	char *redir = eh_url("/redirect/2"), *bytes = eh_url("/bytes/1234");
 	char *dead = eh_fmt("http://127.0.0.1:%d/", proc_dead_port());
@@ -456,35 +462,37 @@ Test(http_records, write_out_variables)
 	    "%{http_version} %{url_effective} %{url}|%{errormsg}|%%\\t.\\n",
 	    redir, bytes, dead, NULL);
 	eh_expect_code(p, 1);
-	cr_assert_eq(p->nlines, 3, "stdout:\n%s", proc_str(&p->obuf));
-	cr_assert_str_eq(p->lines[0], eh_fmt("0 200 20 2 0 1.1 %s %s||%%\t.",
+	ck_assert_msg(p->nlines == 3, "stdout:\n%s", proc_msg(&p->obuf));
+	ck_assert_str_eq(p->lines[0], eh_fmt("0 200 20 2 0 1.1 %s %s||%%\t.",
 	    eh_url("/redirect/0"), redir));
-	cr_assert_str_eq(p->lines[1], eh_fmt("1 200 1234 0 0 1.1 %s %s||%%\t.",
+	ck_assert_str_eq(p->lines[1], eh_fmt("1 200 1234 0 0 1.1 %s %s||%%\t.",
 	    bytes, bytes));
-	cr_assert(strncmp(p->lines[2], eh_fmt("2 000 0 0 0 0 %s %s|", dead,
+	ck_assert_msg(strncmp(p->lines[2], eh_fmt("2 000 0 0 0 0 %s %s|", dead,
 	    dead), strlen(eh_fmt("2 000 0 0 0 0 %s %s|", dead, dead))) == 0 &&
 	    strlen(p->lines[2]) > strlen(eh_fmt("2 000 0 0 0 0 %s %s||%%\t.",
 	    dead, dead)), "line \"%s\"", p->lines[2]);
 	/* The total and summary go to stderr, as for the other forms. */
-	cr_assert(eh_has(&p->ebuf, "Total time: ") &&
-	    eh_has(&p->ebuf, "Summary: "), "stderr:\n%s", proc_str(&p->ebuf));
+	ck_assert_msg(eh_has(&p->ebuf, "Total time: ") &&
+	    eh_has(&p->ebuf, "Summary: "), "stderr:\n%s", proc_msg(&p->ebuf));
 
 	p = eh_run(15, "-q", "-w", "%{time_namelookup} %{time_connect} "
 	    "%{time_appconnect} %{time_starttransfer} %{time_total}\\n", slow,
 	    NULL);
 	eh_expect_code(p, 0);
-	cr_assert(p->nlines == 1 && proc_match(p->lines[0], "^([0-9]+\\.[0-9]"
-	    "{6}) ([0-9]+\\.[0-9]{6}) ([0-9]+\\.[0-9]{6}) ([0-9]+\\.[0-9]{6}) "
-	    "([0-9]+\\.[0-9]{6})$", t, 5), "stdout:\n%s", proc_str(&p->obuf));
-	cr_assert(t[0] <= t[1] && t[1] <= t[3] && t[3] <= t[4],
+	ck_assert_msg(p->nlines == 1 && proc_match(p->lines[0],
+	    "^([0-9]+\\.[0-9]{6}) ([0-9]+\\.[0-9]{6}) ([0-9]+\\.[0-9]{6}) "
+	    "([0-9]+\\.[0-9]{6}) ([0-9]+\\.[0-9]{6})$", t, 5), "stdout:\n%s",
+	    proc_msg(&p->obuf));
+	ck_assert_msg(t[0] <= t[1] && t[1] <= t[3] && t[3] <= t[4],
 	    "timings out of order: %s", p->lines[0]);
-	cr_assert(t[2] == 0, "TLS time %f for plain HTTP", t[2]);
-	cr_assert(t[3] >= 0.2 - 0.001 && t[4] < 0.2 + EH_SLACK,
+	ck_assert_msg(t[2] == 0, "TLS time %f for plain HTTP", t[2]);
+	ck_assert_msg(t[3] >= 0.2 - 0.001 && t[4] < 0.2 + EH_SLACK,
 	    "a 0.2 s answer: %s", p->lines[0]);
 }
+END_TEST
 
 /* One worker reuses its handle: each URL still reports its own. */
-Test(http_records, effective_url_of_each_url_on_a_reused_handle)
+START_TEST(effective_url_of_each_url_on_a_reused_handle)
 {
 	char *a = eh_url("/status/404"), *b = eh_url("/redirect/1");
 	char *c = eh_fmt("http://127.0.0.1:%d/", proc_dead_port());
@@ -494,28 +502,29 @@ Test(http_records, effective_url_of_each_url_on_a_reused_handle)
 	p = eh_run(15, "-s", "-q", "-L", "-w", "%{url_effective}\\n", a, b,
 	    c, d, NULL);
 	eh_expect_code(p, 1);
-	cr_assert_str_eq(proc_str(&p->obuf), eh_fmt("%s\n%s\n%s\nhttp://%s\n",
+	ck_assert_str_eq(proc_str(&p->obuf), eh_fmt("%s\n%s\n%s\nhttp://%s\n",
 	    a, eh_url("/redirect/0"), c, d));
 }
+END_TEST
 
-Test(http_records, write_out_unknown_variable_is_a_usage_error)
+START_TEST(write_out_unknown_variable_is_a_usage_error)
 {
 	struct proc *p = eh_run(10, "-w", "%{http_code} %{bogus_var}",
 	    eh_url("/status/200"), NULL);
 
 	eh_expect_code(p, 2);
-	cr_assert_str_eq(proc_str(&p->obuf), "");
-	cr_assert(proc_match(proc_str(&p->ebuf), "^fetch_urls: [^\n]*bogus_var"
-	    "[^\n]* \\(try 'fetch_urls --help'\\)\n$", NULL, 0),
-	    "stderr:\n%s", proc_str(&p->ebuf));
+	ck_assert_str_eq(proc_str(&p->obuf), "");
+	ck_assert_msg(proc_match(proc_str(&p->ebuf),
+	    "^fetch_urls: [^\n]*bogus_var[^\n]* \\(try 'fetch_urls --help'\\)"
+	    "\n$", NULL, 0),
+	    "stderr:\n%s", proc_msg(&p->ebuf));
 }
+END_TEST
 
 /* --ordered. */
-TestSuite(http_order, .init = eh_setup, .fini = eh_teardown,
-    .timeout = 30);
 
 /* Arrival order is reversed by the delays; printing is in input order. */
-Test(http_order, ordered_prints_in_input_order)
+START_TEST(ordered_prints_in_input_order)
 {
 	char *key = eh_key(), *u[3];
 	static const int ms[] = { 900, 450, 20 };
@@ -526,21 +535,22 @@ Test(http_order, ordered_prints_in_input_order)
 		u[i] = eh_url("/delay/%d?key=%s&n=%d", ms[i], key, i);
 	p = eh_run(15, "--ordered", u[0], u[1], u[2], NULL);
 	eh_expect_code(p, 0);
-	cr_assert_eq(p->nlines, 4, "stdout:\n%s", proc_str(&p->obuf));
+	ck_assert_msg(p->nlines == 4, "stdout:\n%s", proc_msg(&p->obuf));
 	for (int i = 0; i < 3; i++)
-		cr_assert(strncmp(p->lines[i], u[i], strlen(u[i])) == 0 &&
+		ck_assert_msg(strncmp(p->lines[i], u[i], strlen(u[i])) == 0 &&
 		    p->lines[i][strlen(u[i])] == ' ', "line %d is \"%s\", "
 		    "want %s", i, p->lines[i], u[i]);
-	cr_assert(proc_match(p->lines[3], "^Total time: ([0-9.]+)s$", &total,
-	    1), "last line \"%s\"", p->lines[3]);
+	ck_assert_msg(proc_match(p->lines[3], "^Total time: ([0-9.]+)s$",
+	    &total, 1), "last line \"%s\"", p->lines[3]);
 	/* Still fetched at once: about the slowest, not the sum (1.37 s). */
-	cr_assert(total >= 0.9 - EH_ROUND && total < 1.3,
+	ck_assert_msg(total >= 0.9 - EH_ROUND && total < 1.3,
 	    "total %.2f s", total);
-	cr_assert_eq(eh_count(key, "").max_in_flight, 3);
+	ck_assert_int_eq(eh_count(key, "").max_in_flight, 3);
 }
+END_TEST
 
 /* Each line prints as soon as the ones before it have, not at the end. */
-Test(http_order, ordered_prints_each_line_when_it_can)
+START_TEST(ordered_prints_each_line_when_it_can)
 {
 	char *first = eh_url("/delay/100"), *slow = eh_url("/delay/2500");
 	char *fast = eh_url("/delay/10");
@@ -549,27 +559,26 @@ Test(http_order, ordered_prints_each_line_when_it_can)
 	struct proc *p = eh_track(proc_spawn(argv, NULL));
 	double seen;
 
-	cr_assert(proc_pump(p, p->start + 2.0, proc_has_lines, 1),
+	ck_assert_msg(proc_pump(p, p->start + 2.0, proc_has_lines, 1),
 	    "the first line did not come before the slow URL finished:\n%s",
-	    proc_str(&p->obuf));
+	    proc_msg(&p->obuf));
 	seen = proc_now() - p->start;
 	/* The fast third URL finished long ago, but it waits its turn. */
-	cr_assert(strncmp(proc_str(&p->obuf), first, strlen(first)) == 0 &&
+	ck_assert_msg(strncmp(proc_str(&p->obuf), first, strlen(first)) == 0 &&
 	    !proc_has_lines(p, 2), "after %.2f s:\n%s", seen,
-	    proc_str(&p->obuf));
+	    proc_msg(&p->obuf));
 	proc_reap(p, p->start + 15);
 	eh_expect_code(p, 0);
-	cr_assert_eq(p->nlines, 4, "stdout:\n%s", proc_str(&p->obuf));
-	cr_assert(strncmp(p->lines[1], slow, strlen(slow)) == 0 &&
+	ck_assert_msg(p->nlines == 4, "stdout:\n%s", proc_msg(&p->obuf));
+	ck_assert_msg(strncmp(p->lines[1], slow, strlen(slow)) == 0 &&
 	    strncmp(p->lines[2], fast, strlen(fast)) == 0,
-	    "stdout:\n%s", proc_str(&p->obuf));
+	    "stdout:\n%s", proc_msg(&p->obuf));
 }
+END_TEST
 
 /* HTTP options. */
-TestSuite(http_options, .init = eh_setup, .fini = eh_teardown,
-    .timeout = 30);
 
-Test(http_options, redirects_followed_counted_and_capped)
+START_TEST(redirects_followed_counted_and_capped)
 {
 	char *key = eh_key(), *wo = "%{urlnum} %{http_code} "
 	    "%{num_redirects} %{errormsg}\\n";
@@ -580,39 +589,43 @@ Test(http_options, redirects_followed_counted_and_capped)
 	p = eh_run(15, "--ordered", "-L", "--max-redirs", "3", "-w", wo,
 	    three, four, NULL);
 	eh_expect_code(p, 1);
-	cr_assert_eq(p->nlines, 2, "stdout:\n%s", proc_str(&p->obuf));
-	cr_assert_str_eq(p->lines[0], "0 200 3 ");
-	cr_assert(proc_match(p->lines[1], "^1 000 3 .*[Mm]aximum.*3.*"
+	ck_assert_msg(p->nlines == 2, "stdout:\n%s", proc_msg(&p->obuf));
+	ck_assert_str_eq(p->lines[0], "0 200 3 ");
+	ck_assert_msg(proc_match(p->lines[1], "^1 000 3 .*[Mm]aximum.*3.*"
 	    "redirects", NULL, 0), "line \"%s\"", p->lines[1]);
 	/* 4 requests for the first, 4 before the cap stopped the second. */
-	cr_assert_eq(eh_count(key, "").requests, 8);
+	ck_assert_int_eq(eh_count(key, "").requests, 8);
 
 	/* Without -L a redirect is an answer like any other. */
 	p = eh_run(15, "-w", wo, eh_url("/redirect/2"), NULL);
 	eh_expect_code(p, 0);
-	cr_assert_str_eq(p->lines[0], "0 302 0 ");
+	ck_assert_str_eq(p->lines[0], "0 302 0 ");
 
 	/* The default cap is 10. */
 	p = eh_run(15, "--ordered", "-L", "-w", wo, eh_url("/redirect/10"),
 	    eh_url("/redirect/11"), NULL);
-	cr_assert_str_eq(p->lines[0], "0 200 10 ");
-	cr_assert(proc_match(p->lines[1], "^1 000 10 .", NULL, 0),
+	ck_assert_str_eq(p->lines[0], "0 200 10 ");
+	ck_assert_msg(proc_match(p->lines[1], "^1 000 10 .", NULL, 0),
 	    "line \"%s\"", p->lines[1]);
 }
+END_TEST
 
-Test(http_options, redirect_to_another_scheme_refused)
+START_TEST(redirect_to_another_scheme_refused)
 {
 	char *u = eh_url("/redirect-to?url=file:///etc/passwd");
 	struct proc *p = eh_run(15, "-L", "--json", u, NULL);
 
 	eh_expect_code(p, 1);
-	cr_assert_eq(p->nlines, 1, "stdout:\n%s", proc_str(&p->obuf));
-	cr_assert(proc_match(p->lines[0], "\"status\":0,.*\"error\":\"[^\"]*"
-	    "[Pp]rotocol[^\"]*\"", NULL, 0), "record %s", p->lines[0]);
-	cr_assert(!eh_has(&p->obuf, "root:"), "file read: %s", p->lines[0]);
+	ck_assert_msg(p->nlines == 1, "stdout:\n%s", proc_msg(&p->obuf));
+	ck_assert_msg(proc_match(p->lines[0],
+	    "\"status\":0,.*\"error\":\"[^\"]*[Pp]rotocol[^\"]*\"", NULL, 0),
+	    "record %s", p->lines[0]);
+	ck_assert_msg(!eh_has(&p->obuf, "root:"), "file read: %s",
+	    p->lines[0]);
 }
+END_TEST
 
-Test(http_options, method_headers_and_agent_seen_by_the_fixture)
+START_TEST(method_headers_and_agent_seen_by_the_fixture)
 {
 	char *key = eh_key(), *seen;
 	struct proc *p;
@@ -622,7 +635,7 @@ Test(http_options, method_headers_and_agent_seen_by_the_fixture)
 	    eh_url("/headers?key=%s", key), NULL);
 	eh_expect_code(p, 0);
 	seen = eh_get(eh_fmt("/seen/%s", key));
-	cr_assert(strstr(seen, "\"method\": \"PUT\"") != NULL &&
+	ck_assert_msg(strstr(seen, "\"method\": \"PUT\"") != NULL &&
 	    strstr(seen, "[\"X-One\", \"1\"]") != NULL &&
 	    strstr(seen, "[\"X-Two\", \"two words\"]") != NULL &&
 	    strstr(seen, "[\"User-Agent\", \"probe/9\"]") != NULL,
@@ -632,7 +645,7 @@ Test(http_options, method_headers_and_agent_seen_by_the_fixture)
 	p = eh_run(15, eh_url("/headers?key=%s", key), NULL);
 	eh_expect_code(p, 0);
 	seen = eh_get(eh_fmt("/seen/%s", key));
-	cr_assert(strstr(seen, "\"method\": \"GET\"") != NULL &&
+	ck_assert_msg(strstr(seen, "\"method\": \"GET\"") != NULL &&
 	    proc_match(seen, "\\[\"User-Agent\", \"fetch_urls/[0-9]+\\.[0-9]+"
 	    "\\.[0-9]+\"\\]", NULL, 0) && strstr(seen, "X-One") == NULL,
 	    "fixture saw %s", seen);
@@ -641,11 +654,12 @@ Test(http_options, method_headers_and_agent_seen_by_the_fixture)
 	    NULL);
 	eh_expect_code(p, 0);
 	seen = eh_get(eh_fmt("/seen/%s", key));
-	cr_assert(strstr(seen, "\"method\": \"DELETE\"") != NULL,
+	ck_assert_msg(strstr(seen, "\"method\": \"DELETE\"") != NULL,
 	    "fixture saw %s", seen);
 }
+END_TEST
 
-Test(http_options, head_fetches_no_body)
+START_TEST(head_fetches_no_body)
 {
 	char *key = eh_key();
 	struct proc *p;
@@ -653,15 +667,16 @@ Test(http_options, head_fetches_no_body)
 	p = eh_run(15, "-I", "-w", "%{http_code} %{size_download}\\n",
 	    eh_url("/headers?key=%s", key), eh_url("/bytes/5000"), NULL);
 	eh_expect_code(p, 0);
-	cr_assert_eq(p->nlines, 2, "stdout:\n%s", proc_str(&p->obuf));
-	cr_assert_str_eq(p->lines[0], "200 0");
-	cr_assert_str_eq(p->lines[1], "200 0");
-	cr_assert(strstr(eh_get(eh_fmt("/seen/%s", key)),
+	ck_assert_msg(p->nlines == 2, "stdout:\n%s", proc_msg(&p->obuf));
+	ck_assert_str_eq(p->lines[0], "200 0");
+	ck_assert_str_eq(p->lines[1], "200 0");
+	ck_assert(strstr(eh_get(eh_fmt("/seen/%s", key)),
 	    "\"method\": \"HEAD\"") != NULL);
 }
+END_TEST
 
 /* Secret headers are sent, but never appear in any output. */
-Test(http_options, secret_headers_never_printed)
+START_TEST(secret_headers_never_printed)
 {
 	static const char *const forms[][2] = {
 		{ "--format", "text" }, { "--format", "json" },
@@ -677,17 +692,18 @@ Test(http_options, secret_headers_never_printed)
 		    eh_url("/headers?key=%s", key), dead, NULL);
 
 		eh_expect_code(p, 1);
-		cr_assert(!eh_has(&p->obuf, "s3cret") &&
+		ck_assert_msg(!eh_has(&p->obuf, "s3cret") &&
 		    !eh_has(&p->ebuf, "s3cret"), "%s %s shows a secret:\n%s%s",
-		    forms[i][0], forms[i][1], proc_str(&p->obuf),
-		    proc_str(&p->ebuf));
+		    forms[i][0], forms[i][1], proc_msg(&p->obuf),
+		    proc_msg(&p->ebuf));
 	}
-	cr_assert(strstr(eh_get(eh_fmt("/seen/%s", key)),
+	ck_assert_msg(strstr(eh_get(eh_fmt("/seen/%s", key)),
 	    "[\"Authorization\", \"Bearer s3cret-token\"]") != NULL,
 	    "the header was not sent");
 }
+END_TEST
 
-Test(http_options, insecure_accepts_a_self_signed_certificate)
+START_TEST(insecure_accepts_a_self_signed_certificate)
 {
 	char *u = eh_fmt("https://127.0.0.1:%d/status/200", eh_fx.https);
 	struct proc *p;
@@ -696,19 +712,18 @@ Test(http_options, insecure_accepts_a_self_signed_certificate)
 	p = eh_run(15, "-k", "-w", "%{http_code} %{time_appconnect} "
 	    "%{time_total}\\n", u, NULL);
 	eh_expect_code(p, 0);
-	cr_assert(p->nlines == 1 && proc_match(p->lines[0], "^200 ([0-9.]+) "
-	    "([0-9.]+)$", v, 2) && v[0] > 0 && v[0] <= v[1],
-	    "stdout:\n%s", proc_str(&p->obuf));
+	ck_assert_msg(p->nlines == 1 && proc_match(p->lines[0],
+	    "^200 ([0-9.]+) ([0-9.]+)$", v, 2) && v[0] > 0 && v[0] <= v[1],
+	    "stdout:\n%s", proc_msg(&p->obuf));
 	/* Verification stays on without -k. */
 	p = eh_run(15, "--insecure", u, NULL);
 	eh_expect_code(p, 0);
 	p = eh_run(15, u, NULL);
 	eh_expect_code(p, 1);
 }
+END_TEST
 
 /* --retry. */
-TestSuite(http_retry, .init = eh_setup, .fini = eh_teardown,
-    .timeout = 40);
 
 /* A JSON record's number field, by a plain text search. */
 static double
@@ -716,12 +731,12 @@ eh_field(const char *rec, const char *name)
 {
 	const char *s = strstr(rec, eh_fmt("\"%s\":", name));
 
-	cr_assert_not_null(s, "no %s in %s", name, rec);
+	ck_assert_msg(s != NULL, "no %s in %s", name, rec);
 	return strtod(s + strlen(name) + 3, NULL);
 }
 
 /* Two 503s, then 200: waits of 1 s and 2 s between the three tries. */
-Test(http_retry, exponential_backoff_until_success)
+START_TEST(exponential_backoff_until_success)
 {
 	char *key = eh_key();
 	struct proc *p;
@@ -730,16 +745,17 @@ Test(http_retry, exponential_backoff_until_success)
 	p = eh_run(20, "--retry", "3", "--json",
 	    eh_url("/flaky/2?key=%s", key), NULL);
 	eh_expect_code(p, 0);
-	cr_assert_eq(p->nlines, 1, "stdout:\n%s", proc_str(&p->obuf));
-	cr_assert_eq(eh_field(p->lines[0], "status"), 200);
-	cr_assert_eq(eh_field(p->lines[0], "retries"), 2);
+	ck_assert_msg(p->nlines == 1, "stdout:\n%s", proc_msg(&p->obuf));
+	ck_assert_double_eq(eh_field(p->lines[0], "status"), 200);
+	ck_assert_double_eq(eh_field(p->lines[0], "retries"), 2);
 	secs = eh_field(p->lines[0], "seconds");
-	cr_assert(secs >= 3.0 - 0.05 && secs < 3.0 + EH_SLACK,
+	ck_assert_msg(secs >= 3.0 - 0.05 && secs < 3.0 + EH_SLACK,
 	    "took %.2f s, want 1 + 2 s of back-off", secs);
-	cr_assert_eq(eh_count(key, "").requests, 3);
+	ck_assert_int_eq(eh_count(key, "").requests, 3);
 }
+END_TEST
 
-Test(http_retry, gives_up_after_n_retries)
+START_TEST(gives_up_after_n_retries)
 {
 	char *key = eh_key();
 	struct proc *p;
@@ -747,31 +763,29 @@ Test(http_retry, gives_up_after_n_retries)
 	p = eh_run(20, "--retry", "1", "-w", "%{http_code} %{num_retries}\\n",
 	    eh_url("/flaky/5?key=%s&code=500", key), NULL);
 	eh_expect_code(p, 1);
-	cr_assert_str_eq(proc_str(&p->obuf), "500 1\n");
-	cr_assert_eq(eh_count(key, "").requests, 2);
+	ck_assert_str_eq(proc_str(&p->obuf), "500 1\n");
+	ck_assert_int_eq(eh_count(key, "").requests, 2);
 }
+END_TEST
 
-ParameterizedTestParameters(http_retry, statuses_retried)
+/* One test per status: the loop test's _i indexes this. */
+static const int eh_retry_codes[] = { 408, 429, 502, 503 };
+
+START_TEST(statuses_retried)
 {
-	static int codes[] = { 408, 429, 502, 503 };
-
-	return cr_make_param_array(int, codes,
-	    sizeof(codes) / sizeof(codes[0]));
-}
-
-ParameterizedTest(int *code, http_retry, statuses_retried)
-{
+	const int *code = &eh_retry_codes[_i];
 	char *key = eh_key();
 	struct proc *p;
 
 	p = eh_run(20, "--retry", "2", "-w", "%{http_code} %{num_retries}\\n",
 	    eh_url("/flaky/1?key=%s&code=%d&retry_after=1", key, *code), NULL);
 	eh_expect_code(p, 0);
-	cr_assert_str_eq(proc_str(&p->obuf), "200 1\n");
-	cr_assert_eq(eh_count(key, "").requests, 2);
+	ck_assert_str_eq(proc_str(&p->obuf), "200 1\n");
+	ck_assert_int_eq(eh_count(key, "").requests, 2);
 }
+END_TEST
 
-Test(http_retry, other_statuses_not_retried)
+START_TEST(other_statuses_not_retried)
 {
 	char *k1 = eh_key(), *k2 = eh_key();
 	struct proc *p;
@@ -779,11 +793,12 @@ Test(http_retry, other_statuses_not_retried)
 	p = eh_run(20, "--retry", "3", eh_url("/flaky/1?key=%s&code=404", k1),
 	    eh_url("/flaky/1?key=%s&code=400", k2), NULL);
 	eh_expect_code(p, 1);
-	cr_assert_eq(eh_count(k1, "").requests, 1);
-	cr_assert_eq(eh_count(k2, "").requests, 1);
+	ck_assert_int_eq(eh_count(k1, "").requests, 1);
+	ck_assert_int_eq(eh_count(k2, "").requests, 1);
 }
+END_TEST
 
-Test(http_retry, retry_after_seconds_honoured)
+START_TEST(retry_after_seconds_honoured)
 {
 	char *key = eh_key();
 	struct proc *p;
@@ -794,12 +809,13 @@ Test(http_retry, retry_after_seconds_honoured)
 	eh_expect_code(p, 0);
 	secs = eh_field(p->lines[0], "seconds");
 	/* 2 s, not the 1 s of the first back-off. */
-	cr_assert(secs >= 2.0 - 0.05 && secs < 2.0 + EH_SLACK,
+	ck_assert_msg(secs >= 2.0 - 0.05 && secs < 2.0 + EH_SLACK,
 	    "took %.2f s after Retry-After: 2", secs);
-	cr_assert_eq(eh_field(p->lines[0], "retries"), 1);
+	ck_assert_double_eq(eh_field(p->lines[0], "retries"), 1);
 }
+END_TEST
 
-Test(http_retry, retry_after_http_date_honoured)
+START_TEST(retry_after_http_date_honoured)
 {
 	char *key = eh_key();
 	struct proc *p;
@@ -810,26 +826,28 @@ Test(http_retry, retry_after_http_date_honoured)
 	eh_expect_code(p, 0);
 	secs = eh_field(p->lines[0], "seconds");
 	/* A date has whole seconds: 3 s from now is 2 to 3 s away. */
-	cr_assert(secs >= 1.9 && secs < 3.0 + EH_SLACK,
+	ck_assert_msg(secs >= 1.9 && secs < 3.0 + EH_SLACK,
 	    "took %.2f s after a Retry-After date 3 s ahead", secs);
 }
+END_TEST
 
-Test(http_retry, timeouts_retried)
+START_TEST(timeouts_retried)
 {
 	char *key = eh_key(), *u = eh_url("/hang?key=%s", key);
 	struct proc *p;
 
 	p = eh_run(20, "--retry", "1", "-m", "0.3", u, NULL);
 	eh_expect_code(p, 1);
-	cr_assert_eq(p->nlines, 2, "stdout:\n%s", proc_str(&p->obuf));
-	cr_assert(strncmp(p->lines[0], u, strlen(u)) == 0 &&
+	ck_assert_msg(p->nlines == 2, "stdout:\n%s", proc_msg(&p->obuf));
+	ck_assert_msg(strncmp(p->lines[0], u, strlen(u)) == 0 &&
 	    strstr(p->lines[0], " request encountered error: ") != NULL,
 	    "line \"%s\"", p->lines[0]);
-	cr_assert_eq(eh_count(key, "").requests, 2);
+	ck_assert_int_eq(eh_count(key, "").requests, 2);
 }
+END_TEST
 
 /* The deadline ends a back-off wait at once. */
-Test(http_retry, deadline_cancels_the_wait)
+START_TEST(deadline_cancels_the_wait)
 {
 	char *key = eh_key(), *u = eh_url("/flaky/5?key=%s&retry_after=30",
 	    key);
@@ -839,16 +857,17 @@ Test(http_retry, deadline_cancels_the_wait)
 	p = eh_run(15, "--retry", "3", "--deadline", "1", u, NULL);
 	took = p->end - p->start;
 	eh_expect_code(p, 1);
-	cr_assert_eq(p->nlines, 2, "stdout:\n%s", proc_str(&p->obuf));
-	cr_assert_str_eq(p->lines[0], eh_fmt("%s request encountered error: "
+	ck_assert_msg(p->nlines == 2, "stdout:\n%s", proc_msg(&p->obuf));
+	ck_assert_str_eq(p->lines[0], eh_fmt("%s request encountered error: "
 	    "cancelled (deadline reached)", u));
-	cr_assert(took >= 1 - 0.05 && took < 1 + EH_SLACK, "took %.2f s",
+	ck_assert_msg(took >= 1 - 0.05 && took < 1 + EH_SLACK, "took %.2f s",
 	    took);
-	cr_assert_eq(eh_count(key, "").requests, 1);
+	ck_assert_int_eq(eh_count(key, "").requests, 1);
 }
+END_TEST
 
 /* So does Ctrl-C. */
-Test(http_retry, sigint_cancels_the_wait)
+START_TEST(sigint_cancels_the_wait)
 {
 	char *key = eh_key();
 	char *argv[5] = { (char *)eh_prog, "--retry", "3",
@@ -856,31 +875,29 @@ Test(http_retry, sigint_cancels_the_wait)
 	struct proc *p = eh_track(proc_spawn(argv, NULL));
 	double sent;
 
-	cr_assert_eq(eh_count(key, "?until_requests=1").requests, 1);
+	ck_assert_int_eq(eh_count(key, "?until_requests=1").requests, 1);
 	sent = proc_now();
-	cr_assert(kill(p->pid, SIGINT) == 0, "kill: %s", strerror(errno));
+	ck_assert_msg(kill(p->pid, SIGINT) == 0, "kill: %s", strerror(errno));
 	proc_reap(p, sent + 5);
-	cr_assert(!p->killed, "still running 5 s after SIGINT");
+	ck_assert_msg(!p->killed, "still running 5 s after SIGINT");
 	eh_expect_code(p, 130);
-	cr_assert(p->end - sent < EH_SLACK, "exit took %.2f s", p->end - sent);
-	cr_assert(eh_has(&p->ebuf, "interrupted: 1 of 1 URLs not finished"),
-	    "stderr:\n%s", proc_str(&p->ebuf));
-	cr_assert_eq(eh_count(key, "").requests, 1);
+	ck_assert_msg(p->end - sent < EH_SLACK, "exit took %.2f s",
+	    p->end - sent);
+	ck_assert_msg(eh_has(&p->ebuf,
+	    "interrupted: 1 of 1 URLs not finished"), "stderr:\n%s",
+	    proc_msg(&p->ebuf));
+	ck_assert_int_eq(eh_count(key, "").requests, 1);
 }
+END_TEST
 
 /* --rate and --per-host. */
-TestSuite(http_limits, .init = eh_setup, .fini = eh_teardown,
-    .timeout = 30);
 
-ParameterizedTestParameters(http_limits, per_host_caps_in_flight)
+/* One test per cap: the loop test's _i indexes this. */
+static const int eh_host_caps[] = { 1, 2, 3 };
+
+START_TEST(per_host_caps_in_flight)
 {
-	static int caps[] = { 1, 2, 3 };
-
-	return cr_make_param_array(int, caps, sizeof(caps) / sizeof(caps[0]));
-}
-
-ParameterizedTest(int *cap, http_limits, per_host_caps_in_flight)
-{
+	const int *cap = &eh_host_caps[_i];
 	enum { N = 7 };
 	char *key = eh_key(), *args[N + 3];
 	int rounds = (N + *cap - 1) / *cap;
@@ -895,18 +912,19 @@ ParameterizedTest(int *cap, http_limits, per_host_caps_in_flight)
 		args[i + 3] = eh_url("/delay/200?key=%s&n=%d", key, i);
 	p = eh_runv(20, N + 3, args);
 	eh_expect_code(p, 0);
-	cr_assert_eq(p->nlines, N, "stdout:\n%s", proc_str(&p->obuf));
+	ck_assert_msg(p->nlines == N, "stdout:\n%s", proc_msg(&p->obuf));
 	total = p->end - p->start;
 	c = eh_count(key, "");
-	cr_assert_eq(c.requests, N);
-	cr_assert_eq(c.max_in_flight, *cap, "--per-host %d: %d in flight",
+	ck_assert_int_eq(c.requests, N);
+	ck_assert_msg(c.max_in_flight == *cap, "--per-host %d: %d in flight",
 	    *cap, c.max_in_flight);
-	cr_assert(total >= rounds * 0.2 - 0.05, "took %.2f s for %d rounds",
-	    total, rounds);
+	ck_assert_msg(total >= rounds * 0.2 - 0.05,
+	    "took %.2f s for %d rounds", total, rounds);
 }
+END_TEST
 
 /* The cap is per host: another host name has its own slots. */
-Test(http_limits, per_host_counts_each_host_apart)
+START_TEST(per_host_counts_each_host_apart)
 {
 	char *ka = eh_key(), *kb = eh_key(), *args[10];
 	struct proc *p;
@@ -922,15 +940,16 @@ Test(http_limits, per_host_counts_each_host_apart)
 	p = eh_runv(20, 10, args);
 	took = p->end - p->start;
 	eh_expect_code(p, 0);
-	cr_assert_eq(eh_count(ka, "").max_in_flight, 1);
-	cr_assert_eq(eh_count(kb, "").max_in_flight, 1);
-	cr_assert_eq(eh_count(ka, "").requests, 4);
-	cr_assert_eq(eh_count(kb, "").requests, 4);
+	ck_assert_int_eq(eh_count(ka, "").max_in_flight, 1);
+	ck_assert_int_eq(eh_count(kb, "").max_in_flight, 1);
+	ck_assert_int_eq(eh_count(ka, "").requests, 4);
+	ck_assert_int_eq(eh_count(kb, "").requests, 4);
 	/* 4 rounds side by side, 1.2 s; one host after the other, 2.4 s. */
-	cr_assert(took >= 1.2 - 0.05 && took < 2.2, "took %.2f s", took);
+	ck_assert_msg(took >= 1.2 - 0.05 && took < 2.2, "took %.2f s", took);
 }
+END_TEST
 
-Test(http_limits, rate_spaces_request_starts)
+START_TEST(rate_spaces_request_starts)
 {
 	enum { N = 6 };
 	char *key = eh_key(), *free_key = eh_key(), *args[N + 3];
@@ -946,17 +965,17 @@ Test(http_limits, rate_spaces_request_starts)
 	p = eh_runv(20, N + 3, args);
 	took = p->end - p->start;
 	eh_expect_code(p, 0);
-	cr_assert_eq(p->nlines, N, "stdout:\n%s", proc_str(&p->obuf));
+	ck_assert_msg(p->nlines == N, "stdout:\n%s", proc_msg(&p->obuf));
 	/* Starts 0.25 s apart: the last at 1.25 s, done at 1.45 s. */
-	cr_assert(took >= 1.45 - 0.05 && took < 1.45 + EH_SLACK,
+	ck_assert_msg(took >= 1.45 - 0.05 && took < 1.45 + EH_SLACK,
 	    "took %.2f s", took);
 	c = eh_count(key, "");
-	cr_assert_eq(c.requests, N);
+	ck_assert_int_eq(c.requests, N);
 	/*
 	 * 0.2 s requests started 0.25 s apart do not overlap; a start late
 	 * by more than 0.05 s (a loaded machine) may make two.
 	 */
-	cr_assert(c.max_in_flight >= 1 && c.max_in_flight <= 2,
+	ck_assert_msg(c.max_in_flight >= 1 && c.max_in_flight <= 2,
 	    "%d in flight at a rate of 4/s", c.max_in_flight);
 
 	/* The same URLs without --rate all run at once. */
@@ -964,10 +983,11 @@ Test(http_limits, rate_spaces_request_starts)
 		args[i + 3] = eh_url("/delay/200?key=%s&n=%d", free_key, i);
 	p = eh_runv(20, N + 1, args + 2);
 	eh_expect_code(p, 0);
-	cr_assert_eq(eh_count(free_key, "").max_in_flight, N);
+	ck_assert_int_eq(eh_count(free_key, "").max_in_flight, N);
 }
+END_TEST
 
-Test(http_limits, rate_in_curl_units)
+START_TEST(rate_in_curl_units)
 {
 	char *key = eh_key(), *args[6];
 	struct proc *p;
@@ -982,12 +1002,14 @@ Test(http_limits, rate_in_curl_units)
 	took = p->end - p->start;
 	eh_expect_code(p, 0);
 	/* Starts at 0, 0.2 and 0.4 s. */
-	cr_assert(took >= 0.4 && took < 0.4 + EH_SLACK, "took %.2f s", took);
-	cr_assert_eq(eh_count(key, "").requests, 3);
+	ck_assert_msg(took >= 0.4 && took < 0.4 + EH_SLACK, "took %.2f s",
+	    took);
+	ck_assert_int_eq(eh_count(key, "").requests, 3);
 }
+END_TEST
 
 /* Waiting for a start time ends with the deadline, too. */
-Test(http_limits, deadline_cancels_the_rate_wait)
+START_TEST(deadline_cancels_the_rate_wait)
 {
 	char *key = eh_key(), *args[8];
 	struct proc *p;
@@ -1002,18 +1024,17 @@ Test(http_limits, deadline_cancels_the_rate_wait)
 	p = eh_runv(20, 8, args);
 	took = p->end - p->start;
 	eh_expect_code(p, 1);
-	cr_assert(took >= 1.5 - 0.05 && took < 1.5 + EH_SLACK,
+	ck_assert_msg(took >= 1.5 - 0.05 && took < 1.5 + EH_SLACK,
 	    "took %.2f s", took);
 	/* Started at 0 s and 1 s; the ones due at 2 s and 3 s never. */
-	cr_assert_eq(eh_count(key, "").requests, 2);
-	cr_assert(proc_match(proc_str(&p->obuf), "cancelled \\(deadline "
+	ck_assert_int_eq(eh_count(key, "").requests, 2);
+	ck_assert_msg(proc_match(proc_str(&p->obuf), "cancelled \\(deadline "
 	    "reached\\)\n.*cancelled \\(deadline reached\\)\n", NULL, 0),
-	    "stdout:\n%s", proc_str(&p->obuf));
+	    "stdout:\n%s", proc_msg(&p->obuf));
 }
+END_TEST
 
 /* The progress line. */
-TestSuite(http_progress, .init = eh_setup, .fini = eh_teardown,
-    .timeout = 30);
 
 /*
  * Runs fetch_urls with its standard error on a pseudo-terminal cols
@@ -1029,19 +1050,19 @@ eh_run_pty(bool both, unsigned short cols, double limit, size_t nargs,
 	struct proc *p;
 	int m, s, op[2] = { -1, -1 };
 
-	cr_assert(nargs + 2 <= EH_MAXARGS);
+	ck_assert(nargs + 2 <= EH_MAXARGS);
 	argv[0] = (char *)eh_prog;
 	for (size_t i = 0; i < nargs; i++)
 		argv[i + 1] = args[i];
 	argv[nargs + 1] = NULL;
 	m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-	cr_assert(m != -1 && grantpt(m) == 0 && unlockpt(m) == 0,
+	ck_assert_msg(m != -1 && grantpt(m) == 0 && unlockpt(m) == 0,
 	    "pty: %s", strerror(errno));
 	s = open(ptsname(m), O_RDWR | O_NOCTTY | O_CLOEXEC);
-	cr_assert(s != -1, "open pty: %s", strerror(errno));
-	cr_assert(ioctl(s, TIOCSWINSZ, &ws) == 0, "TIOCSWINSZ");
+	ck_assert_msg(s != -1, "open pty: %s", strerror(errno));
+	ck_assert_msg(ioctl(s, TIOCSWINSZ, &ws) == 0, "TIOCSWINSZ");
 	p = calloc(1, sizeof(*p));
-	cr_assert(p != NULL);
+	ck_assert(p != NULL);
 	p->in = p->out = -1;
 	eh_track(p);
 	if (!both)
@@ -1056,7 +1077,7 @@ eh_run_pty(bool both, unsigned short cols, double limit, size_t nargs,
 	/* Once the child is gone, reads of the master fail with EIO. */
 	p->err = m;
 	proc_reap(p, p->start + limit);
-	cr_assert(!p->killed, "still running after %.1f s", limit);
+	ck_assert_msg(!p->killed, "still running after %.1f s", limit);
 	return p;
 }
 
@@ -1071,7 +1092,7 @@ eh_screen(const char *raw)
 	size_t cap = strlen(raw) + 2, len = 0, start = 0, col = 0;
 	char *out = calloc(1, cap);
 
-	cr_assert(out != NULL);
+	ck_assert(out != NULL);
 	for (const char *r = raw; *r != '\0'; r++) {
 		if (*r == '\r') {
 			col = 0;
@@ -1096,7 +1117,7 @@ eh_screen(const char *raw)
 }
 
 /* Stderr on a terminal: the line comes and goes; stdout never sees it. */
-Test(http_progress, shown_on_a_terminal_never_on_stdout)
+START_TEST(shown_on_a_terminal_never_on_stdout)
 {
 	char *a = eh_url("/delay/200"), *b = eh_url("/delay/900");
 	char *args[2] = { a, b };
@@ -1104,25 +1125,28 @@ Test(http_progress, shown_on_a_terminal_never_on_stdout)
 	const char *tty = proc_str(&p->ebuf), *last, *erase;
 
 	eh_expect_code(p, 0);
-	cr_assert(strstr(tty, "\r0/2 done, ") != NULL &&
+	ck_assert_msg(strstr(tty, "\r0/2 done, ") != NULL &&
 	    strstr(tty, "\r1/2 done, 1 in flight, 0 failed, ") != NULL,
-	    "no progress line on the terminal:\n%s", tty);
+	    "no progress line on the terminal:\n%s", proc_msg(&p->ebuf));
 	/* The last one drawn is erased before the summary. */
 	for (last = tty; strstr(last + 1, " done, ") != NULL;
 	    last = strstr(last + 1, " done, "))
 		;
 	erase = strstr(last, "\r\033[K");
-	cr_assert(erase != NULL && strstr(tty, "Summary: ") > erase,
-	    "progress not erased before the summary:\n%s", tty);
-	cr_assert_str_eq(eh_screen(tty), "Summary: 2 succeeded, 0 got HTTP "
+	ck_assert_msg(erase != NULL && strstr(tty, "Summary: ") > erase,
+	    "progress not erased before the summary:\n%s",
+	    proc_msg(&p->ebuf));
+	ck_assert_str_eq(eh_screen(tty), "Summary: 2 succeeded, 0 got HTTP "
 	    "status >= 400, 0 failed without a response\n");
-	cr_assert(!eh_has(&p->obuf, "\033") && !eh_has(&p->obuf, "done,") &&
-	    !eh_has(&p->obuf, "\r"), "stdout:\n%s", proc_str(&p->obuf));
-	cr_assert_eq(p->nlines, 3, "stdout:\n%s", proc_str(&p->obuf));
+	ck_assert_msg(!eh_has(&p->obuf, "\033") &&
+	    !eh_has(&p->obuf, "done,") && !eh_has(&p->obuf, "\r"),
+	    "stdout:\n%s", proc_msg(&p->obuf));
+	ck_assert_msg(p->nlines == 3, "stdout:\n%s", proc_msg(&p->obuf));
 }
+END_TEST
 
 /* Both on one terminal, as usual: results and total show clean lines. */
-Test(http_progress, erased_before_every_result_and_the_total)
+START_TEST(erased_before_every_result_and_the_total)
 {
 	char *a = eh_url("/delay/300"), *b = eh_url("/delay/10");
 	char *c = eh_fmt("http://127.0.0.1:%d/", proc_dead_port());
@@ -1131,30 +1155,32 @@ Test(http_progress, erased_before_every_result_and_the_total)
 	size_t n = 0;
 
 	eh_expect_code(p, 1);
-	cr_assert(eh_has(&p->ebuf, " done, "), "no progress:\n%s",
-	    proc_str(&p->ebuf));
+	ck_assert_msg(eh_has(&p->ebuf, " done, "), "no progress:\n%s",
+	    proc_msg(&p->ebuf));
 	screen = eh_screen(proc_str(&p->ebuf));
 	for (line = screen; *line != '\0'; line = nl + 1, n++) {
 		nl = strchr(line, '\n');
-		cr_assert(nl != NULL, "unfinished last line: \"%s\"", line);
+		ck_assert_msg(nl != NULL, "unfinished last line: \"%s\"",
+		    line);
 		*nl = '\0';
-		cr_assert(strstr(line, " done, ") == NULL, "progress left in "
-		    "\"%s\"", line);
+		ck_assert_msg(strstr(line, " done, ") == NULL,
+		    "progress left in \"%s\"", line);
 		if (n < 3)
-			cr_assert(strncmp(line, "http://127.0.0.1:", 17) == 0,
-			    "line %zu: \"%s\"", n, line);
+			ck_assert_msg(strncmp(line, "http://127.0.0.1:", 17) ==
+			    0, "line %zu: \"%s\"", n, line);
 	}
-	cr_assert_eq(n, 5, "screen:\n%s", proc_str(&p->ebuf));
+	ck_assert_msg(n == 5, "screen:\n%s", proc_msg(&p->ebuf));
 	/* No drawn line is wider than the terminal, so none wraps. */
 	for (const char *s = proc_str(&p->ebuf); (s = strchr(s, '\r')) != NULL;
 	    s++) {
 		size_t w = strcspn(s + 1, "\r\033\n");
 
-		cr_assert(w < 60, "a %zu-column line on 60 columns", w);
+		ck_assert_msg(w < 60, "a %zu-column line on 60 columns", w);
 	}
 }
+END_TEST
 
-Test(http_progress, off_with_no_progress_or_quiet)
+START_TEST(off_with_no_progress_or_quiet)
 {
 	char *a = eh_url("/delay/600");
 	char *args[3][2] = { { "--no-progress", a }, { "-q", a },
@@ -1164,18 +1190,130 @@ Test(http_progress, off_with_no_progress_or_quiet)
 		struct proc *p = eh_run_pty(false, 80, 15, 2, args[i]);
 
 		eh_expect_code(p, 0);
-		cr_assert(!eh_has(&p->ebuf, "done,") &&
+		ck_assert_msg(!eh_has(&p->ebuf, "done,") &&
 		    !eh_has(&p->ebuf, "\033"), "%s: terminal got:\n%s",
-		    args[i][0], proc_str(&p->ebuf));
+		    args[i][0], proc_msg(&p->ebuf));
 	}
 }
+END_TEST
 
 /* Standard error a pipe: no progress, only the summary. */
-Test(http_progress, off_when_stderr_is_not_a_terminal)
+START_TEST(off_when_stderr_is_not_a_terminal)
 {
 	struct proc *p = eh_run(15, eh_url("/delay/700"), NULL);
 
 	eh_expect_code(p, 0);
-	cr_assert_str_eq(proc_str(&p->ebuf), "Summary: 1 succeeded, 0 got "
+	ck_assert_str_eq(proc_str(&p->ebuf), "Summary: 1 succeeded, 0 got "
 	    "HTTP status >= 400, 0 failed without a response\n");
+}
+END_TEST
+
+/* For main.c: the suites of this file, a test case per time limit. */
+Suite *
+http_records_suite(void)
+{
+	Suite *s = suite_create("http_records");
+	TCase *tc = tcase_create("http_records");
+
+	tcase_add_checked_fixture(tc, eh_setup, eh_teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, json_parsed_by_python);
+	tcase_add_test(tc, format_json_parsed_by_python);
+	tcase_add_test(tc, csv_parsed_by_python);
+	tcase_add_test(tc, json_lines_read_by_jq);
+	tcase_add_test(tc, text_redacts_credentials);
+	tcase_add_test(tc, summary_on_stderr_silenced_by_quiet);
+	tcase_add_test(tc, write_out_variables);
+	tcase_add_test(tc, effective_url_of_each_url_on_a_reused_handle);
+	tcase_add_test(tc, write_out_unknown_variable_is_a_usage_error);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+Suite *
+http_order_suite(void)
+{
+	Suite *s = suite_create("http_order");
+	TCase *tc = tcase_create("http_order");
+
+	tcase_add_checked_fixture(tc, eh_setup, eh_teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, ordered_prints_in_input_order);
+	tcase_add_test(tc, ordered_prints_each_line_when_it_can);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+Suite *
+http_options_suite(void)
+{
+	Suite *s = suite_create("http_options");
+	TCase *tc = tcase_create("http_options");
+
+	tcase_add_checked_fixture(tc, eh_setup, eh_teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, redirects_followed_counted_and_capped);
+	tcase_add_test(tc, redirect_to_another_scheme_refused);
+	tcase_add_test(tc, method_headers_and_agent_seen_by_the_fixture);
+	tcase_add_test(tc, head_fetches_no_body);
+	tcase_add_test(tc, secret_headers_never_printed);
+	tcase_add_test(tc, insecure_accepts_a_self_signed_certificate);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+Suite *
+http_retry_suite(void)
+{
+	Suite *s = suite_create("http_retry");
+	TCase *tc = tcase_create("http_retry");
+
+	tcase_add_checked_fixture(tc, eh_setup, eh_teardown);
+	tcase_set_timeout(tc, 40);
+	tcase_add_test(tc, exponential_backoff_until_success);
+	tcase_add_test(tc, gives_up_after_n_retries);
+	tcase_add_loop_test(tc, statuses_retried, 0,
+	    (int)(sizeof(eh_retry_codes) / sizeof(eh_retry_codes[0])));
+	tcase_add_test(tc, other_statuses_not_retried);
+	tcase_add_test(tc, retry_after_seconds_honoured);
+	tcase_add_test(tc, retry_after_http_date_honoured);
+	tcase_add_test(tc, timeouts_retried);
+	tcase_add_test(tc, deadline_cancels_the_wait);
+	tcase_add_test(tc, sigint_cancels_the_wait);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+Suite *
+http_limits_suite(void)
+{
+	Suite *s = suite_create("http_limits");
+	TCase *tc = tcase_create("http_limits");
+
+	tcase_add_checked_fixture(tc, eh_setup, eh_teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_loop_test(tc, per_host_caps_in_flight, 0,
+	    (int)(sizeof(eh_host_caps) / sizeof(eh_host_caps[0])));
+	tcase_add_test(tc, per_host_counts_each_host_apart);
+	tcase_add_test(tc, rate_spaces_request_starts);
+	tcase_add_test(tc, rate_in_curl_units);
+	tcase_add_test(tc, deadline_cancels_the_rate_wait);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+Suite *
+http_progress_suite(void)
+{
+	Suite *s = suite_create("http_progress");
+	TCase *tc = tcase_create("http_progress");
+
+	tcase_add_checked_fixture(tc, eh_setup, eh_teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, shown_on_a_terminal_never_on_stdout);
+	tcase_add_test(tc, erased_before_every_result_and_the_total);
+	tcase_add_test(tc, off_with_no_progress_or_quiet);
+	tcase_add_test(tc, off_when_stderr_is_not_a_terminal);
+	suite_add_tcase(s, tc);
+	return s;
 }

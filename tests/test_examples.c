@@ -9,8 +9,10 @@
  * or libcurl's wording.
  *
  * The healthzs tests start the fixture server (tests/fixture.py) in their
- * own process, since Criterion runs every test in a process of its own,
- * and the suite's .fini stops it.  They talk to 127.0.0.1 only.
+ * own process, since Check runs every test in a process of its own, and
+ * the test case's teardown stops it (or end of file on its standard input
+ * when a failed assertion ends the test first).  They talk to 127.0.0.1
+ * only.
  */
 
 #define _POSIX_C_SOURCE 200809L
@@ -27,9 +29,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <criterion/criterion.h>
+#include <check.h>
 
 #include "proc.h"
+#include "suites.h"
 
 /* A run still going after this many seconds is killed and fails. */
 #define EX_LIMIT	20.0
@@ -60,7 +63,7 @@ ex_setup(void)
 	/* The deadlock example aborts: no core file, no time spent on one. */
 	(void)setrlimit(RLIMIT_CORE, &none);
 	ex_dir = getenv("EXAMPLES_DIR");
-	cr_assert(ex_dir != NULL && access(ex_dir, X_OK) == 0,
+	ck_assert_msg(ex_dir != NULL && access(ex_dir, X_OK) == 0,
 	    "set EXAMPLES_DIR to the directory of the example programs "
 	    "(got %s)", ex_dir ? ex_dir : "nothing");
 }
@@ -94,9 +97,9 @@ ex_run(double limit, const char *name, ...)
 	size_t n = 1;
 	va_list ap;
 
-	cr_assert(ex_nprocs < EX_MAXPROCS, "too many processes");
+	ck_assert_msg(ex_nprocs < EX_MAXPROCS, "too many processes");
 	snprintf(path, sizeof(path), "%s/%s", ex_dir, name);
-	cr_assert(access(path, X_OK) == 0, "no example program %s", path);
+	ck_assert_msg(access(path, X_OK) == 0, "no example program %s", path);
 	argv[0] = path;
 	va_start(ap, name);
 	while (n <= EX_MAXARGS && (argv[n] = va_arg(ap, char *)) != NULL)
@@ -106,36 +109,36 @@ ex_run(double limit, const char *name, ...)
 	p = proc_spawn(argv, NULL);
 	ex_procs[ex_nprocs++] = p;
 	proc_reap(p, p->start + limit);
-	cr_assert(!p->killed, "%s still running after %.1f s; stdout:\n%s\n"
-	    "stderr:\n%s", name, limit, proc_str(&p->obuf),
-	    proc_str(&p->ebuf));
-	cr_assert(p->obuf.len == 0 || p->obuf.p[p->obuf.len - 1] == '\n',
+	ck_assert_msg(!p->killed, "%s still running after %.1f s; "
+	    "stdout:\n%s\nstderr:\n%s", name, limit, proc_msg(&p->obuf),
+	    proc_msg(&p->ebuf));
+	ck_assert_msg(p->obuf.len == 0 || p->obuf.p[p->obuf.len - 1] == '\n',
 	    "%s: stdout does not end with a newline:\n%s", name,
-	    proc_str(&p->obuf));
+	    proc_msg(&p->obuf));
 	return p;
 }
 
 static void
 ex_expect_exit(const struct proc *p, int code)
 {
-	cr_assert(WIFEXITED(p->status) && WEXITSTATUS(p->status) == code,
+	ck_assert_msg(WIFEXITED(p->status) && WEXITSTATUS(p->status) == code,
 	    "wanted exit status %d, got wait status 0x%x; stdout:\n%s\n"
-	    "stderr:\n%s", code, p->status, proc_str(&p->obuf),
-	    proc_str(&p->ebuf));
+	    "stderr:\n%s", code, p->status, proc_msg(&p->obuf),
+	    proc_msg(&p->ebuf));
 }
 
 static void
 ex_expect_out(const struct proc *p, const char *want)
 {
-	cr_assert_str_eq(proc_str(&p->obuf), want, "stdout:\n%s\nwanted:\n%s",
-	    proc_str(&p->obuf), want);
+	ck_assert_msg(strcmp(proc_str(&p->obuf), want) == 0,
+	    "stdout:\n%s\nwanted:\n%s", proc_msg(&p->obuf), want);
 }
 
 static void
 ex_expect_err(const struct proc *p, const char *want)
 {
-	cr_assert_str_eq(proc_str(&p->ebuf), want, "stderr:\n%s\nwanted:\n%s",
-	    proc_str(&p->ebuf), want);
+	ck_assert_msg(strcmp(proc_str(&p->ebuf), want) == 0,
+	    "stderr:\n%s\nwanted:\n%s", proc_msg(&p->ebuf), want);
 }
 
 /* The fixture's plain HTTP URL for path, into buf. */
@@ -146,9 +149,7 @@ ex_url(char *buf, size_t size, const char *path)
 	return buf;
 }
 
-TestSuite(examples, .init = ex_setup, .fini = ex_teardown, .timeout = 30);
-
-Test(examples, pingpong_alternates_and_returns_the_ball)
+START_TEST(pingpong_alternates_and_returns_the_ball)
 {
 	struct proc *p = ex_run(EX_LIMIT, "pingpong", NULL);
 
@@ -159,8 +160,9 @@ Test(examples, pingpong_alternates_and_returns_the_ball)
 	    "ping 3\npong 3\nping 4\npong 4\nfinal ball 5\n");
 	ex_expect_err(p, "");
 }
+END_TEST
 
-Test(examples, buffered_fills_refuses_closes_and_drains)
+START_TEST(buffered_fills_refuses_closes_and_drains)
 {
 	struct proc *p = ex_run(EX_LIMIT, "buffered", NULL);
 
@@ -177,12 +179,13 @@ Test(examples, buffered_fills_refuses_closes_and_drains)
 	    "received 0, ok=false: closed and drained\n");
 	ex_expect_err(p, "");
 }
+END_TEST
 
 /*
  * a arrives at 50 ms, b at 450 ms, and each select waits 250 ms: after a,
  * one select times out (at about 300 ms) and the next one gets b.
  */
-Test(examples, select_timeout_gets_a_then_one_timeout_then_b)
+START_TEST(select_timeout_gets_a_then_one_timeout_then_b)
 {
 	struct proc *p = ex_run(EX_LIMIT, "select_timeout", NULL);
 
@@ -191,8 +194,9 @@ Test(examples, select_timeout_gets_a_then_one_timeout_then_b)
 	    "from b: 2\n");
 	ex_expect_err(p, "");
 }
+END_TEST
 
-Test(examples, worker_pool_sums_the_squares)
+START_TEST(worker_pool_sums_the_squares)
 {
 	struct proc *p = ex_run(EX_LIMIT, "worker_pool", NULL);
 
@@ -201,8 +205,9 @@ Test(examples, worker_pool_sums_the_squares)
 	ex_expect_out(p, "3 workers squared 9 jobs: sum 285\n");
 	ex_expect_err(p, "");
 }
+END_TEST
 
-Test(examples, nil_channel_fails_instead_of_hanging_and_says_so)
+START_TEST(nil_channel_fails_instead_of_hanging_and_says_so)
 {
 	struct proc *p = ex_run(EX_LIMIT, "nil_channel", NULL);
 
@@ -215,11 +220,12 @@ Test(examples, nil_channel_fails_instead_of_hanging_and_says_so)
 	ex_expect_err(p, "chan: chan send on a NULL channel would block "
 	    "forever: failing with EDEADLK\n");
 }
+END_TEST
 
 /*
  * The leak example never frees its channels, because its worker may still
  * be blocked on them; LeakSanitizer would rightly report them, so it is
- * off for this child (each Criterion test is a process of its own: the
+ * off for this child (each Check test is a process of its own: the
  * setting reaches no other test).
  */
 static void
@@ -230,11 +236,11 @@ ex_no_leak_checks(void)
 
 	snprintf(opts, sizeof(opts), "%s%sdetect_leaks=0", old ? old : "",
 	    old && *old ? ":" : "");
-	cr_assert(setenv("ASAN_OPTIONS", opts, 1) == 0, "setenv: %s",
+	ck_assert_msg(setenv("ASAN_OPTIONS", opts, 1) == 0, "setenv: %s",
 	    strerror(errno));
 }
 
-Test(examples, leak_unbuffered_worker_stays_blocked_and_is_reported)
+START_TEST(leak_unbuffered_worker_stays_blocked_and_is_reported)
 {
 	struct proc *p;
 	double blocked;
@@ -250,17 +256,18 @@ Test(examples, leak_unbuffered_worker_stays_blocked_and_is_reported)
 	 * 1 s after it starts and main leaves about 2.3 s after it started
 	 * the worker, so the report shows it blocked for about 1.3 s.
 	 */
-	cr_assert(proc_match(proc_str(&p->ebuf),
+	ck_assert_msg(proc_match(proc_str(&p->ebuf),
 	    "^chan: 1 thread still blocked at exit \\(leaked\\):\n"
 	    "chan:   thread 2 \\[chan send\\]: channel 0x[0-9a-f]+ "
 	    "\\(4-byte values, cap 0\\), blocked ([0-9]+\\.[0-9]{2})s\n$",
 	    &blocked, 1), "no leak report naming the blocked send:\n%s",
-	    proc_str(&p->ebuf));
-	cr_assert(blocked >= 0.5 && blocked < 1.3 + EX_SLACK,
+	    proc_msg(&p->ebuf));
+	ck_assert_msg(blocked >= 0.5 && blocked < 1.3 + EX_SLACK,
 	    "blocked %.2f s, wanted about 1.3 s", blocked);
 }
+END_TEST
 
-Test(examples, leak_buffered_worker_finishes_without_report)
+START_TEST(leak_buffered_worker_finishes_without_report)
 {
 	struct proc *p;
 
@@ -272,28 +279,30 @@ Test(examples, leak_buffered_worker_finishes_without_report)
 	    "worker finished\n");
 	ex_expect_err(p, "");
 }
+END_TEST
 
-Test(examples, deadlock_aborts_with_gos_message)
+START_TEST(deadlock_aborts_with_gos_message)
 {
 	struct proc *p = ex_run(EX_LIMIT, "deadlock", NULL);
 
-	cr_assert(WIFSIGNALED(p->status) && WTERMSIG(p->status) == SIGABRT,
+	ck_assert_msg(WIFSIGNALED(p->status) && WTERMSIG(p->status) == SIGABRT,
 	    "wanted death by SIGABRT, got wait status 0x%x; stderr:\n%s",
-	    p->status, proc_str(&p->ebuf));
+	    p->status, proc_msg(&p->ebuf));
 	ex_expect_out(p, "");
 	/* Only main is left, blocked in its untimed receive. */
-	cr_assert(proc_match(proc_str(&p->ebuf),
+	ck_assert_msg(proc_match(proc_str(&p->ebuf),
 	    "^fatal error: all threads are asleep - deadlock!\n\n"
 	    "thread 1 \\(main\\) \\[chan receive\\]: channel 0x[0-9a-f]+ "
 	    "\\(4-byte values, cap 0\\), blocked [0-9]+\\.[0-9]{2}s\n$",
-	    NULL, 0), "not the deadlock report:\n%s", proc_str(&p->ebuf));
+	    NULL, 0), "not the deadlock report:\n%s", proc_msg(&p->ebuf));
 }
+END_TEST
 
 /*
  * Healthy: a 2xx body that is not JSON, a test report with no failures,
  * and JSON that is not a test report.
  */
-Test(examples, healthzs_all_healthy_exits_0)
+START_TEST(healthzs_all_healthy_exits_0)
 {
 	char a[128], b[128], c[128], want[1024];
 	struct proc *p;
@@ -310,12 +319,13 @@ Test(examples, healthzs_all_healthy_exits_0)
 	ex_expect_out(p, want);
 	ex_expect_err(p, "");
 }
+END_TEST
 
 /*
  * Every kind of failure, listed after a slow healthy server: the lines
  * come in the order given although the slow one finishes last.
  */
-Test(examples, healthzs_failures_in_given_order_exit_1)
+START_TEST(healthzs_failures_in_given_order_exit_1)
 {
 	char u[7][128], want[8][256];
 	struct proc *p;
@@ -333,7 +343,8 @@ Test(examples, healthzs_failures_in_given_order_exit_1)
 	    "-s", u[3], "-s", u[4], "-s", u[5], "-s", u[6], NULL);
 	ex_expect_exit(p, 1);
 	ex_expect_err(p, "");
-	cr_assert_eq(p->nlines, 8, "wanted 8 lines:\n%s", proc_str(&p->obuf));
+	ck_assert_msg(p->nlines == 8, "wanted 8 lines:\n%s",
+	    proc_msg(&p->obuf));
 	snprintf(want[0], sizeof(want[0]), EX_OK " %s", u[0]);
 	snprintf(want[1], sizeof(want[1]), EX_FAIL " %s: HTTP 404", u[1]);
 	/* The refused connection's reason is libcurl's own wording. */
@@ -349,17 +360,18 @@ Test(examples, healthzs_failures_in_given_order_exit_1)
 	snprintf(want[7], sizeof(want[7]), "7 servers: 1 healthy, 6 failing");
 	for (size_t i = 0; i < 8; i++) {
 		if (i == 2)
-			cr_assert(strncmp(p->lines[i], want[i],
+			ck_assert_msg(strncmp(p->lines[i], want[i],
 			    strlen(want[i])) == 0 && strstr(p->lines[i] +
 			    strlen(want[i]), "onnect") != NULL,
 			    "line 3 is \"%s\", wanted a refused connection "
 			    "for %s", p->lines[i], u[2]);
 		else
-			cr_assert_str_eq(p->lines[i], want[i],
+			ck_assert_msg(strcmp(p->lines[i], want[i]) == 0,
 			    "line %zu is \"%s\", wanted \"%s\"", i + 1,
 			    p->lines[i], want[i]);
 	}
 }
+END_TEST
 
 /*
  * Concurrency without a stopwatch: each of the three servers answers only
@@ -367,7 +379,7 @@ Test(examples, healthzs_failures_in_given_order_exit_1)
  * first two answer only while the third is in flight too.  Polled one at
  * a time, the first two would wait past healthzs's 5 s timeout and fail.
  */
-Test(examples, healthzs_polls_every_server_at_once)
+START_TEST(healthzs_polls_every_server_at_once)
 {
 	char u[3][192], path[128], want[1024];
 	struct proc *p;
@@ -387,8 +399,9 @@ Test(examples, healthzs_polls_every_server_at_once)
 	ex_expect_out(p, want);
 	ex_expect_err(p, "");
 }
+END_TEST
 
-Test(examples, healthzs_timeout_fails_a_hanging_server)
+START_TEST(healthzs_timeout_fails_a_hanging_server)
 {
 	char hang[128], ok[128], want[512];
 	struct proc *p;
@@ -402,19 +415,21 @@ Test(examples, healthzs_timeout_fails_a_hanging_server)
 	took = p->end - p->start;
 	ex_expect_exit(p, 1);
 	ex_expect_err(p, "");
-	cr_assert_eq(p->nlines, 3, "wanted 3 lines:\n%s", proc_str(&p->obuf));
+	ck_assert_msg(p->nlines == 3, "wanted 3 lines:\n%s",
+	    proc_msg(&p->obuf));
 	snprintf(want, sizeof(want), EX_FAIL " %s: ", hang);
-	cr_assert(strncmp(p->lines[0], want, strlen(want)) == 0 &&
+	ck_assert_msg(strncmp(p->lines[0], want, strlen(want)) == 0 &&
 	    strstr(p->lines[0], "timed out") != NULL,
 	    "not a timeout line for %s: %s", hang, p->lines[0]);
 	snprintf(want, sizeof(want), EX_OK " %s", ok);
-	cr_assert_str_eq(p->lines[1], want);
-	cr_assert_str_eq(p->lines[2], "2 servers: 1 healthy, 1 failing");
-	cr_assert(took >= 0.45 && took < 0.5 + EX_SLACK,
+	ck_assert_str_eq(p->lines[1], want);
+	ck_assert_str_eq(p->lines[2], "2 servers: 1 healthy, 1 failing");
+	ck_assert_msg(took >= 0.45 && took < 0.5 + EX_SLACK,
 	    "--timeout 0.5 run took %.2f s", took);
 }
+END_TEST
 
-Test(examples, healthzs_usage_errors_exit_2)
+START_TEST(healthzs_usage_errors_exit_2)
 {
 	/* Port 9 on loopback: nothing listens, nothing may be fetched. */
 	static char *const cases[][4] = {
@@ -437,16 +452,17 @@ Test(examples, healthzs_usage_errors_exit_2)
 		    a[0] && a[1] && a[2] ? a[3] : NULL, NULL);
 		ex_expect_exit(p, 2);
 		ex_expect_out(p, "");
-		cr_assert(proc_match(proc_str(&p->ebuf), "^healthzs: [^\n]+ "
-		    "\\(try 'healthzs --help'\\)\n$", NULL, 0),
+		ck_assert_msg(proc_match(proc_str(&p->ebuf), "^healthzs: "
+		    "[^\n]+ \\(try 'healthzs --help'\\)\n$", NULL, 0),
 		    "case %zu: stderr is not one usage line:\n%s", i,
-		    proc_str(&p->ebuf));
+		    proc_msg(&p->ebuf));
 		proc_free(p);
 		ex_procs[--ex_nprocs] = NULL;
 	}
 }
+END_TEST
 
-Test(examples, healthzs_help_lists_every_option)
+START_TEST(healthzs_help_lists_every_option)
 {
 	static char *const flags[] = { "-h", "--help" };
 	static const char *const opts[] = { "--help", "--server",
@@ -457,11 +473,40 @@ Test(examples, healthzs_help_lists_every_option)
 
 		ex_expect_exit(p, 0);
 		ex_expect_err(p, "");
-		cr_assert(strncmp(proc_str(&p->obuf), "usage: healthzs ", 16)
-		    == 0, "%s: no synopsis:\n%s", flags[f],
-		    proc_str(&p->obuf));
+		ck_assert_msg(strncmp(proc_str(&p->obuf), "usage: healthzs ",
+		    16) == 0, "%s: no synopsis:\n%s", flags[f],
+		    proc_msg(&p->obuf));
 		for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
-			cr_assert(strstr(proc_str(&p->obuf), opts[i]) != NULL,
-			    "%s does not mention %s", flags[f], opts[i]);
+			ck_assert_msg(strstr(proc_str(&p->obuf), opts[i]) !=
+			    NULL, "%s does not mention %s", flags[f], opts[i]);
 	}
+}
+END_TEST
+
+/* For main.c: the suite of this file, a test case per time limit. */
+Suite *
+examples_suite(void)
+{
+	Suite *s = suite_create("examples");
+	TCase *tc = tcase_create("examples");
+
+	tcase_add_checked_fixture(tc, ex_setup, ex_teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, pingpong_alternates_and_returns_the_ball);
+	tcase_add_test(tc, buffered_fills_refuses_closes_and_drains);
+	tcase_add_test(tc, select_timeout_gets_a_then_one_timeout_then_b);
+	tcase_add_test(tc, worker_pool_sums_the_squares);
+	tcase_add_test(tc, nil_channel_fails_instead_of_hanging_and_says_so);
+	tcase_add_test(tc,
+	    leak_unbuffered_worker_stays_blocked_and_is_reported);
+	tcase_add_test(tc, leak_buffered_worker_finishes_without_report);
+	tcase_add_test(tc, deadlock_aborts_with_gos_message);
+	tcase_add_test(tc, healthzs_all_healthy_exits_0);
+	tcase_add_test(tc, healthzs_failures_in_given_order_exit_1);
+	tcase_add_test(tc, healthzs_polls_every_server_at_once);
+	tcase_add_test(tc, healthzs_timeout_fails_a_hanging_server);
+	tcase_add_test(tc, healthzs_usage_errors_exit_2);
+	tcase_add_test(tc, healthzs_help_lists_every_option);
+	suite_add_tcase(s, tc);
+	return s;
 }

@@ -3,7 +3,7 @@
 /* open_memstream. */
 #define _GNU_SOURCE
 
-#include <criterion/criterion.h>
+#include <check.h>
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -13,11 +13,10 @@
 #include "../src/fetch.h"
 #include "../src/output.h"
 #include "../src/progress.h"
+#include "suites.h"
 
 /* Time limit of every test, in seconds. */
 #define OUT_TLIMIT	10
-
-TestSuite(output, .timeout = OUT_TLIMIT);
 
 /*
  * A memory stream the functions under test write to; out_text() closes it
@@ -35,13 +34,13 @@ out_open(struct out_mem *m)
 	m->buf = NULL;
 	m->len = 0;
 	m->fp = open_memstream(&m->buf, &m->len);
-	cr_assert_not_null(m->fp, "open_memstream failed");
+	ck_assert_msg(m->fp != NULL, "open_memstream failed");
 }
 
 static char *
 out_text(struct out_mem *m)
 {
-	cr_assert_eq(fclose(m->fp), 0);
+	ck_assert_int_eq(fclose(m->fp), 0);
 	return m->buf;
 }
 
@@ -54,8 +53,8 @@ expect_json(const char *in, const char *want)
 	out_open(&m);
 	output_json_string(m.fp, in);
 	got = out_text(&m);
-	cr_assert_str_eq(got, want, "JSON of \"%s\": got %s, want %s",
-	    in ? in : "(null)", got, want);
+	ck_assert_msg(strcmp(got, want) == 0,
+	    "JSON of \"%s\": got %s, want %s", in ? in : "(null)", got, want);
 	free(got);
 }
 
@@ -68,7 +67,7 @@ expect_csv(const char *in, const char *want)
 	out_open(&m);
 	output_csv_field(m.fp, in);
 	got = out_text(&m);
-	cr_assert_str_eq(got, want, "CSV of \"%s\": got %s, want %s",
+	ck_assert_msg(strcmp(got, want) == 0, "CSV of \"%s\": got %s, want %s",
 	    in ? in : "(null)", got, want);
 	free(got);
 }
@@ -78,13 +77,14 @@ expect_redact(const char *in, bool url, const char *want)
 {
 	char *got = output_redact(in, url);
 
-	cr_assert_not_null(got);
-	cr_assert_str_eq(got, want, "redact(\"%s\", %s): got \"%s\", want "
-	    "\"%s\"", in, url ? "url" : "text", got, want);
+	ck_assert_ptr_nonnull(got);
+	ck_assert_msg(strcmp(got, want) == 0,
+	    "redact(\"%s\", %s): got \"%s\", want \"%s\"", in,
+	    url ? "url" : "text", got, want);
 	free(got);
 }
 
-Test(output, json_escapes_quotes_backslashes_and_controls)
+START_TEST(json_escapes_quotes_backslashes_and_controls)
 {
 	expect_json("plain", "\"plain\"");
 	expect_json("", "\"\"");
@@ -96,8 +96,9 @@ Test(output, json_escapes_quotes_backslashes_and_controls)
 	/* The slash needs no escape. */
 	expect_json("http://h/p", "\"http://h/p\"");
 }
+END_TEST
 
-Test(output, json_keeps_valid_utf8)
+START_TEST(json_keeps_valid_utf8)
 {
 	expect_json("caf\xc3\xa9", "\"caf\xc3\xa9\"");
 	expect_json("\xe4\xb8\xad", "\"\xe4\xb8\xad\"");
@@ -105,8 +106,9 @@ Test(output, json_keeps_valid_utf8)
 	expect_json("\xf4\x8f\xbf\xbf", "\"\xf4\x8f\xbf\xbf\"");
 	expect_json("\xc2\xa0", "\"\xc2\xa0\"");
 }
+END_TEST
 
-Test(output, json_replaces_invalid_utf8)
+START_TEST(json_replaces_invalid_utf8)
 {
 	/* A lone continuation byte, never valid bytes, a cut sequence. */
 	expect_json("a\x80z", "\"a\\ufffdz\"");
@@ -120,19 +122,21 @@ Test(output, json_replaces_invalid_utf8)
 	expect_json("\xf4\x90\x80\x80", "\"\\ufffd\\ufffd\\ufffd\\ufffd\"");
 	expect_json("\xf5\x80\x80\x80", "\"\\ufffd\\ufffd\\ufffd\\ufffd\"");
 }
+END_TEST
 
-Test(output, json_escapes_c1_controls_and_line_separators)
+START_TEST(json_escapes_c1_controls_and_line_separators)
 {
 	expect_json("\xc2\x85", "\"\\u0085\"");
 	expect_json("\xc2\x9b" "31m", "\"\\u009b31m\"");
 	expect_json("\xe2\x80\xa8\xe2\x80\xa9", "\"\\u2028\\u2029\"");
 }
+END_TEST
 
 /*
  * Whatever bytes go in, what comes out is printable ASCII between quotes
  * with every escape well formed, or valid UTF-8 that is not a control.
  */
-Test(output, json_of_random_bytes_is_clean)
+START_TEST(json_of_random_bytes_is_clean)
 {
 	unsigned seed = 12345;
 	unsigned char in[64];
@@ -152,23 +156,25 @@ Test(output, json_of_random_bytes_is_clean)
 		output_json_string(m.fp, (const char *)in);
 		got = out_text(&m);
 		p = (const unsigned char *)got;
-		cr_assert_eq(*p, '"');
+		ck_assert_int_eq(*p, '"');
 		for (p++; *p != '\0' && !(*p == '"' && p[1] == '\0'); p++) {
-			cr_assert(*p >= 0x20 && *p != 0x7f, "raw control "
+			ck_assert_msg(*p >= 0x20 && *p != 0x7f, "raw control "
 			    "0x%02x in %s", *p, got);
-			cr_assert(*p != '"', "bare quote in %s", got);
+			ck_assert_msg(*p != '"', "bare quote in %s", got);
 			if (*p == '\\') {
 				p++;
-				cr_assert(strchr("\"\\bfnrtu", *p) != NULL,
+				ck_assert_msg(strchr("\"\\bfnrtu", *p) != NULL,
 				    "bad escape in %s", got);
 			}
 		}
-		cr_assert(*p == '"' && p[1] == '\0', "unterminated: %s", got);
+		ck_assert_msg(*p == '"' && p[1] == '\0', "unterminated: %s",
+		    got);
 		free(got);
 	}
 }
+END_TEST
 
-Test(output, csv_quotes_and_doubles_quotes)
+START_TEST(csv_quotes_and_doubles_quotes)
 {
 	expect_csv("plain", "\"plain\"");
 	expect_csv("", "\"\"");
@@ -177,8 +183,9 @@ Test(output, csv_quotes_and_doubles_quotes)
 	expect_csv("say \"hi\"", "\"say \"\"hi\"\"\"");
 	expect_csv("\"", "\"\"\"\"");
 }
+END_TEST
 
-Test(output, csv_writes_controls_as_text_and_fixes_utf8)
+START_TEST(csv_writes_controls_as_text_and_fixes_utf8)
 {
 	expect_csv("a\r\nb", "\"a\\x0d\\x0ab\"");
 	expect_csv("\x1b[31m\x7f", "\"\\x1b[31m\\x7f\"");
@@ -186,8 +193,9 @@ Test(output, csv_writes_controls_as_text_and_fixes_utf8)
 	expect_csv("\xff", "\"\xef\xbf\xbd\"");
 	expect_csv("\xc2\x9b", "\"\\u009b\"");
 }
+END_TEST
 
-Test(output, redacts_credentials_in_urls)
+START_TEST(redacts_credentials_in_urls)
 {
 	expect_redact("http://user:pass@host/p", true, "http://***@host/p");
 	expect_redact("https://token@host", true, "https://***@host");
@@ -206,8 +214,9 @@ Test(output, redacts_credentials_in_urls)
 	expect_redact("http://a:b@c/?u=http://d:e@f/", true,
 	    "http://***@c/?u=http://***@f/");
 }
+END_TEST
 
-Test(output, leaves_urls_without_credentials_alone)
+START_TEST(leaves_urls_without_credentials_alone)
 {
 	static const char *const same[] = {
 		"http://host/path", "http://host/p@x", "http://host/?a=b@c",
@@ -218,8 +227,9 @@ Test(output, leaves_urls_without_credentials_alone)
 	for (size_t i = 0; i < sizeof(same) / sizeof(same[0]); i++)
 		expect_redact(same[i], true, same[i]);
 }
+END_TEST
 
-Test(output, redacts_urls_inside_messages)
+START_TEST(redacts_urls_inside_messages)
 {
 	expect_redact("cannot fetch http://u:p@h/x: refused", false,
 	    "cannot fetch http://***@h/x: refused");
@@ -230,6 +240,7 @@ Test(output, redacts_urls_inside_messages)
 	expect_redact("Could not resolve host: nonexistent.invalid", false,
 	    "Could not resolve host: nonexistent.invalid");
 }
+END_TEST
 
 /* A result as a worker would send it, for the formatting tests. */
 static struct fetch_result
@@ -267,54 +278,56 @@ render(enum output_format f, const char *wo, const char *url,
 }
 
 /* The text lines are those of the Go program, byte for byte. */
-Test(output, text_lines_unchanged)
+START_TEST(text_lines_unchanged)
 {
 	struct fetch_result r = sample_result();
 	char *got;
 
 	got = render(OUTPUT_TEXT, NULL, "http://h/x", &r, 1);
-	cr_assert_str_eq(got, "http://h/x \t 0.26s \t 200\n");
+	ck_assert_str_eq(got, "http://h/x \t 0.26s \t 200\n");
 	free(got);
 
 	r.outcome = FETCH_ERROR;
 	r.status = 0;
 	r.error = "Couldn't connect to server";
 	got = render(OUTPUT_TEXT, NULL, "h:9", &r, 1);
-	cr_assert_str_eq(got, "h:9 request encountered error: Couldn't "
+	ck_assert_str_eq(got, "h:9 request encountered error: Couldn't "
 	    "connect to server\n");
 	free(got);
 
 	r.outcome = FETCH_CANCELLED;
 	r.error = NULL;
 	got = render(OUTPUT_TEXT, NULL, "http://h/", &r, 1);
-	cr_assert_str_eq(got, "http://h/ request encountered error: "
+	ck_assert_str_eq(got, "http://h/ request encountered error: "
 	    "cancelled (deadline reached)\n");
 	free(got);
 }
+END_TEST
 
-Test(output, text_redacts_and_escapes)
+START_TEST(text_redacts_and_escapes)
 {
 	struct fetch_result r = sample_result();
 	char *got;
 
 	got = render(OUTPUT_TEXT, NULL, "http://u:p@h/\x1b[2J", &r, 1);
-	cr_assert_str_eq(got, "http://***@h/\\x1b[2J \t 0.26s \t 200\n");
+	ck_assert_str_eq(got, "http://***@h/\\x1b[2J \t 0.26s \t 200\n");
 	free(got);
 	r.outcome = FETCH_ERROR;
 	r.error = "bad http://a:b@c\n";
 	got = render(OUTPUT_TEXT, NULL, "x", &r, 1);
-	cr_assert_str_eq(got, "x request encountered error: bad "
+	ck_assert_str_eq(got, "x request encountered error: bad "
 	    "http://***@c\\x0a\n");
 	free(got);
 }
+END_TEST
 
-Test(output, json_record)
+START_TEST(json_record)
 {
 	struct fetch_result r = sample_result();
 	char *got;
 
 	got = render(OUTPUT_JSON, NULL, "http://u:p@h/a\"b", &r, 1);
-	cr_assert_str_eq(got, "{\"url\":\"http://***@h/a\\\"b\",\"urlnum\":3,"
+	ck_assert_str_eq(got, "{\"url\":\"http://***@h/a\\\"b\",\"urlnum\":3,"
 	    "\"status\":200,\"seconds\":0.256000,\"error\":null,"
 	    "\"bytes\":1234,\"redirects\":2,"
 	    "\"effective_url\":\"http://***@h/final\","
@@ -326,7 +339,7 @@ Test(output, json_record)
 	memset(&r, 0, sizeof(r));
 	r.outcome = FETCH_CANCELLED;
 	got = render(OUTPUT_JSON, NULL, "x", &r, 1);
-	cr_assert_str_eq(got, "{\"url\":\"x\",\"urlnum\":0,\"status\":0,"
+	ck_assert_str_eq(got, "{\"url\":\"x\",\"urlnum\":0,\"status\":0,"
 	    "\"seconds\":0.000000,\"error\":\"cancelled (deadline reached)\","
 	    "\"bytes\":0,\"redirects\":0,\"effective_url\":null,"
 	    "\"http_version\":null,\"retries\":0,\"timings\":{"
@@ -334,8 +347,9 @@ Test(output, json_record)
 	    "\"ttfb\":0.000000,\"total\":0.000000}}\n");
 	free(got);
 }
+END_TEST
 
-Test(output, csv_header_once_then_records)
+START_TEST(csv_header_once_then_records)
 {
 	static const char header[] = "url,urlnum,status,seconds,error,bytes,"
 	    "redirects,effective_url,http_version,retries,dns,connect,tls,"
@@ -348,11 +362,12 @@ Test(output, csv_header_once_then_records)
 
 	got = render(OUTPUT_CSV, NULL, "http://u:p@h/a,\"b", &r, 2);
 	snprintf(want, sizeof(want), "%s%s%s", header, rec, rec);
-	cr_assert_str_eq(got, want);
+	ck_assert_str_eq(got, want);
 	free(got);
 }
+END_TEST
 
-Test(output, writeout_variables)
+START_TEST(writeout_variables)
 {
 	struct fetch_result r = sample_result();
 	char *got;
@@ -361,19 +376,20 @@ Test(output, writeout_variables)
 	    "%{response_code} %{size_download} %{num_redirects} "
 	    "%{num_retries} %{url_effective} %{http_version} [%{errormsg}]"
 	    "\\n", "http://u:p@h/", &r, 1);
-	cr_assert_str_eq(got, "http://***@h/ 3 200 200 1234 2 1 "
+	ck_assert_str_eq(got, "http://***@h/ 3 200 200 1234 2 1 "
 	    "http://***@h/final 1.1 []\n");
 	free(got);
 
 	got = render(OUTPUT_WRITEOUT, "%{time_namelookup} %{time_connect} "
 	    "%{time_appconnect} %{time_starttransfer} %{time_total}", "x", &r,
 	    1);
-	cr_assert_str_eq(got, "0.001000 0.002000 0.003000 0.004000 "
+	ck_assert_str_eq(got, "0.001000 0.002000 0.003000 0.004000 "
 	    "0.005000");
 	free(got);
 }
+END_TEST
 
-Test(output, writeout_escapes_and_failures)
+START_TEST(writeout_escapes_and_failures)
 {
 	struct fetch_result r;
 	char *got;
@@ -383,26 +399,31 @@ Test(output, writeout_escapes_and_failures)
 	r.error = "refused\x1b";
 	got = render(OUTPUT_WRITEOUT, "a\\tb\\rc\\\\d%%e\\q%x%{url_effective}"
 	    "|%{http_code}|%{http_version}|%{errormsg}%{", "u", &r, 1);
-	cr_assert_str_eq(got, "a\tb\rc\\d%e\\q%x|000|0|refused\\x1b%{");
+	ck_assert_str_eq(got, "a\tb\rc\\d%e\\q%x|000|0|refused\\x1b%{");
 	free(got);
 }
+END_TEST
 
-Test(output, writeout_check)
+START_TEST(writeout_check)
 {
 	char err[128];
 
-	cr_assert_eq(output_writeout_check("%{url} %{http_code}\\n %% %x",
+	ck_assert_int_eq(output_writeout_check("%{url} %{http_code}\\n %% %x",
 	    err, sizeof(err)), 0);
-	cr_assert_eq(output_writeout_check("", err, sizeof(err)), 0);
-	cr_assert_eq(output_writeout_check("%{nope}", err, sizeof(err)), -1);
-	cr_assert_not_null(strstr(err, "nope"), "reason: %s", err);
-	cr_assert_eq(output_writeout_check("x %{url", err, sizeof(err)), -1);
-	cr_assert_not_null(strstr(err, "%{"), "reason: %s", err);
+	ck_assert_int_eq(output_writeout_check("", err, sizeof(err)), 0);
+	ck_assert_int_eq(output_writeout_check("%{nope}", err, sizeof(err)),
+	    -1);
+	ck_assert_msg(strstr(err, "nope") != NULL, "reason: %s", err);
+	ck_assert_int_eq(output_writeout_check("x %{url", err, sizeof(err)),
+	    -1);
+	ck_assert_msg(strstr(err, "%{") != NULL, "reason: %s", err);
 	/* %% escapes the percent sign: this %{ is literal text. */
-	cr_assert_eq(output_writeout_check("%%{nope}", err, sizeof(err)), 0);
+	ck_assert_int_eq(output_writeout_check("%%{nope}", err, sizeof(err)),
+	    0);
 }
+END_TEST
 
-Test(output, total_and_summary_lines)
+START_TEST(total_and_summary_lines)
 {
 	struct out_mem m;
 	char *got;
@@ -411,30 +432,32 @@ Test(output, total_and_summary_lines)
 	output_total(m.fp, 0.934);
 	output_summary(m.fp, 3, 1, 2);
 	got = out_text(&m);
-	cr_assert_str_eq(got, "Total time: 0.93s\nSummary: 3 succeeded, 1 got "
+	ck_assert_str_eq(got, "Total time: 0.93s\nSummary: 3 succeeded, 1 got "
 	    "HTTP status >= 400, 2 failed without a response\n");
 	free(got);
 }
+END_TEST
 
-Test(output, progress_line_format)
+START_TEST(progress_line_format)
 {
 	char buf[128];
 	size_t n;
 
 	n = progress_format(buf, sizeof(buf), 12, 100, 5, 1, 3.2);
-	cr_assert_str_eq(buf, "12/100 done, 5 in flight, 1 failed, 3.2s, "
+	ck_assert_str_eq(buf, "12/100 done, 5 in flight, 1 failed, 3.2s, "
 	    "3.8/s");
-	cr_assert_eq(n, strlen(buf));
+	ck_assert_uint_eq(n, strlen(buf));
 	n = progress_format(buf, sizeof(buf), 0, 7, 0, 0, 0);
-	cr_assert_str_eq(buf, "0/7 done, 0 in flight, 0 failed, 0.0s, 0.0/s");
+	ck_assert_str_eq(buf, "0/7 done, 0 in flight, 0 failed, 0.0s, 0.0/s");
 	/* Truncated to fit, never past the buffer. */
 	n = progress_format(buf, 11, 12, 100, 5, 1, 3.2);
-	cr_assert_str_eq(buf, "12/100 don");
-	cr_assert_eq(n, 10);
+	ck_assert_str_eq(buf, "12/100 don");
+	ck_assert_uint_eq(n, 10);
 }
+END_TEST
 
 /* Not a terminal: nothing is drawn or erased. */
-Test(output, progress_silent_off_a_terminal)
+START_TEST(progress_silent_off_a_terminal)
 {
 	struct progress pg;
 	struct out_mem m;
@@ -442,10 +465,43 @@ Test(output, progress_silent_off_a_terminal)
 
 	out_open(&m);
 	progress_init(&pg, m.fp, true, 10, 0);
-	cr_assert(!pg.on);
+	ck_assert(!pg.on);
 	progress_draw(&pg, 1, 2, 0, 1);
 	progress_erase(&pg);
 	got = out_text(&m);
-	cr_assert_str_eq(got, "");
+	ck_assert_str_eq(got, "");
 	free(got);
+}
+END_TEST
+
+/* For main.c: the suite of this file, a test case per time limit. */
+Suite *
+output_suite(void)
+{
+	Suite *s = suite_create("output");
+	TCase *tc = tcase_create("output");
+
+	tcase_set_timeout(tc, OUT_TLIMIT);
+	tcase_add_test(tc, json_escapes_quotes_backslashes_and_controls);
+	tcase_add_test(tc, json_keeps_valid_utf8);
+	tcase_add_test(tc, json_replaces_invalid_utf8);
+	tcase_add_test(tc, json_escapes_c1_controls_and_line_separators);
+	tcase_add_test(tc, json_of_random_bytes_is_clean);
+	tcase_add_test(tc, csv_quotes_and_doubles_quotes);
+	tcase_add_test(tc, csv_writes_controls_as_text_and_fixes_utf8);
+	tcase_add_test(tc, redacts_credentials_in_urls);
+	tcase_add_test(tc, leaves_urls_without_credentials_alone);
+	tcase_add_test(tc, redacts_urls_inside_messages);
+	tcase_add_test(tc, text_lines_unchanged);
+	tcase_add_test(tc, text_redacts_and_escapes);
+	tcase_add_test(tc, json_record);
+	tcase_add_test(tc, csv_header_once_then_records);
+	tcase_add_test(tc, writeout_variables);
+	tcase_add_test(tc, writeout_escapes_and_failures);
+	tcase_add_test(tc, writeout_check);
+	tcase_add_test(tc, total_and_summary_lines);
+	tcase_add_test(tc, progress_line_format);
+	tcase_add_test(tc, progress_silent_off_a_terminal);
+	suite_add_tcase(s, tc);
+	return s;
 }

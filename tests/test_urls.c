@@ -3,7 +3,7 @@
 /* fmemopen, open_memstream, mkdtemp and fopencookie. */
 #define _GNU_SOURCE
 
-#include <criterion/criterion.h>
+#include <check.h>
 
 #include <errno.h>
 #include <stdbool.h>
@@ -14,11 +14,10 @@
 #include <unistd.h>
 
 #include "../src/urls.h"
+#include "suites.h"
 
 /* Time limit of every test, in seconds: a reader that loops fails. */
 #define URLS_TLIMIT	20
-
-TestSuite(urls, .timeout = URLS_TLIMIT);
 
 /* Asserts that the list holds exactly the NULL-terminated strings want. */
 static void
@@ -27,12 +26,12 @@ expect_list(const struct urls *u, const char *const *want)
 	size_t i;
 
 	for (i = 0; want[i] != NULL; i++) {
-		cr_assert_lt(i, u->n, "list has %zu URLs, expected more: "
+		ck_assert_msg(i < u->n, "list has %zu URLs, expected more: "
 		    "'%s' missing", u->n, want[i]);
-		cr_assert_str_eq(u->v[i], want[i], "URL %zu is '%s', "
-		    "expected '%s'", i, u->v[i], want[i]);
+		ck_assert_msg(strcmp(u->v[i], want[i]) == 0,
+		    "URL %zu is '%s', expected '%s'", i, u->v[i], want[i]);
 	}
-	cr_assert_eq(u->n, i, "list has %zu URLs, expected %zu", u->n, i);
+	ck_assert_msg(u->n == i, "list has %zu URLs, expected %zu", u->n, i);
 }
 
 #define LIST(...)	((const char *const []){ __VA_ARGS__, NULL })
@@ -49,12 +48,12 @@ read_text(struct urls *u, const char *text, size_t len)
 	int rc;
 
 	fp = fmemopen((void *)text, len, "r");
-	cr_assert_not_null(fp, "fmemopen: %s", strerror(errno));
+	ck_assert_msg(fp != NULL, "fmemopen: %s", strerror(errno));
 	errno = 0;
 	rc = urls_read(u, fp);
-	cr_assert_eq(rc, 0, "urls_read returned %d (%s)", rc,
+	ck_assert_msg(rc == 0, "urls_read returned %d (%s)", rc,
 	    strerror(errno));
-	cr_assert_eq(fclose(fp), 0);
+	ck_assert_int_eq(fclose(fp), 0);
 }
 
 #define READ_STR(u, s)	read_text((u), (s), strlen(s))
@@ -66,55 +65,58 @@ temp_with(const char *s, size_t len)
 	FILE *fp;
 
 	fp = tmpfile();
-	cr_assert_not_null(fp, "tmpfile: %s", strerror(errno));
+	ck_assert_msg(fp != NULL, "tmpfile: %s", strerror(errno));
 	if (len > 0)
-		cr_assert_eq(fwrite(s, 1, len, fp), len);
-	cr_assert_eq(fflush(fp), 0);
+		ck_assert_uint_eq(fwrite(s, 1, len, fp), len);
+	ck_assert_int_eq(fflush(fp), 0);
 	rewind(fp);
 	return fp;
 }
 
-Test(urls, init_is_empty)
+START_TEST(init_is_empty)
 {
 	struct urls u;
 
 	memset(&u, 0xa5, sizeof(u));
 	urls_init(&u);
-	cr_assert_eq(u.n, 0);
-	cr_assert_null(u.v);
+	ck_assert_uint_eq(u.n, 0);
+	ck_assert_ptr_null(u.v);
 	urls_free(&u);
-	cr_assert_eq(u.n, 0);
+	ck_assert_uint_eq(u.n, 0);
 }
+END_TEST
 
-Test(urls, add_copies)
+START_TEST(add_copies)
 {
 	struct urls u;
 	char buf[] = "http://127.0.0.1/one";
 
 	urls_init(&u);
-	cr_assert_eq(urls_add(&u, buf, strlen(buf)), 0);
-	cr_assert_neq(u.v[0], buf, "the list keeps the caller's buffer");
+	ck_assert_int_eq(urls_add(&u, buf, strlen(buf)), 0);
+	ck_assert_msg(u.v[0] != buf, "the list keeps the caller's buffer");
 	/* The caller's buffer is the caller's: change it and free nothing. */
 	memset(buf, 'z', strlen(buf));
 	expect_list(&u, LIST("http://127.0.0.1/one"));
 	urls_free(&u);
 }
+END_TEST
 
-Test(urls, add_takes_len_bytes_and_terminates)
+START_TEST(add_takes_len_bytes_and_terminates)
 {
 	struct urls u;
 	const char *s = "http://127.0.0.1/a,http://127.0.0.1/b";
 
 	urls_init(&u);
-	cr_assert_eq(urls_add(&u, s, 18), 0);
-	cr_assert_eq(urls_add(&u, s + 19, strlen(s + 19)), 0);
-	cr_assert_eq(urls_add(&u, "", 0), 0);
+	ck_assert_int_eq(urls_add(&u, s, 18), 0);
+	ck_assert_int_eq(urls_add(&u, s + 19, strlen(s + 19)), 0);
+	ck_assert_int_eq(urls_add(&u, "", 0), 0);
 	expect_list(&u, LIST("http://127.0.0.1/a", "http://127.0.0.1/b",
 	    ""));
 	urls_free(&u);
 }
+END_TEST
 
-Test(urls, add_many_keeps_order)
+START_TEST(add_many_keeps_order)
 {
 	struct urls u;
 	char s[64];
@@ -124,18 +126,19 @@ Test(urls, add_many_keeps_order)
 	urls_init(&u);
 	for (i = 0; i < 5000; i++) {
 		len = snprintf(s, sizeof(s), "http://127.0.0.1/%zu", i);
-		cr_assert_eq(urls_add(&u, s, (size_t)len), 0);
+		ck_assert_int_eq(urls_add(&u, s, (size_t)len), 0);
 	}
-	cr_assert_eq(u.n, 5000);
-	cr_assert_geq(u.cap, u.n);
+	ck_assert_uint_eq(u.n, 5000);
+	ck_assert_uint_ge(u.cap, u.n);
 	for (i = 0; i < 5000; i++) {
 		snprintf(s, sizeof(s), "http://127.0.0.1/%zu", i);
-		cr_assert_str_eq(u.v[i], s);
+		ck_assert_str_eq(u.v[i], s);
 	}
 	urls_free(&u);
 }
+END_TEST
 
-Test(urls, read_one_per_line)
+START_TEST(read_one_per_line)
 {
 	struct urls u;
 
@@ -146,8 +149,9 @@ Test(urls, read_one_per_line)
 	    "https://[::1]/c?x=1&y=2"));
 	urls_free(&u);
 }
+END_TEST
 
-Test(urls, read_strips_surrounding_blanks_and_crlf)
+START_TEST(read_strips_surrounding_blanks_and_crlf)
 {
 	struct urls u;
 
@@ -160,8 +164,9 @@ Test(urls, read_strips_surrounding_blanks_and_crlf)
 	    "http://127.0.0.1/c", "http://127.0.0.1/d"));
 	urls_free(&u);
 }
+END_TEST
 
-Test(urls, read_skips_blank_lines)
+START_TEST(read_skips_blank_lines)
 {
 	struct urls u;
 
@@ -171,8 +176,9 @@ Test(urls, read_skips_blank_lines)
 	expect_list(&u, LIST("http://127.0.0.1/a", "http://127.0.0.1/b"));
 	urls_free(&u);
 }
+END_TEST
 
-Test(urls, read_skips_comment_lines)
+START_TEST(read_skips_comment_lines)
 {
 	struct urls u;
 
@@ -190,8 +196,9 @@ Test(urls, read_skips_comment_lines)
 	    "http://127.0.0.1/c # not a comment"));
 	urls_free(&u);
 }
+END_TEST
 
-Test(urls, read_last_line_without_newline)
+START_TEST(read_last_line_without_newline)
 {
 	struct urls u;
 
@@ -205,8 +212,9 @@ Test(urls, read_last_line_without_newline)
 	expect_list(&u, LIST("http://127.0.0.1/only"));
 	urls_free(&u);
 }
+END_TEST
 
-Test(urls, read_keeps_internal_spaces)
+START_TEST(read_keeps_internal_spaces)
 {
 	struct urls u;
 
@@ -215,8 +223,9 @@ Test(urls, read_keeps_internal_spaces)
 	expect_list(&u, LIST("http://127.0.0.1/a b  c\td"));
 	urls_free(&u);
 }
+END_TEST
 
-Test(urls, read_100k_line)
+START_TEST(read_100k_line)
 {
 	struct urls u;
 	size_t len = 100 * 1024, i;
@@ -225,7 +234,7 @@ Test(urls, read_100k_line)
 
 	/* "  http://127.0.0.1/aaaa...a  \nhttp://127.0.0.1/next\n" */
 	text = malloc(len + 64);
-	cr_assert_not_null(text);
+	ck_assert_ptr_nonnull(text);
 	memcpy(text, "  http://127.0.0.1/", 19);
 	for (i = 19; i < len + 2; i++)
 		text[i] = (char)('a' + i % 26);
@@ -233,19 +242,20 @@ Test(urls, read_100k_line)
 
 	fp = temp_with(text, strlen(text));
 	urls_init(&u);
-	cr_assert_eq(urls_read(&u, fp), 0);
+	ck_assert_int_eq(urls_read(&u, fp), 0);
 	fclose(fp);
-	cr_assert_eq(u.n, 2);
-	cr_assert_eq(strlen(u.v[0]), len, "long URL is %zu bytes, not %zu",
+	ck_assert_uint_eq(u.n, 2);
+	ck_assert_msg(strlen(u.v[0]) == len, "long URL is %zu bytes, not %zu",
 	    strlen(u.v[0]), len);
-	cr_assert_eq(memcmp(u.v[0], text + 2, len), 0,
+	ck_assert_msg(memcmp(u.v[0], text + 2, len) == 0,
 	    "long URL's bytes differ");
-	cr_assert_str_eq(u.v[1], "http://127.0.0.1/next");
+	ck_assert_str_eq(u.v[1], "http://127.0.0.1/next");
 	urls_free(&u);
 	free(text);
 }
+END_TEST
 
-Test(urls, read_many_lines_in_order)
+START_TEST(read_many_lines_in_order)
 {
 	enum { NLINES = 100000 };
 	struct urls u;
@@ -254,106 +264,113 @@ Test(urls, read_many_lines_in_order)
 	FILE *mem, *fp;
 
 	mem = open_memstream(&text, &len);
-	cr_assert_not_null(mem);
+	ck_assert_ptr_nonnull(mem);
 	for (i = 0; i < NLINES; i++) {
 		fprintf(mem, "http://127.0.0.1:%zu/%zu\n", 1 + i % 65535, i);
 		/* Comments and blank lines between, which must not count. */
 		if (i % 1000 == 0)
 			fputs("# comment\n\n", mem);
 	}
-	cr_assert_eq(fclose(mem), 0);
+	ck_assert_int_eq(fclose(mem), 0);
 
 	fp = temp_with(text, len);
 	urls_init(&u);
-	cr_assert_eq(urls_read(&u, fp), 0);
+	ck_assert_int_eq(urls_read(&u, fp), 0);
 	fclose(fp);
-	cr_assert_eq(u.n, NLINES, "read %zu URLs, expected %d", u.n, NLINES);
+	ck_assert_msg(u.n == NLINES, "read %zu URLs, expected %d", u.n,
+	    NLINES);
 	for (i = 0; i < NLINES; i++) {
 		snprintf(want, sizeof(want), "http://127.0.0.1:%zu/%zu",
 		    1 + i % 65535, i);
-		cr_assert_str_eq(u.v[i], want, "URL %zu out of order", i);
+		ck_assert_msg(strcmp(u.v[i], want) == 0,
+		    "URL %zu out of order", i);
 	}
 	urls_free(&u);
 	free(text);
 }
+END_TEST
 
-Test(urls, read_empty_input_adds_nothing)
+START_TEST(read_empty_input_adds_nothing)
 {
 	struct urls u;
 	FILE *fp;
 
 	fp = temp_with("", 0);
 	urls_init(&u);
-	cr_assert_eq(urls_read(&u, fp), 0);
+	ck_assert_int_eq(urls_read(&u, fp), 0);
 	fclose(fp);
-	cr_assert_eq(u.n, 0);
+	ck_assert_uint_eq(u.n, 0);
 
 	/* Nothing but blanks and comments is empty too. */
 	READ_STR(&u, "\n  \n# only a comment\n\t\r\n");
-	cr_assert_eq(u.n, 0);
+	ck_assert_uint_eq(u.n, 0);
 	urls_free(&u);
 }
+END_TEST
 
-Test(urls, read_appends_after_arguments)
+START_TEST(read_appends_after_arguments)
 {
 	struct urls u;
 
 	urls_init(&u);
-	cr_assert_eq(urls_add(&u, "http://127.0.0.1/arg", 20), 0);
+	ck_assert_int_eq(urls_add(&u, "http://127.0.0.1/arg", 20), 0);
 	READ_STR(&u, "http://127.0.0.1/file1\nhttp://127.0.0.1/file2\n");
 	READ_STR(&u, "http://127.0.0.1/again\n");
 	expect_list(&u, LIST("http://127.0.0.1/arg", "http://127.0.0.1/file1",
 	    "http://127.0.0.1/file2", "http://127.0.0.1/again"));
 	urls_free(&u);
 }
+END_TEST
 
-Test(urls, free_empties_and_list_is_reusable)
+START_TEST(free_empties_and_list_is_reusable)
 {
 	struct urls u;
 
 	urls_init(&u);
 	READ_STR(&u, "http://127.0.0.1/a\nhttp://127.0.0.1/b\n");
-	cr_assert_eq(u.n, 2);
+	ck_assert_uint_eq(u.n, 2);
 	urls_free(&u);
-	cr_assert_eq(u.n, 0);
-	cr_assert_eq(u.cap, 0);
-	cr_assert_null(u.v);
+	ck_assert_uint_eq(u.n, 0);
+	ck_assert_uint_eq(u.cap, 0);
+	ck_assert_ptr_null(u.v);
 	/* A second free of the empty list is harmless. */
 	urls_free(&u);
-	cr_assert_eq(u.n, 0);
+	ck_assert_uint_eq(u.n, 0);
 
 	READ_STR(&u, "http://127.0.0.1/c\n");
 	expect_list(&u, LIST("http://127.0.0.1/c"));
 	urls_free(&u);
 }
+END_TEST
 
-Test(urls, read_error_from_directory)
+START_TEST(read_error_from_directory)
 {
 	char dir[] = "/tmp/test_urls.XXXXXX";
 	struct urls u;
 	FILE *fp;
 	int rc, err;
 
-	cr_assert_not_null(mkdtemp(dir), "mkdtemp: %s", strerror(errno));
+	ck_assert_msg(mkdtemp(dir) != NULL, "mkdtemp: %s", strerror(errno));
 	fp = fopen(dir, "r");
 	err = errno;
 	rmdir(dir);
 	/* Linux opens a directory for reading; read(2) then fails. */
-	cr_assert_not_null(fp, "fopen(%s): %s", dir, strerror(err));
+	ck_assert_msg(fp != NULL, "fopen(%s): %s", dir, strerror(err));
 
 	urls_init(&u);
-	cr_assert_eq(urls_add(&u, "http://127.0.0.1/arg", 20), 0);
+	ck_assert_int_eq(urls_add(&u, "http://127.0.0.1/arg", 20), 0);
 	errno = 0;
 	rc = urls_read(&u, fp);
 	err = errno;
 	fclose(fp);
-	cr_assert_eq(rc, -1, "urls_read of a directory returned %d", rc);
-	cr_assert_eq(err, EISDIR, "errno %d (%s), expected EISDIR", err,
+	ck_assert_msg(rc == -1, "urls_read of a directory returned %d", rc);
+	ck_assert_msg(err == EISDIR, "errno %d (%s), expected EISDIR", err,
 	    strerror(err));
 	/* What was there stays. */
 	expect_list(&u, LIST("http://127.0.0.1/arg"));
 	urls_free(&u);
 }
+END_TEST
 
 /*
  * A stream that gives its text and then fails with EIO, like a disk or a
@@ -381,7 +398,7 @@ failing_read(void *cookie, char *buf, size_t size)
 	return (ssize_t)n;
 }
 
-Test(urls, read_error_midway_keeps_urls_read)
+START_TEST(read_error_midway_keeps_urls_read)
 {
 	static const char text[] = "http://127.0.0.1/a\n# comment\n"
 	    "http://127.0.0.1/b\n";
@@ -392,15 +409,46 @@ Test(urls, read_error_midway_keeps_urls_read)
 	int rc, err;
 
 	fp = fopencookie(&f, "r", io);
-	cr_assert_not_null(fp, "fopencookie: %s", strerror(errno));
+	ck_assert_msg(fp != NULL, "fopencookie: %s", strerror(errno));
 	urls_init(&u);
 	errno = 0;
 	rc = urls_read(&u, fp);
 	err = errno;
 	fclose(fp);
-	cr_assert_eq(rc, -1, "urls_read of a failing stream returned %d", rc);
-	cr_assert_eq(err, EIO, "errno %d (%s), expected EIO", err,
+	ck_assert_msg(rc == -1,
+	    "urls_read of a failing stream returned %d", rc);
+	ck_assert_msg(err == EIO, "errno %d (%s), expected EIO", err,
 	    strerror(err));
 	expect_list(&u, LIST("http://127.0.0.1/a", "http://127.0.0.1/b"));
 	urls_free(&u);
+}
+END_TEST
+
+/* For main.c: the suite of this file, a test case per time limit. */
+Suite *
+urls_suite(void)
+{
+	Suite *s = suite_create("urls");
+	TCase *tc = tcase_create("urls");
+
+	tcase_set_timeout(tc, URLS_TLIMIT);
+	tcase_add_test(tc, init_is_empty);
+	tcase_add_test(tc, add_copies);
+	tcase_add_test(tc, add_takes_len_bytes_and_terminates);
+	tcase_add_test(tc, add_many_keeps_order);
+	tcase_add_test(tc, read_one_per_line);
+	tcase_add_test(tc, read_strips_surrounding_blanks_and_crlf);
+	tcase_add_test(tc, read_skips_blank_lines);
+	tcase_add_test(tc, read_skips_comment_lines);
+	tcase_add_test(tc, read_last_line_without_newline);
+	tcase_add_test(tc, read_keeps_internal_spaces);
+	tcase_add_test(tc, read_100k_line);
+	tcase_add_test(tc, read_many_lines_in_order);
+	tcase_add_test(tc, read_empty_input_adds_nothing);
+	tcase_add_test(tc, read_appends_after_arguments);
+	tcase_add_test(tc, free_empties_and_list_is_reusable);
+	tcase_add_test(tc, read_error_from_directory);
+	tcase_add_test(tc, read_error_midway_keeps_urls_read);
+	suite_add_tcase(s, tc);
+	return s;
 }

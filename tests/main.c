@@ -1,0 +1,48 @@
+/* main.c: the test runner, every suite in suites.h under Check. */
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <check.h>
+
+#include "suites.h"
+
+/* Unit tests first, then the stress tests, then the programs. */
+static Suite *(*const main_suites[])(void) = {
+	chan_suite, chan_close_suite, chan_null_suite, chan_timeout_suite,
+	chan_select_suite, chan_order_suite, chan_mem_suite,
+	cli_suite, cli_http_suite, urls_suite, output_suite, limit_suite,
+	chan_stress_suite,
+	e2e_output_suite, e2e_options_suite, e2e_errors_suite,
+	e2e_exit_suite, e2e_usage_suite, e2e_signal_suite,
+	http_records_suite, http_order_suite, http_options_suite,
+	http_retry_suite, http_limits_suite, http_progress_suite,
+	examples_suite,
+};
+
+/*
+ * Usage: run_tests [suite [tcase]].  With no arguments every suite runs,
+ * or those CK_RUN_SUITE and CK_RUN_CASE name.  Each test runs in a
+ * process of its own; Check prints a summary line, then each failure.
+ * Exits 0 only if every test passed.
+ */
+int
+main(int argc, char *argv[])
+{
+	SRunner *sr;
+	size_t i;
+	int failed;
+
+	if (argc > 3 || (argc > 1 && argv[1][0] == '-')) {
+		fprintf(stderr, "usage: run_tests [suite [tcase]]\n");
+		return 2;
+	}
+	sr = srunner_create(main_suites[0]());
+	for (i = 1; i < sizeof(main_suites) / sizeof(main_suites[0]); i++)
+		srunner_add_suite(sr, main_suites[i]());
+	srunner_run(sr, argc > 1 ? argv[1] : NULL, argc > 2 ? argv[2] : NULL,
+	    CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

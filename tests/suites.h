@@ -1,0 +1,55 @@
+/* suites.h: the Check test suites that tests/main.c runs. */
+#ifndef SUITES_H
+#define SUITES_H
+
+#include <check.h>
+
+/*
+ * Each function builds one suite of freshly allocated test cases; the
+ * runner in main.c takes ownership.  A suite's name is the one that
+ * CK_RUN_SUITE selects.  Check runs every test in a process of its own
+ * (fork mode), so a test may leave static state and file descriptors
+ * behind, and a failed assertion ends only that test.
+ */
+
+/* test_chan.c: the channel contract in chan.h. */
+Suite	*chan_suite(void);
+Suite	*chan_close_suite(void);
+Suite	*chan_null_suite(void);
+Suite	*chan_timeout_suite(void);
+Suite	*chan_select_suite(void);
+Suite	*chan_order_suite(void);
+Suite	*chan_mem_suite(void);
+
+/* test_chan_stress.c: channels under contention. */
+Suite	*chan_stress_suite(void);
+
+/* test_cli.c and test_cli_http.c: the option parser, cli.h. */
+Suite	*cli_suite(void);
+Suite	*cli_http_suite(void);
+
+/* test_urls.c, test_output.c, test_limit.c: the other modules. */
+Suite	*urls_suite(void);
+Suite	*output_suite(void);
+Suite	*limit_suite(void);
+
+/* test_e2e.c: the fetch_urls binary against the fixture. */
+Suite	*e2e_output_suite(void);
+Suite	*e2e_options_suite(void);
+Suite	*e2e_errors_suite(void);
+Suite	*e2e_exit_suite(void);
+Suite	*e2e_usage_suite(void);
+Suite	*e2e_signal_suite(void);
+
+/* test_e2e_http.c: output formats, HTTP options, limits, progress. */
+Suite	*http_records_suite(void);
+Suite	*http_order_suite(void);
+Suite	*http_options_suite(void);
+Suite	*http_retry_suite(void);
+Suite	*http_limits_suite(void);
+Suite	*http_progress_suite(void);
+
+/* test_examples.c: the example programs. */
+Suite	*examples_suite(void);
+
+#endif /* SUITES_H */
