@@ -605,6 +605,21 @@ fd_room(void)
 	return (size_t)(rl.rlim_cur - FDS_RESERVED) / FDS_PER_WORKER;
 }
 
+/* Frees what a run owns once no worker runs; every member may be unset. */
+static void
+run_free(struct fetch_run *run)
+{
+	share_free(run);
+	if (run->has_rate)
+		limit_rate_destroy(&run->rate);
+	limit_hosts_free(run->hosts);
+	chan_free(run->done);
+	free(run->workers);
+	chan_free(run->results);
+	chan_free(run->jobs);
+	free(run);
+}
+
 struct fetch_run *
 fetch_start(const struct fetch_config *cfg, char *const *urls, size_t n,
     char *err, size_t errlen)
@@ -678,15 +693,7 @@ fetch_start(const struct fetch_config *cfg, char *const *urls, size_t n,
 	return run;
 
 fail:
-	share_free(run);
-	if (run->has_rate)
-		limit_rate_destroy(&run->rate);
-	limit_hosts_free(run->hosts);
-	chan_free(run->done);
-	free(run->workers);
-	chan_free(run->results);
-	chan_free(run->jobs);
-	free(run);
+	run_free(run);
 	return NULL;
 }
 
@@ -741,15 +748,7 @@ fetch_finish(struct fetch_run *run)
 		curl_easy_cleanup(w->easy);
 		curl_multi_cleanup(atomic_load(&w->multi));
 	}
-	share_free(run);
-	if (run->has_rate)
-		limit_rate_destroy(&run->rate);
-	limit_hosts_free(run->hosts);
-	chan_free(run->done);
-	free(run->workers);
-	chan_free(run->results);
-	chan_free(run->jobs);
-	free(run);
+	run_free(run);
 }
 
 void
