@@ -75,6 +75,11 @@ $(BUILD)/tests/%.o: tests/%.c
 $(BENCH): $(BUILD)/bench/chan_bench.o $(LIB)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^
 
+# The same benchmark on a libchan with the diagnostics compiled out.
+$(BENCH)_nodiag: bench/chan_bench.c src/chan.c include/chan.h
+	$(CC) $(CPPFLAGS) -DCHAN_NO_DIAGNOSTICS $(ALL_CFLAGS) $(LDFLAGS) \
+	    -o $@ bench/chan_bench.c src/chan.c
+
 deps:
 	@tests/deps.sh test
 
@@ -134,7 +139,7 @@ fuzz:
 
 bench: bench-chan bench-fetch
 
-bench-chan: $(BENCH)
+bench-chan: $(BENCH) $(BENCH)_nodiag
 	@tests/deps.sh bench
 	bench/chan_bench.sh $(BENCH)
 

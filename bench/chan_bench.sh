@@ -15,9 +15,10 @@
 # Then the cost of libchan's opt-in diagnostics (issue 7): the C benchmark
 # alone, RUNS times each, for unbuf_1p1c and buf128_1p1c (with the same -n
 # if one was given), with CHAN_DEBUG unset ("off") against CHAN_DEBUG=1
-# ("on").  "Off" is the normal build as every program runs it: there is no
-# build with the diagnostics compiled out, so its figures are also those of
-# the C column of the first table.  Both tables go to CHAN_RESULTS.md too.
+# ("on"), and against the same benchmark on a libchan built with the
+# diagnostics compiled out (CHAN_BENCH_NODIAG, default BUILD/chan_bench_nodiag,
+# "out"): off against out is what the diagnostics cost while off.  Both
+# tables go to CHAN_RESULTS.md too.
 #
 # Environment: RUNS (runs per contender, default 5), BENCH_TIMEOUT (seconds
 # one program run may take before it counts as hung, default 600), GOCACHE
@@ -52,6 +53,8 @@ shift
 [ -x "$cbench" ] || die "$cbench: no such executable (try: make $cbench)"
 builddir=$(cd "$(dirname "$cbench")" && pwd)
 gobench=$builddir/chan_bench_go
+nodiag=${CHAN_BENCH_NODIAG:-$builddir/chan_bench_nodiag}
+[ -x "$nodiag" ] || die "$nodiag: no such executable (try: make $nodiag)"
 
 runs=${RUNS:-5}
 case $runs in
@@ -133,6 +136,7 @@ for ((r = 1; r <= runs; r++)); do
 	run off "$r" "$cbench" "${dbg_opts[@]}" unbuf_1p1c buf128_1p1c
 	CHAN_DEBUG=1 run on "$r" "$cbench" "${dbg_opts[@]}" unbuf_1p1c \
 	    buf128_1p1c
+	run out "$r" "$nodiag" "${dbg_opts[@]}" unbuf_1p1c buf128_1p1c
 	echo >&2
 done
 
@@ -170,39 +174,43 @@ END {
 		exit 1
 	for (i = 1; i <= nnames; i++) {
 		s = order[i]
-		if (cnt["off" SUBSEP s] != runs || cnt["on" SUBSEP s] != runs)
+		if (cnt["off" SUBSEP s] != runs || cnt["on" SUBSEP s] != runs ||
+		    cnt["out" SUBSEP s] != runs)
 			exit 1
-		printf "%s %s %s %s %s\n", s, median(ns["off" SUBSEP s]),
-		    median(ns["on" SUBSEP s]), ns["off" SUBSEP s],
-		    ns["on" SUBSEP s]
+		printf "%s %s %s %s %s %s %s\n", s,
+		    median(ns["off" SUBSEP s]), median(ns["on" SUBSEP s]),
+		    median(ns["out" SUBSEP s]), ns["off" SUBSEP s],
+		    ns["on" SUBSEP s], ns["out" SUBSEP s]
 	}
-}' off.* on.*) >"$dbg_summary" || die "could not read the diagnostics results"
+}' off.* on.* out.*) >"$dbg_summary" ||
+	die "could not read the diagnostics results"
 [ -s "$dbg_summary" ] || die "no diagnostics results"
 
 # Prints the diagnostics table; $1 is "text" or "md".
 dbg_table() {
-	local fmt=$1 name off on offruns onruns cost
+	local fmt=$1 name off on out offruns onruns outruns oncost offcost
 	if [ "$fmt" = md ]; then
-		echo "| scenario | off (normal build) ns/msg |" \
-		    "on (CHAN_DEBUG=1) ns/msg | cost when on |"
-		echo "|---|---:|---:|---:|"
+		echo "| scenario | compiled out ns/msg | off ns/msg |" \
+		    "on ns/msg | cost when off | cost when on |"
+		echo "|---|---:|---:|---:|---:|---:|"
 	else
-		printf '%-12s | %25s | %24s | %s\n' scenario \
-		    "off (normal build) ns/msg" "on (CHAN_DEBUG=1) ns/msg" \
-		    "cost when on"
-		printf '%-12s | %25s | %24s | %s\n' ------------ \
-		    ------------------------- ------------------------ \
-		    ------------
+		printf '%-12s | %12s | %10s | %10s | %-20s | %s\n' scenario \
+		    "compiled out" off on "cost when off" "cost when on"
+		printf '%-12s | %12s | %10s | %10s | %-20s | %s\n' \
+		    ------------ ------------ ---------- ---------- \
+		    -------------------- ------------
 	fi
-	while read -r name off on offruns onruns; do
-		cost=$(awk -v a="$off" -v b="$on" 'BEGIN {
+	while read -r name off on out offruns onruns outruns; do
+		offcost=$(awk -v a="$out" -v b="$off" 'BEGIN {
+		    printf "%+.1f ns (%+.0f%%)", b - a, (b - a) * 100 / a }')
+		oncost=$(awk -v a="$off" -v b="$on" 'BEGIN {
 		    printf "%+.1f ns (%+.0f%%)", b - a, (b - a) * 100 / a }')
 		if [ "$fmt" = md ]; then
-			printf '| %s | %.1f | %.1f | %s |\n' "$name" "$off" \
-			    "$on" "$cost"
+			printf '| %s | %.1f | %.1f | %.1f | %s | %s |\n' \
+			    "$name" "$out" "$off" "$on" "$offcost" "$oncost"
 		else
-			printf '%-12s | %25.1f | %24.1f | %s\n' "$name" "$off" \
-			    "$on" "$cost"
+			printf '%-12s | %12.1f | %10.1f | %10.1f | %-20s | %s\n' \
+			    "$name" "$out" "$off" "$on" "$offcost" "$oncost"
 		fi
 	done <"$dbg_summary"
 }
@@ -316,7 +324,8 @@ table text
 
 echo
 echo "Diagnostics: median ns per message of libchan over $runs runs each;"
-echo "off is the normal build (CHAN_DEBUG unset), on is CHAN_DEBUG=1:"
+echo "compiled out: built with CHAN_NO_DIAGNOSTICS; off: the normal build"
+echo "(CHAN_DEBUG unset); on: CHAN_DEBUG=1:"
 echo
 dbg_table text
 
@@ -348,18 +357,20 @@ cpu=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo \
 	echo "## Cost of the diagnostics"
 	echo
 	echo "The C benchmark alone, $runs runs each alternating, medians."
-	echo "Off is the normal build with CHAN_DEBUG unset, as programs run"
-	echo "unless they opt in (there is no build with the diagnostics"
-	echo "compiled out); on is CHAN_DEBUG=1."
+	echo "Compiled out is libchan built with CHAN_NO_DIAGNOSTICS; off is"
+	echo "the normal build with CHAN_DEBUG unset, as programs run unless"
+	echo "they opt in; on is CHAN_DEBUG=1.  Off against compiled out is"
+	echo "what the diagnostics cost while off."
 	echo
 	dbg_table md
 	echo
 	echo "Every run, ns per message in run order:"
 	echo
-	echo "| scenario | off | on |"
-	echo "|---|---|---|"
-	while read -r name off on offruns onruns; do
-		echo "| $name | ${offruns//,/, } | ${onruns//,/, } |"
+	echo "| scenario | compiled out | off | on |"
+	echo "|---|---|---|---|"
+	while read -r name off on out offruns onruns outruns; do
+		echo "| $name | ${outruns//,/, } | ${offruns//,/, } |" \
+		    "${onruns//,/, } |"
 	done <"$dbg_summary"
 	echo
 	echo "## Every run (ns per message, in run order)"

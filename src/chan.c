@@ -129,6 +129,16 @@ struct blocked {
 };
 
 static atomic_bool	 dbg_on;
+
+/*
+ * Whether to record blocked operations.  CHAN_NO_DIAGNOSTICS compiles the
+ * hooks out, for the benchmark that shows what they cost while off.
+ */
+#ifdef CHAN_NO_DIAGNOSTICS
+#define DBG_ON()	false
+#else
+#define DBG_ON()	atomic_load_explicit(&dbg_on, memory_order_relaxed)
+#endif
 static pthread_mutex_t	 dbg_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct blocked	*dbg_head;		/* Guarded by dbg_mu. */
 static size_t		 dbg_known_alive = 1;	/* Main, and chan_go()'s. */
@@ -355,7 +365,7 @@ go_main(void *arg)
 	st.fn(st.arg);
 	pthread_mutex_lock(&dbg_mu);
 	dbg_known_alive--;
-	if (atomic_load_explicit(&dbg_on, memory_order_relaxed))
+	if (DBG_ON())
 		dbg_check_deadlock(1);
 	pthread_mutex_unlock(&dbg_mu);
 	return NULL;
@@ -636,7 +646,7 @@ wait_forever(const char *what, long timeout_ms)
 	struct timespec dl;
 
 	if (timeout_ms < 0) {
-		if (atomic_load_explicit(&dbg_on, memory_order_relaxed))
+		if (DBG_ON())
 			fprintf(stderr, "chan: %s on a NULL channel would "
 			    "block forever: failing with EDEADLK\n", what);
 		errno = EDEADLK;
@@ -835,7 +845,7 @@ chan_op(chan_t *ch, enum chan_op op, void *elem, long timeout_ms)
 	w.index = 0;
 	w.ok = false;
 	waitq_push(op == CHAN_SEND ? &ch->sendq : &ch->recvq, &w);
-	if (atomic_load_explicit(&dbg_on, memory_order_relaxed))
+	if (DBG_ON())
 		blocked_link(&rec, p, op == CHAN_SEND ? "chan send" :
 		    "chan receive", ch, 1, timeout_ms > 0);
 	pthread_mutex_unlock(&ch->mu);
@@ -1132,7 +1142,7 @@ chan_select(struct chan_case *cases, size_t n, long timeout_ms)
 		waitq_push(c->op == CHAN_SEND ? &c->ch->sendq :
 		    &c->ch->recvq, &ws[t]);
 	}
-	if (atomic_load_explicit(&dbg_on, memory_order_relaxed))
+	if (DBG_ON())
 		blocked_link(&rec, p, "select", NULL, n, timeout_ms > 0);
 	select_unlock(cases, lockorder, nlock);
 
