@@ -130,7 +130,7 @@ $(FUZZERS):
 fuzz-smoke:
 	@tests/deps.sh fuzz
 	$(MAKE) $(FUZZERS)
-	tests/fuzz/run.sh 30 $(FUZZERS)
+	tests/fuzz/run.sh 20 $(FUZZERS)
 
 fuzz:
 	@tests/deps.sh fuzz
