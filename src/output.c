@@ -105,18 +105,35 @@ is_c1_or_separator(unsigned long cp)
 	return (cp >= 0x80 && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029;
 }
 
+/*
+ * Writes s for a terminal: C0 controls and DEL as \xHH, and so are the C1
+ * controls, U+0080 to U+009F, which terminals also act on (U+009B is a
+ * CSI): each byte of their UTF-8 form, or the byte itself when it is not
+ * part of valid UTF-8, as an 8-bit terminal reads it.  Everything else,
+ * invalid UTF-8 included, is written as it is.
+ */
 static void
 put_escaped(FILE *fp, const char *s)
 {
 	const unsigned char *p;
+	size_t n, i;
 
 	if (s == NULL)
 		return;
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		if (*p < 0x20 || *p == 0x7f)
+	for (p = (const unsigned char *)s; *p != '\0'; p += n) {
+		n = 1;
+		if (*p < 0x20 || *p == 0x7f || (*p >= 0x80 && *p <= 0x9f))
 			fprintf(fp, "\\x%02x", *p);
-		else
+		else if (*p < 0x80)
 			putc(*p, fp);
+		else if ((n = utf8_len(p)) == 0) {
+			putc(*p, fp);
+			n = 1;
+		} else if (utf8_decode(p, n) <= 0x9f) {
+			for (i = 0; i < n; i++)
+				fprintf(fp, "\\x%02x", p[i]);
+		} else
+			fwrite(p, 1, n, fp);
 	}
 }
 

@@ -20,9 +20,11 @@ server logs nothing per request.
 Endpoints (any request may carry ?key=K to be counted under K):
   /delay/MS        200 after MS milliseconds.
   /status/CODE     answers with status CODE (200..599).
-  /bytes/N         N bytes of body, streamed in chunks.
+  /bytes/N         N bytes of body, streamed in 1 MiB writes from one
+                   preallocated buffer (1 GiB takes well under a second).
   /redirect/N      302 to /redirect/N-1; /redirect/0 answers 200.
   /redirect-to?url=U   302 to U, whatever it is (another scheme, a loop).
+  /loop            302 to itself, path and query alike: a redirect loop.
   /hang            never answers; holds the connection until the client
                    leaves or the server stops.
   /close           drops the connection without answering.
@@ -77,8 +79,8 @@ import time
 import urllib.parse
 import weakref
 
-CHUNK = 64 * 1024
-FILLER = b"x" * CHUNK
+CHUNK = 1024 * 1024
+FILLER = memoryview(b"x" * CHUNK)   # Slices of it copy nothing.
 
 
 class Counters:
@@ -278,6 +280,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if "key" in query:
             target += "?key=" + urllib.parse.quote(query["key"][0])
         self._reply(302, b"", extra=[("Location", target)])
+
+    def route_loop(self, arg, query):
+        self._reply(302, b"", extra=[("Location", self.path)])
 
     def route_redirect_to(self, arg, query):
         target = query.get("url", ["/status/200"])[0]

@@ -1,8 +1,10 @@
 /* proc.c: child processes and the fixture server, for the tests. */
 
 #define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE		/* wait4() */
 
 #include <sys/types.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -135,8 +137,58 @@ proc_spawn_fds(char *const argv[], int fd0, int fd1, int fd2)
 	return pid;
 }
 
-struct proc *
-proc_spawn(char *const argv[], const char *indata)
+/*
+ * proc_spawn_fds() by fork() and exec, with the open-file limit set to
+ * nofile in the child first.  Between fork() and exec the child calls
+ * only async-signal-safe functions.
+ */
+static pid_t
+spawn_forked(char *const argv[], int fd0, int fd1, int fd2, long nofile)
+{
+	static const char nolimit[] = "proc: setrlimit RLIMIT_NOFILE failed\n";
+	static const char noexec[] = "proc: exec failed\n";
+	static const int dfl[] = { SIGPIPE, SIGINT, SIGTERM };
+	struct sigaction sa;
+	struct rlimit rl;
+	sigset_t none;
+	pid_t pid;
+	int null;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	sigemptyset(&none);
+	rl.rlim_cur = rl.rlim_max = (rlim_t)nofile;
+	pid = fork();
+	ck_assert_msg(pid != -1, "fork: %s", strerror(errno));
+	if (pid != 0)
+		return pid;
+
+	for (size_t i = 0; i < sizeof(dfl) / sizeof(dfl[0]); i++)
+		(void)sigaction(dfl[i], &sa, NULL);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+	if (fd0 == -1) {
+		if ((null = open("/dev/null", O_RDONLY)) != -1 && null != 0) {
+			(void)dup2(null, 0);
+			(void)close(null);
+		}
+	} else
+		(void)dup2(fd0, 0);
+	(void)dup2(fd1, 1);
+	if (fd2 != -1)
+		(void)dup2(fd2, 2);
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+		(void)write(2, nolimit, sizeof(nolimit) - 1);
+		_exit(127);
+	}
+	execvp(argv[0], argv);
+	(void)write(2, noexec, sizeof(noexec) - 1);
+	_exit(127);
+}
+
+/* proc_spawn(), and proc_spawn_nofile() when nofile is not -1. */
+static struct proc *
+spawn(char *const argv[], const char *indata, long nofile)
 {
 	struct proc *p;
 	int ip[2] = { -1, -1 }, op[2], ep[2];
@@ -151,7 +203,10 @@ proc_spawn(char *const argv[], const char *indata)
 	proc_pipe(op);
 	proc_pipe(ep);
 	p->start = proc_now();
-	p->pid = proc_spawn_fds(argv, ip[0], op[1], ep[1]);
+	if (nofile == -1)
+		p->pid = proc_spawn_fds(argv, ip[0], op[1], ep[1]);
+	else
+		p->pid = spawn_forked(argv, ip[0], op[1], ep[1], nofile);
 	if (indata != NULL) {
 		close(ip[0]);
 		p->in = ip[1];
@@ -167,6 +222,19 @@ proc_spawn(char *const argv[], const char *indata)
 	p->out = op[0];
 	p->err = ep[0];
 	return p;
+}
+
+struct proc *
+proc_spawn(char *const argv[], const char *indata)
+{
+	return spawn(argv, indata, -1);
+}
+
+struct proc *
+proc_spawn_nofile(char *const argv[], const char *indata, long nofile)
+{
+	ck_assert_msg(nofile >= 0, "bad open-file limit %ld", nofile);
+	return spawn(argv, indata, nofile);
 }
 
 void
@@ -255,20 +323,22 @@ void
 proc_reap(struct proc *p, double limit)
 {
 	struct timespec tick = { 0, 2 * 1000 * 1000 };
+	struct rusage ru;
 	char *s, *nl;
 	size_t cap;
 	pid_t r;
 
 	(void)proc_pump(p, limit, NULL, 0);
+	memset(&ru, 0, sizeof(ru));
 	for (;;) {
-		r = waitpid(p->pid, &p->status, WNOHANG);
+		r = wait4(p->pid, &p->status, WNOHANG, &ru);
 		if (r == p->pid)
 			break;
-		ck_assert_msg(r == 0 || errno == EINTR, "waitpid: %s",
+		ck_assert_msg(r == 0 || errno == EINTR, "wait4: %s",
 		    strerror(errno));
 		if (proc_now() >= limit) {
 			kill(p->pid, SIGKILL);
-			while (waitpid(p->pid, &p->status, 0) == -1 &&
+			while (wait4(p->pid, &p->status, 0, &ru) == -1 &&
 			    errno == EINTR)
 				continue;
 			p->killed = true;
@@ -278,6 +348,7 @@ proc_reap(struct proc *p, double limit)
 		nanosleep(&tick, NULL);
 	}
 	p->end = proc_now();
+	p->maxrss_kb = ru.ru_maxrss;
 	p->pid = -1;
 	proc_close(&p->in);
 	proc_close(&p->out);
@@ -391,7 +462,14 @@ fixture_path(char *path, size_t size, const char *near)
 void
 proc_fixture_start(struct proc_fixture *fx, const char *near)
 {
-	char script[PATH_MAX + 32], *argv[3];
+	proc_fixture_start_host(fx, near, NULL);
+}
+
+void
+proc_fixture_start_host(struct proc_fixture *fx, const char *near,
+    const char *host)
+{
+	char script[PATH_MAX + 32], *argv[5];
 	struct proc_buf b = { 0 };
 	double limit;
 	int ip[2], op[2], n;
@@ -403,7 +481,9 @@ proc_fixture_start(struct proc_fixture *fx, const char *near)
 	proc_pipe(op);
 	argv[0] = "python3";
 	argv[1] = script;
-	argv[2] = NULL;
+	argv[2] = host != NULL ? "--host" : NULL;
+	argv[3] = (char *)host;
+	argv[4] = NULL;
 	fx->pid = proc_spawn_fds(argv, ip[0], op[1], -1);
 	close(ip[0]);
 	close(op[1]);

@@ -36,6 +36,8 @@ struct proc {
 	double		 start;		/* monotonic seconds at spawn */
 	double		 end;		/* monotonic seconds when reaped */
 	int		 status;	/* wait status once reaped */
+	long		 maxrss_kb;	/* peak resident set, KiB, once
+					   reaped (wait4's ru_maxrss) */
 	bool		 killed;	/* overran its limit; we killed it */
 	char		*copy;		/* NULL or malloced: obuf, split */
 	char		**lines;	/* NULL or malloced; into copy */
@@ -52,7 +54,7 @@ struct proc_fixture {
 	pid_t	 pid;		/* -1 when not running */
 	int	 in;		/* its stdin; closing it stops it */
 	int	 out;		/* its stdout */
-	int	 http;		/* plain HTTP port on 127.0.0.1 */
+	int	 http;		/* plain HTTP port, 127.0.0.1 or ::1 */
 	int	 https;		/* HTTPS port, self-signed certificate */
 	char	 cert[PATH_MAX];
 };
@@ -107,6 +109,16 @@ pid_t		 proc_spawn_fds(char *const argv[], int fd0, int fd1, int fd2);
 struct proc	*proc_spawn(char *const argv[], const char *indata);
 
 /*
+ * As proc_spawn(), with the child's open-file limit, soft and hard, set to
+ * nofile before it runs argv[0], as "ulimit -n nofile" in a shell would:
+ * the child cannot raise it again.  Uses fork() and exec rather than
+ * posix_spawn(), which cannot set a limit, so call it from the test's own
+ * thread only.
+ */
+struct proc	*proc_spawn_nofile(char *const argv[], const char *indata,
+		    long nofile);
+
+/*
  * Moves bytes between the test and the child until until() holds, or its
  * stdout and stderr are both at end of file (until == NULL), or the
  * monotonic clock passes limit.  Returns whether the condition was met.
@@ -147,6 +159,14 @@ int		 proc_dead_port(void);
  * file, or in a tests/ folder above the path near (a program under test).
  */
 void		 proc_fixture_start(struct proc_fixture *fx, const char *near);
+
+/*
+ * As proc_fixture_start(), with the fixture listening on host, which
+ * fixture.py's --host accepts ("127.0.0.1" or "::1"); NULL for its
+ * default, 127.0.0.1.
+ */
+void		 proc_fixture_start_host(struct proc_fixture *fx,
+		    const char *near, const char *host);
 
 /* Stops the fixture (end of file on its stdin; SIGKILL after 5 s). */
 void		 proc_fixture_stop(struct proc_fixture *fx);

@@ -49,6 +49,9 @@ Suite	*http_retry_suite(void);
 Suite	*http_limits_suite(void);
 Suite	*http_progress_suite(void);
 
+/* test_faults.c: the fault matrix and security defaults of issue 5. */
+Suite	*faults_suite(void);
+
 /* test_examples.c: the example programs. */
 Suite	*examples_suite(void);
 

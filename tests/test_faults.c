@@ -1,0 +1,1357 @@
+/* test_faults.c: the fault matrix and the security defaults of issue 5. */
+
+/*
+ * One end-to-end test for each row of the fault matrix, and for each of
+ * the security defaults, against the loopback fixture (tests/fixture.py,
+ * through proc.h).  Like test_e2e.c, every test runs the real binary that
+ * FETCH_URLS names, so the sanitizer builds test their own.  Each test
+ * mixes the faulty URLs with good ones in one run and checks:
+ *
+ *   - the faulty URL's own line, "URL request encountered error: REASON",
+ *     one line, naming the URL as given (control bytes as \xHH) and a
+ *     reason that says what went wrong;
+ *   - every other URL's normal line, "URL \t 0.26s \t 200";
+ *   - the exit status, which also shows that no signal ended the program.
+ *
+ * Rows 10 and 11 are mostly covered by test_e2e.c: e2e_signal checks that
+ * SIGINT prints what arrived, the total and the "interrupted" message and
+ * exits 130, and that a reader closing the pipe after one line does not
+ * kill the program; e2e_usage checks -j 0, -j -1, -j abc, --max-time -1,
+ * unknown options and no URLs.  Here are only what they leave out: the
+ * half-second bound after SIGINT with transfers in flight and queued, an
+ * empty standard error when the reader goes away, and that a usage error
+ * makes no request and shows no secret.
+ *
+ * Timed assertions are tolerant bounds, except the half second after
+ * SIGINT, which the issue asks for.  The heavy tests (1 GiB, 100,000
+ * URLs) scale their own time limits by CK_TIMEOUT_MULTIPLIER, as Check
+ * scales the test's, for the slower sanitizer builds.
+ */
+
+#define _POSIX_C_SOURCE 200809L
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <regex.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <check.h>
+
+#include "proc.h"
+#include "suites.h"
+
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
+#define FT_SANITIZED	1
+#endif
+#endif
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+#define FT_SANITIZED	1
+#endif
+
+#define FT_SLACK	1.5	/* seconds, for anything scheduled */
+#define FT_MAXPROCS	16
+#define FT_MAXSTRS	1024
+#define FT_MAXARGS	64
+
+/* Row 4: the body, and the most resident memory allowed meanwhile. */
+#define FT_GIB		1073741824LL
+#define FT_RSS_MAX_KB	(20 * 1024)
+
+/*
+ * Row 9: the open-file limit, and the threads it allows: fetch.c gives a
+ * worker 5 descriptors and keeps 32 back, so (256 - 32) / 5 = 44 workers;
+ * with the main and signal threads 46.  The bound leaves room for a few
+ * short-lived resolver threads and a sanitizer's own.
+ */
+#define FT_NOFILE	256
+#define FT_THREADS_MAX	((FT_NOFILE - 32) / 5 + 16)
+
+/* Reasons, as case-insensitive extended regular expressions. */
+#define FT_TIMED_OUT	"timed out after [0-9]+ milliseconds"
+#define FT_NO_PROTOCOL	"(protocol \"?%s\"? (not supported|disabled)|" \
+			"unsupported|not allowed)"
+
+static struct proc_fixture ft_fx = PROC_FIXTURE_INIT;
+static struct proc_fixture ft_fx6 = PROC_FIXTURE_INIT;	/* on ::1 */
+static const char *ft_prog;		/* from FETCH_URLS */
+static struct proc *ft_procs[FT_MAXPROCS];	/* freed by teardown */
+static size_t ft_nprocs;
+static char *ft_strs[FT_MAXSTRS];	/* malloced; freed by teardown */
+static size_t ft_nstrs;
+static char ft_tmpfile[64];		/* "" or a file teardown removes */
+static unsigned ft_nkeys;
+
+static char *
+ft_keep(char *s)
+{
+	ck_assert_msg(s != NULL, "out of memory");
+	ck_assert_msg(ft_nstrs < FT_MAXSTRS, "too many strings");
+	ft_strs[ft_nstrs++] = s;
+	return s;
+}
+
+static char *
+ft_vfmt(const char *fmt, va_list ap)
+{
+	va_list aq;
+	char *s;
+	int n;
+
+	va_copy(aq, ap);
+	n = vsnprintf(NULL, 0, fmt, aq);
+	va_end(aq);
+	ck_assert_msg(n >= 0, "ft_fmt %s", fmt);
+	s = ft_keep(malloc((size_t)n + 1));
+	vsnprintf(s, (size_t)n + 1, fmt, ap);
+	return s;
+}
+
+/* A printf-formatted string that lives until the test's teardown. */
+static char *
+ft_fmt(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	s = ft_vfmt(fmt, ap);
+	va_end(ap);
+	return s;
+}
+
+/* The fixture's plain HTTP URL for a printf-formatted path. */
+static char *
+ft_url(const char *fmt, ...)
+{
+	va_list ap;
+	char *path;
+
+	va_start(ap, fmt);
+	path = ft_vfmt(fmt, ap);
+	va_end(ap);
+	return ft_fmt("http://127.0.0.1:%d%s", ft_fx.http, path);
+}
+
+/* A counter key no other test process uses. */
+static char *
+ft_key(void)
+{
+	return ft_fmt("f%ld_%u", (long)getpid(), ++ft_nkeys);
+}
+
+/* A time limit for heavy work, scaled as Check scales its own. */
+static double
+ft_slow(double secs)
+{
+	const char *s = getenv("CK_TIMEOUT_MULTIPLIER");
+	double f = s != NULL ? strtod(s, NULL) : 1;
+
+	return secs * (f >= 1 ? f : 1);
+}
+
+static struct proc *
+ft_track(struct proc *p)
+{
+	ck_assert_msg(ft_nprocs < FT_MAXPROCS, "too many processes");
+	ft_procs[ft_nprocs++] = p;
+	return p;
+}
+
+/*
+ * Runs fetch_urls with args[0..nargs) and indata (or /dev/null) on its
+ * standard input, and waits up to limit seconds for it.  Fails the test
+ * if it overran or printed a partial last line.
+ */
+static struct proc *
+ft_runv(const char *indata, double limit, size_t nargs, char **args)
+{
+	char *argv[FT_MAXARGS];
+	struct proc *p;
+
+	ck_assert_msg(nargs + 2 <= FT_MAXARGS, "too many arguments");
+	argv[0] = (char *)ft_prog;
+	for (size_t i = 0; i < nargs; i++)
+		argv[i + 1] = args[i];
+	argv[nargs + 1] = NULL;
+	p = ft_track(proc_spawn(argv, indata));
+	proc_reap(p, p->start + limit);
+	ck_assert_msg(!p->killed,
+	    "fetch_urls still running after %.1f s; stdout:\n%s\nstderr:\n%s",
+	    limit, proc_msg(&p->obuf), proc_msg(&p->ebuf));
+	ck_assert_msg(p->obuf.len == 0 || p->obuf.p[p->obuf.len - 1] == '\n',
+	    "stdout does not end with a newline:\n%s", proc_msg(&p->obuf));
+	return p;
+}
+
+/* As ft_runv, with the arguments listed and ended by NULL. */
+static struct proc *
+ft_run(const char *indata, double limit, ...)
+{
+	char *args[FT_MAXARGS];
+	size_t n = 0;
+	va_list ap;
+
+	va_start(ap, limit);
+	while (n < FT_MAXARGS && (args[n] = va_arg(ap, char *)) != NULL)
+		n++;
+	va_end(ap);
+	return ft_runv(indata, limit, n, args);
+}
+
+/* Its exit status; fails the test if a signal ended it (a crash). */
+static int
+ft_code(const struct proc *p)
+{
+	ck_assert_msg(WIFEXITED(p->status),
+	    "fetch_urls killed by signal %d; stdout:\n%s\nstderr:\n%s",
+	    WIFSIGNALED(p->status) ? WTERMSIG(p->status) : -1,
+	    proc_msg(&p->obuf), proc_msg(&p->ebuf));
+	return WEXITSTATUS(p->status);
+}
+
+static void
+ft_expect_code(const struct proc *p, int code)
+{
+	int got = ft_code(p);
+
+	ck_assert_msg(got == code,
+	    "exit status %d, expected %d; stdout:\n%s\nstderr:\n%s",
+	    got, code, proc_msg(&p->obuf), proc_msg(&p->ebuf));
+}
+
+/* Whether s matches re, an extended regular expression, ignoring case. */
+static bool
+ft_re(const char *s, const char *re)
+{
+	regex_t rx;
+	bool ok;
+
+	ck_assert_msg(regcomp(&rx, re, REG_EXTENDED | REG_ICASE |
+	    REG_NOSUB) == 0, "bad regex %s", re);
+	ok = regexec(&rx, s, 0, NULL, 0) == 0;
+	regfree(&rx);
+	return ok;
+}
+
+/* The URL as text output shows it: control bytes as \xHH. */
+static char *
+ft_shown(const char *url)
+{
+	const unsigned char *u;
+	char *s = ft_keep(malloc(4 * strlen(url) + 1)), *o = s;
+
+	for (u = (const unsigned char *)url; *u != '\0'; u++) {
+		if (*u < 0x20 || *u == 0x7f)
+			o += sprintf(o, "\\x%02x", *u);
+		else
+			*o++ = (char)*u;
+	}
+	*o = '\0';
+	return s;
+}
+
+/* How many lines are about url: its shown form, then a space. */
+static size_t
+ft_lines_for(const struct proc *p, const char *url)
+{
+	const char *shown = ft_shown(url);
+	size_t n = strlen(shown), found = 0;
+
+	for (size_t i = 0; i < p->nlines; i++)
+		if (strncmp(p->lines[i], shown, n) == 0 &&
+		    p->lines[i][n] == ' ')
+			found++;
+	return found;
+}
+
+/* The one line about url, without the URL; fails unless just one. */
+static const char *
+ft_rest_for(const struct proc *p, const char *url)
+{
+	const char *shown = ft_shown(url), *rest = NULL;
+	size_t n = strlen(shown), found = 0;
+
+	for (size_t i = 0; i < p->nlines; i++)
+		if (strncmp(p->lines[i], shown, n) == 0 &&
+		    p->lines[i][n] == ' ') {
+			rest = p->lines[i] + n;
+			found++;
+		}
+	ck_assert_msg(found == 1, "%zu lines for %.200s, want 1:\n%s", found,
+	    shown, proc_msg(&p->obuf));
+	return rest;
+}
+
+/* url has exactly one line, a result with the given status. */
+static void
+ft_expect_ok(const struct proc *p, const char *url, int status)
+{
+	const char *rest = ft_rest_for(p, url);
+
+	ck_assert_msg(ft_re(rest, ft_fmt("^ \t [0-9]+\\.[0-9]{2}s \t %d$",
+	    status)), "not a result line with status %d for %.200s: "
+	    "\"%.300s\"", status, url, rest);
+}
+
+/*
+ * url has exactly one line, its error, whose reason matches re (ignoring
+ * case).  Returns the reason.
+ */
+static const char *
+ft_expect_err(const struct proc *p, const char *url, const char *re)
+{
+	static const char mid[] = " request encountered error: ";
+	const char *rest = ft_rest_for(p, url);
+
+	ck_assert_msg(strncmp(rest, mid, sizeof(mid) - 1) == 0 &&
+	    rest[sizeof(mid) - 1] != '\0', "not an error line for %.200s: "
+	    "\"%.300s\"", url, rest);
+	rest += sizeof(mid) - 1;
+	ck_assert_msg(ft_re(rest, re), "error for %.200s is \"%s\", want "
+	    "/%s/", url, rest, re);
+	return rest;
+}
+
+/* It printed n lines, the last "Total time: 1.23s". */
+static void
+ft_expect_lines(const struct proc *p, size_t n)
+{
+	ck_assert_msg(p->nlines == n, "%zu lines, want %zu:\n%s", p->nlines,
+	    n, proc_msg(&p->obuf));
+	ck_assert_msg(ft_re(p->lines[n - 1],
+	    "^Total time: [0-9]+\\.[0-9]{2}s$"),
+	    "last line is not the total: \"%s\"", p->lines[n - 1]);
+}
+
+/* The summary line on standard error, and nothing else there. */
+static void
+ft_expect_summary(const struct proc *p, int ok, int http, int failed)
+{
+	ck_assert_str_eq(proc_str(&p->ebuf), ft_fmt("Summary: %d succeeded, "
+	    "%d got HTTP status >= 400, %d failed without a response\n", ok,
+	    http, failed));
+}
+
+/*
+ * No control a terminal acts on, but the newline and tab of a line: no C0
+ * byte or DEL, no C1 control in UTF-8 (U+0080 to U+009F, 0xc2 0x80-0x9f),
+ * and no byte 0x80-0x9f outside a UTF-8 sequence, which an 8-bit terminal
+ * takes for a C1 control.
+ */
+static void
+ft_expect_no_controls(const struct proc_buf *b, const char *what)
+{
+	const unsigned char *u = (const unsigned char *)proc_str(b);
+	size_t i, k, n;
+
+	for (i = 0; i < b->len; i += n) {
+		n = 1;
+		if (u[i] >= 0xc2 && u[i] <= 0xf4) {
+			/* A lead byte: skip its sequence, if it is one. */
+			n = u[i] < 0xe0 ? 2 : u[i] < 0xf0 ? 3 : 4;
+			for (k = 1; k < n; k++)
+				if (i + k >= b->len || u[i + k] < 0x80 ||
+				    u[i + k] > 0xbf)
+					break;
+			if (k < n)
+				n = 1;
+			ck_assert_msg(!(n == 2 && u[i] == 0xc2 &&
+			    u[i + 1] <= 0x9f), "raw C1 control U+%04x at %zu "
+			    "of %s:\n%s", u[i + 1], i, what, proc_msg(b));
+			continue;
+		}
+		ck_assert_msg(!((u[i] < 0x20 && u[i] != '\n' &&
+		    u[i] != '\t') || (u[i] >= 0x7f && u[i] <= 0x9f)),
+		    "raw control byte 0x%02x at %zu of %s:\n%s", u[i], i,
+		    what, proc_msg(b));
+	}
+}
+
+/* How many times needle occurs in s. */
+static size_t
+ft_occurs(const char *s, const char *needle)
+{
+	size_t n = 0;
+
+	while ((s = strstr(s, needle)) != NULL) {
+		n++;
+		s += strlen(needle);
+	}
+	return n;
+}
+
+static void
+ft_expect_absent(const struct proc *p, const char *secret)
+{
+	ck_assert_msg(strstr(proc_str(&p->obuf), secret) == NULL &&
+	    strstr(proc_str(&p->ebuf), secret) == NULL,
+	    "%s shown; stdout:\n%s\nstderr:\n%s", secret, proc_msg(&p->obuf),
+	    proc_msg(&p->ebuf));
+}
+
+/*
+ * The body of the fixture's answer to "GET path" (on ::1 for fx6), which
+ * must be 200.  Lives until teardown.
+ */
+static char *
+ft_get(const struct proc_fixture *fx, bool v6, const char *path)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	struct sockaddr_in6 sa6 = { .sin6_family = AF_INET6 };
+	struct proc_buf b = { 0 };
+	char req[512], buf[4096];
+	double limit = proc_now() + 15;
+	const char *body;
+	ssize_t n;
+	int fd, r;
+
+	fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
+	ck_assert_msg(fd != -1, "socket: %s", strerror(errno));
+	proc_cloexec(fd);
+	if (v6) {
+		sa6.sin6_port = htons((unsigned short)fx->http);
+		sa6.sin6_addr = in6addr_loopback;
+		r = connect(fd, (struct sockaddr *)&sa6, sizeof(sa6));
+	} else {
+		sa.sin_port = htons((unsigned short)fx->http);
+		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		r = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	}
+	ck_assert_msg(r == 0, "connect to fixture: %s", strerror(errno));
+	n = snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: x\r\n\r\n",
+	    path);
+	ck_assert_msg(n > 0 && (size_t)n < sizeof(req) &&
+	    write(fd, req, (size_t)n) == n, "write: %s", strerror(errno));
+	/* HTTP/1.0: the fixture closes the connection after its answer. */
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		double left = limit - proc_now();
+
+		ck_assert_msg(left > 0, "fixture did not answer %s", path);
+		if (poll(&pfd, 1, (int)(left * 1000) + 1) <= 0)
+			continue;
+		if ((n = read(fd, buf, sizeof(buf))) <= 0)
+			break;
+		proc_buf_add(&b, buf, (size_t)n);
+	}
+	close(fd);
+	body = b.p != NULL ? strstr(b.p, "\r\n\r\n") : NULL;
+	ck_assert_msg(body != NULL && strncmp(b.p, "HTTP/1.", 7) == 0 &&
+	    strncmp(b.p + 8, " 200 ", 5) == 0,
+	    "bad answer from fixture to %s: %s", path, proc_msg(&b));
+	body = ft_fmt("%s", body + 4);
+	free(b.p);
+	return (char *)body;
+}
+
+/*
+ * The number of requests the fixture counted under key; query ("" or
+ * "?until_...") makes it wait for a condition first (see fixture.py).
+ */
+static int
+ft_requests(const struct proc_fixture *fx, bool v6, const char *key,
+    const char *query)
+{
+	char *body = ft_get(fx, v6, ft_fmt("/count/%s%s", key, query));
+	const char *s = strstr(body, "\"requests\": ");
+
+	ck_assert_msg(s != NULL, "no requests in %s", body);
+	return (int)strtol(s + strlen("\"requests\": "), NULL, 10);
+}
+
+static int
+ft_in_flight(const char *key, const char *query)
+{
+	char *body = ft_get(&ft_fx, false, ft_fmt("/count/%s%s", key, query));
+	const char *s = strstr(body, "\"in_flight\": ");
+
+	ck_assert_msg(s != NULL, "no in_flight in %s", body);
+	return (int)strtol(s + strlen("\"in_flight\": "), NULL, 10);
+}
+
+/*
+ * A socket listening on loopback, to see whether fetch_urls connects to
+ * it; *port gets its port.
+ */
+static int
+ft_listener(int *port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sa);
+	int fd;
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert_msg(fd != -1 && bind(fd, (struct sockaddr *)&sa,
+	    sizeof(sa)) == 0 && listen(fd, 16) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&sa, &len) == 0,
+	    "listen: %s", strerror(errno));
+	proc_cloexec(fd);
+	*port = ntohs(sa.sin_port);
+	return fd;
+}
+
+/* Nobody connected to the listener; closes it. */
+static void
+ft_expect_no_connection(int fd)
+{
+	int c;
+
+	ck_assert_msg(fcntl(fd, F_SETFL, O_NONBLOCK) != -1, "fcntl: %s",
+	    strerror(errno));
+	c = accept(fd, NULL, NULL);
+	ck_assert_msg(c == -1 && (errno == EAGAIN || errno == EWOULDBLOCK),
+	    "fetch_urls connected for a scheme it must refuse");
+	close(fd);
+}
+
+/* Writes text to a fresh temporary file that teardown removes. */
+static const char *
+ft_write_tmpfile(const char *text, size_t len)
+{
+	int fd;
+
+	snprintf(ft_tmpfile, sizeof(ft_tmpfile), "/tmp/ft_urls.XXXXXX");
+	fd = mkstemp(ft_tmpfile);
+	ck_assert_msg(fd != -1, "mkstemp: %s", strerror(errno));
+	ck_assert_msg(write(fd, text, len) == (ssize_t)len, "write: %s",
+	    strerror(errno));
+	close(fd);
+	return ft_tmpfile;
+}
+
+static void
+ft_setup(void)
+{
+	proc_std_fds();
+	/* A child that stops reading must not kill the test. */
+	signal(SIGPIPE, SIG_IGN);
+	ft_prog = getenv("FETCH_URLS");
+	ck_assert_msg(ft_prog != NULL && access(ft_prog, X_OK) == 0,
+	    "set FETCH_URLS to the fetch_urls binary under test (got %s)",
+	    ft_prog ? ft_prog : "nothing");
+	proc_fixture_start(&ft_fx, ft_prog);
+}
+
+static void
+ft_teardown(void)
+{
+	for (size_t i = 0; i < ft_nprocs; i++)
+		proc_free(ft_procs[i]);
+	ft_nprocs = 0;
+	proc_fixture_stop(&ft_fx);
+	proc_fixture_stop(&ft_fx6);
+	for (size_t i = 0; i < ft_nstrs; i++)
+		free(ft_strs[i]);
+	ft_nstrs = 0;
+	if (ft_tmpfile[0] != '\0') {
+		unlink(ft_tmpfile);
+		ft_tmpfile[0] = '\0';
+	}
+}
+
+/* Row 1: connection refused, an unresolvable host, IPv6 loopback. */
+
+START_TEST(r1_connection_refused)
+{
+	int dead = proc_dead_port();
+	char *bad = ft_fmt("http://127.0.0.1:%d/x", dead);
+	char *a = ft_url("/status/200"), *b = ft_url("/delay/50");
+	struct proc *p = ft_run(NULL, 15, a, bad, b, NULL);
+
+	ft_expect_code(p, 1);
+	ft_expect_lines(p, 4);
+	ft_expect_err(p, bad,
+	    ft_fmt("connect to 127\\.0\\.0\\.1 port %d[^0-9]", dead));
+	ft_expect_ok(p, a, 200);
+	ft_expect_ok(p, b, 200);
+	ft_expect_summary(p, 2, 0, 1);
+}
+END_TEST
+
+START_TEST(r1_unresolvable_host)
+{
+	char *bad = "http://x.invalid/", *good = ft_url("/status/200");
+	struct proc *p = ft_run(NULL, 25, bad, good, NULL);
+
+	ft_expect_code(p, 1);
+	ft_expect_lines(p, 3);
+	ft_expect_err(p, bad, "resolve host.*x\\.invalid");
+	ft_expect_ok(p, good, 200);
+	ft_expect_summary(p, 1, 0, 1);
+}
+END_TEST
+
+/*
+ * A second fixture listens on ::1.  A machine without an IPv6 loopback
+ * fails this test, saying so, rather than skipping it.
+ */
+START_TEST(r1_ipv6_loopback)
+{
+	struct sockaddr_in6 sa = { .sin6_family = AF_INET6 };
+	socklen_t len = sizeof(sa);
+	char *key = ft_key(), *h6, *s6, *dead6, *good;
+	struct proc *p;
+	int fd, dead;
+
+	sa.sin6_addr = in6addr_loopback;
+	fd = socket(AF_INET6, SOCK_STREAM, 0);
+	ck_assert_msg(fd != -1 && bind(fd, (struct sockaddr *)&sa,
+	    sizeof(sa)) == 0 && getsockname(fd, (struct sockaddr *)&sa,
+	    &len) == 0, "this machine has no IPv6 loopback ::1 (%s), which "
+	    "row 1 of the fault matrix needs", strerror(errno));
+	dead = ntohs(sa.sin6_port);
+	close(fd);
+	proc_fixture_start_host(&ft_fx6, ft_prog, "::1");
+
+	h6 = ft_fmt("http://[::1]:%d/status/200?key=%s", ft_fx6.http, key);
+	s6 = ft_fmt("https://[::1]:%d/status/200?key=%s", ft_fx6.https, key);
+	dead6 = ft_fmt("http://[::1]:%d/x", dead);
+	good = ft_url("/status/200");
+	/* The certificate names ::1; -k because nobody signed it. */
+	p = ft_run(NULL, 15, "-k", h6, dead6, s6, good, NULL);
+	ft_expect_code(p, 1);
+	ft_expect_lines(p, 5);
+	ft_expect_ok(p, h6, 200);
+	ft_expect_ok(p, s6, 200);
+	ft_expect_ok(p, good, 200);
+	ft_expect_err(p, dead6, ft_fmt("connect to ::1 port %d[^0-9]", dead));
+	ck_assert_int_eq(ft_requests(&ft_fx6, true, key, ""), 2);
+}
+END_TEST
+
+/* Row 2: servers that hang, close, drip and reset. */
+
+START_TEST(r2_hang_close_drip_reset)
+{
+	char *key = ft_key();
+	char *hang = ft_url("/hang?key=%s", key);
+	char *close_ = ft_url("/close?key=%s", key);
+	char *drip = ft_url("/drip/100?key=%s&n=50", key);
+	char *reset = ft_url("/reset/100000?key=%s", key);
+	char *a = ft_url("/status/200"), *b = ft_url("/delay/200");
+	struct proc *p;
+	double took;
+
+	p = ft_run(NULL, 15, "-m", "1", hang, a, close_, drip, reset, b,
+	    NULL);
+	took = p->end - p->start;
+	ft_expect_code(p, 1);
+	ft_expect_lines(p, 7);
+	ft_expect_err(p, hang, FT_TIMED_OUT " with 0 bytes received");
+	ft_expect_err(p, close_, "^empty reply from server$");
+	ft_expect_err(p, drip, FT_TIMED_OUT " with [0-9]+ out of 50 bytes "
+	    "received");
+	/* A reset mid-body, or the body cut short by it. */
+	ft_expect_err(p, reset, "reset by peer|transfer closed with "
+	    "[0-9]+ bytes remaining");
+	ft_expect_ok(p, a, 200);
+	ft_expect_ok(p, b, 200);
+	ft_expect_summary(p, 2, 0, 4);
+	/* Promptly: the limit, not the drip's 5 s or the hang's forever. */
+	ck_assert_msg(took >= 1 - 0.05 && took < 1 + FT_SLACK,
+	    "-m 1 run took %.2f s", took);
+	ck_assert_int_eq(ft_requests(&ft_fx, false, key, ""), 4);
+}
+END_TEST
+
+/* Row 3: a redirect loop is capped; other schemes are refused. */
+
+START_TEST(r3_redirect_loop_capped_other_schemes_refused)
+{
+	char *kl = ft_key(), *kf = ft_key(), *kt = ft_key(), *kg = ft_key();
+	char *loop = ft_url("/loop?key=%s", kl);
+	char *file = ft_url("/redirect-to?key=%s&url=file:///etc/passwd", kf);
+	char *ftp, *chain = ft_url("/redirect/3?key=%s", kg);
+	char *good = ft_url("/status/200");
+	struct proc *p;
+	int lfd, port;
+
+	lfd = ft_listener(&port);
+	ftp = ft_url("/redirect-to?key=%s&url=ftp://127.0.0.1:%d/x", kt,
+	    port);
+	p = ft_run(NULL, 15, "-L", loop, file, good, ftp, chain, NULL);
+	ft_expect_code(p, 1);
+	ft_expect_lines(p, 6);
+	ft_expect_err(p, loop, "^maximum \\(10\\) redirects followed$");
+	ft_expect_err(p, file, ft_fmt(FT_NO_PROTOCOL, "file"));
+	ft_expect_err(p, ftp, ft_fmt(FT_NO_PROTOCOL, "ftp"));
+	ft_expect_ok(p, chain, 200);
+	ft_expect_ok(p, good, 200);
+	ft_expect_absent(p, "root:");
+	ft_expect_no_connection(lfd);
+	/* The first request, and 10 redirects followed; no more. */
+	ck_assert_int_eq(ft_requests(&ft_fx, false, kl, ""), 11);
+	ck_assert_int_eq(ft_requests(&ft_fx, false, kf, ""), 1);
+	ck_assert_int_eq(ft_requests(&ft_fx, false, kt, ""), 1);
+	ck_assert_int_eq(ft_requests(&ft_fx, false, kg, ""), 4);
+
+	/* The cap is the one --max-redirs sets. */
+	kl = ft_key();
+	loop = ft_url("/loop?key=%s", kl);
+	p = ft_run(NULL, 15, "-L", "--max-redirs", "3", good, loop, NULL);
+	ft_expect_code(p, 1);
+	ft_expect_lines(p, 3);
+	ft_expect_err(p, loop, "^maximum \\(3\\) redirects followed$");
+	ft_expect_ok(p, good, 200);
+	ck_assert_int_eq(ft_requests(&ft_fx, false, kl, ""), 4);
+}
+END_TEST
+
+/* Row 4: a 1 GiB body, streamed and thrown away in flat memory. */
+
+START_TEST(r4_one_gib_body_in_flat_memory)
+{
+	char *big = ft_url("/bytes/%lld", FT_GIB), *small = ft_url("/bytes/1");
+	char *good = ft_url("/status/200");
+	struct proc *base, *p;
+	long grew;
+
+	/* What the program needs without a big body, for comparison. */
+	base = ft_run(NULL, ft_slow(15), small, good, NULL);
+	ft_expect_code(base, 0);
+	ft_expect_ok(base, small, 200);
+
+	p = ft_run(NULL, ft_slow(60), big, good, NULL);
+	ft_expect_code(p, 0);
+	ft_expect_lines(p, 3);
+	ft_expect_ok(p, big, 200);
+	ft_expect_ok(p, good, 200);
+	ft_expect_summary(p, 2, 0, 0);
+	ck_assert_msg(p->maxrss_kb > 0, "no ru_maxrss from wait4()");
+	grew = p->maxrss_kb - base->maxrss_kb;
+#ifdef FT_SANITIZED
+	/* Shadow memory makes the total meaningless; the growth is not. */
+	ck_assert_msg(grew < FT_RSS_MAX_KB, "peak RSS grew by %ld KiB over "
+	    "a 1-byte body (%ld KiB), more than %d KiB", grew,
+	    base->maxrss_kb, FT_RSS_MAX_KB);
+#else
+	ck_assert_msg(p->maxrss_kb < FT_RSS_MAX_KB, "peak RSS %ld KiB for a "
+	    "1 GiB body (%ld KiB with 1 byte), limit %d KiB", p->maxrss_kb,
+	    base->maxrss_kb, FT_RSS_MAX_KB);
+	(void)grew;
+#endif
+
+	/* All of it arrived, not a part. */
+	p = ft_run(NULL, ft_slow(60), "-w", "%{http_code} %{size_download}\\n",
+	    big, NULL);
+	ft_expect_code(p, 0);
+	ck_assert_str_eq(proc_str(&p->obuf), ft_fmt("200 %lld\n", FT_GIB));
+}
+END_TEST
+
+/* Row 5: 404 and 500 are results, not errors, and the exit status is 1. */
+
+START_TEST(r5_404_and_500_are_results_exit_1)
+{
+	char *nf = ft_url("/status/404"), *ise = ft_url("/status/500");
+	char *good = ft_url("/status/200");
+	struct proc *p = ft_run(NULL, 15, nf, good, ise, NULL);
+
+	ft_expect_code(p, 1);
+	ft_expect_lines(p, 4);
+	ft_expect_ok(p, nf, 404);
+	ft_expect_ok(p, ise, 500);
+	ft_expect_ok(p, good, 200);
+	ft_expect_summary(p, 1, 2, 0);
+}
+END_TEST
+
+/* Row 6: malformed lines in an -i file. */
+
+START_TEST(r6_malformed_input_file)
+{
+	char *kd = ft_key(), *ku = ft_key(), *kl = ft_key();
+	char *no_host = "http://", *bang = "ht!tp://x";
+	char *pad, *huge, *spaces, *ctl, *utf8, *dup, *good;
+	struct proc_buf in = { 0 };
+	const char *file;
+	struct proc *p;
+	size_t i;
+
+	pad = ft_keep(malloc(100 * 1024 + 1));
+	memset(pad, 'a', 100 * 1024);
+	pad[100 * 1024] = '\0';
+	huge = ft_url("/status/200?key=%s&pad=%s", kl, pad);
+	spaces = ft_url("/status/200?a b c");
+	/* Clear the screen, set the title, ring, delete, carriage return. */
+	ctl = ft_url("/status/200?c=\x1b[2J\x1b]0;pwned\x07\x7f\rx");
+	utf8 = ft_url("/status/200?key=%s&u=\xff\xfe\xc3(\xed\xbf\xbf", ku);
+	dup = ft_url("/status/200?key=%s", kd);
+	good = ft_url("/delay/10");
+	{
+		const char *lines[] = { no_host, bang, "", huge, spaces, ctl,
+		    utf8, dup, dup, good };
+
+		for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+			proc_buf_add(&in, lines[i], strlen(lines[i]));
+			proc_buf_add(&in, "\n", 1);
+		}
+	}
+	file = ft_write_tmpfile(in.p, in.len);
+	free(in.p);
+
+	p = ft_run(NULL, 15, "-i", file, NULL);
+	ft_expect_code(p, 1);
+	/* Nine URLs (the empty line is none) and the total. */
+	ft_expect_lines(p, 10);
+	ft_expect_err(p, no_host, "^malformed URL: ");
+	ft_expect_err(p, bang, "^malformed URL: ");
+	ft_expect_err(p, spaces, "^malformed URL: ");
+	ft_expect_err(p, ctl, "^malformed URL: ");
+	/* Sent, and refused by the server as too long: a result. */
+	ft_expect_ok(p, huge, 414);
+	ft_expect_ok(p, utf8, 200);
+	ft_expect_ok(p, good, 200);
+	/* Each copy fetched and reported. */
+	ck_assert_msg(ft_lines_for(p, dup) == 2, "want 2 lines for %s:\n%s",
+	    dup, proc_msg(&p->obuf));
+	for (i = 0; i < p->nlines; i++)
+		if (strncmp(p->lines[i], dup, strlen(dup)) == 0)
+			ck_assert_msg(ft_re(p->lines[i] + strlen(dup),
+			    "^ \t [0-9]+\\.[0-9]{2}s \t 200$"),
+			    "line \"%s\"", p->lines[i]);
+	ck_assert_int_eq(ft_requests(&ft_fx, false, kd, ""), 2);
+	ck_assert_int_eq(ft_requests(&ft_fx, false, ku, ""), 1);
+	ft_expect_no_controls(&p->obuf, "stdout");
+	ft_expect_no_controls(&p->ebuf, "stderr");
+	ft_expect_summary(p, 4, 1, 4);
+}
+END_TEST
+
+/* Row 7: other schemes, given or reached by a redirect, are refused. */
+
+START_TEST(r7_unsupported_schemes_refused_before_any_request)
+{
+	static const char *const schemes[] = { "ftp", "dict", "gopher",
+	    "file" };
+	char *given[4], *via[4], *key[4];
+	char *good = ft_url("/status/200"), *chain = ft_url("/redirect/1");
+	char *args[16];
+	struct proc *p;
+	size_t n = 0;
+	int lfd, port;
+
+	lfd = ft_listener(&port);
+	args[n++] = "-L";
+	args[n++] = good;
+	for (int i = 0; i < 4; i++) {
+		given[i] = i < 3 ? ft_fmt("%s://127.0.0.1:%d/x", schemes[i],
+		    port) : "file:///etc/passwd";
+		key[i] = ft_key();
+		via[i] = ft_url("/redirect-to?key=%s&url=%s", key[i],
+		    given[i]);
+		args[n++] = given[i];
+		args[n++] = via[i];
+	}
+	args[n++] = chain;
+	p = ft_runv(NULL, 15, n, args);
+	ft_expect_code(p, 1);
+	ft_expect_lines(p, 11);
+	for (int i = 0; i < 4; i++) {
+		ck_assert_str_eq(ft_expect_err(p, given[i], "."), ft_fmt(
+		    "unsupported scheme '%s' (only http and https)",
+		    schemes[i]));
+		ft_expect_err(p, via[i], ft_fmt(FT_NO_PROTOCOL, schemes[i]));
+		/* The redirect itself, and not the place it points to. */
+		ck_assert_int_eq(ft_requests(&ft_fx, false, key[i], ""), 1);
+	}
+	ft_expect_ok(p, good, 200);
+	ft_expect_ok(p, chain, 200);
+	ft_expect_absent(p, "root:");
+	ft_expect_no_connection(lfd);
+}
+END_TEST
+
+/* Row 8: TLS faults; certificates are checked unless -k. */
+
+START_TEST(r8_tls_faults)
+{
+	char *self = ft_fmt("https://127.0.0.1:%d/status/200", ft_fx.https);
+	char *tls_to_plain = ft_fmt("https://127.0.0.1:%d/status/200",
+	    ft_fx.http);
+	char *plain_to_tls = ft_fmt("http://127.0.0.1:%d/status/200",
+	    ft_fx.https);
+	char *good = ft_url("/status/200");
+	struct proc *p;
+
+	for (int k = 0; k < 2; k++) {
+		if (k == 0)
+			p = ft_run(NULL, 15, self, tls_to_plain, good,
+			    plain_to_tls, NULL);
+		else
+			p = ft_run(NULL, 15, "-k", self, tls_to_plain, good,
+			    plain_to_tls, NULL);
+		ft_expect_code(p, 1);
+		ft_expect_lines(p, 5);
+		if (k == 0)
+			ft_expect_err(p, self, "certificate");
+		else
+			ft_expect_ok(p, self, 200);
+		ft_expect_err(p, tls_to_plain, "ssl|tls");
+		ft_expect_err(p, plain_to_tls, "reset by peer|empty reply|"
+		    "recv failure");
+		ft_expect_ok(p, good, 200);
+		/* No hang: the faults end the transfers, not a timeout. */
+		ck_assert_msg(p->end - p->start < 5, "%s run took %.2f s",
+		    k ? "-k" : "plain", p->end - p->start);
+	}
+}
+END_TEST
+
+/* Row 9: 100,000 URLs under an open-file limit of 256. */
+
+/* Samples the child's threads and open descriptors into the maxima. */
+static void
+ft_sample(pid_t pid, int *threads, int *fds, int *samples)
+{
+	char path[64], buf[4096];
+	struct dirent *de;
+	const char *t;
+	ssize_t n;
+	DIR *d;
+	int fd, count = 0;
+
+	snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	if ((t = strstr(buf, "\nThreads:")) != NULL &&
+	    atoi(t + strlen("\nThreads:")) > *threads)
+		*threads = atoi(t + strlen("\nThreads:"));
+	snprintf(path, sizeof(path), "/proc/%ld/fd", (long)pid);
+	if ((d = opendir(path)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.')
+			count++;
+	closedir(d);
+	if (count > *fds)
+		*fds = count;
+	(*samples)++;
+}
+
+START_TEST(r9_hundred_thousand_urls_under_nofile_256)
+{
+	enum { N = 100000, EVERY = 100 };
+	char *key = ft_key(), *argv[4], *good, *dead, *why, line[256];
+	int port = proc_dead_port(), threads = 0, fds = 0, samples = 0;
+	struct proc_buf in = { 0 };
+	unsigned char *seen;
+	struct proc *p;
+	double limit;
+	size_t glen, dlen, i;
+
+	good = ft_url("/status/200?key=%s&n=", key);
+	dead = ft_fmt("http://127.0.0.1:%d/n", port);
+	why = ft_fmt("connect to 127.0.0.1 port %d ", port);
+	glen = strlen(good);
+	dlen = strlen(dead);
+	for (i = 0; i < N; i++) {
+		int n = snprintf(line, sizeof(line), "%s%zu\n",
+		    i % EVERY == 0 ? good : dead, i);
+
+		proc_buf_add(&in, line, (size_t)n);
+	}
+	argv[0] = (char *)ft_prog;
+	argv[1] = "-i";
+	argv[2] = "-";
+	argv[3] = NULL;
+	p = ft_track(proc_spawn_nofile(argv, in.p, FT_NOFILE));
+	limit = p->start + ft_slow(120);
+	while ((p->out != -1 || p->err != -1) && proc_now() < limit) {
+		ft_sample(p->pid, &threads, &fds, &samples);
+		(void)proc_pump(p, proc_now() + 0.01, NULL, 0);
+	}
+	proc_reap(p, limit);
+	free(in.p);
+	ck_assert_msg(!p->killed, "still running after %.0f s",
+	    limit - p->start);
+	ft_expect_code(p, 1);
+	ck_assert_msg(p->nlines == N + 1, "%zu lines, want %d; stderr:\n%s",
+	    p->nlines, N + 1, proc_msg(&p->ebuf));
+	ck_assert_msg(ft_re(p->lines[N], "^Total time: [0-9.]+s$"),
+	    "last line \"%s\"", p->lines[N]);
+
+	/* Each URL once, with its own result; no "Too many open files". */
+	seen = calloc(N, 1);
+	ck_assert_msg(seen != NULL, "out of memory");
+	for (i = 0; i < N; i++) {
+		const char *l = p->lines[i], *rest;
+		bool ok = strncmp(l, good, glen) == 0;
+		char *end;
+		long n;
+
+		ck_assert_msg(ok || strncmp(l, dead, dlen) == 0,
+		    "stray line \"%s\"", l);
+		n = strtol(l + (ok ? glen : dlen), &end, 10);
+		ck_assert_msg(n >= 0 && n < N && !seen[n] &&
+		    (n % EVERY == 0) == ok, "line \"%s\" out of place", l);
+		seen[n] = 1;
+		rest = end;
+		if (ok)
+			ck_assert_msg(ft_re(rest, "^ \t [0-9]+\\.[0-9]{2}s "
+			    "\t 200$"), "line \"%s\"", l);
+		else
+			ck_assert_msg(strncmp(rest, " request encountered "
+			    "error: ", 28) == 0 && strstr(rest, why) != NULL,
+			    "line \"%s\"", l);
+	}
+	free(seen);
+	ft_expect_summary(p, N / EVERY, 0, N - N / EVERY);
+	ck_assert_int_eq(ft_requests(&ft_fx, false, key, ""), N / EVERY);
+
+	ck_assert_msg(samples >= 2, "only %d samples of /proc", samples);
+	ck_assert_msg(threads > 2 && threads <= FT_THREADS_MAX,
+	    "up to %d threads under ulimit -n %d, want 3 to %d", threads,
+	    FT_NOFILE, FT_THREADS_MAX);
+	ck_assert_msg(fds <= FT_NOFILE, "%d descriptors open", fds);
+}
+END_TEST
+
+/*
+ * Row 10: SIGINT and a reader that leaves.  See the top comment for what
+ * test_e2e.c's e2e_signal covers already.
+ */
+
+START_TEST(r10_sigint_exits_within_half_a_second)
+{
+	enum { FAST = 3, HANG = 40, JOBS = 8 };
+	char *key = ft_key(), *argv[FAST + HANG + 4];
+	struct proc *p;
+	double sent, took;
+	size_t n = 0;
+	pid_t pid;
+
+	argv[n++] = (char *)ft_prog;
+	argv[n++] = "-j";
+	argv[n++] = ft_fmt("%d", JOBS);
+	for (int i = 0; i < FAST; i++)
+		argv[n++] = ft_url("/status/200?n=%d", i);
+	for (int i = 0; i < HANG; i++)
+		argv[n++] = ft_url("/hang?key=%s&n=%d", key, i);
+	argv[n] = NULL;
+	p = ft_track(proc_spawn(argv, NULL));
+	ck_assert_msg(proc_pump(p, p->start + 10, proc_has_lines, FAST),
+	    "the fast lines did not arrive:\n%s", proc_msg(&p->obuf));
+	/* Every worker in a transfer, the rest of the URLs queued. */
+	ck_assert_int_eq(ft_in_flight(key, ft_fmt("?until_in_flight=%d",
+	    JOBS)), JOBS);
+	pid = p->pid;
+	sent = proc_now();
+	ck_assert_msg(kill(pid, SIGINT) == 0, "kill: %s", strerror(errno));
+	proc_reap(p, sent + 10);
+	took = p->end - sent;
+	ck_assert_msg(!p->killed, "still running 10 s after SIGINT");
+	ft_expect_code(p, 130);
+	ck_assert_msg(took < 0.5, "exit took %.3f s after SIGINT", took);
+	ft_expect_lines(p, FAST + 1);
+	for (int i = 0; i < FAST; i++)
+		ft_expect_ok(p, argv[3 + i], 200);
+	ck_assert_str_eq(proc_str(&p->ebuf), ft_fmt("Summary: %d succeeded, "
+	    "0 got HTTP status >= 400, 0 failed without a response\n"
+	    "fetch_urls: interrupted: %d of %d URLs not finished\n", FAST,
+	    HANG, FAST + HANG));
+	/* Reaped: nothing of it, no thread, is left. */
+	ck_assert_msg(kill(pid, 0) == -1 && errno == ESRCH,
+	    "process %ld still there", (long)pid);
+	ck_assert_int_eq(ft_requests(&ft_fx, false, key, ""), JOBS);
+}
+END_TEST
+
+/* As "fetch_urls -i - | head -1" with more output than a pipe holds. */
+START_TEST(r10_reader_gone_exits_quietly)
+{
+	enum { N = 3000 };
+	char *argv[6], line[128], *dead;
+	struct proc_buf in = { 0 };
+	struct proc *p;
+
+	dead = ft_fmt("http://127.0.0.1:%d/n", proc_dead_port());
+	for (int i = 0; i < N; i++) {
+		int n = snprintf(line, sizeof(line), "%s%d\n", dead, i);
+
+		proc_buf_add(&in, line, (size_t)n);
+	}
+	argv[0] = (char *)ft_prog;
+	argv[1] = "-j";
+	argv[2] = "8";
+	argv[3] = "-i";
+	argv[4] = "-";
+	argv[5] = NULL;
+	p = ft_track(proc_spawn(argv, in.p));
+	ck_assert_msg(proc_pump(p, p->start + 10, proc_has_lines, 1),
+	    "no first line:\n%s", proc_msg(&p->obuf));
+	proc_close(&p->out);
+	proc_reap(p, proc_now() + 10);
+	free(in.p);
+	ck_assert_msg(!p->killed, "still running 10 s after its reader left");
+	/* Not SIGPIPE; 1 because standard output could not be written. */
+	ft_expect_code(p, 1);
+	ck_assert_msg(p->ebuf.len == 0, "stderr not empty:\n%s",
+	    proc_msg(&p->ebuf));
+}
+END_TEST
+
+/*
+ * Row 11: usage errors.  test_e2e.c's e2e_usage checks the exit status,
+ * the one line and the empty stdout for the common cases; here the other
+ * numbers and the "=" forms, and that no request is made and no -H value
+ * is shown.
+ */
+
+struct ft_usage_case {
+	int	nargs;
+	char	args[2][32];
+};
+
+/*
+ * One test per case: the loop test's _i indexes this.  The arguments
+ * follow the URL, so a lone "-j" misses its number.
+ */
+static const struct ft_usage_case ft_usage_cases[] = {
+	{ 1, { "--jobs=0" } },
+	{ 1, { "--max-time=-1" } },
+	{ 2, { "-j", "" } },
+	{ 2, { "-j", "1.5" } },
+	{ 2, { "-j", "0x10" } },
+	{ 2, { "-m", "nan" } },
+	{ 2, { "-m", "inf" } },
+	{ 2, { "-m", "" } },
+	{ 2, { "--retry", "-1" } },
+	{ 2, { "--per-host", "0" } },
+	{ 2, { "--rate", "0" } },
+	{ 2, { "--connect-timeout", "-1" } },
+	{ 2, { "--deadline", "-1" } },
+	{ 2, { "--max-redirs", "-2" } },
+	{ 2, { "--format", "xml" } },
+	{ 1, { "--bogus=1" } },
+	{ 2, { "-H", "Bearer SECRET11" } },
+	{ 2, { "-H", "Cookie: k=SECRET11\r\nX: y" } },
+	{ 1, { "-j" } },
+};
+
+START_TEST(r11_usage_error_makes_no_request)
+{
+	const struct ft_usage_case *uc = &ft_usage_cases[_i];
+	char *key = ft_key(), *args[8];
+	struct proc *p;
+	size_t n = 0;
+
+	args[n++] = "-H";
+	args[n++] = "Authorization: Bearer SECRET11";
+	args[n++] = ft_url("/status/200?key=%s", key);
+	for (int i = 0; i < uc->nargs; i++)
+		args[n++] = (char *)uc->args[i];
+	p = ft_runv(NULL, 10, n, args);
+	ft_expect_code(p, 2);
+	ck_assert_msg(p->obuf.len == 0, "stdout:\n%s", proc_msg(&p->obuf));
+	ck_assert_msg(proc_match(proc_str(&p->ebuf), "^fetch_urls: [^\n]+ "
+	    "\\(try 'fetch_urls --help'\\)\n$", NULL, 0),
+	    "stderr is not one usage line:\n%s", proc_msg(&p->ebuf));
+	ft_expect_absent(p, "SECRET11");
+	ck_assert_int_eq(ft_requests(&ft_fx, false, key, ""), 0);
+}
+END_TEST
+
+/* Security by default. */
+
+/*
+ * user:password@ is redacted in every format and every message: the URL
+ * given, a URL it redirects to, a failed connection, a malformed URL and
+ * an unsupported scheme.
+ */
+START_TEST(sec_credentials_redacted_everywhere)
+{
+	static const char *const forms[][2] = {
+		{ "--format", "text" }, { "--format", "json" },
+		{ "--format", "csv" },
+		{ "-w", "%{url} %{url_effective} %{errormsg}\\n" },
+	};
+	char *ok = ft_fmt("http://u:SECRETPW@127.0.0.1:%d/status/200",
+	    ft_fx.http);
+	char *refused = ft_fmt("http://u:SECRETPW@127.0.0.1:%d/",
+	    proc_dead_port());
+	char *redir = ft_url("/redirect-to?url=http://v:SECRETPW2@127.0.0.1:"
+	    "%d/status/200", ft_fx.http);
+	char *redir_bad = ft_url("/redirect-to?url=http://w:SECRETPW3@"
+	    "x.invalid/");
+	char *bad = "http://u:SECRETPW@bad host/";
+	char *ftp = "ftp://u:SECRETPW@127.0.0.1:9/";
+	char *bare = ft_fmt("u:SECRETPW@127.0.0.1:%d/status/200", ft_fx.http);
+	struct proc *p;
+
+	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		p = ft_run(NULL, 25, "-L", forms[i][0], forms[i][1], ok,
+		    refused, redir, redir_bad, bad, ftp, bare, NULL);
+		ft_expect_code(p, 1);
+		ft_expect_absent(p, "SECRETPW");
+		/* Each of the seven URLs shown, redacted. */
+		ck_assert_msg(ft_occurs(proc_str(&p->obuf), "***@") >= 7,
+		    "%s %s does not show 7 redacted URLs:\n%s", forms[i][0],
+		    forms[i][1], proc_msg(&p->obuf));
+		if (i == 0) {
+			ft_expect_lines(p, 8);
+			ck_assert_msg(strstr(proc_str(&p->obuf), ft_fmt(
+			    "http://***@127.0.0.1:%d/status/200 \t ",
+			    ft_fx.http)) != NULL, "no redacted result:\n%s",
+			    proc_msg(&p->obuf));
+			ck_assert_msg(strstr(proc_str(&p->obuf), "ftp://***@"
+			    "127.0.0.1:9/ request encountered error: "
+			    "unsupported scheme 'ftp'") != NULL,
+			    "no redacted error:\n%s", proc_msg(&p->obuf));
+		}
+	}
+}
+END_TEST
+
+/*
+ * -H values for Authorization and Cookie are sent, and never printed:
+ * not in any format, not when a request fails in any of the ways it can.
+ */
+START_TEST(sec_secret_headers_never_printed)
+{
+	static const char *const forms[][2] = {
+		{ "--format", "text" }, { "--format", "json" },
+		{ "--format", "csv" },
+		{ "-w", "%{url} %{url_effective} %{errormsg}\\n" },
+	};
+	char *key = ft_key(), *seen;
+	char *echo = ft_url("/headers?key=%s", key);
+	char *refused = ft_fmt("http://127.0.0.1:%d/", proc_dead_port());
+	char *hang = ft_url("/hang");
+	char *reset = ft_url("/reset/1000");
+	char *tls = ft_fmt("https://127.0.0.1:%d/status/200", ft_fx.https);
+	char *file = ft_url("/redirect-to?url=file:///etc/passwd");
+	char *nf = ft_url("/status/404");
+	struct proc *p;
+
+	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		p = ft_run(NULL, 15, "-L", "-m", "1", "-H",
+		    "Authorization: Bearer SECRETTOKEN", "-H",
+		    "Cookie: k=SECRETCOOKIE", forms[i][0], forms[i][1], echo,
+		    refused, hang, reset, tls, file, nf, "bad host",
+		    "gopher://127.0.0.1:9/", NULL);
+		ft_expect_code(p, 1);
+		ft_expect_absent(p, "SECRETTOKEN");
+		ft_expect_absent(p, "SECRETCOOKIE");
+	}
+	seen = ft_get(&ft_fx, false, ft_fmt("/seen/%s", key));
+	ck_assert_msg(strstr(seen, "[\"Authorization\", \"Bearer "
+	    "SECRETTOKEN\"]") != NULL && strstr(seen, "[\"Cookie\", "
+	    "\"k=SECRETCOOKIE\"]") != NULL, "headers not sent: %s", seen);
+}
+END_TEST
+
+/*
+ * A hostile URL list on standard input cannot drive the terminal: every
+ * control in a URL, C0, DEL or C1, is printed as \xHH, and so is one in
+ * a redirect's target; other UTF-8 is printed as it is.
+ */
+START_TEST(sec_control_characters_escaped)
+{
+	static const char *const nasty[] = {
+		"\x1b[2J\x1b[H", "\x1b]0;owned\x07", "\r\b\b", "\x7f\x01\x1f",
+		"\x1bP+q\x1b\\",
+	};
+	/* C1 CSI as a byte and in UTF-8; then plain UTF-8. */
+	static const char *const high[][2] = {
+		{ "\x9b" "31m", "\\x9b31m" },
+		{ "\xc2\x9b" "31m\xc2\x85", "\\xc2\\x9b31m\\xc2\\x85" },
+		{ "caf\xc3\xa9\xe2\x82\xac", "caf\xc3\xa9\xe2\x82\xac" },
+	};
+	enum { NN = sizeof(nasty) / sizeof(nasty[0]) };
+	enum { NH = sizeof(high) / sizeof(high[0]) };
+	char *u[NN], *h[NH], *redir, *good = ft_url("/status/200"), *in;
+	const char *rest;
+	struct proc *p;
+	size_t i;
+
+	in = ft_fmt("%s\n", good);
+	for (i = 0; i < NN; i++) {
+		u[i] = ft_url("/status/200?n=%zu&x=%s", i, nasty[i]);
+		in = ft_fmt("%s%s\n", in, u[i]);
+	}
+	for (i = 0; i < NH; i++) {
+		h[i] = ft_url("/status/200?h=%zu&x=", i);
+		in = ft_fmt("%s%s%s\n", in, h[i], high[i][0]);
+	}
+	/* The fixture decodes %1b: the Location holds a raw ESC. */
+	redir = ft_url("/redirect-to?url=/status/200%%3Fx%%3D%%1b[2J");
+	in = ft_fmt("%s%s\n", in, redir);
+	p = ft_run(in, 15, "-L", "-i", "-", NULL);
+	ft_expect_code(p, 1);
+	ft_expect_no_controls(&p->obuf, "stdout");
+	ft_expect_no_controls(&p->ebuf, "stderr");
+	ft_expect_lines(p, NN + NH + 3);
+	ft_expect_ok(p, good, 200);
+	/* libcurl refuses a URL with C0 controls before any request. */
+	for (i = 0; i < NN; i++)
+		ft_expect_err(p, u[i], "^malformed URL: ");
+	/* It sends other bytes; the line shows them as said above. */
+	for (i = 0; i < NH; i++) {
+		rest = ft_rest_for(p, ft_fmt("%s%s", h[i], high[i][1]));
+		ck_assert_msg(ft_re(rest, "^ \t [0-9]+\\.[0-9]{2}s \t 200$"),
+		    "line for %s%s: \"%s\"", h[i], high[i][1], rest);
+	}
+	ft_expect_err(p, redir, "redirect.*(parse|malformed)|malformed");
+}
+END_TEST
+
+/* For main.c: the suite of this file, a test case per time limit. */
+Suite *
+faults_suite(void)
+{
+	Suite *s = suite_create("faults");
+	TCase *tc;
+
+	tc = tcase_create("faults");
+	tcase_add_checked_fixture(tc, ft_setup, ft_teardown);
+	tcase_set_timeout(tc, 40);
+	tcase_add_test(tc, r1_connection_refused);
+	tcase_add_test(tc, r1_unresolvable_host);
+	tcase_add_test(tc, r1_ipv6_loopback);
+	tcase_add_test(tc, r2_hang_close_drip_reset);
+	tcase_add_test(tc, r3_redirect_loop_capped_other_schemes_refused);
+	tcase_add_test(tc, r5_404_and_500_are_results_exit_1);
+	tcase_add_test(tc, r6_malformed_input_file);
+	tcase_add_test(tc, r7_unsupported_schemes_refused_before_any_request);
+	tcase_add_test(tc, r8_tls_faults);
+	tcase_add_test(tc, r10_sigint_exits_within_half_a_second);
+	tcase_add_test(tc, r10_reader_gone_exits_quietly);
+	tcase_add_loop_test(tc, r11_usage_error_makes_no_request, 0,
+	    (int)(sizeof(ft_usage_cases) / sizeof(ft_usage_cases[0])));
+	tcase_add_test(tc, sec_credentials_redacted_everywhere);
+	tcase_add_test(tc, sec_secret_headers_never_printed);
+	tcase_add_test(tc, sec_control_characters_escaped);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("faults_heavy");
+	tcase_add_checked_fixture(tc, ft_setup, ft_teardown);
+	tcase_set_timeout(tc, 180);
+	tcase_add_test(tc, r4_one_gib_body_in_flat_memory);
+	tcase_add_test(tc, r9_hundred_thousand_urls_under_nofile_256);
+	suite_add_tcase(s, tc);
+	return s;
+}
