@@ -3,6 +3,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
@@ -293,11 +294,25 @@ print_total(struct prog *pg, double total, const struct tally *t)
 	output_summary(stderr, t->ok, t->http_errors, t->failed);
 }
 
+/*
+ * Reports a usage error and exits with status 2.  The reason quotes what
+ * the user typed, so it is escaped like text output.
+ */
+static _Noreturn void
+usage_error(const char *reason)
+{
+	fputs("fetch_urls: ", stderr);
+	output_escaped(stderr, reason);
+	fputs(" (try 'fetch_urls --help')\n", stderr);
+	exit(2);
+}
+
 /* Reads the URL arguments and the -i file.  Returns 0, or exits. */
 static void
 load_urls(struct prog *pg)
 {
 	const char *path = pg->cli.input;
+	char err[PATH_MAX + 128];
 	FILE *fp;
 	size_t i;
 
@@ -309,19 +324,15 @@ load_urls(struct prog *pg)
 	if (path != NULL) {
 		fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
 		if (fp == NULL || urls_read(&pg->urls, fp) < 0) {
-			fprintf(stderr, "fetch_urls: cannot read '%s': %s "
-			    "(try 'fetch_urls --help')\n", path,
+			snprintf(err, sizeof(err), "cannot read '%s': %s", path,
 			    strerror(errno));
-			exit(2);
+			usage_error(err);
 		}
 		if (fp != stdin)
 			fclose(fp);
 	}
-	if (pg->urls.n == 0) {
-		fprintf(stderr, "fetch_urls: no URLs given "
-		    "(try 'fetch_urls --help')\n");
-		exit(2);
-	}
+	if (pg->urls.n == 0)
+		usage_error("no URLs given");
 	return;
 nomem:
 	fprintf(stderr, "fetch_urls: out of memory\n");
@@ -362,18 +373,14 @@ main(int argc, char **argv)
 		printf("fetch_urls %s (%s)\n", FETCH_VERSION, curl_version());
 		return 0;
 	case CLI_ERROR:
-		fprintf(stderr, "fetch_urls: %s (try 'fetch_urls --help')\n",
-		    err);
-		return 2;
+		usage_error(err);
 	case CLI_RUN:
 		break;
 	}
 	if (pg.cli.write_out != NULL && output_writeout_check(pg.cli.write_out,
 	    err, sizeof(err)) < 0) {
-		fprintf(stderr, "fetch_urls: %s (try 'fetch_urls --help')\n",
-		    err);
 		cli_free(&pg.cli);
-		return 2;
+		usage_error(err);
 	}
 	output_init(&pg.out, pg.cli.write_out != NULL ? OUTPUT_WRITEOUT :
 	    pg.cli.format == CLI_JSON ? OUTPUT_JSON :

@@ -112,8 +112,8 @@ is_c1_or_separator(unsigned long cp)
  * part of valid UTF-8, as an 8-bit terminal reads it.  Everything else,
  * invalid UTF-8 included, is written as it is.
  */
-static void
-put_escaped(FILE *fp, const char *s)
+void
+output_escaped(FILE *fp, const char *s)
 {
 	const unsigned char *p;
 	size_t n, i;
@@ -387,7 +387,7 @@ put_var(FILE *fp, enum wo_var v, const char *url,
 
 	switch (v) {
 	case WO_URL:
-		put_redacted(fp, url, true, put_escaped);
+		put_redacted(fp, url, true, output_escaped);
 		break;
 	case WO_URLNUM:
 		fprintf(fp, "%zu", res->index);
@@ -423,14 +423,14 @@ put_var(FILE *fp, enum wo_var v, const char *url,
 	case WO_URL_EFFECTIVE:
 		if (res->effective_url != NULL)
 			put_redacted(fp, res->effective_url, true,
-			    put_escaped);
+			    output_escaped);
 		break;
 	case WO_HTTP_VERSION:
 		fputs(res->http_version != NULL ? res->http_version : "0", fp);
 		break;
 	case WO_ERRORMSG:
 		if (err != NULL)
-			put_redacted(fp, err, false, put_escaped);
+			put_redacted(fp, err, false, output_escaped);
 		break;
 	}
 }
@@ -551,12 +551,12 @@ output_result(FILE *fp, struct output *o, const char *url,
 	case OUTPUT_TEXT:
 		break;
 	}
-	put_redacted(fp, url, true, put_escaped);
+	put_redacted(fp, url, true, output_escaped);
 	if (res->outcome == FETCH_OK)
 		fprintf(fp, " \t %.2fs \t %ld\n", res->secs, res->status);
 	else {
 		fputs(" request encountered error: ", fp);
-		put_redacted(fp, err, false, put_escaped);
+		put_redacted(fp, err, false, output_escaped);
 		putc('\n', fp);
 	}
 }

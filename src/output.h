@@ -55,6 +55,13 @@ void	output_init(struct output *o, enum output_format format,
 void	output_result(FILE *fp, struct output *o, const char *url,
 	    const struct fetch_result *res, const char *why);
 
+/*
+ * Writes s as text output does: control characters (C0, DEL and C1, also
+ * when UTF-8 encoded) as \xHH, everything else as it is.  NULL writes
+ * nothing.
+ */
+void	output_escaped(FILE *fp, const char *s);
+
 /* Writes "Total time: 0.93s". */
 void	output_total(FILE *fp, double secs);
 
