@@ -9,10 +9,11 @@
 #include <stddef.h>
 
 /*
- * Helpers shared by the tests that drive real programs (test_e2e.c,
- * test_examples.c).  They run inside a Check test: a failure of their
- * own (pipe, fork, out of memory) fails the test with ck_assert rather
- * than returning an error.  Times are monotonic seconds (proc_now()).
+ * Helpers for the tests that drive real programs; e2e.h builds the
+ * end-to-end tests' harness on them.  They run inside a Check test: a
+ * failure of their own (pipe, fork, out of memory) fails the test with
+ * ck_assert rather than returning an error.  Times are monotonic seconds
+ * (proc_now()).
  */
 
 /* A growing byte buffer, always NUL-terminated once anything is added. */

@@ -8,8 +8,9 @@
  * in the man page: line formats to the byte, arrival order, totals, every
  * option, every exit status, SIGINT and a reader that goes away.
  *
- * The helpers that spawn a child, collect its output and run the fixture
- * are in proc.c, shared with test_examples.c.
+ * The helpers that run fetch_urls, ask the fixture for its counters and
+ * keep what a test allocates until its teardown are in e2e.c, shared
+ * with the other end-to-end test files.
  *
  * The fixture server (tests/fixture.py, found through FETCH_FIXTURE, next
  * to this source file, or in a tests/ folder above FETCH_URLS) is started
@@ -42,171 +43,18 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
-#include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <check.h>
 
+#include "e2e.h"
 #include "proc.h"
 #include "suites.h"
-
-/* Upper-bound slack, in seconds, for anything that depends on scheduling. */
-#define E2E_SLACK	1.5
-
-/* Lower bounds allow for printed times being rounded to 1/100 s. */
-#define E2E_ROUND	0.006
-
-#define E2E_MAXPROCS	16
-#define E2E_MAXSTRS	1024
-#define E2E_MAXARGS	512
-
-static struct proc_fixture e2e_fx = PROC_FIXTURE_INIT;
-static const char *e2e_prog;		/* from FETCH_URLS */
-static struct proc *e2e_procs[E2E_MAXPROCS];	/* malloced */
-static size_t e2e_nprocs;
-static char *e2e_strs[E2E_MAXSTRS];	/* malloced; freed by teardown */
-static size_t e2e_nstrs;
-static char e2e_tmpfile[64];		/* "" or a file teardown removes */
-static unsigned e2e_nkeys;
-
-/*
- * A printf-formatted string that lives until the test's teardown, so tests
- * can build URLs and arguments without freeing them on every failure path.
- */
-static char *
-e2e_vfmt(const char *fmt, va_list ap)
-{
-	va_list aq;
-	char *s;
-	int n;
-
-	va_copy(aq, ap);
-	n = vsnprintf(NULL, 0, fmt, aq);
-	va_end(aq);
-	ck_assert_msg(n >= 0 && e2e_nstrs < E2E_MAXSTRS, "e2e_fmt");
-	s = malloc((size_t)n + 1);
-	ck_assert_msg(s != NULL, "out of memory");
-	vsnprintf(s, (size_t)n + 1, fmt, ap);
-	e2e_strs[e2e_nstrs++] = s;
-	return s;
-}
-
-static char *
-e2e_fmt(const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-
-	va_start(ap, fmt);
-	s = e2e_vfmt(fmt, ap);
-	va_end(ap);
-	return s;
-}
-
-/* The fixture's plain HTTP URL for a printf-formatted path. */
-static char *
-e2e_url(const char *fmt, ...)
-{
-	va_list ap;
-	char *path;
-
-	va_start(ap, fmt);
-	path = e2e_vfmt(fmt, ap);
-	va_end(ap);
-	return e2e_fmt("http://127.0.0.1:%d%s", e2e_fx.http, path);
-}
-
-/* A counter key no other test process uses. */
-static char *
-e2e_key(void)
-{
-	return e2e_fmt("k%ld_%u", (long)getpid(), ++e2e_nkeys);
-}
-
-/*
- * Starts fetch_urls with the given arguments (argv[0] is ignored and set to
- * FETCH_URLS).  indata, if not NULL, is written to its standard input,
- * which is then closed; it must outlive the process.  Teardown frees it.
- */
-static struct proc *
-e2e_spawn(char **argv, const char *indata)
-{
-	struct proc *p;
-
-	ck_assert_msg(e2e_nprocs < E2E_MAXPROCS, "too many processes");
-	argv[0] = (char *)e2e_prog;
-	p = proc_spawn(argv, indata);
-	e2e_procs[e2e_nprocs++] = p;
-	return p;
-}
-
-/*
- * Runs fetch_urls with args[0..nargs) and waits up to limit seconds for
- * it.  Fails the test if it overran or printed a partial last line.
- */
-static struct proc *
-e2e_runv(const char *indata, double limit, size_t nargs, char **args)
-{
-	char *argv[E2E_MAXARGS];
-	struct proc *p;
-
-	ck_assert_msg(nargs + 2 <= E2E_MAXARGS, "too many arguments");
-	for (size_t i = 0; i < nargs; i++)
-		argv[i + 1] = args[i];
-	argv[nargs + 1] = NULL;
-	p = e2e_spawn(argv, indata);
-	proc_reap(p, p->start + limit);
-	ck_assert_msg(!p->killed,
-	    "fetch_urls still running after %.1f s; stdout:\n%s\nstderr:\n%s",
-	    limit, proc_msg(&p->obuf), proc_msg(&p->ebuf));
-	ck_assert_msg(p->obuf.len == 0 || p->obuf.p[p->obuf.len - 1] == '\n',
-	    "stdout does not end with a newline:\n%s", proc_msg(&p->obuf));
-	return p;
-}
-
-/* As e2e_runv, with the arguments listed and ended by NULL. */
-static struct proc *
-e2e_run(const char *indata, double limit, ...)
-{
-	char *args[E2E_MAXARGS];
-	size_t n = 0;
-	va_list ap;
-
-	va_start(ap, limit);
-	while (n < E2E_MAXARGS && (args[n] = va_arg(ap, char *)) != NULL)
-		n++;
-	va_end(ap);
-	return e2e_runv(indata, limit, n, args);
-}
-
-/* Its exit status; fails the test if a signal ended it. */
-static int
-e2e_code(const struct proc *p)
-{
-	ck_assert_msg(WIFEXITED(p->status),
-	    "fetch_urls killed by signal %d; stdout:\n%s\nstderr:\n%s",
-	    WIFSIGNALED(p->status) ? WTERMSIG(p->status) : -1,
-	    proc_msg(&p->obuf), proc_msg(&p->ebuf));
-	return WEXITSTATUS(p->status);
-}
-
-static void
-e2e_expect_code(const struct proc *p, int code)
-{
-	int got = e2e_code(p);
-
-	ck_assert_msg(got == code,
-	    "exit status %d, expected %d; stdout:\n%s\nstderr:\n%s",
-	    got, code, proc_msg(&p->obuf), proc_msg(&p->ebuf));
-}
 
 /*
  * Standard error holds nothing but the summary lines that follow the
@@ -214,19 +62,20 @@ e2e_expect_code(const struct proc *p, int code)
  * their counts).
  */
 static void
-e2e_expect_no_stderr(const struct proc *p)
+expect_no_stderr(const struct proc *p)
 {
 	ck_assert_msg(p->ebuf.len == 0 || proc_match(proc_str(&p->ebuf),
 	    "^(Summary: [0-9]+ succeeded, [0-9]+ got HTTP status >= 400, "
 	    "[0-9]+ failed without a response\n)+$", NULL, 0),
 	    "unexpected stderr:\n%s", proc_msg(&p->ebuf));
 }
+
 /*
  * Checks that line is exactly the success line for url,
  * "URL \t 0.26s \t 200", and returns its seconds and status.
  */
 static void
-e2e_ok_line(const char *line, const char *url, double *secs, int *status)
+ok_line(const char *line, const char *url, double *secs, int *status)
 {
 	size_t n = strlen(url);
 	double v[2];
@@ -242,7 +91,7 @@ e2e_ok_line(const char *line, const char *url, double *secs, int *status)
 
 /* Checks that line is "URL request encountered error: MESSAGE". */
 static void
-e2e_err_line(const char *line, const char *url)
+err_line(const char *line, const char *url)
 {
 	static const char mid[] = " request encountered error: ";
 	size_t n = strlen(url);
@@ -255,7 +104,7 @@ e2e_err_line(const char *line, const char *url)
 
 /* Checks that line is "Total time: 1.23s" and returns the seconds. */
 static double
-e2e_total_line(const char *line)
+total_line(const char *line)
 {
 	double t;
 
@@ -266,7 +115,7 @@ e2e_total_line(const char *line)
 
 /* The index of the one line about url (url followed by a space). */
 static size_t
-e2e_line_for(const struct proc *p, const char *url)
+line_for(const struct proc *p, const char *url)
 {
 	size_t n = strlen(url), found = p->nlines;
 
@@ -284,7 +133,7 @@ e2e_line_for(const struct proc *p, const char *url)
 }
 
 static bool
-e2e_contains_ci(const char *hay, const char *needle)
+contains_ci(const char *hay, const char *needle)
 {
 	size_t n = strlen(needle);
 
@@ -301,130 +150,6 @@ e2e_contains_ci(const char *hay, const char *needle)
 	return n == 0;
 }
 
-/* The fixture's per-key counters, as /count/KEY reports them. */
-struct e2e_counts {
-	int	requests;
-	int	max_in_flight;
-	int	in_flight;
-};
-
-static int
-e2e_json_int(const char *body, const char *name)
-{
-	char pat[64];
-	const char *s;
-
-	snprintf(pat, sizeof(pat), "\"%s\": ", name);
-	s = strstr(body, pat);
-	ck_assert_msg(s != NULL, "no %s in fixture answer %s", name, body);
-	return (int)strtol(s + strlen(pat), NULL, 10);
-}
-
-/*
- * Asks the fixture for key's counters.  query ("" or "?until_...=N") makes
- * the fixture wait, up to 10 s, for a condition first (see fixture.py).
- */
-static struct e2e_counts
-e2e_count(const char *key, const char *query)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	struct e2e_counts c;
-	struct proc_buf b = { 0 };
-	char req[256], buf[4096];
-	double limit = proc_now() + 15;
-	const char *body;
-	ssize_t n;
-	int fd;
-
-	sa.sin_port = htons((unsigned short)e2e_fx.http);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	ck_assert_msg(fd != -1, "socket: %s", strerror(errno));
-	proc_cloexec(fd);
-	ck_assert_msg(connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0,
-	    "connect to fixture: %s", strerror(errno));
-	n = snprintf(req, sizeof(req),
-	    "GET /count/%s%s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n", key, query);
-	ck_assert_msg(write(fd, req, (size_t)n) == n, "write: %s",
-	    strerror(errno));
-	/* HTTP/1.0: the fixture closes the connection after its answer. */
-	for (;;) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		double left = limit - proc_now();
-
-		ck_assert_msg(left > 0, "fixture did not answer /count/%s",
-		    key);
-		if (poll(&pfd, 1, (int)(left * 1000) + 1) <= 0)
-			continue;
-		n = read(fd, buf, sizeof(buf));
-		if (n <= 0)
-			break;
-		proc_buf_add(&b, buf, (size_t)n);
-	}
-	close(fd);
-	body = b.p ? strstr(b.p, "\r\n\r\n") : NULL;
-	ck_assert_msg(body != NULL && strncmp(b.p, "HTTP/1.", 7) == 0 &&
-	    strncmp(b.p + 8, " 200 ", 5) == 0,
-	    "bad answer from fixture: %s", proc_msg(&b));
-	c.requests = e2e_json_int(body, "requests");
-	c.max_in_flight = e2e_json_int(body, "max_in_flight");
-	c.in_flight = e2e_json_int(body, "in_flight");
-	free(b.p);
-	return c;
-}
-
-/* Writes text to a fresh temporary file that teardown removes. */
-static const char *
-e2e_write_tmpfile(const char *text)
-{
-	size_t len = strlen(text);
-	int fd;
-
-	snprintf(e2e_tmpfile, sizeof(e2e_tmpfile), "/tmp/e2e_urls.XXXXXX");
-	fd = mkstemp(e2e_tmpfile);
-	ck_assert_msg(fd != -1, "mkstemp: %s", strerror(errno));
-	ck_assert_msg(write(fd, text, len) == (ssize_t)len, "write: %s",
-	    strerror(errno));
-	close(fd);
-	return e2e_tmpfile;
-}
-
-static void
-e2e_setup_prog(void)
-{
-	proc_std_fds();
-	/* A child that stops reading must not kill the test. */
-	signal(SIGPIPE, SIG_IGN);
-	e2e_prog = getenv("FETCH_URLS");
-	ck_assert_msg(e2e_prog != NULL && access(e2e_prog, X_OK) == 0,
-	    "set FETCH_URLS to the fetch_urls binary under test (got %s)",
-	    e2e_prog ? e2e_prog : "nothing");
-}
-
-/* Starts the fixture; see the comment at the top. */
-static void
-e2e_setup(void)
-{
-	e2e_setup_prog();
-	proc_fixture_start(&e2e_fx, e2e_prog);
-}
-
-static void
-e2e_teardown(void)
-{
-	for (size_t i = 0; i < e2e_nprocs; i++)
-		proc_free(e2e_procs[i]);
-	e2e_nprocs = 0;
-	proc_fixture_stop(&e2e_fx);
-	for (size_t i = 0; i < e2e_nstrs; i++)
-		free(e2e_strs[i]);
-	e2e_nstrs = 0;
-	if (e2e_tmpfile[0] != '\0') {
-		unlink(e2e_tmpfile);
-		e2e_tmpfile[0] = '\0';
-	}
-}
-
 /* Output format, ordering and timing. */
 
 START_TEST(line_format_to_the_byte)
@@ -436,10 +161,10 @@ START_TEST(line_format_to_the_byte)
 	int status;
 
 	e2e_expect_code(p, 0);
-	e2e_expect_no_stderr(p);
+	expect_no_stderr(p);
 	ck_assert_msg(p->nlines == 2, "want 2 lines:\n%s", proc_msg(&p->obuf));
-	e2e_ok_line(p->lines[0], u, &secs, &status);
-	total = e2e_total_line(p->lines[1]);
+	ok_line(p->lines[0], u, &secs, &status);
+	total = total_line(p->lines[1]);
 	ck_assert_int_eq(status, 200);
 	ck_assert_msg(secs >= 0.05 - E2E_ROUND && secs < 5, "secs %.2f", secs);
 	ck_assert_msg(total >= secs - 0.01, "total %.2f < %.2f", total, secs);
@@ -457,12 +182,12 @@ START_TEST(arrival_order_fast_listed_last_prints_first)
 	struct proc *p = e2e_run(NULL, 15, slow, mid, fast, NULL);
 
 	e2e_expect_code(p, 0);
-	e2e_expect_no_stderr(p);
+	expect_no_stderr(p);
 	ck_assert_msg(p->nlines == 4, "want 4 lines:\n%s", proc_msg(&p->obuf));
-	e2e_ok_line(p->lines[0], fast, NULL, NULL);
-	e2e_ok_line(p->lines[1], mid, NULL, NULL);
-	e2e_ok_line(p->lines[2], slow, NULL, NULL);
-	(void)e2e_total_line(p->lines[3]);
+	ok_line(p->lines[0], fast, NULL, NULL);
+	ok_line(p->lines[1], mid, NULL, NULL);
+	ok_line(p->lines[2], slow, NULL, NULL);
+	(void)total_line(p->lines[3]);
 }
 END_TEST
 
@@ -479,9 +204,9 @@ START_TEST(concurrent_total_near_slowest)
 	p = e2e_run(NULL, 15, u[0], u[1], u[2], u[3], NULL);
 	e2e_expect_code(p, 0);
 	ck_assert_msg(p->nlines == 5, "want 5 lines:\n%s", proc_msg(&p->obuf));
-	total = e2e_total_line(p->lines[4]);
+	total = total_line(p->lines[4]);
 	for (int i = 0; i < 4; i++) {
-		e2e_ok_line(p->lines[e2e_line_for(p, u[i])], u[i], &secs,
+		ok_line(p->lines[line_for(p, u[i])], u[i], &secs,
 		    &status);
 		ck_assert_int_eq(status, 200);
 		ck_assert_msg(secs >= ms[i] / 1000.0 - E2E_ROUND &&
@@ -506,15 +231,15 @@ START_TEST(serial_in_input_order_total_near_sum)
 		u[i] = e2e_url("/delay/%d?key=%s", ms[i], key);
 	p = e2e_run(NULL, 15, "-s", u[0], u[1], u[2], NULL);
 	e2e_expect_code(p, 0);
-	e2e_expect_no_stderr(p);
+	expect_no_stderr(p);
 	ck_assert_msg(p->nlines == 4, "want 4 lines:\n%s", proc_msg(&p->obuf));
 	for (int i = 0; i < 3; i++) {
-		e2e_ok_line(p->lines[i], u[i], &secs, NULL);
+		ok_line(p->lines[i], u[i], &secs, NULL);
 		ck_assert_msg(secs >= ms[i] / 1000.0 - E2E_ROUND, "%s: %.2f s",
 		    u[i], secs);
 		sum += secs;
 	}
-	total = e2e_total_line(p->lines[3]);
+	total = total_line(p->lines[3]);
 	ck_assert_msg(total >= 0.6 - E2E_ROUND && total >= sum - 0.02 &&
 	    total < 0.6 + E2E_SLACK, "serial total %.2f s, sum %.2f s",
 	    total, sum);
@@ -534,10 +259,10 @@ START_TEST(quiet_drops_total_line)
 
 	p = e2e_run(NULL, 15, "-s", "-q", a, b, NULL);
 	e2e_expect_code(p, 0);
-	e2e_expect_no_stderr(p);
+	expect_no_stderr(p);
 	ck_assert_msg(p->nlines == 2, "want 2 lines:\n%s", proc_msg(&p->obuf));
-	e2e_ok_line(p->lines[0], a, &sa, NULL);
-	e2e_ok_line(p->lines[1], b, &sb, NULL);
+	ok_line(p->lines[0], a, &sa, NULL);
+	ok_line(p->lines[1], b, &sb, NULL);
 	want = e2e_fmt("%s \t %.2fs \t 200\n%s \t %.2fs \t 200\n", a, sa, b,
 	    sb);
 	ck_assert_str_eq(proc_str(&p->obuf), want);
@@ -545,7 +270,7 @@ START_TEST(quiet_drops_total_line)
 	p = e2e_run(NULL, 15, "--quiet", a, NULL);
 	e2e_expect_code(p, 0);
 	ck_assert_msg(p->nlines == 1, "want 1 line:\n%s", proc_msg(&p->obuf));
-	e2e_ok_line(p->lines[0], a, NULL, NULL);
+	ok_line(p->lines[0], a, NULL, NULL);
 }
 END_TEST
 
@@ -563,19 +288,19 @@ START_TEST(three_hundred_concurrent_urls_all_reported)
 		u[i] = e2e_url("/delay/100?key=%s&n=%d", key, i);
 	p = e2e_runv(NULL, 60, N, u);
 	e2e_expect_code(p, 0);
-	e2e_expect_no_stderr(p);
+	expect_no_stderr(p);
 	ck_assert_msg(p->nlines == N + 1, "want %d lines, got %zu", N + 1,
 	    p->nlines);
 	for (int i = 0; i < N; i++) {
-		size_t at = e2e_line_for(p, u[i]);
+		size_t at = line_for(p, u[i]);
 
 		ck_assert_msg(at < (size_t)N && !seen[at], "line %zu twice",
 		    at);
 		seen[at] = true;
-		e2e_ok_line(p->lines[at], u[i], NULL, &status);
+		ok_line(p->lines[at], u[i], NULL, &status);
 		ck_assert_msg(status == 200, "%s: status %d", u[i], status);
 	}
-	total = e2e_total_line(p->lines[N]);
+	total = total_line(p->lines[N]);
 	/* One at a time it would take 30 s. */
 	ck_assert_msg(total >= 0.1 - E2E_ROUND && total < 10,
 	    "total %.2f s for %d concurrent 0.1 s requests", total, N);
@@ -589,7 +314,7 @@ END_TEST
 /* Options. */
 
 static void
-e2e_check_compare(bool quiet)
+check_compare(bool quiet)
 {
 	static const int ms[] = { 400, 300, 100 };
 	char *key = e2e_key(), *u[3], *scat, *ccat;
@@ -606,15 +331,15 @@ e2e_check_compare(bool quiet)
 	else
 		p = e2e_run(NULL, 20, "-c", u[0], u[1], u[2], NULL);
 	e2e_expect_code(p, 0);
-	e2e_expect_no_stderr(p);
+	expect_no_stderr(p);
 	ck_assert_msg(p->nlines == (quiet ? 7 : 9), "wrong line count:\n%s",
 	    proc_msg(&p->obuf));
 	/* Serial: input order.  Concurrent: completion order. */
 	for (int i = 0; i < 3; i++)
-		e2e_ok_line(p->lines[l++], u[i], NULL, NULL);
+		ok_line(p->lines[l++], u[i], NULL, NULL);
 	scat = quiet ? NULL : p->lines[l++];
 	for (int i = 2; i >= 0; i--)
-		e2e_ok_line(p->lines[l++], u[i], NULL, NULL);
+		ok_line(p->lines[l++], u[i], NULL, NULL);
 	ccat = quiet ? NULL : p->lines[l++];
 	ck_assert_msg(proc_match(p->lines[l], "^Serial: ([0-9]+\\.[0-9]{2})s, "
 	    "concurrent: ([0-9]+\\.[0-9]{2})s, speedup: ([0-9]+\\.[0-9]{2})x$",
@@ -622,8 +347,8 @@ e2e_check_compare(bool quiet)
 	ser = v[0];
 	con = v[1];
 	if (!quiet) {
-		ck_assert_msg(e2e_total_line(scat) == ser &&
-		    e2e_total_line(ccat) == con,
+		ck_assert_msg(total_line(scat) == ser &&
+		    total_line(ccat) == con,
 		    "totals \"%s\", \"%s\" differ from \"%s\"", scat, ccat,
 		    p->lines[l]);
 	}
@@ -644,24 +369,24 @@ e2e_check_compare(bool quiet)
 
 START_TEST(compare_serial_then_concurrent_then_speedup)
 {
-	e2e_check_compare(false);
+	check_compare(false);
 }
 END_TEST
 
 START_TEST(compare_quiet_keeps_only_the_comparison)
 {
-	e2e_check_compare(true);
+	check_compare(true);
 }
 END_TEST
 
-struct e2e_jobs_case {
+struct jobs_case {
 	char	opt[8];
 	int	jobs;
 	int	urls;
 };
 
 /* One test per case: the loop test's _i indexes this. */
-static struct e2e_jobs_case e2e_jobs_cases[] = {
+static struct jobs_case jobs_cases[] = {
 	{ "-j", 1, 3 },
 	{ "--jobs", 2, 5 },
 	{ "-j", 3, 7 },
@@ -670,7 +395,7 @@ static struct e2e_jobs_case e2e_jobs_cases[] = {
 
 START_TEST(jobs_bounds_requests_in_flight)
 {
-	struct e2e_jobs_case *jc = &e2e_jobs_cases[_i];
+	struct jobs_case *jc = &jobs_cases[_i];
 	char *key = e2e_key(), *args[16];
 	int want = jc->jobs < jc->urls ? jc->jobs : jc->urls;
 	int rounds = (jc->urls + jc->jobs - 1) / jc->jobs;
@@ -684,13 +409,13 @@ START_TEST(jobs_bounds_requests_in_flight)
 		args[i + 2] = e2e_url("/delay/250?key=%s&n=%d", key, i);
 	p = e2e_runv(NULL, 20, (size_t)jc->urls + 2, args);
 	e2e_expect_code(p, 0);
-	e2e_expect_no_stderr(p);
+	expect_no_stderr(p);
 	ck_assert_msg(p->nlines == (size_t)jc->urls + 1,
 	    "wrong line count:\n%s", proc_msg(&p->obuf));
 	for (int i = 0; i < jc->urls; i++)
-		e2e_ok_line(p->lines[e2e_line_for(p, args[i + 2])],
+		ok_line(p->lines[line_for(p, args[i + 2])],
 		    args[i + 2], NULL, NULL);
-	total = e2e_total_line(p->lines[jc->urls]);
+	total = total_line(p->lines[jc->urls]);
 	ck_assert_msg(total >= rounds * 0.25 - E2E_ROUND,
 	    "total %.2f s, but %d rounds of 0.25 s", total, rounds);
 	c = e2e_count(key, "");
@@ -715,12 +440,12 @@ START_TEST(input_file_with_args_comments_and_blanks)
 	    b, x, x, d));
 	p = e2e_run(NULL, 15, "-s", "-i", file, a, NULL);
 	e2e_expect_code(p, 0);
-	e2e_expect_no_stderr(p);
+	expect_no_stderr(p);
 	ck_assert_msg(p->nlines == 4, "want 4 lines:\n%s", proc_msg(&p->obuf));
-	e2e_ok_line(p->lines[0], a, NULL, NULL);
-	e2e_ok_line(p->lines[1], b, NULL, NULL);
-	e2e_ok_line(p->lines[2], d, NULL, NULL);
-	(void)e2e_total_line(p->lines[3]);
+	ok_line(p->lines[0], a, NULL, NULL);
+	ok_line(p->lines[1], b, NULL, NULL);
+	ok_line(p->lines[2], d, NULL, NULL);
+	(void)total_line(p->lines[3]);
 	ck_assert_int_eq(e2e_count(key, "").requests, 3);
 }
 END_TEST
@@ -736,11 +461,11 @@ START_TEST(input_from_stdin)
 
 	p = e2e_run(in, 15, "--serial", "--input", "-", NULL);
 	e2e_expect_code(p, 0);
-	e2e_expect_no_stderr(p);
+	expect_no_stderr(p);
 	ck_assert_msg(p->nlines == 3, "want 3 lines:\n%s", proc_msg(&p->obuf));
-	e2e_ok_line(p->lines[0], a, NULL, NULL);
-	e2e_ok_line(p->lines[1], b, NULL, NULL);
-	(void)e2e_total_line(p->lines[2]);
+	ok_line(p->lines[0], a, NULL, NULL);
+	ok_line(p->lines[1], b, NULL, NULL);
+	(void)total_line(p->lines[2]);
 	ck_assert_int_eq(e2e_count(key, "").requests, 2);
 }
 END_TEST
@@ -754,8 +479,8 @@ START_TEST(max_time_cuts_a_hanging_request)
 
 	e2e_expect_code(p, 1);
 	ck_assert_msg(p->nlines == 2, "want 2 lines:\n%s", proc_msg(&p->obuf));
-	e2e_err_line(p->lines[0], u);
-	(void)e2e_total_line(p->lines[1]);
+	err_line(p->lines[0], u);
+	(void)total_line(p->lines[1]);
 	ck_assert_msg(took >= 0.45 && took < 0.5 + E2E_SLACK,
 	    "-m 0.5 run took %.2f s", took);
 	ck_assert_int_eq(e2e_count(key, "").requests, 1);
@@ -769,9 +494,9 @@ START_TEST(connect_timeout_accepted)
 
 	p = e2e_run(NULL, 15, "--connect-timeout", "2", u, NULL);
 	e2e_expect_code(p, 0);
-	e2e_expect_no_stderr(p);
+	expect_no_stderr(p);
 	ck_assert_msg(p->nlines == 2, "want 2 lines:\n%s", proc_msg(&p->obuf));
-	e2e_ok_line(p->lines[0], u, NULL, NULL);
+	ok_line(p->lines[0], u, NULL, NULL);
 }
 END_TEST
 
@@ -788,12 +513,12 @@ START_TEST(deadline_cancels_hanging_urls)
 	took = p->end - p->start;
 	e2e_expect_code(p, 1);
 	ck_assert_msg(p->nlines == 4, "want 4 lines:\n%s", proc_msg(&p->obuf));
-	e2e_ok_line(p->lines[e2e_line_for(p, fast)], fast, NULL, NULL);
-	ck_assert_str_eq(p->lines[e2e_line_for(p, h1)], e2e_fmt(
+	ok_line(p->lines[line_for(p, fast)], fast, NULL, NULL);
+	ck_assert_str_eq(p->lines[line_for(p, h1)], e2e_fmt(
 	    "%s request encountered error: cancelled (deadline reached)", h1));
-	ck_assert_str_eq(p->lines[e2e_line_for(p, h2)], e2e_fmt(
+	ck_assert_str_eq(p->lines[line_for(p, h2)], e2e_fmt(
 	    "%s request encountered error: cancelled (deadline reached)", h2));
-	(void)e2e_total_line(p->lines[3]);
+	(void)total_line(p->lines[3]);
 	ck_assert_msg(took >= 1 - 0.05 && took < 1 + E2E_SLACK,
 	    "--deadline 1 run took %.2f s", took);
 	ck_assert_int_eq(e2e_count(key, "").requests, 2);
@@ -813,7 +538,7 @@ START_TEST(help_lists_every_option)
 		struct proc *p = e2e_run(NULL, 10, flags[f], NULL);
 
 		e2e_expect_code(p, 0);
-		e2e_expect_no_stderr(p);
+		expect_no_stderr(p);
 		for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
 			ck_assert_msg(strstr(proc_str(&p->obuf), opts[i]) !=
 			    NULL, "%s does not mention %s:\n%s", flags[f],
@@ -830,7 +555,7 @@ START_TEST(version_names_program_and_libcurl)
 		struct proc *p = e2e_run(NULL, 10, flags[f], NULL);
 
 		e2e_expect_code(p, 0);
-		e2e_expect_no_stderr(p);
+		expect_no_stderr(p);
 		ck_assert_msg(proc_match(proc_str(&p->obuf), "^fetch_urls "
 		    "[0-9]+\\.[0-9]+\\.[0-9]+ \\(libcurl/[0-9]+\\.[0-9]+"
 		    "[^\n]*\\)\n$", NULL, 0), "%s printed:\n%s", flags[f],
@@ -847,9 +572,9 @@ START_TEST(schemeless_url_gets_http)
 	int status;
 
 	e2e_expect_code(p, 0);
-	e2e_expect_no_stderr(p);
+	expect_no_stderr(p);
 	ck_assert_msg(p->nlines == 2, "want 2 lines:\n%s", proc_msg(&p->obuf));
-	e2e_ok_line(p->lines[0], u, NULL, &status);
+	ok_line(p->lines[0], u, NULL, &status);
 	ck_assert_int_eq(status, 200);
 	ck_assert_int_eq(e2e_count(key, "").requests, 1);
 }
@@ -865,9 +590,9 @@ START_TEST(refused_connection)
 
 	e2e_expect_code(p, 1);
 	ck_assert_msg(p->nlines == 3, "want 3 lines:\n%s", proc_msg(&p->obuf));
-	e2e_err_line(p->lines[e2e_line_for(p, bad)], bad);
-	e2e_ok_line(p->lines[e2e_line_for(p, good)], good, NULL, NULL);
-	(void)e2e_total_line(p->lines[2]);
+	err_line(p->lines[line_for(p, bad)], bad);
+	ok_line(p->lines[line_for(p, good)], good, NULL, NULL);
+	(void)total_line(p->lines[2]);
 }
 END_TEST
 
@@ -878,8 +603,8 @@ START_TEST(unresolvable_host)
 
 	e2e_expect_code(p, 1);
 	ck_assert_msg(p->nlines == 2, "want 2 lines:\n%s", proc_msg(&p->obuf));
-	e2e_err_line(p->lines[0], bad);
-	(void)e2e_total_line(p->lines[1]);
+	err_line(p->lines[0], bad);
+	(void)total_line(p->lines[1]);
 }
 END_TEST
 
@@ -913,12 +638,12 @@ START_TEST(unsupported_schemes_refused_without_request)
 	for (int i = 0; i < 4; i++) {
 		const char *scheme = i < 3 ? schemes[i] : "file";
 
-		ck_assert_str_eq(p->lines[e2e_line_for(p, u[i])], e2e_fmt(
+		ck_assert_str_eq(p->lines[line_for(p, u[i])], e2e_fmt(
 		    "%s request encountered error: unsupported scheme '%s' "
 		    "(only http and https)", u[i], scheme));
 	}
-	e2e_ok_line(p->lines[e2e_line_for(p, good)], good, NULL, NULL);
-	(void)e2e_total_line(p->lines[5]);
+	ok_line(p->lines[line_for(p, good)], good, NULL, NULL);
+	(void)total_line(p->lines[5]);
 	ck_assert_msg(fcntl(lfd, F_SETFL, O_NONBLOCK) != -1, "fcntl");
 	cfd = accept(lfd, NULL, NULL);
 	ck_assert_msg(cfd == -1 && (errno == EAGAIN || errno == EWOULDBLOCK),
@@ -934,8 +659,8 @@ START_TEST(https_self_signed_certificate_rejected)
 
 	e2e_expect_code(p, 1);
 	ck_assert_msg(p->nlines == 2, "want 2 lines:\n%s", proc_msg(&p->obuf));
-	e2e_err_line(p->lines[0], u);
-	(void)e2e_total_line(p->lines[1]);
+	err_line(p->lines[0], u);
+	(void)total_line(p->lines[1]);
 }
 END_TEST
 
@@ -952,21 +677,21 @@ START_TEST(zero_when_every_status_below_400)
 		u[i] = e2e_url("/status/%d", codes[i]);
 	p = e2e_run(NULL, 15, "-s", u[0], u[1], u[2], u[3], NULL);
 	e2e_expect_code(p, 0);
-	e2e_expect_no_stderr(p);
+	expect_no_stderr(p);
 	ck_assert_msg(p->nlines == 5, "want 5 lines:\n%s", proc_msg(&p->obuf));
 	for (int i = 0; i < 4; i++) {
-		e2e_ok_line(p->lines[i], u[i], NULL, &status);
+		ok_line(p->lines[i], u[i], NULL, &status);
 		ck_assert_int_eq(status, codes[i]);
 	}
 }
 END_TEST
 
 /* One test per status: the loop test's _i indexes this. */
-static const int e2e_fail_codes[] = { 400, 404, 500, 599 };
+static const int fail_codes[] = { 400, 404, 500, 599 };
 
 START_TEST(one_when_a_status_is_400_or_more)
 {
-	const int *code = &e2e_fail_codes[_i];
+	const int *code = &fail_codes[_i];
 	char *good = e2e_url("/status/200"), *bad = e2e_url("/status/%d",
 	    *code);
 	struct proc *p = e2e_run(NULL, 15, "-s", good, bad, NULL);
@@ -974,17 +699,17 @@ START_TEST(one_when_a_status_is_400_or_more)
 
 	e2e_expect_code(p, 1);
 	ck_assert_msg(p->nlines == 3, "want 3 lines:\n%s", proc_msg(&p->obuf));
-	e2e_ok_line(p->lines[0], good, NULL, &status);
+	ok_line(p->lines[0], good, NULL, &status);
 	ck_assert_int_eq(status, 200);
 	/* A response is a result, not an error, whatever its status. */
-	e2e_ok_line(p->lines[1], bad, NULL, &status);
+	ok_line(p->lines[1], bad, NULL, &status);
 	ck_assert_int_eq(status, *code);
 }
 END_TEST
 
 /* Usage errors: exit 2, one line on stderr, nothing on stdout. */
 
-struct e2e_usage_case {
+struct usage_case {
 	char	args[4][48];	/* "" ends the list */
 	char	needle[48];	/* the message must name this */
 };
@@ -993,35 +718,35 @@ struct e2e_usage_case {
  * One test per case: the loop test's _i indexes this.  Port 9 on
  * loopback: nothing listens, nothing may be fetched.
  */
-#define E2E_U "http://127.0.0.1:9/"
-static struct e2e_usage_case e2e_usage_cases[] = {
-	{ { "--bogus", E2E_U }, "bogus" },
-	{ { "-Z", E2E_U }, "Z" },
-	{ { "-j", "0", E2E_U }, "0" },
-	{ { "-j", "-1", E2E_U }, "-1" },
-	{ { "-j", "abc", E2E_U }, "abc" },
-	{ { "--jobs", "4x", E2E_U }, "4x" },
-	{ { "-j", "99999999999999999999", E2E_U },
+#define PORT9 "http://127.0.0.1:9/"
+static struct usage_case usage_cases[] = {
+	{ { "--bogus", PORT9 }, "bogus" },
+	{ { "-Z", PORT9 }, "Z" },
+	{ { "-j", "0", PORT9 }, "0" },
+	{ { "-j", "-1", PORT9 }, "-1" },
+	{ { "-j", "abc", PORT9 }, "abc" },
+	{ { "--jobs", "4x", PORT9 }, "4x" },
+	{ { "-j", "99999999999999999999", PORT9 },
 	    "99999999999999999999" },
 	{ { "-j" }, "j" },
-	{ { "--max-time", "-1", E2E_U }, "-1" },
-	{ { "-m", "abc", E2E_U }, "abc" },
-	{ { "-m", "0", E2E_U }, "0" },
-	{ { "--connect-timeout", "0", E2E_U }, "0" },
-	{ { "--connect-timeout", "x1", E2E_U }, "x1" },
-	{ { "--deadline", "0", E2E_U }, "0" },
-	{ { "--deadline", "soon", E2E_U }, "soon" },
+	{ { "--max-time", "-1", PORT9 }, "-1" },
+	{ { "-m", "abc", PORT9 }, "abc" },
+	{ { "-m", "0", PORT9 }, "0" },
+	{ { "--connect-timeout", "0", PORT9 }, "0" },
+	{ { "--connect-timeout", "x1", PORT9 }, "x1" },
+	{ { "--deadline", "0", PORT9 }, "0" },
+	{ { "--deadline", "soon", PORT9 }, "soon" },
 	{ { "" }, "url" },
 	{ { "-q", "-s" }, "url" },
 	{ { "-i", "/nonexistent/e2e/urls.txt" },
 	    "/nonexistent/e2e/urls.txt" },
 	{ { "-i", "/dev/null" }, "url" },
 };
-#undef E2E_U
+#undef PORT9
 
 START_TEST(exits_2_with_one_line)
 {
-	struct e2e_usage_case *uc = &e2e_usage_cases[_i];
+	struct usage_case *uc = &usage_cases[_i];
 	char *args[4], shown[256] = "", *reason;
 	struct proc *p;
 	size_t n = 0;
@@ -1044,7 +769,7 @@ START_TEST(exits_2_with_one_line)
 	/* The reason: between "fetch_urls: " and " (try". */
 	reason = e2e_fmt("%s", proc_str(&p->ebuf) + strlen("fetch_urls: "));
 	*strstr(reason, " (try 'fetch_urls --help')") = '\0';
-	ck_assert_msg(e2e_contains_ci(reason, uc->needle),
+	ck_assert_msg(contains_ci(reason, uc->needle),
 	    "fetch_urls%s: message does not name '%s': %s", shown,
 	    uc->needle, proc_msg(&p->ebuf));
 }
@@ -1077,9 +802,9 @@ START_TEST(sigint_prints_what_arrived_and_exits_130)
 	ck_assert_msg(p->end - sent < E2E_SLACK,
 	    "exit took %.2f s after SIGINT", p->end - sent);
 	ck_assert_msg(p->nlines == 3, "want 3 lines:\n%s", proc_msg(&p->obuf));
-	e2e_ok_line(p->lines[e2e_line_for(p, argv[4])], argv[4], NULL, NULL);
-	e2e_ok_line(p->lines[e2e_line_for(p, argv[5])], argv[5], NULL, NULL);
-	(void)e2e_total_line(p->lines[2]);
+	ok_line(p->lines[line_for(p, argv[4])], argv[4], NULL, NULL);
+	ok_line(p->lines[line_for(p, argv[5])], argv[5], NULL, NULL);
+	(void)total_line(p->lines[2]);
 	ck_assert_str_eq(proc_str(&p->ebuf),
 	    "Summary: 2 succeeded, 0 got HTTP status >= 400, 0 failed "
 	    "without a response\n"
@@ -1105,7 +830,7 @@ START_TEST(reader_closing_pipe_after_one_line)
 	ck_assert_msg(!p->killed, "still running 10 s after its reader left");
 	ck_assert_msg(!WIFSIGNALED(p->status), "killed by signal %d",
 	    WTERMSIG(p->status));
-	e2e_expect_no_stderr(p);
+	expect_no_stderr(p);
 	ck_assert_msg(p->end - p->start < 0.4 + E2E_SLACK + 2,
 	    "took %.2f s", p->end - p->start);
 }
@@ -1147,7 +872,7 @@ e2e_options_suite(void)
 	tcase_add_test(tc, compare_serial_then_concurrent_then_speedup);
 	tcase_add_test(tc, compare_quiet_keeps_only_the_comparison);
 	tcase_add_loop_test(tc, jobs_bounds_requests_in_flight, 0,
-	    (int)(sizeof(e2e_jobs_cases) / sizeof(e2e_jobs_cases[0])));
+	    (int)(sizeof(jobs_cases) / sizeof(jobs_cases[0])));
 	tcase_add_test(tc, input_file_with_args_comments_and_blanks);
 	tcase_add_test(tc, input_from_stdin);
 	tcase_add_test(tc, max_time_cuts_a_hanging_request);
@@ -1186,7 +911,7 @@ e2e_exit_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, zero_when_every_status_below_400);
 	tcase_add_loop_test(tc, one_when_a_status_is_400_or_more, 0,
-	    (int)(sizeof(e2e_fail_codes) / sizeof(e2e_fail_codes[0])));
+	    (int)(sizeof(fail_codes) / sizeof(fail_codes[0])));
 	suite_add_tcase(s, tc);
 	return s;
 }
@@ -1200,7 +925,7 @@ e2e_usage_suite(void)
 	tcase_add_checked_fixture(tc, e2e_setup_prog, e2e_teardown);
 	tcase_set_timeout(tc, 15);
 	tcase_add_loop_test(tc, exits_2_with_one_line, 0,
-	    (int)(sizeof(e2e_usage_cases) / sizeof(e2e_usage_cases[0])));
+	    (int)(sizeof(usage_cases) / sizeof(usage_cases[0])));
 	suite_add_tcase(s, tc);
 	return s;
 }

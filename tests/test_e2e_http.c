@@ -3,7 +3,7 @@
 /*
  * Like test_e2e.c, every test runs the binary named by FETCH_URLS against
  * the fixture (tests/fixture.py, started by each test's setup through
- * proc.h) and checks what it printed.  Machine-readable output is checked
+ * e2e.h) and checks what it printed.  Machine-readable output is checked
  * by a real parser: tests/check_records.py, which uses Python's json and
  * csv modules.  The fixture counts requests per ?key=K (/count/K), keeps
  * the last request /headers saw under a key (/seen/K), and answers
@@ -19,18 +19,11 @@
 
 #include <sys/types.h>
 #include <sys/ioctl.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
-#include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,238 +32,9 @@
 
 #include <check.h>
 
+#include "e2e.h"
 #include "proc.h"
 #include "suites.h"
-
-#define EH_SLACK	1.5	/* seconds, for anything scheduled */
-#define EH_ROUND	0.006	/* printed times are rounded to 1/100 s */
-#define EH_MAXPROCS	16
-#define EH_MAXSTRS	512
-#define EH_MAXARGS	64
-
-static struct proc_fixture eh_fx = PROC_FIXTURE_INIT;
-static const char *eh_prog;		/* from FETCH_URLS */
-static struct proc *eh_procs[EH_MAXPROCS];	/* freed by teardown */
-static size_t eh_nprocs;
-static char *eh_strs[EH_MAXSTRS];	/* malloced; freed by teardown */
-static size_t eh_nstrs;
-static unsigned eh_nkeys;
-
-static char *
-eh_vfmt(const char *fmt, va_list ap)
-{
-	va_list aq;
-	char *s;
-	int n;
-
-	va_copy(aq, ap);
-	n = vsnprintf(NULL, 0, fmt, aq);
-	va_end(aq);
-	ck_assert_msg(n >= 0 && eh_nstrs < EH_MAXSTRS, "eh_fmt");
-	s = malloc((size_t)n + 1);
-	ck_assert_msg(s != NULL, "out of memory");
-	vsnprintf(s, (size_t)n + 1, fmt, ap);
-	eh_strs[eh_nstrs++] = s;
-	return s;
-}
-
-/* A printf-formatted string that lives until the test's teardown. */
-static char *
-eh_fmt(const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-
-	va_start(ap, fmt);
-	s = eh_vfmt(fmt, ap);
-	va_end(ap);
-	return s;
-}
-
-/* The fixture's plain HTTP URL for a printf-formatted path. */
-static char *
-eh_url(const char *fmt, ...)
-{
-	va_list ap;
-	char *path;
-
-	va_start(ap, fmt);
-	path = eh_vfmt(fmt, ap);
-	va_end(ap);
-	return eh_fmt("http://127.0.0.1:%d%s", eh_fx.http, path);
-}
-
-/* A counter key no other test process uses. */
-static char *
-eh_key(void)
-{
-	return eh_fmt("h%ld_%u", (long)getpid(), ++eh_nkeys);
-}
-
-static struct proc *
-eh_track(struct proc *p)
-{
-	ck_assert_msg(eh_nprocs < EH_MAXPROCS, "too many processes");
-	eh_procs[eh_nprocs++] = p;
-	return p;
-}
-
-static void
-eh_setup_prog(void)
-{
-	proc_std_fds();
-	signal(SIGPIPE, SIG_IGN);
-	eh_prog = getenv("FETCH_URLS");
-	ck_assert_msg(eh_prog != NULL && access(eh_prog, X_OK) == 0,
-	    "set FETCH_URLS to the fetch_urls binary under test (got %s)",
-	    eh_prog ? eh_prog : "nothing");
-}
-
-static void
-eh_setup(void)
-{
-	eh_setup_prog();
-	proc_fixture_start(&eh_fx, eh_prog);
-}
-
-static void
-eh_teardown(void)
-{
-	for (size_t i = 0; i < eh_nprocs; i++)
-		proc_free(eh_procs[i]);
-	eh_nprocs = 0;
-	proc_fixture_stop(&eh_fx);
-	for (size_t i = 0; i < eh_nstrs; i++)
-		free(eh_strs[i]);
-	eh_nstrs = 0;
-}
-
-/* Runs argv (argv[0] searched in PATH) to its end, or kills it at limit. */
-static struct proc *
-eh_exec(const char *indata, double limit, char **argv)
-{
-	struct proc *p = eh_track(proc_spawn(argv, indata));
-
-	proc_reap(p, p->start + limit);
-	ck_assert_msg(!p->killed, "%s still running after %.1f s; "
-	    "stdout:\n%s\nstderr:\n%s", argv[0], limit, proc_msg(&p->obuf),
-	    proc_msg(&p->ebuf));
-	return p;
-}
-
-/* Runs fetch_urls with args[0..nargs). */
-static struct proc *
-eh_runv(double limit, size_t nargs, char **args)
-{
-	char *argv[EH_MAXARGS];
-
-	ck_assert_msg(nargs + 2 <= EH_MAXARGS, "too many arguments");
-	argv[0] = (char *)eh_prog;
-	for (size_t i = 0; i < nargs; i++)
-		argv[i + 1] = args[i];
-	argv[nargs + 1] = NULL;
-	return eh_exec(NULL, limit, argv);
-}
-
-/* As eh_runv, with the arguments listed and ended by NULL. */
-static struct proc *
-eh_run(double limit, ...)
-{
-	char *args[EH_MAXARGS];
-	size_t n = 0;
-	va_list ap;
-
-	va_start(ap, limit);
-	while (n < EH_MAXARGS && (args[n] = va_arg(ap, char *)) != NULL)
-		n++;
-	va_end(ap);
-	return eh_runv(limit, n, args);
-}
-
-static void
-eh_expect_code(const struct proc *p, int code)
-{
-	ck_assert_msg(WIFEXITED(p->status) && WEXITSTATUS(p->status) == code,
-	    "exit status %d (signal %d), expected %d; stdout:\n%s\nstderr:\n"
-	    "%s", WIFEXITED(p->status) ? WEXITSTATUS(p->status) : -1,
-	    WIFSIGNALED(p->status) ? WTERMSIG(p->status) : 0, code,
-	    proc_msg(&p->obuf), proc_msg(&p->ebuf));
-}
-
-/* The body of the fixture's answer to GET path; fails on a non-200. */
-static char *
-eh_get(const char *path)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	struct proc_buf b = { 0 };
-	char req[512], buf[4096], *body, *s;
-	double limit = proc_now() + 15;
-	ssize_t n;
-	int fd;
-
-	sa.sin_port = htons((unsigned short)eh_fx.http);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	ck_assert_msg(fd != -1, "socket: %s", strerror(errno));
-	proc_cloexec(fd);
-	ck_assert_msg(connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0,
-	    "connect to fixture: %s", strerror(errno));
-	n = snprintf(req, sizeof(req),
-	    "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n", path);
-	ck_assert_msg(write(fd, req, (size_t)n) == n, "write: %s",
-	    strerror(errno));
-	/* HTTP/1.0: the fixture closes the connection after its answer. */
-	for (;;) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		double left = limit - proc_now();
-
-		ck_assert_msg(left > 0, "fixture did not answer %s", path);
-		if (poll(&pfd, 1, (int)(left * 1000) + 1) <= 0)
-			continue;
-		n = read(fd, buf, sizeof(buf));
-		if (n <= 0)
-			break;
-		proc_buf_add(&b, buf, (size_t)n);
-	}
-	close(fd);
-	body = b.p ? strstr(b.p, "\r\n\r\n") : NULL;
-	/* The fixture answers HTTP/1.0 requests in HTTP/1.1, and closes. */
-	ck_assert_msg(body != NULL && strncmp(b.p, "HTTP/1.", 7) == 0 &&
-	    strncmp(b.p + 8, " 200 ", 5) == 0,
-	    "bad answer from fixture to %s: %s", path, proc_msg(&b));
-	s = eh_fmt("%s", body + 4);
-	free(b.p);
-	return s;
-}
-
-static int
-eh_json_int(const char *body, const char *name)
-{
-	char pat[64];
-	const char *s;
-
-	snprintf(pat, sizeof(pat), "\"%s\": ", name);
-	s = strstr(body, pat);
-	ck_assert_msg(s != NULL, "no %s in fixture answer %s", name, body);
-	return (int)strtol(s + strlen(pat), NULL, 10);
-}
-
-struct eh_counts {
-	int	requests;
-	int	max_in_flight;
-};
-
-/* key's counters; query ("" or "?until_...") as /count/K takes it. */
-static struct eh_counts
-eh_count(const char *key, const char *query)
-{
-	char *body = eh_get(eh_fmt("/count/%s%s", key, query));
-	struct eh_counts c;
-
-	c.requests = eh_json_int(body, "requests");
-	c.max_in_flight = eh_json_int(body, "max_in_flight");
-	return c;
-}
 
 /* A file next to this source file (or next to FETCH_FIXTURE). */
 static char *
@@ -281,16 +45,16 @@ eh_test_file(const char *name)
 	char *path;
 
 	if (env != NULL && (slash = strrchr(env, '/')) != NULL) {
-		path = eh_fmt("%.*s/%s", (int)(slash - env), env, name);
+		path = e2e_fmt("%.*s/%s", (int)(slash - env), env, name);
 		if (access(path, R_OK) == 0)
 			return path;
 	}
 	slash = strrchr(__FILE__, '/');
-	path = slash ? eh_fmt("%.*s/%s", (int)(slash - __FILE__), __FILE__,
-	    name) : eh_fmt("%s", name);
+	path = slash ? e2e_fmt("%.*s/%s", (int)(slash - __FILE__), __FILE__,
+	    name) : e2e_fmt("%s", name);
 	if (access(path, R_OK) == 0)
 		return path;
-	path = eh_fmt("tests/%s", name);
+	path = e2e_fmt("tests/%s", name);
 	ck_assert_msg(access(path, R_OK) == 0, "cannot find %s", name);
 	return path;
 }
@@ -309,15 +73,15 @@ eh_record_urls(char **args, int dead)
 {
 	size_t n = 0;
 
-	args[n++] = eh_fmt("http://us\"er:p,w@127.0.0.1:%d/status/200?"
-	    "q=\"a,b\"&c=\xff\xfe\\&d=\xc3\xa9", eh_fx.http);
-	args[n++] = eh_fmt("http://u:p@127.0.0.1:%d/x?c=\x01\x1b[31m",
-	    eh_fx.http);
-	args[n++] = eh_url("/status/404");
-	args[n++] = eh_fmt("http://127.0.0.1:%d/", dead);
-	args[n++] = eh_fmt("ftp://127.0.0.1:%d/", eh_fx.http);
-	args[n++] = eh_url("/redirect/2");
-	args[n++] = eh_url("/bytes/1234");
+	args[n++] = e2e_fmt("http://us\"er:p,w@127.0.0.1:%d/status/200?"
+	    "q=\"a,b\"&c=\xff\xfe\\&d=\xc3\xa9", e2e_fx.http);
+	args[n++] = e2e_fmt("http://u:p@127.0.0.1:%d/x?c=\x01\x1b[31m",
+	    e2e_fx.http);
+	args[n++] = e2e_url("/status/404");
+	args[n++] = e2e_fmt("http://127.0.0.1:%d/", dead);
+	args[n++] = e2e_fmt("ftp://127.0.0.1:%d/", e2e_fx.http);
+	args[n++] = e2e_url("/redirect/2");
+	args[n++] = e2e_url("/bytes/1234");
 	return n;
 }
 
@@ -334,8 +98,8 @@ eh_check_records(const char *mode, const char *opt, const char *optarg)
 		args[n++] = (char *)optarg;
 	args[n++] = "-L";
 	n += eh_record_urls(args + n, dead);
-	p = eh_runv(20, n, args);
-	eh_expect_code(p, 1);
+	p = e2e_rawv(20, n, args);
+	e2e_expect_code(p, 1);
 	/* Standard output holds the records and nothing else. */
 	ck_assert_msg(!eh_has(&p->obuf, "Total time") &&
 	    !eh_has(&p->obuf, "Summary"), "stdout:\n%s", proc_msg(&p->obuf));
@@ -346,10 +110,10 @@ eh_check_records(const char *mode, const char *opt, const char *optarg)
 	py[0] = "python3";
 	py[1] = eh_test_file("check_records.py");
 	py[2] = (char *)mode;
-	py[3] = eh_fmt("%d", eh_fx.http);
-	py[4] = eh_fmt("%d", dead);
+	py[3] = e2e_fmt("%d", e2e_fx.http);
+	py[4] = e2e_fmt("%d", dead);
 	py[5] = NULL;
-	c = eh_exec(proc_str(&p->obuf), 20, py);
+	c = e2e_exec(proc_str(&p->obuf), 20, py, false);
 	ck_assert_msg(WIFEXITED(c->status) && WEXITSTATUS(c->status) == 0 &&
 	    strcmp(proc_str(&c->obuf), "ok 7\n") == 0,
 	    "%s output rejected: %s%s\noutput:\n%s", mode, proc_msg(&c->obuf),
@@ -385,12 +149,12 @@ START_TEST(json_lines_read_by_jq)
 	args[n++] = "--ordered";
 	args[n++] = "-L";
 	n += eh_record_urls(args + n, proc_dead_port());
-	p = eh_runv(20, n, args);
+	p = e2e_rawv(20, n, args);
 	jq[0] = "jq";
 	jq[1] = "-r";
 	jq[2] = "[.urlnum, .status, .redirects, .bytes] | @tsv";
 	jq[3] = NULL;
-	c = eh_exec(proc_str(&p->obuf), 20, jq);
+	c = e2e_exec(proc_str(&p->obuf), 20, jq, false);
 	ck_assert_msg(WIFEXITED(c->status) && WEXITSTATUS(c->status) == 0,
 	    "jq failed: %s", proc_msg(&c->ebuf));
 	ck_assert_str_eq(proc_str(&c->obuf), "0\t200\t0\t11\n1\t0\t0\t0\n"
@@ -402,14 +166,14 @@ END_TEST
 /* Text stays as it was, but credentials are never shown. */
 START_TEST(text_redacts_credentials)
 {
-	char *u = eh_fmt("http://alice:s3cret@127.0.0.1:%d/status/200",
-	    eh_fx.http);
-	char *shown = eh_fmt("http://***@127.0.0.1:%d/status/200",
-	    eh_fx.http);
-	char *plain = eh_url("/status/200");
-	struct proc *p = eh_run(15, "-s", u, plain, NULL);
+	char *u = e2e_fmt("http://alice:s3cret@127.0.0.1:%d/status/200",
+	    e2e_fx.http);
+	char *shown = e2e_fmt("http://***@127.0.0.1:%d/status/200",
+	    e2e_fx.http);
+	char *plain = e2e_url("/status/200");
+	struct proc *p = e2e_raw(15, "-s", u, plain, NULL);
 
-	eh_expect_code(p, 0);
+	e2e_expect_code(p, 0);
 	ck_assert_msg(p->nlines == 3, "stdout:\n%s", proc_msg(&p->obuf));
 	ck_assert_msg(proc_match(p->lines[0], "^http://\\*\\*\\*@"
 	    "127\\.0\\.0\\.1:[0-9]+/status/200 \t [0-9]+\\.[0-9]{2}s \t 200$",
@@ -424,12 +188,12 @@ END_TEST
 
 START_TEST(summary_on_stderr_silenced_by_quiet)
 {
-	char *ok = eh_url("/status/200"), *nf = eh_url("/status/404");
-	char *dead = eh_fmt("http://127.0.0.1:%d/", proc_dead_port());
+	char *ok = e2e_url("/status/200"), *nf = e2e_url("/status/404");
+	char *dead = e2e_fmt("http://127.0.0.1:%d/", proc_dead_port());
 	struct proc *p;
 
-	p = eh_run(15, ok, nf, dead, NULL);
-	eh_expect_code(p, 1);
+	p = e2e_raw(15, ok, nf, dead, NULL);
+	e2e_expect_code(p, 1);
 	ck_assert_msg(p->nlines == 4, "stdout:\n%s", proc_msg(&p->obuf));
 	ck_assert_msg(proc_match(p->lines[3],
 	    "^Total time: [0-9]+\\.[0-9]{2}s$", NULL, 0), "last line \"%s\"",
@@ -437,12 +201,12 @@ START_TEST(summary_on_stderr_silenced_by_quiet)
 	ck_assert_str_eq(proc_str(&p->ebuf), "Summary: 1 succeeded, 1 got "
 	    "HTTP status >= 400, 1 failed without a response\n");
 
-	p = eh_run(15, "-q", ok, nf, dead, NULL);
-	eh_expect_code(p, 1);
+	p = e2e_raw(15, "-q", ok, nf, dead, NULL);
+	e2e_expect_code(p, 1);
 	ck_assert_msg(p->nlines == 3, "stdout:\n%s", proc_msg(&p->obuf));
 	ck_assert_str_eq(proc_str(&p->ebuf), "");
-	p = eh_run(15, "-q", "--json", ok, NULL);
-	eh_expect_code(p, 0);
+	p = e2e_raw(15, "-q", "--json", ok, NULL);
+	e2e_expect_code(p, 0);
 	ck_assert_msg(p->nlines == 1, "stdout:\n%s", proc_msg(&p->obuf));
 	ck_assert_str_eq(proc_str(&p->ebuf), "");
 }
@@ -451,34 +215,36 @@ END_TEST
 /* curl's variables, against what the fixture is known to answer. */
 START_TEST(write_out_variables)
 {
-	char *redir = eh_url("/redirect/2"), *bytes = eh_url("/bytes/1234");
-	char *dead = eh_fmt("http://127.0.0.1:%d/", proc_dead_port());
-	char *slow = eh_url("/delay/200");
+	char *redir = e2e_url("/redirect/2"), *bytes = e2e_url("/bytes/1234");
+	char *dead = e2e_fmt("http://127.0.0.1:%d/", proc_dead_port());
+	char *slow = e2e_url("/delay/200");
 	struct proc *p;
 	double t[5];
 
-	p = eh_run(15, "--ordered", "-L", "-w", "%{urlnum} %{http_code} "
+	p = e2e_raw(15, "--ordered", "-L", "-w", "%{urlnum} %{http_code} "
 	    "%{size_download} %{num_redirects} %{num_retries} "
 	    "%{http_version} %{url_effective} %{url}|%{errormsg}|%%\\t.\\n",
 	    redir, bytes, dead, NULL);
-	eh_expect_code(p, 1);
+	e2e_expect_code(p, 1);
 	ck_assert_msg(p->nlines == 3, "stdout:\n%s", proc_msg(&p->obuf));
-	ck_assert_str_eq(p->lines[0], eh_fmt("0 200 20 2 0 1.1 %s %s||%%\t.",
-	    eh_url("/redirect/0"), redir));
-	ck_assert_str_eq(p->lines[1], eh_fmt("1 200 1234 0 0 1.1 %s %s||%%\t.",
-	    bytes, bytes));
-	ck_assert_msg(strncmp(p->lines[2], eh_fmt("2 000 0 0 0 0 %s %s|", dead,
-	    dead), strlen(eh_fmt("2 000 0 0 0 0 %s %s|", dead, dead))) == 0 &&
-	    strlen(p->lines[2]) > strlen(eh_fmt("2 000 0 0 0 0 %s %s||%%\t.",
+	ck_assert_str_eq(p->lines[0],
+	    e2e_fmt("0 200 20 2 0 1.1 %s %s||%%\t.", e2e_url("/redirect/0"),
+	    redir));
+	ck_assert_str_eq(p->lines[1],
+	    e2e_fmt("1 200 1234 0 0 1.1 %s %s||%%\t.", bytes, bytes));
+	ck_assert_msg(strncmp(p->lines[2], e2e_fmt("2 000 0 0 0 0 %s %s|",
+	    dead, dead), strlen(e2e_fmt("2 000 0 0 0 0 %s %s|", dead,
+	    dead))) == 0 &&
+	    strlen(p->lines[2]) > strlen(e2e_fmt("2 000 0 0 0 0 %s %s||%%\t.",
 	    dead, dead)), "line \"%s\"", p->lines[2]);
 	/* The total and summary go to stderr, as for the other forms. */
 	ck_assert_msg(eh_has(&p->ebuf, "Total time: ") &&
 	    eh_has(&p->ebuf, "Summary: "), "stderr:\n%s", proc_msg(&p->ebuf));
 
-	p = eh_run(15, "-q", "-w", "%{time_namelookup} %{time_connect} "
+	p = e2e_raw(15, "-q", "-w", "%{time_namelookup} %{time_connect} "
 	    "%{time_appconnect} %{time_starttransfer} %{time_total}\\n", slow,
 	    NULL);
-	eh_expect_code(p, 0);
+	e2e_expect_code(p, 0);
 	ck_assert_msg(p->nlines == 1 && proc_match(p->lines[0],
 	    "^([0-9]+\\.[0-9]{6}) ([0-9]+\\.[0-9]{6}) ([0-9]+\\.[0-9]{6}) "
 	    "([0-9]+\\.[0-9]{6}) ([0-9]+\\.[0-9]{6})$", t, 5), "stdout:\n%s",
@@ -486,7 +252,7 @@ START_TEST(write_out_variables)
 	ck_assert_msg(t[0] <= t[1] && t[1] <= t[3] && t[3] <= t[4],
 	    "timings out of order: %s", p->lines[0]);
 	ck_assert_msg(t[2] == 0, "TLS time %f for plain HTTP", t[2]);
-	ck_assert_msg(t[3] >= 0.2 - 0.001 && t[4] < 0.2 + EH_SLACK,
+	ck_assert_msg(t[3] >= 0.2 - 0.001 && t[4] < 0.2 + E2E_SLACK,
 	    "a 0.2 s answer: %s", p->lines[0]);
 }
 END_TEST
@@ -494,25 +260,25 @@ END_TEST
 /* One worker reuses its handle: each URL still reports its own. */
 START_TEST(effective_url_of_each_url_on_a_reused_handle)
 {
-	char *a = eh_url("/status/404"), *b = eh_url("/redirect/1");
-	char *c = eh_fmt("http://127.0.0.1:%d/", proc_dead_port());
-	char *d = eh_fmt("127.0.0.1:%d/status/201", eh_fx.http);
+	char *a = e2e_url("/status/404"), *b = e2e_url("/redirect/1");
+	char *c = e2e_fmt("http://127.0.0.1:%d/", proc_dead_port());
+	char *d = e2e_fmt("127.0.0.1:%d/status/201", e2e_fx.http);
 	struct proc *p;
 
-	p = eh_run(15, "-s", "-q", "-L", "-w", "%{url_effective}\\n", a, b,
+	p = e2e_raw(15, "-s", "-q", "-L", "-w", "%{url_effective}\\n", a, b,
 	    c, d, NULL);
-	eh_expect_code(p, 1);
-	ck_assert_str_eq(proc_str(&p->obuf), eh_fmt("%s\n%s\n%s\nhttp://%s\n",
-	    a, eh_url("/redirect/0"), c, d));
+	e2e_expect_code(p, 1);
+	ck_assert_str_eq(proc_str(&p->obuf), e2e_fmt("%s\n%s\n%s\nhttp://%s\n",
+	    a, e2e_url("/redirect/0"), c, d));
 }
 END_TEST
 
 START_TEST(write_out_unknown_variable_is_a_usage_error)
 {
-	struct proc *p = eh_run(10, "-w", "%{http_code} %{bogus_var}",
-	    eh_url("/status/200"), NULL);
+	struct proc *p = e2e_raw(10, "-w", "%{http_code} %{bogus_var}",
+	    e2e_url("/status/200"), NULL);
 
-	eh_expect_code(p, 2);
+	e2e_expect_code(p, 2);
 	ck_assert_str_eq(proc_str(&p->obuf), "");
 	ck_assert_msg(proc_match(proc_str(&p->ebuf),
 	    "^fetch_urls: [^\n]*bogus_var[^\n]* \\(try 'fetch_urls --help'\\)"
@@ -526,15 +292,15 @@ END_TEST
 /* Arrival order is reversed by the delays; printing is in input order. */
 START_TEST(ordered_prints_in_input_order)
 {
-	char *key = eh_key(), *u[3];
+	char *key = e2e_key(), *u[3];
 	static const int ms[] = { 900, 450, 20 };
 	struct proc *p;
 	double total;
 
 	for (int i = 0; i < 3; i++)
-		u[i] = eh_url("/delay/%d?key=%s&n=%d", ms[i], key, i);
-	p = eh_run(15, "--ordered", u[0], u[1], u[2], NULL);
-	eh_expect_code(p, 0);
+		u[i] = e2e_url("/delay/%d?key=%s&n=%d", ms[i], key, i);
+	p = e2e_raw(15, "--ordered", u[0], u[1], u[2], NULL);
+	e2e_expect_code(p, 0);
 	ck_assert_msg(p->nlines == 4, "stdout:\n%s", proc_msg(&p->obuf));
 	for (int i = 0; i < 3; i++)
 		ck_assert_msg(strncmp(p->lines[i], u[i], strlen(u[i])) == 0 &&
@@ -543,20 +309,20 @@ START_TEST(ordered_prints_in_input_order)
 	ck_assert_msg(proc_match(p->lines[3], "^Total time: ([0-9.]+)s$",
 	    &total, 1), "last line \"%s\"", p->lines[3]);
 	/* Still fetched at once: about the slowest, not the sum (1.37 s). */
-	ck_assert_msg(total >= 0.9 - EH_ROUND && total < 1.3,
+	ck_assert_msg(total >= 0.9 - E2E_ROUND && total < 1.3,
 	    "total %.2f s", total);
-	ck_assert_int_eq(eh_count(key, "").max_in_flight, 3);
+	ck_assert_int_eq(e2e_count(key, "").max_in_flight, 3);
 }
 END_TEST
 
 /* Each line prints as soon as the ones before it have, not at the end. */
 START_TEST(ordered_prints_each_line_when_it_can)
 {
-	char *first = eh_url("/delay/100"), *slow = eh_url("/delay/2500");
-	char *fast = eh_url("/delay/10");
-	char *argv[6] = { (char *)eh_prog, "--ordered", first, slow, fast,
+	char *first = e2e_url("/delay/100"), *slow = e2e_url("/delay/2500");
+	char *fast = e2e_url("/delay/10");
+	char *argv[6] = { (char *)e2e_prog, "--ordered", first, slow, fast,
 	    NULL };
-	struct proc *p = eh_track(proc_spawn(argv, NULL));
+	struct proc *p = e2e_track(proc_spawn(argv, NULL));
 	double seen;
 
 	ck_assert_msg(proc_pump(p, p->start + 2.0, proc_has_lines, 1),
@@ -568,7 +334,7 @@ START_TEST(ordered_prints_each_line_when_it_can)
 	    !proc_has_lines(p, 2), "after %.2f s:\n%s", seen,
 	    proc_msg(&p->obuf));
 	proc_reap(p, p->start + 15);
-	eh_expect_code(p, 0);
+	e2e_expect_code(p, 0);
 	ck_assert_msg(p->nlines == 4, "stdout:\n%s", proc_msg(&p->obuf));
 	ck_assert_msg(strncmp(p->lines[1], slow, strlen(slow)) == 0 &&
 	    strncmp(p->lines[2], fast, strlen(fast)) == 0,
@@ -580,30 +346,30 @@ END_TEST
 
 START_TEST(redirects_followed_counted_and_capped)
 {
-	char *key = eh_key(), *wo = "%{urlnum} %{http_code} "
+	char *key = e2e_key(), *wo = "%{urlnum} %{http_code} "
 	    "%{num_redirects} %{errormsg}\\n";
-	char *three = eh_url("/redirect/3?key=%s", key);
-	char *four = eh_url("/redirect/4?key=%s", key);
+	char *three = e2e_url("/redirect/3?key=%s", key);
+	char *four = e2e_url("/redirect/4?key=%s", key);
 	struct proc *p;
 
-	p = eh_run(15, "--ordered", "-L", "--max-redirs", "3", "-w", wo,
+	p = e2e_raw(15, "--ordered", "-L", "--max-redirs", "3", "-w", wo,
 	    three, four, NULL);
-	eh_expect_code(p, 1);
+	e2e_expect_code(p, 1);
 	ck_assert_msg(p->nlines == 2, "stdout:\n%s", proc_msg(&p->obuf));
 	ck_assert_str_eq(p->lines[0], "0 200 3 ");
 	ck_assert_msg(proc_match(p->lines[1], "^1 000 3 .*[Mm]aximum.*3.*"
 	    "redirects", NULL, 0), "line \"%s\"", p->lines[1]);
 	/* 4 requests for the first, 4 before the cap stopped the second. */
-	ck_assert_int_eq(eh_count(key, "").requests, 8);
+	ck_assert_int_eq(e2e_count(key, "").requests, 8);
 
 	/* Without -L a redirect is an answer like any other. */
-	p = eh_run(15, "-w", wo, eh_url("/redirect/2"), NULL);
-	eh_expect_code(p, 0);
+	p = e2e_raw(15, "-w", wo, e2e_url("/redirect/2"), NULL);
+	e2e_expect_code(p, 0);
 	ck_assert_str_eq(p->lines[0], "0 302 0 ");
 
 	/* The default cap is 10. */
-	p = eh_run(15, "--ordered", "-L", "-w", wo, eh_url("/redirect/10"),
-	    eh_url("/redirect/11"), NULL);
+	p = e2e_raw(15, "--ordered", "-L", "-w", wo, e2e_url("/redirect/10"),
+	    e2e_url("/redirect/11"), NULL);
 	ck_assert_str_eq(p->lines[0], "0 200 10 ");
 	ck_assert_msg(proc_match(p->lines[1], "^1 000 10 .", NULL, 0),
 	    "line \"%s\"", p->lines[1]);
@@ -612,10 +378,10 @@ END_TEST
 
 START_TEST(redirect_to_another_scheme_refused)
 {
-	char *u = eh_url("/redirect-to?url=file:///etc/passwd");
-	struct proc *p = eh_run(15, "-L", "--json", u, NULL);
+	char *u = e2e_url("/redirect-to?url=file:///etc/passwd");
+	struct proc *p = e2e_raw(15, "-L", "--json", u, NULL);
 
-	eh_expect_code(p, 1);
+	e2e_expect_code(p, 1);
 	ck_assert_msg(p->nlines == 1, "stdout:\n%s", proc_msg(&p->obuf));
 	ck_assert_msg(proc_match(p->lines[0],
 	    "\"status\":0,.*\"error\":\"[^\"]*[Pp]rotocol[^\"]*\"", NULL, 0),
@@ -627,14 +393,14 @@ END_TEST
 
 START_TEST(method_headers_and_agent_seen_by_the_fixture)
 {
-	char *key = eh_key(), *seen;
+	char *key = e2e_key(), *seen;
 	struct proc *p;
 
-	p = eh_run(15, "-X", "PUT", "-H", "X-One: 1", "--header",
+	p = e2e_raw(15, "-X", "PUT", "-H", "X-One: 1", "--header",
 	    "X-Two: two words", "-A", "probe/9",
-	    eh_url("/headers?key=%s", key), NULL);
-	eh_expect_code(p, 0);
-	seen = eh_get(eh_fmt("/seen/%s", key));
+	    e2e_url("/headers?key=%s", key), NULL);
+	e2e_expect_code(p, 0);
+	seen = e2e_get(e2e_fmt("/seen/%s", key));
 	ck_assert_msg(strstr(seen, "\"method\": \"PUT\"") != NULL &&
 	    strstr(seen, "[\"X-One\", \"1\"]") != NULL &&
 	    strstr(seen, "[\"X-Two\", \"two words\"]") != NULL &&
@@ -642,18 +408,18 @@ START_TEST(method_headers_and_agent_seen_by_the_fixture)
 	    "fixture saw %s", seen);
 
 	/* Defaults: GET, and fetch_urls/VERSION as the agent. */
-	p = eh_run(15, eh_url("/headers?key=%s", key), NULL);
-	eh_expect_code(p, 0);
-	seen = eh_get(eh_fmt("/seen/%s", key));
+	p = e2e_raw(15, e2e_url("/headers?key=%s", key), NULL);
+	e2e_expect_code(p, 0);
+	seen = e2e_get(e2e_fmt("/seen/%s", key));
 	ck_assert_msg(strstr(seen, "\"method\": \"GET\"") != NULL &&
 	    proc_match(seen, "\\[\"User-Agent\", \"fetch_urls/[0-9]+\\.[0-9]+"
 	    "\\.[0-9]+\"\\]", NULL, 0) && strstr(seen, "X-One") == NULL,
 	    "fixture saw %s", seen);
 
-	p = eh_run(15, "--request", "DELETE", eh_url("/headers?key=%s", key),
+	p = e2e_raw(15, "--request", "DELETE", e2e_url("/headers?key=%s", key),
 	    NULL);
-	eh_expect_code(p, 0);
-	seen = eh_get(eh_fmt("/seen/%s", key));
+	e2e_expect_code(p, 0);
+	seen = e2e_get(e2e_fmt("/seen/%s", key));
 	ck_assert_msg(strstr(seen, "\"method\": \"DELETE\"") != NULL,
 	    "fixture saw %s", seen);
 }
@@ -661,16 +427,16 @@ END_TEST
 
 START_TEST(head_fetches_no_body)
 {
-	char *key = eh_key();
+	char *key = e2e_key();
 	struct proc *p;
 
-	p = eh_run(15, "-I", "-w", "%{http_code} %{size_download}\\n",
-	    eh_url("/headers?key=%s", key), eh_url("/bytes/5000"), NULL);
-	eh_expect_code(p, 0);
+	p = e2e_raw(15, "-I", "-w", "%{http_code} %{size_download}\\n",
+	    e2e_url("/headers?key=%s", key), e2e_url("/bytes/5000"), NULL);
+	e2e_expect_code(p, 0);
 	ck_assert_msg(p->nlines == 2, "stdout:\n%s", proc_msg(&p->obuf));
 	ck_assert_str_eq(p->lines[0], "200 0");
 	ck_assert_str_eq(p->lines[1], "200 0");
-	ck_assert(strstr(eh_get(eh_fmt("/seen/%s", key)),
+	ck_assert(strstr(e2e_get(e2e_fmt("/seen/%s", key)),
 	    "\"method\": \"HEAD\"") != NULL);
 }
 END_TEST
@@ -682,22 +448,22 @@ START_TEST(secret_headers_never_printed)
 		{ "--format", "text" }, { "--format", "json" },
 		{ "--format", "csv" }, { "-w", "%{url} %{errormsg}\\n" },
 	};
-	char *key = eh_key(), *dead = eh_fmt("http://127.0.0.1:%d/",
+	char *key = e2e_key(), *dead = e2e_fmt("http://127.0.0.1:%d/",
 	    proc_dead_port());
 
 	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
-		struct proc *p = eh_run(15, forms[i][0], forms[i][1], "-H",
+		struct proc *p = e2e_raw(15, forms[i][0], forms[i][1], "-H",
 		    "Authorization: Bearer s3cret-token", "-H",
 		    "Cookie: sid=s3cret-cookie",
-		    eh_url("/headers?key=%s", key), dead, NULL);
+		    e2e_url("/headers?key=%s", key), dead, NULL);
 
-		eh_expect_code(p, 1);
+		e2e_expect_code(p, 1);
 		ck_assert_msg(!eh_has(&p->obuf, "s3cret") &&
 		    !eh_has(&p->ebuf, "s3cret"), "%s %s shows a secret:\n%s%s",
 		    forms[i][0], forms[i][1], proc_msg(&p->obuf),
 		    proc_msg(&p->ebuf));
 	}
-	ck_assert_msg(strstr(eh_get(eh_fmt("/seen/%s", key)),
+	ck_assert_msg(strstr(e2e_get(e2e_fmt("/seen/%s", key)),
 	    "[\"Authorization\", \"Bearer s3cret-token\"]") != NULL,
 	    "the header was not sent");
 }
@@ -705,21 +471,21 @@ END_TEST
 
 START_TEST(insecure_accepts_a_self_signed_certificate)
 {
-	char *u = eh_fmt("https://127.0.0.1:%d/status/200", eh_fx.https);
+	char *u = e2e_fmt("https://127.0.0.1:%d/status/200", e2e_fx.https);
 	struct proc *p;
 	double v[2];
 
-	p = eh_run(15, "-k", "-w", "%{http_code} %{time_appconnect} "
+	p = e2e_raw(15, "-k", "-w", "%{http_code} %{time_appconnect} "
 	    "%{time_total}\\n", u, NULL);
-	eh_expect_code(p, 0);
+	e2e_expect_code(p, 0);
 	ck_assert_msg(p->nlines == 1 && proc_match(p->lines[0],
 	    "^200 ([0-9.]+) ([0-9.]+)$", v, 2) && v[0] > 0 && v[0] <= v[1],
 	    "stdout:\n%s", proc_msg(&p->obuf));
 	/* Verification stays on without -k. */
-	p = eh_run(15, "--insecure", u, NULL);
-	eh_expect_code(p, 0);
-	p = eh_run(15, u, NULL);
-	eh_expect_code(p, 1);
+	p = e2e_raw(15, "--insecure", u, NULL);
+	e2e_expect_code(p, 0);
+	p = e2e_raw(15, u, NULL);
+	e2e_expect_code(p, 1);
 }
 END_TEST
 
@@ -729,7 +495,7 @@ END_TEST
 static double
 eh_field(const char *rec, const char *name)
 {
-	const char *s = strstr(rec, eh_fmt("\"%s\":", name));
+	const char *s = strstr(rec, e2e_fmt("\"%s\":", name));
 
 	ck_assert_msg(s != NULL, "no %s in %s", name, rec);
 	return strtod(s + strlen(name) + 3, NULL);
@@ -738,33 +504,33 @@ eh_field(const char *rec, const char *name)
 /* Two 503s, then 200: waits of 1 s and 2 s between the three tries. */
 START_TEST(exponential_backoff_until_success)
 {
-	char *key = eh_key();
+	char *key = e2e_key();
 	struct proc *p;
 	double secs;
 
-	p = eh_run(20, "--retry", "3", "--json",
-	    eh_url("/flaky/2?key=%s", key), NULL);
-	eh_expect_code(p, 0);
+	p = e2e_raw(20, "--retry", "3", "--json",
+	    e2e_url("/flaky/2?key=%s", key), NULL);
+	e2e_expect_code(p, 0);
 	ck_assert_msg(p->nlines == 1, "stdout:\n%s", proc_msg(&p->obuf));
 	ck_assert_double_eq(eh_field(p->lines[0], "status"), 200);
 	ck_assert_double_eq(eh_field(p->lines[0], "retries"), 2);
 	secs = eh_field(p->lines[0], "seconds");
-	ck_assert_msg(secs >= 3.0 - 0.05 && secs < 3.0 + EH_SLACK,
+	ck_assert_msg(secs >= 3.0 - 0.05 && secs < 3.0 + E2E_SLACK,
 	    "took %.2f s, want 1 + 2 s of back-off", secs);
-	ck_assert_int_eq(eh_count(key, "").requests, 3);
+	ck_assert_int_eq(e2e_count(key, "").requests, 3);
 }
 END_TEST
 
 START_TEST(gives_up_after_n_retries)
 {
-	char *key = eh_key();
+	char *key = e2e_key();
 	struct proc *p;
 
-	p = eh_run(20, "--retry", "1", "-w", "%{http_code} %{num_retries}\\n",
-	    eh_url("/flaky/5?key=%s&code=500", key), NULL);
-	eh_expect_code(p, 1);
+	p = e2e_raw(20, "--retry", "1", "-w", "%{http_code} %{num_retries}\\n",
+	    e2e_url("/flaky/5?key=%s&code=500", key), NULL);
+	e2e_expect_code(p, 1);
 	ck_assert_str_eq(proc_str(&p->obuf), "500 1\n");
-	ck_assert_int_eq(eh_count(key, "").requests, 2);
+	ck_assert_int_eq(e2e_count(key, "").requests, 2);
 }
 END_TEST
 
@@ -774,42 +540,44 @@ static const int eh_retry_codes[] = { 408, 429, 502, 503 };
 START_TEST(statuses_retried)
 {
 	const int *code = &eh_retry_codes[_i];
-	char *key = eh_key();
+	char *key = e2e_key();
 	struct proc *p;
 
-	p = eh_run(20, "--retry", "2", "-w", "%{http_code} %{num_retries}\\n",
-	    eh_url("/flaky/1?key=%s&code=%d&retry_after=1", key, *code), NULL);
-	eh_expect_code(p, 0);
+	p = e2e_raw(20, "--retry", "2", "-w", "%{http_code} %{num_retries}\\n",
+	    e2e_url("/flaky/1?key=%s&code=%d&retry_after=1", key, *code),
+	    NULL);
+	e2e_expect_code(p, 0);
 	ck_assert_str_eq(proc_str(&p->obuf), "200 1\n");
-	ck_assert_int_eq(eh_count(key, "").requests, 2);
+	ck_assert_int_eq(e2e_count(key, "").requests, 2);
 }
 END_TEST
 
 START_TEST(other_statuses_not_retried)
 {
-	char *k1 = eh_key(), *k2 = eh_key();
+	char *k1 = e2e_key(), *k2 = e2e_key();
 	struct proc *p;
 
-	p = eh_run(20, "--retry", "3", eh_url("/flaky/1?key=%s&code=404", k1),
-	    eh_url("/flaky/1?key=%s&code=400", k2), NULL);
-	eh_expect_code(p, 1);
-	ck_assert_int_eq(eh_count(k1, "").requests, 1);
-	ck_assert_int_eq(eh_count(k2, "").requests, 1);
+	p = e2e_raw(20, "--retry", "3",
+	    e2e_url("/flaky/1?key=%s&code=404", k1),
+	    e2e_url("/flaky/1?key=%s&code=400", k2), NULL);
+	e2e_expect_code(p, 1);
+	ck_assert_int_eq(e2e_count(k1, "").requests, 1);
+	ck_assert_int_eq(e2e_count(k2, "").requests, 1);
 }
 END_TEST
 
 START_TEST(retry_after_seconds_honoured)
 {
-	char *key = eh_key();
+	char *key = e2e_key();
 	struct proc *p;
 	double secs;
 
-	p = eh_run(20, "--retry", "1", "--json",
-	    eh_url("/flaky/1?key=%s&code=429&retry_after=2", key), NULL);
-	eh_expect_code(p, 0);
+	p = e2e_raw(20, "--retry", "1", "--json",
+	    e2e_url("/flaky/1?key=%s&code=429&retry_after=2", key), NULL);
+	e2e_expect_code(p, 0);
 	secs = eh_field(p->lines[0], "seconds");
 	/* 2 s, not the 1 s of the first back-off. */
-	ck_assert_msg(secs >= 2.0 - 0.05 && secs < 2.0 + EH_SLACK,
+	ck_assert_msg(secs >= 2.0 - 0.05 && secs < 2.0 + E2E_SLACK,
 	    "took %.2f s after Retry-After: 2", secs);
 	ck_assert_double_eq(eh_field(p->lines[0], "retries"), 1);
 }
@@ -817,76 +585,76 @@ END_TEST
 
 START_TEST(retry_after_http_date_honoured)
 {
-	char *key = eh_key();
+	char *key = e2e_key();
 	struct proc *p;
 	double secs;
 
-	p = eh_run(20, "--retry", "1", "--json",
-	    eh_url("/flaky/1?key=%s&retry_after_date=3", key), NULL);
-	eh_expect_code(p, 0);
+	p = e2e_raw(20, "--retry", "1", "--json",
+	    e2e_url("/flaky/1?key=%s&retry_after_date=3", key), NULL);
+	e2e_expect_code(p, 0);
 	secs = eh_field(p->lines[0], "seconds");
 	/* A date has whole seconds: 3 s from now is 2 to 3 s away. */
-	ck_assert_msg(secs >= 1.9 && secs < 3.0 + EH_SLACK,
+	ck_assert_msg(secs >= 1.9 && secs < 3.0 + E2E_SLACK,
 	    "took %.2f s after a Retry-After date 3 s ahead", secs);
 }
 END_TEST
 
 START_TEST(timeouts_retried)
 {
-	char *key = eh_key(), *u = eh_url("/hang?key=%s", key);
+	char *key = e2e_key(), *u = e2e_url("/hang?key=%s", key);
 	struct proc *p;
 
-	p = eh_run(20, "--retry", "1", "-m", "0.3", u, NULL);
-	eh_expect_code(p, 1);
+	p = e2e_raw(20, "--retry", "1", "-m", "0.3", u, NULL);
+	e2e_expect_code(p, 1);
 	ck_assert_msg(p->nlines == 2, "stdout:\n%s", proc_msg(&p->obuf));
 	ck_assert_msg(strncmp(p->lines[0], u, strlen(u)) == 0 &&
 	    strstr(p->lines[0], " request encountered error: ") != NULL,
 	    "line \"%s\"", p->lines[0]);
-	ck_assert_int_eq(eh_count(key, "").requests, 2);
+	ck_assert_int_eq(e2e_count(key, "").requests, 2);
 }
 END_TEST
 
 /* The deadline ends a back-off wait at once. */
 START_TEST(deadline_cancels_the_wait)
 {
-	char *key = eh_key(), *u = eh_url("/flaky/5?key=%s&retry_after=30",
+	char *key = e2e_key(), *u = e2e_url("/flaky/5?key=%s&retry_after=30",
 	    key);
 	struct proc *p;
 	double took;
 
-	p = eh_run(15, "--retry", "3", "--deadline", "1", u, NULL);
+	p = e2e_raw(15, "--retry", "3", "--deadline", "1", u, NULL);
 	took = p->end - p->start;
-	eh_expect_code(p, 1);
+	e2e_expect_code(p, 1);
 	ck_assert_msg(p->nlines == 2, "stdout:\n%s", proc_msg(&p->obuf));
-	ck_assert_str_eq(p->lines[0], eh_fmt("%s request encountered error: "
+	ck_assert_str_eq(p->lines[0], e2e_fmt("%s request encountered error: "
 	    "cancelled (deadline reached)", u));
-	ck_assert_msg(took >= 1 - 0.05 && took < 1 + EH_SLACK, "took %.2f s",
+	ck_assert_msg(took >= 1 - 0.05 && took < 1 + E2E_SLACK, "took %.2f s",
 	    took);
-	ck_assert_int_eq(eh_count(key, "").requests, 1);
+	ck_assert_int_eq(e2e_count(key, "").requests, 1);
 }
 END_TEST
 
 /* So does Ctrl-C. */
 START_TEST(sigint_cancels_the_wait)
 {
-	char *key = eh_key();
-	char *argv[5] = { (char *)eh_prog, "--retry", "3",
-	    eh_url("/flaky/5?key=%s&retry_after=30", key), NULL };
-	struct proc *p = eh_track(proc_spawn(argv, NULL));
+	char *key = e2e_key();
+	char *argv[5] = { (char *)e2e_prog, "--retry", "3",
+	    e2e_url("/flaky/5?key=%s&retry_after=30", key), NULL };
+	struct proc *p = e2e_track(proc_spawn(argv, NULL));
 	double sent;
 
-	ck_assert_int_eq(eh_count(key, "?until_requests=1").requests, 1);
+	ck_assert_int_eq(e2e_count(key, "?until_requests=1").requests, 1);
 	sent = proc_now();
 	ck_assert_msg(kill(p->pid, SIGINT) == 0, "kill: %s", strerror(errno));
 	proc_reap(p, sent + 5);
 	ck_assert_msg(!p->killed, "still running 5 s after SIGINT");
-	eh_expect_code(p, 130);
-	ck_assert_msg(p->end - sent < EH_SLACK, "exit took %.2f s",
+	e2e_expect_code(p, 130);
+	ck_assert_msg(p->end - sent < E2E_SLACK, "exit took %.2f s",
 	    p->end - sent);
 	ck_assert_msg(eh_has(&p->ebuf,
 	    "interrupted: 1 of 1 URLs not finished"), "stderr:\n%s",
 	    proc_msg(&p->ebuf));
-	ck_assert_int_eq(eh_count(key, "").requests, 1);
+	ck_assert_int_eq(e2e_count(key, "").requests, 1);
 }
 END_TEST
 
@@ -899,22 +667,22 @@ START_TEST(per_host_caps_in_flight)
 {
 	const int *cap = &eh_host_caps[_i];
 	enum { N = 7 };
-	char *key = eh_key(), *args[N + 3];
+	char *key = e2e_key(), *args[N + 3];
 	int rounds = (N + *cap - 1) / *cap;
-	struct eh_counts c;
+	struct e2e_counts c;
 	struct proc *p;
 	double total;
 
 	args[0] = "--per-host";
-	args[1] = eh_fmt("%d", *cap);
+	args[1] = e2e_fmt("%d", *cap);
 	args[2] = "-q";
 	for (int i = 0; i < N; i++)
-		args[i + 3] = eh_url("/delay/200?key=%s&n=%d", key, i);
-	p = eh_runv(20, N + 3, args);
-	eh_expect_code(p, 0);
+		args[i + 3] = e2e_url("/delay/200?key=%s&n=%d", key, i);
+	p = e2e_rawv(20, N + 3, args);
+	e2e_expect_code(p, 0);
 	ck_assert_msg(p->nlines == N, "stdout:\n%s", proc_msg(&p->obuf));
 	total = p->end - p->start;
-	c = eh_count(key, "");
+	c = e2e_count(key, "");
 	ck_assert_int_eq(c.requests, N);
 	ck_assert_msg(c.max_in_flight == *cap, "--per-host %d: %d in flight",
 	    *cap, c.max_in_flight);
@@ -926,24 +694,24 @@ END_TEST
 /* The cap is per host: another host name has its own slots. */
 START_TEST(per_host_counts_each_host_apart)
 {
-	char *ka = eh_key(), *kb = eh_key(), *args[10];
+	char *ka = e2e_key(), *kb = e2e_key(), *args[10];
 	struct proc *p;
 	double took;
 
 	args[0] = "--per-host";
 	args[1] = "1";
 	for (int i = 0; i < 4; i++) {
-		args[2 + i] = eh_url("/delay/300?key=%s&n=%d", ka, i);
-		args[6 + i] = eh_fmt("http://localhost:%d/delay/300?"
-		    "key=%s&n=%d", eh_fx.http, kb, i);
+		args[2 + i] = e2e_url("/delay/300?key=%s&n=%d", ka, i);
+		args[6 + i] = e2e_fmt("http://localhost:%d/delay/300?"
+		    "key=%s&n=%d", e2e_fx.http, kb, i);
 	}
-	p = eh_runv(20, 10, args);
+	p = e2e_rawv(20, 10, args);
 	took = p->end - p->start;
-	eh_expect_code(p, 0);
-	ck_assert_int_eq(eh_count(ka, "").max_in_flight, 1);
-	ck_assert_int_eq(eh_count(kb, "").max_in_flight, 1);
-	ck_assert_int_eq(eh_count(ka, "").requests, 4);
-	ck_assert_int_eq(eh_count(kb, "").requests, 4);
+	e2e_expect_code(p, 0);
+	ck_assert_int_eq(e2e_count(ka, "").max_in_flight, 1);
+	ck_assert_int_eq(e2e_count(kb, "").max_in_flight, 1);
+	ck_assert_int_eq(e2e_count(ka, "").requests, 4);
+	ck_assert_int_eq(e2e_count(kb, "").requests, 4);
 	/* 4 rounds side by side, 1.2 s; one host after the other, 2.4 s. */
 	ck_assert_msg(took >= 1.2 - 0.05 && took < 2.2, "took %.2f s", took);
 }
@@ -952,8 +720,8 @@ END_TEST
 START_TEST(rate_spaces_request_starts)
 {
 	enum { N = 6 };
-	char *key = eh_key(), *free_key = eh_key(), *args[N + 3];
-	struct eh_counts c;
+	char *key = e2e_key(), *free_key = e2e_key(), *args[N + 3];
+	struct e2e_counts c;
 	struct proc *p;
 	double took;
 
@@ -961,15 +729,15 @@ START_TEST(rate_spaces_request_starts)
 	args[1] = "4";
 	args[2] = "-q";
 	for (int i = 0; i < N; i++)
-		args[i + 3] = eh_url("/delay/200?key=%s&n=%d", key, i);
-	p = eh_runv(20, N + 3, args);
+		args[i + 3] = e2e_url("/delay/200?key=%s&n=%d", key, i);
+	p = e2e_rawv(20, N + 3, args);
 	took = p->end - p->start;
-	eh_expect_code(p, 0);
+	e2e_expect_code(p, 0);
 	ck_assert_msg(p->nlines == N, "stdout:\n%s", proc_msg(&p->obuf));
 	/* Starts 0.25 s apart: the last at 1.25 s, done at 1.45 s. */
-	ck_assert_msg(took >= 1.45 - 0.05 && took < 1.45 + EH_SLACK,
+	ck_assert_msg(took >= 1.45 - 0.05 && took < 1.45 + E2E_SLACK,
 	    "took %.2f s", took);
-	c = eh_count(key, "");
+	c = e2e_count(key, "");
 	ck_assert_int_eq(c.requests, N);
 	/*
 	 * 0.2 s requests started 0.25 s apart do not overlap; a start late
@@ -980,16 +748,16 @@ START_TEST(rate_spaces_request_starts)
 
 	/* The same URLs without --rate all run at once. */
 	for (int i = 0; i < N; i++)
-		args[i + 3] = eh_url("/delay/200?key=%s&n=%d", free_key, i);
-	p = eh_runv(20, N + 1, args + 2);
-	eh_expect_code(p, 0);
-	ck_assert_int_eq(eh_count(free_key, "").max_in_flight, N);
+		args[i + 3] = e2e_url("/delay/200?key=%s&n=%d", free_key, i);
+	p = e2e_rawv(20, N + 1, args + 2);
+	e2e_expect_code(p, 0);
+	ck_assert_int_eq(e2e_count(free_key, "").max_in_flight, N);
 }
 END_TEST
 
 START_TEST(rate_in_curl_units)
 {
-	char *key = eh_key(), *args[6];
+	char *key = e2e_key(), *args[6];
 	struct proc *p;
 	double took;
 
@@ -997,21 +765,21 @@ START_TEST(rate_in_curl_units)
 	args[1] = "300/m";	/* 5 a second */
 	args[2] = "-q";
 	for (int i = 0; i < 3; i++)
-		args[i + 3] = eh_url("/delay/10?key=%s&n=%d", key, i);
-	p = eh_runv(20, 6, args);
+		args[i + 3] = e2e_url("/delay/10?key=%s&n=%d", key, i);
+	p = e2e_rawv(20, 6, args);
 	took = p->end - p->start;
-	eh_expect_code(p, 0);
+	e2e_expect_code(p, 0);
 	/* Starts at 0, 0.2 and 0.4 s. */
-	ck_assert_msg(took >= 0.4 && took < 0.4 + EH_SLACK, "took %.2f s",
+	ck_assert_msg(took >= 0.4 && took < 0.4 + E2E_SLACK, "took %.2f s",
 	    took);
-	ck_assert_int_eq(eh_count(key, "").requests, 3);
+	ck_assert_int_eq(e2e_count(key, "").requests, 3);
 }
 END_TEST
 
 /* Waiting for a start time ends with the deadline, too. */
 START_TEST(deadline_cancels_the_rate_wait)
 {
-	char *key = eh_key(), *args[8];
+	char *key = e2e_key(), *args[8];
 	struct proc *p;
 	double took;
 
@@ -1020,14 +788,14 @@ START_TEST(deadline_cancels_the_rate_wait)
 	args[2] = "--deadline";
 	args[3] = "1.5";
 	for (int i = 0; i < 4; i++)
-		args[i + 4] = eh_url("/delay/10?key=%s&n=%d", key, i);
-	p = eh_runv(20, 8, args);
+		args[i + 4] = e2e_url("/delay/10?key=%s&n=%d", key, i);
+	p = e2e_rawv(20, 8, args);
 	took = p->end - p->start;
-	eh_expect_code(p, 1);
-	ck_assert_msg(took >= 1.5 - 0.05 && took < 1.5 + EH_SLACK,
+	e2e_expect_code(p, 1);
+	ck_assert_msg(took >= 1.5 - 0.05 && took < 1.5 + E2E_SLACK,
 	    "took %.2f s", took);
 	/* Started at 0 s and 1 s; the ones due at 2 s and 3 s never. */
-	ck_assert_int_eq(eh_count(key, "").requests, 2);
+	ck_assert_int_eq(e2e_count(key, "").requests, 2);
 	ck_assert_msg(proc_match(proc_str(&p->obuf), "cancelled \\(deadline "
 	    "reached\\)\n.*cancelled \\(deadline reached\\)\n", NULL, 0),
 	    "stdout:\n%s", proc_msg(&p->obuf));
@@ -1046,12 +814,12 @@ eh_run_pty(bool both, unsigned short cols, double limit, size_t nargs,
     char **args)
 {
 	struct winsize ws = { .ws_row = 24, .ws_col = cols };
-	char *argv[EH_MAXARGS];
+	char *argv[E2E_MAXARGS];
 	struct proc *p;
 	int m, s, op[2] = { -1, -1 };
 
-	ck_assert(nargs + 2 <= EH_MAXARGS);
-	argv[0] = (char *)eh_prog;
+	ck_assert(nargs + 2 <= E2E_MAXARGS);
+	argv[0] = (char *)e2e_prog;
 	for (size_t i = 0; i < nargs; i++)
 		argv[i + 1] = args[i];
 	argv[nargs + 1] = NULL;
@@ -1064,7 +832,7 @@ eh_run_pty(bool both, unsigned short cols, double limit, size_t nargs,
 	p = calloc(1, sizeof(*p));
 	ck_assert(p != NULL);
 	p->in = p->out = -1;
-	eh_track(p);
+	e2e_track(p);
 	if (!both)
 		proc_pipe(op);
 	p->start = proc_now();
@@ -1112,19 +880,18 @@ eh_screen(const char *raw)
 		}
 	}
 	out[len] = '\0';
-	eh_strs[eh_nstrs++] = out;
-	return out;
+	return e2e_keep(out);
 }
 
 /* Stderr on a terminal: the line comes and goes; stdout never sees it. */
 START_TEST(shown_on_a_terminal_never_on_stdout)
 {
-	char *a = eh_url("/delay/200"), *b = eh_url("/delay/900");
+	char *a = e2e_url("/delay/200"), *b = e2e_url("/delay/900");
 	char *args[2] = { a, b };
 	struct proc *p = eh_run_pty(false, 80, 15, 2, args);
 	const char *tty = proc_str(&p->ebuf), *last, *erase;
 
-	eh_expect_code(p, 0);
+	e2e_expect_code(p, 0);
 	ck_assert_msg(strstr(tty, "\r0/2 done, ") != NULL &&
 	    strstr(tty, "\r1/2 done, 1 in flight, 0 failed, ") != NULL,
 	    "no progress line on the terminal:\n%s", proc_msg(&p->ebuf));
@@ -1148,13 +915,13 @@ END_TEST
 /* Both on one terminal, as usual: results and total show clean lines. */
 START_TEST(erased_before_every_result_and_the_total)
 {
-	char *a = eh_url("/delay/300"), *b = eh_url("/delay/10");
-	char *c = eh_fmt("http://127.0.0.1:%d/", proc_dead_port());
+	char *a = e2e_url("/delay/300"), *b = e2e_url("/delay/10");
+	char *c = e2e_fmt("http://127.0.0.1:%d/", proc_dead_port());
 	char *args[3] = { a, b, c }, *screen, *line, *nl;
 	struct proc *p = eh_run_pty(true, 60, 15, 3, args);
 	size_t n = 0;
 
-	eh_expect_code(p, 1);
+	e2e_expect_code(p, 1);
 	ck_assert_msg(eh_has(&p->ebuf, " done, "), "no progress:\n%s",
 	    proc_msg(&p->ebuf));
 	screen = eh_screen(proc_str(&p->ebuf));
@@ -1182,14 +949,14 @@ END_TEST
 
 START_TEST(off_with_no_progress_or_quiet)
 {
-	char *a = eh_url("/delay/600");
+	char *a = e2e_url("/delay/600");
 	char *args[3][2] = { { "--no-progress", a }, { "-q", a },
 	    { "--quiet", a } };
 
 	for (int i = 0; i < 3; i++) {
 		struct proc *p = eh_run_pty(false, 80, 15, 2, args[i]);
 
-		eh_expect_code(p, 0);
+		e2e_expect_code(p, 0);
 		ck_assert_msg(!eh_has(&p->ebuf, "done,") &&
 		    !eh_has(&p->ebuf, "\033"), "%s: terminal got:\n%s",
 		    args[i][0], proc_msg(&p->ebuf));
@@ -1200,9 +967,9 @@ END_TEST
 /* Standard error a pipe: no progress, only the summary. */
 START_TEST(off_when_stderr_is_not_a_terminal)
 {
-	struct proc *p = eh_run(15, eh_url("/delay/700"), NULL);
+	struct proc *p = e2e_raw(15, e2e_url("/delay/700"), NULL);
 
-	eh_expect_code(p, 0);
+	e2e_expect_code(p, 0);
 	ck_assert_str_eq(proc_str(&p->ebuf), "Summary: 1 succeeded, 0 got "
 	    "HTTP status >= 400, 0 failed without a response\n");
 }
@@ -1215,7 +982,7 @@ http_records_suite(void)
 	Suite *s = suite_create("http_records");
 	TCase *tc = tcase_create("http_records");
 
-	tcase_add_checked_fixture(tc, eh_setup, eh_teardown);
+	tcase_add_checked_fixture(tc, e2e_setup, e2e_teardown);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, json_parsed_by_python);
 	tcase_add_test(tc, format_json_parsed_by_python);
@@ -1236,7 +1003,7 @@ http_order_suite(void)
 	Suite *s = suite_create("http_order");
 	TCase *tc = tcase_create("http_order");
 
-	tcase_add_checked_fixture(tc, eh_setup, eh_teardown);
+	tcase_add_checked_fixture(tc, e2e_setup, e2e_teardown);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, ordered_prints_in_input_order);
 	tcase_add_test(tc, ordered_prints_each_line_when_it_can);
@@ -1250,7 +1017,7 @@ http_options_suite(void)
 	Suite *s = suite_create("http_options");
 	TCase *tc = tcase_create("http_options");
 
-	tcase_add_checked_fixture(tc, eh_setup, eh_teardown);
+	tcase_add_checked_fixture(tc, e2e_setup, e2e_teardown);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, redirects_followed_counted_and_capped);
 	tcase_add_test(tc, redirect_to_another_scheme_refused);
@@ -1268,7 +1035,7 @@ http_retry_suite(void)
 	Suite *s = suite_create("http_retry");
 	TCase *tc = tcase_create("http_retry");
 
-	tcase_add_checked_fixture(tc, eh_setup, eh_teardown);
+	tcase_add_checked_fixture(tc, e2e_setup, e2e_teardown);
 	tcase_set_timeout(tc, 40);
 	tcase_add_test(tc, exponential_backoff_until_success);
 	tcase_add_test(tc, gives_up_after_n_retries);
@@ -1290,7 +1057,7 @@ http_limits_suite(void)
 	Suite *s = suite_create("http_limits");
 	TCase *tc = tcase_create("http_limits");
 
-	tcase_add_checked_fixture(tc, eh_setup, eh_teardown);
+	tcase_add_checked_fixture(tc, e2e_setup, e2e_teardown);
 	tcase_set_timeout(tc, 30);
 	tcase_add_loop_test(tc, per_host_caps_in_flight, 0,
 	    (int)(sizeof(eh_host_caps) / sizeof(eh_host_caps[0])));
@@ -1308,7 +1075,7 @@ http_progress_suite(void)
 	Suite *s = suite_create("http_progress");
 	TCase *tc = tcase_create("http_progress");
 
-	tcase_add_checked_fixture(tc, eh_setup, eh_teardown);
+	tcase_add_checked_fixture(tc, e2e_setup, e2e_teardown);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, shown_on_a_terminal_never_on_stdout);
 	tcase_add_test(tc, erased_before_every_result_and_the_total);

@@ -3,7 +3,7 @@
 /*
  * Each test runs one program from the directory named by the environment
  * variable EXAMPLES_DIR (make test sets it; under make check-sanitize it
- * names the instrumented build) through proc.c, and checks its standard
+ * names the instrumented build) through e2e.c, and checks its standard
  * output, standard error and exit status: to the byte where the program
  * makes them deterministic, by pattern where they hold a pointer, a time
  * or libcurl's wording.
@@ -31,16 +31,13 @@
 
 #include <check.h>
 
+#include "e2e.h"
 #include "proc.h"
 #include "suites.h"
 
 /* A run still going after this many seconds is killed and fails. */
 #define EX_LIMIT	20.0
 
-/* Upper-bound slack, in seconds, for anything that depends on scheduling. */
-#define EX_SLACK	1.5
-
-#define EX_MAXPROCS	8
 #define EX_MAXARGS	16
 
 /* What the healthzs output marks mean; the same bytes as in healthzs.c. */
@@ -48,9 +45,6 @@
 #define EX_FAIL		"\u2718"
 
 static const char *ex_dir;			/* from EXAMPLES_DIR */
-static struct proc *ex_procs[EX_MAXPROCS];	/* freed by teardown */
-static size_t ex_nprocs;
-static struct proc_fixture ex_fx = PROC_FIXTURE_INIT;
 
 static void
 ex_setup(void)
@@ -68,20 +62,11 @@ ex_setup(void)
 	    "(got %s)", ex_dir ? ex_dir : "nothing");
 }
 
-static void
-ex_teardown(void)
-{
-	for (size_t i = 0; i < ex_nprocs; i++)
-		proc_free(ex_procs[i]);
-	ex_nprocs = 0;
-	proc_fixture_stop(&ex_fx);
-}
-
-/* Starts the fixture for this test; teardown stops it. */
+/* Starts the fixture, e2e_fx, for this test; e2e_teardown() stops it. */
 static void
 ex_fixture(void)
 {
-	proc_fixture_start(&ex_fx, ex_dir);
+	proc_fixture_start(&e2e_fx, ex_dir);
 }
 
 /*
@@ -93,11 +78,9 @@ static struct proc *
 ex_run(double limit, const char *name, ...)
 {
 	char path[4096], *argv[EX_MAXARGS + 2];
-	struct proc *p;
 	size_t n = 1;
 	va_list ap;
 
-	ck_assert_msg(ex_nprocs < EX_MAXPROCS, "too many processes");
 	snprintf(path, sizeof(path), "%s/%s", ex_dir, name);
 	ck_assert_msg(access(path, X_OK) == 0, "no example program %s", path);
 	argv[0] = path;
@@ -106,16 +89,7 @@ ex_run(double limit, const char *name, ...)
 		n++;
 	va_end(ap);
 	argv[n] = NULL;
-	p = proc_spawn(argv, NULL);
-	ex_procs[ex_nprocs++] = p;
-	proc_reap(p, p->start + limit);
-	ck_assert_msg(!p->killed, "%s still running after %.1f s; "
-	    "stdout:\n%s\nstderr:\n%s", name, limit, proc_msg(&p->obuf),
-	    proc_msg(&p->ebuf));
-	ck_assert_msg(p->obuf.len == 0 || p->obuf.p[p->obuf.len - 1] == '\n',
-	    "%s: stdout does not end with a newline:\n%s", name,
-	    proc_msg(&p->obuf));
-	return p;
+	return e2e_exec(NULL, limit, argv, true);
 }
 
 static void
@@ -139,14 +113,6 @@ ex_expect_err(const struct proc *p, const char *want)
 {
 	ck_assert_msg(strcmp(proc_str(&p->ebuf), want) == 0,
 	    "stderr:\n%s\nwanted:\n%s", proc_msg(&p->ebuf), want);
-}
-
-/* The fixture's plain HTTP URL for path, into buf. */
-static char *
-ex_url(char *buf, size_t size, const char *path)
-{
-	snprintf(buf, size, "http://127.0.0.1:%d%s", ex_fx.http, path);
-	return buf;
 }
 
 START_TEST(pingpong_alternates_and_returns_the_ball)
@@ -262,7 +228,7 @@ START_TEST(leak_unbuffered_worker_stays_blocked_and_is_reported)
 	    "\\(4-byte values, cap 0\\), blocked ([0-9]+\\.[0-9]{2})s\n$",
 	    &blocked, 1), "no leak report naming the blocked send:\n%s",
 	    proc_msg(&p->ebuf));
-	ck_assert_msg(blocked >= 0.5 && blocked < 1.3 + EX_SLACK,
+	ck_assert_msg(blocked >= 0.5 && blocked < 1.3 + E2E_SLACK,
 	    "blocked %.2f s, wanted about 1.3 s", blocked);
 }
 END_TEST
@@ -304,13 +270,13 @@ END_TEST
  */
 START_TEST(healthzs_all_healthy_exits_0)
 {
-	char a[128], b[128], c[128], want[1024];
+	char *a, *b, *c, want[1024];
 	struct proc *p;
 
 	ex_fixture();
-	ex_url(a, sizeof(a), "/status/200");
-	ex_url(b, sizeof(b), "/report/0");
-	ex_url(c, sizeof(c), "/headers");
+	a = e2e_url("/status/200");
+	b = e2e_url("/report/0");
+	c = e2e_url("/headers");
 	p = ex_run(EX_LIMIT, "healthzs", "--server", a, "-s", b,
 	    "--server", c, NULL);
 	ex_expect_exit(p, 0);
@@ -327,18 +293,17 @@ END_TEST
  */
 START_TEST(healthzs_failures_in_given_order_exit_1)
 {
-	char u[7][128], want[8][256];
+	char *u[7], want[8][256];
 	struct proc *p;
 
 	ex_fixture();
-	ex_url(u[0], sizeof(u[0]), "/delay/600");
-	ex_url(u[1], sizeof(u[1]), "/status/404");
-	snprintf(u[2], sizeof(u[2]), "http://127.0.0.1:%d/",
-	    proc_dead_port());
-	ex_url(u[3], sizeof(u[3]), "/report/2");
-	ex_url(u[4], sizeof(u[4]), "/report/1");
-	ex_url(u[5], sizeof(u[5]), "/report/1?status=500");
-	ex_url(u[6], sizeof(u[6]), "/report/3?quoted=1");
+	u[0] = e2e_url("/delay/600");
+	u[1] = e2e_url("/status/404");
+	u[2] = e2e_fmt("http://127.0.0.1:%d/", proc_dead_port());
+	u[3] = e2e_url("/report/2");
+	u[4] = e2e_url("/report/1");
+	u[5] = e2e_url("/report/1?status=500");
+	u[6] = e2e_url("/report/3?quoted=1");
 	p = ex_run(EX_LIMIT, "healthzs", "-s", u[0], "-s", u[1], "-s", u[2],
 	    "-s", u[3], "-s", u[4], "-s", u[5], "-s", u[6], NULL);
 	ex_expect_exit(p, 1);
@@ -381,16 +346,13 @@ END_TEST
  */
 START_TEST(healthzs_polls_every_server_at_once)
 {
-	char u[3][192], path[128], want[1024];
+	char *u[3], want[1024];
 	struct proc *p;
 
 	ex_fixture();
-	for (int i = 0; i < 3; i++) {
-		snprintf(path, sizeof(path), "/count/hz%ld?until_requests=3&"
-		    "timeout=20&key=hz%ld&n=%d", (long)getpid(),
-		    (long)getpid(), i);
-		ex_url(u[i], sizeof(u[i]), path);
-	}
+	for (int i = 0; i < 3; i++)
+		u[i] = e2e_url("/count/hz%ld?until_requests=3&timeout=20&"
+		    "key=hz%ld&n=%d", (long)getpid(), (long)getpid(), i);
 	p = ex_run(EX_LIMIT, "healthzs", "-t", "5", "-s", u[0], "-s", u[1],
 	    "-s", u[2], NULL);
 	ex_expect_exit(p, 0);
@@ -403,13 +365,13 @@ END_TEST
 
 START_TEST(healthzs_timeout_fails_a_hanging_server)
 {
-	char hang[128], ok[128], want[512];
+	char *hang, *ok, want[512];
 	struct proc *p;
 	double took;
 
 	ex_fixture();
-	ex_url(hang, sizeof(hang), "/hang");
-	ex_url(ok, sizeof(ok), "/status/200");
+	hang = e2e_url("/hang");
+	ok = e2e_url("/status/200");
 	p = ex_run(EX_LIMIT, "healthzs", "--timeout", "0.5", "-s", hang,
 	    "-s", ok, NULL);
 	took = p->end - p->start;
@@ -424,7 +386,7 @@ START_TEST(healthzs_timeout_fails_a_hanging_server)
 	snprintf(want, sizeof(want), EX_OK " %s", ok);
 	ck_assert_str_eq(p->lines[1], want);
 	ck_assert_str_eq(p->lines[2], "2 servers: 1 healthy, 1 failing");
-	ck_assert_msg(took >= 0.45 && took < 0.5 + EX_SLACK,
+	ck_assert_msg(took >= 0.45 && took < 0.5 + E2E_SLACK,
 	    "--timeout 0.5 run took %.2f s", took);
 }
 END_TEST
@@ -456,8 +418,7 @@ START_TEST(healthzs_usage_errors_exit_2)
 		    "[^\n]+ \\(try 'healthzs --help'\\)\n$", NULL, 0),
 		    "case %zu: stderr is not one usage line:\n%s", i,
 		    proc_msg(&p->ebuf));
-		proc_free(p);
-		ex_procs[--ex_nprocs] = NULL;
+		e2e_free(p);
 	}
 }
 END_TEST
@@ -490,7 +451,7 @@ examples_suite(void)
 	Suite *s = suite_create("examples");
 	TCase *tc = tcase_create("examples");
 
-	tcase_add_checked_fixture(tc, ex_setup, ex_teardown);
+	tcase_add_checked_fixture(tc, ex_setup, e2e_teardown);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, pingpong_alternates_and_returns_the_ball);
 	tcase_add_test(tc, buffered_fills_refuses_closes_and_drains);

@@ -3,7 +3,7 @@
 /*
  * One end-to-end test for each row of the fault matrix, and for each of
  * the security defaults, against the loopback fixture (tests/fixture.py,
- * through proc.h).  Like test_e2e.c, every test runs the real binary that
+ * through e2e.h).  Like test_e2e.c, every test runs the real binary that
  * FETCH_URLS names, so the sanitizer builds test their own.  Each test
  * mixes the faulty URLs with good ones in one run and checks:
  *
@@ -40,11 +40,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
-#include <poll.h>
 #include <regex.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +50,7 @@
 
 #include <check.h>
 
+#include "e2e.h"
 #include "proc.h"
 #include "suites.h"
 
@@ -64,11 +62,6 @@
 #if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
 #define FT_SANITIZED	1
 #endif
-
-#define FT_SLACK	1.5	/* seconds, for anything scheduled */
-#define FT_MAXPROCS	16
-#define FT_MAXSTRS	1024
-#define FT_MAXARGS	64
 
 /* Row 4: the body, and the most resident memory allowed meanwhile. */
 #define FT_GIB		1073741824LL
@@ -88,73 +81,7 @@
 #define FT_NO_PROTOCOL	"(protocol \"?%s\"? (not supported|disabled)|" \
 			"unsupported|not allowed)"
 
-static struct proc_fixture ft_fx = PROC_FIXTURE_INIT;
 static struct proc_fixture ft_fx6 = PROC_FIXTURE_INIT;	/* on ::1 */
-static const char *ft_prog;		/* from FETCH_URLS */
-static struct proc *ft_procs[FT_MAXPROCS];	/* freed by teardown */
-static size_t ft_nprocs;
-static char *ft_strs[FT_MAXSTRS];	/* malloced; freed by teardown */
-static size_t ft_nstrs;
-static char ft_tmpfile[64];		/* "" or a file teardown removes */
-static unsigned ft_nkeys;
-
-static char *
-ft_keep(char *s)
-{
-	ck_assert_msg(s != NULL, "out of memory");
-	ck_assert_msg(ft_nstrs < FT_MAXSTRS, "too many strings");
-	ft_strs[ft_nstrs++] = s;
-	return s;
-}
-
-static char *
-ft_vfmt(const char *fmt, va_list ap)
-{
-	va_list aq;
-	char *s;
-	int n;
-
-	va_copy(aq, ap);
-	n = vsnprintf(NULL, 0, fmt, aq);
-	va_end(aq);
-	ck_assert_msg(n >= 0, "ft_fmt %s", fmt);
-	s = ft_keep(malloc((size_t)n + 1));
-	vsnprintf(s, (size_t)n + 1, fmt, ap);
-	return s;
-}
-
-/* A printf-formatted string that lives until the test's teardown. */
-static char *
-ft_fmt(const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-
-	va_start(ap, fmt);
-	s = ft_vfmt(fmt, ap);
-	va_end(ap);
-	return s;
-}
-
-/* The fixture's plain HTTP URL for a printf-formatted path. */
-static char *
-ft_url(const char *fmt, ...)
-{
-	va_list ap;
-	char *path;
-
-	va_start(ap, fmt);
-	path = ft_vfmt(fmt, ap);
-	va_end(ap);
-	return ft_fmt("http://127.0.0.1:%d%s", ft_fx.http, path);
-}
-
-/* A counter key no other test process uses. */
-static char *
-ft_key(void)
-{
-	return ft_fmt("f%ld_%u", (long)getpid(), ++ft_nkeys);
-}
 
 /* A time limit for heavy work, scaled as Check scales its own. */
 static double
@@ -164,76 +91,6 @@ ft_slow(double secs)
 	double f = s != NULL ? strtod(s, NULL) : 1;
 
 	return secs * (f >= 1 ? f : 1);
-}
-
-static struct proc *
-ft_track(struct proc *p)
-{
-	ck_assert_msg(ft_nprocs < FT_MAXPROCS, "too many processes");
-	ft_procs[ft_nprocs++] = p;
-	return p;
-}
-
-/*
- * Runs fetch_urls with args[0..nargs) and indata (or /dev/null) on its
- * standard input, and waits up to limit seconds for it.  Fails the test
- * if it overran or printed a partial last line.
- */
-static struct proc *
-ft_runv(const char *indata, double limit, size_t nargs, char **args)
-{
-	char *argv[FT_MAXARGS];
-	struct proc *p;
-
-	ck_assert_msg(nargs + 2 <= FT_MAXARGS, "too many arguments");
-	argv[0] = (char *)ft_prog;
-	for (size_t i = 0; i < nargs; i++)
-		argv[i + 1] = args[i];
-	argv[nargs + 1] = NULL;
-	p = ft_track(proc_spawn(argv, indata));
-	proc_reap(p, p->start + limit);
-	ck_assert_msg(!p->killed,
-	    "fetch_urls still running after %.1f s; stdout:\n%s\nstderr:\n%s",
-	    limit, proc_msg(&p->obuf), proc_msg(&p->ebuf));
-	ck_assert_msg(p->obuf.len == 0 || p->obuf.p[p->obuf.len - 1] == '\n',
-	    "stdout does not end with a newline:\n%s", proc_msg(&p->obuf));
-	return p;
-}
-
-/* As ft_runv, with the arguments listed and ended by NULL. */
-static struct proc *
-ft_run(const char *indata, double limit, ...)
-{
-	char *args[FT_MAXARGS];
-	size_t n = 0;
-	va_list ap;
-
-	va_start(ap, limit);
-	while (n < FT_MAXARGS && (args[n] = va_arg(ap, char *)) != NULL)
-		n++;
-	va_end(ap);
-	return ft_runv(indata, limit, n, args);
-}
-
-/* Its exit status; fails the test if a signal ended it (a crash). */
-static int
-ft_code(const struct proc *p)
-{
-	ck_assert_msg(WIFEXITED(p->status),
-	    "fetch_urls killed by signal %d; stdout:\n%s\nstderr:\n%s",
-	    WIFSIGNALED(p->status) ? WTERMSIG(p->status) : -1,
-	    proc_msg(&p->obuf), proc_msg(&p->ebuf));
-	return WEXITSTATUS(p->status);
-}
-
-static void
-ft_expect_code(const struct proc *p, int code)
-{
-	int got = ft_code(p);
-
-	ck_assert_msg(got == code,
-	    "exit status %d, expected %d; stdout:\n%s\nstderr:\n%s",
-	    got, code, proc_msg(&p->obuf), proc_msg(&p->ebuf));
 }
 
 /* Whether s matches re, an extended regular expression, ignoring case. */
@@ -255,7 +112,7 @@ static char *
 ft_shown(const char *url)
 {
 	const unsigned char *u;
-	char *s = ft_keep(malloc(4 * strlen(url) + 1)), *o = s;
+	char *s = e2e_keep(malloc(4 * strlen(url) + 1)), *o = s;
 
 	for (u = (const unsigned char *)url; *u != '\0'; u++) {
 		if (*u < 0x20 || *u == 0x7f)
@@ -305,7 +162,7 @@ ft_expect_ok(const struct proc *p, const char *url, int status)
 {
 	const char *rest = ft_rest_for(p, url);
 
-	ck_assert_msg(ft_re(rest, ft_fmt("^ \t [0-9]+\\.[0-9]{2}s \t %d$",
+	ck_assert_msg(ft_re(rest, e2e_fmt("^ \t [0-9]+\\.[0-9]{2}s \t %d$",
 	    status)), "not a result line with status %d for %.200s: "
 	    "\"%.300s\"", status, url, rest);
 }
@@ -344,7 +201,7 @@ ft_expect_lines(const struct proc *p, size_t n)
 static void
 ft_expect_summary(const struct proc *p, int ok, int http, int failed)
 {
-	ck_assert_str_eq(proc_str(&p->ebuf), ft_fmt("Summary: %d succeeded, "
+	ck_assert_str_eq(proc_str(&p->ebuf), e2e_fmt("Summary: %d succeeded, "
 	    "%d got HTTP status >= 400, %d failed without a response\n", ok,
 	    http, failed));
 }
@@ -407,86 +264,6 @@ ft_expect_absent(const struct proc *p, const char *secret)
 }
 
 /*
- * The body of the fixture's answer to "GET path" (on ::1 for fx6), which
- * must be 200.  Lives until teardown.
- */
-static char *
-ft_get(const struct proc_fixture *fx, bool v6, const char *path)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	struct sockaddr_in6 sa6 = { .sin6_family = AF_INET6 };
-	struct proc_buf b = { 0 };
-	char req[512], buf[4096];
-	double limit = proc_now() + 15;
-	const char *body;
-	ssize_t n;
-	int fd, r;
-
-	fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
-	ck_assert_msg(fd != -1, "socket: %s", strerror(errno));
-	proc_cloexec(fd);
-	if (v6) {
-		sa6.sin6_port = htons((unsigned short)fx->http);
-		sa6.sin6_addr = in6addr_loopback;
-		r = connect(fd, (struct sockaddr *)&sa6, sizeof(sa6));
-	} else {
-		sa.sin_port = htons((unsigned short)fx->http);
-		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		r = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
-	}
-	ck_assert_msg(r == 0, "connect to fixture: %s", strerror(errno));
-	n = snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: x\r\n\r\n",
-	    path);
-	ck_assert_msg(n > 0 && (size_t)n < sizeof(req) &&
-	    write(fd, req, (size_t)n) == n, "write: %s", strerror(errno));
-	/* HTTP/1.0: the fixture closes the connection after its answer. */
-	for (;;) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		double left = limit - proc_now();
-
-		ck_assert_msg(left > 0, "fixture did not answer %s", path);
-		if (poll(&pfd, 1, (int)(left * 1000) + 1) <= 0)
-			continue;
-		if ((n = read(fd, buf, sizeof(buf))) <= 0)
-			break;
-		proc_buf_add(&b, buf, (size_t)n);
-	}
-	close(fd);
-	body = b.p != NULL ? strstr(b.p, "\r\n\r\n") : NULL;
-	ck_assert_msg(body != NULL && strncmp(b.p, "HTTP/1.", 7) == 0 &&
-	    strncmp(b.p + 8, " 200 ", 5) == 0,
-	    "bad answer from fixture to %s: %s", path, proc_msg(&b));
-	body = ft_fmt("%s", body + 4);
-	free(b.p);
-	return (char *)body;
-}
-
-/*
- * The number of requests the fixture counted under key; query ("" or
- * "?until_...") makes it wait for a condition first (see fixture.py).
- */
-static int
-ft_requests(const struct proc_fixture *fx, bool v6, const char *key,
-    const char *query)
-{
-	char *body = ft_get(fx, v6, ft_fmt("/count/%s%s", key, query));
-	const char *s = strstr(body, "\"requests\": ");
-
-	ck_assert_msg(s != NULL, "no requests in %s", body);
-	return (int)strtol(s + strlen("\"requests\": "), NULL, 10);
-}
-
-static int
-ft_in_flight(const char *key, const char *query)
-{
-	char *body = ft_get(&ft_fx, false, ft_fmt("/count/%s%s", key, query));
-	const char *s = strstr(body, "\"in_flight\": ");
-
-	ck_assert_msg(s != NULL, "no in_flight in %s", body);
-	return (int)strtol(s + strlen("\"in_flight\": "), NULL, 10);
-}
-
-/*
  * A socket listening on loopback, to see whether fetch_urls connects to
  * it; *port gets its port.
  */
@@ -522,49 +299,12 @@ ft_expect_no_connection(int fd)
 	close(fd);
 }
 
-/* Writes text to a fresh temporary file that teardown removes. */
-static const char *
-ft_write_tmpfile(const char *text, size_t len)
-{
-	int fd;
-
-	snprintf(ft_tmpfile, sizeof(ft_tmpfile), "/tmp/ft_urls.XXXXXX");
-	fd = mkstemp(ft_tmpfile);
-	ck_assert_msg(fd != -1, "mkstemp: %s", strerror(errno));
-	ck_assert_msg(write(fd, text, len) == (ssize_t)len, "write: %s",
-	    strerror(errno));
-	close(fd);
-	return ft_tmpfile;
-}
-
-static void
-ft_setup(void)
-{
-	proc_std_fds();
-	/* A child that stops reading must not kill the test. */
-	signal(SIGPIPE, SIG_IGN);
-	ft_prog = getenv("FETCH_URLS");
-	ck_assert_msg(ft_prog != NULL && access(ft_prog, X_OK) == 0,
-	    "set FETCH_URLS to the fetch_urls binary under test (got %s)",
-	    ft_prog ? ft_prog : "nothing");
-	proc_fixture_start(&ft_fx, ft_prog);
-}
-
+/* e2e_teardown(), and the second fixture stopped too. */
 static void
 ft_teardown(void)
 {
-	for (size_t i = 0; i < ft_nprocs; i++)
-		proc_free(ft_procs[i]);
-	ft_nprocs = 0;
-	proc_fixture_stop(&ft_fx);
+	e2e_teardown();
 	proc_fixture_stop(&ft_fx6);
-	for (size_t i = 0; i < ft_nstrs; i++)
-		free(ft_strs[i]);
-	ft_nstrs = 0;
-	if (ft_tmpfile[0] != '\0') {
-		unlink(ft_tmpfile);
-		ft_tmpfile[0] = '\0';
-	}
 }
 
 /* Row 1: connection refused, an unresolvable host, IPv6 loopback. */
@@ -572,14 +312,14 @@ ft_teardown(void)
 START_TEST(r1_connection_refused)
 {
 	int dead = proc_dead_port();
-	char *bad = ft_fmt("http://127.0.0.1:%d/x", dead);
-	char *a = ft_url("/status/200"), *b = ft_url("/delay/50");
-	struct proc *p = ft_run(NULL, 15, a, bad, b, NULL);
+	char *bad = e2e_fmt("http://127.0.0.1:%d/x", dead);
+	char *a = e2e_url("/status/200"), *b = e2e_url("/delay/50");
+	struct proc *p = e2e_run(NULL, 15, a, bad, b, NULL);
 
-	ft_expect_code(p, 1);
+	e2e_expect_code(p, 1);
 	ft_expect_lines(p, 4);
 	ft_expect_err(p, bad,
-	    ft_fmt("connect to 127\\.0\\.0\\.1 port %d[^0-9]", dead));
+	    e2e_fmt("connect to 127\\.0\\.0\\.1 port %d[^0-9]", dead));
 	ft_expect_ok(p, a, 200);
 	ft_expect_ok(p, b, 200);
 	ft_expect_summary(p, 2, 0, 1);
@@ -588,10 +328,10 @@ END_TEST
 
 START_TEST(r1_unresolvable_host)
 {
-	char *bad = "http://x.invalid/", *good = ft_url("/status/200");
-	struct proc *p = ft_run(NULL, 25, bad, good, NULL);
+	char *bad = "http://x.invalid/", *good = e2e_url("/status/200");
+	struct proc *p = e2e_run(NULL, 25, bad, good, NULL);
 
-	ft_expect_code(p, 1);
+	e2e_expect_code(p, 1);
 	ft_expect_lines(p, 3);
 	ft_expect_err(p, bad, "resolve host.*x\\.invalid");
 	ft_expect_ok(p, good, 200);
@@ -607,7 +347,7 @@ START_TEST(r1_ipv6_loopback)
 {
 	struct sockaddr_in6 sa = { .sin6_family = AF_INET6 };
 	socklen_t len = sizeof(sa);
-	char *key = ft_key(), *h6, *s6, *dead6, *good;
+	char *key = e2e_key(), *h6, *s6, *dead6, *good;
 	struct proc *p;
 	int fd, dead;
 
@@ -619,21 +359,21 @@ START_TEST(r1_ipv6_loopback)
 	    "row 1 of the fault matrix needs", strerror(errno));
 	dead = ntohs(sa.sin6_port);
 	close(fd);
-	proc_fixture_start_host(&ft_fx6, ft_prog, "::1");
+	proc_fixture_start_host(&ft_fx6, e2e_prog, "::1");
 
-	h6 = ft_fmt("http://[::1]:%d/status/200?key=%s", ft_fx6.http, key);
-	s6 = ft_fmt("https://[::1]:%d/status/200?key=%s", ft_fx6.https, key);
-	dead6 = ft_fmt("http://[::1]:%d/x", dead);
-	good = ft_url("/status/200");
+	h6 = e2e_fmt("http://[::1]:%d/status/200?key=%s", ft_fx6.http, key);
+	s6 = e2e_fmt("https://[::1]:%d/status/200?key=%s", ft_fx6.https, key);
+	dead6 = e2e_fmt("http://[::1]:%d/x", dead);
+	good = e2e_url("/status/200");
 	/* The certificate names ::1; -k because nobody signed it. */
-	p = ft_run(NULL, 15, "-k", h6, dead6, s6, good, NULL);
-	ft_expect_code(p, 1);
+	p = e2e_run(NULL, 15, "-k", h6, dead6, s6, good, NULL);
+	e2e_expect_code(p, 1);
 	ft_expect_lines(p, 5);
 	ft_expect_ok(p, h6, 200);
 	ft_expect_ok(p, s6, 200);
 	ft_expect_ok(p, good, 200);
-	ft_expect_err(p, dead6, ft_fmt("connect to ::1 port %d[^0-9]", dead));
-	ck_assert_int_eq(ft_requests(&ft_fx6, true, key, ""), 2);
+	ft_expect_err(p, dead6, e2e_fmt("connect to ::1 port %d[^0-9]", dead));
+	ck_assert_int_eq(e2e_count_at(&ft_fx6, true, key, "").requests, 2);
 }
 END_TEST
 
@@ -641,19 +381,19 @@ END_TEST
 
 START_TEST(r2_hang_close_drip_reset)
 {
-	char *key = ft_key();
-	char *hang = ft_url("/hang?key=%s", key);
-	char *close_ = ft_url("/close?key=%s", key);
-	char *drip = ft_url("/drip/100?key=%s&n=50", key);
-	char *reset = ft_url("/reset/100000?key=%s", key);
-	char *a = ft_url("/status/200"), *b = ft_url("/delay/200");
+	char *key = e2e_key();
+	char *hang = e2e_url("/hang?key=%s", key);
+	char *close_ = e2e_url("/close?key=%s", key);
+	char *drip = e2e_url("/drip/100?key=%s&n=50", key);
+	char *reset = e2e_url("/reset/100000?key=%s", key);
+	char *a = e2e_url("/status/200"), *b = e2e_url("/delay/200");
 	struct proc *p;
 	double took;
 
-	p = ft_run(NULL, 15, "-m", "1", hang, a, close_, drip, reset, b,
+	p = e2e_run(NULL, 15, "-m", "1", hang, a, close_, drip, reset, b,
 	    NULL);
 	took = p->end - p->start;
-	ft_expect_code(p, 1);
+	e2e_expect_code(p, 1);
 	ft_expect_lines(p, 7);
 	ft_expect_err(p, hang, FT_TIMED_OUT " with 0 bytes received");
 	ft_expect_err(p, close_, "^empty reply from server$");
@@ -666,9 +406,9 @@ START_TEST(r2_hang_close_drip_reset)
 	ft_expect_ok(p, b, 200);
 	ft_expect_summary(p, 2, 0, 4);
 	/* Promptly: the limit, not the drip's 5 s or the hang's forever. */
-	ck_assert_msg(took >= 1 - 0.05 && took < 1 + FT_SLACK,
+	ck_assert_msg(took >= 1 - 0.05 && took < 1 + E2E_SLACK,
 	    "-m 1 run took %.2f s", took);
-	ck_assert_int_eq(ft_requests(&ft_fx, false, key, ""), 4);
+	ck_assert_int_eq(e2e_count(key, "").requests, 4);
 }
 END_TEST
 
@@ -676,42 +416,43 @@ END_TEST
 
 START_TEST(r3_redirect_loop_capped_other_schemes_refused)
 {
-	char *kl = ft_key(), *kf = ft_key(), *kt = ft_key(), *kg = ft_key();
-	char *loop = ft_url("/loop?key=%s", kl);
-	char *file = ft_url("/redirect-to?key=%s&url=file:///etc/passwd", kf);
-	char *ftp, *chain = ft_url("/redirect/3?key=%s", kg);
-	char *good = ft_url("/status/200");
+	char *kl = e2e_key(), *kf = e2e_key(), *kt = e2e_key();
+	char *kg = e2e_key();
+	char *loop = e2e_url("/loop?key=%s", kl);
+	char *file = e2e_url("/redirect-to?key=%s&url=file:///etc/passwd", kf);
+	char *ftp, *chain = e2e_url("/redirect/3?key=%s", kg);
+	char *good = e2e_url("/status/200");
 	struct proc *p;
 	int lfd, port;
 
 	lfd = ft_listener(&port);
-	ftp = ft_url("/redirect-to?key=%s&url=ftp://127.0.0.1:%d/x", kt,
+	ftp = e2e_url("/redirect-to?key=%s&url=ftp://127.0.0.1:%d/x", kt,
 	    port);
-	p = ft_run(NULL, 15, "-L", loop, file, good, ftp, chain, NULL);
-	ft_expect_code(p, 1);
+	p = e2e_run(NULL, 15, "-L", loop, file, good, ftp, chain, NULL);
+	e2e_expect_code(p, 1);
 	ft_expect_lines(p, 6);
 	ft_expect_err(p, loop, "^maximum \\(10\\) redirects followed$");
-	ft_expect_err(p, file, ft_fmt(FT_NO_PROTOCOL, "file"));
-	ft_expect_err(p, ftp, ft_fmt(FT_NO_PROTOCOL, "ftp"));
+	ft_expect_err(p, file, e2e_fmt(FT_NO_PROTOCOL, "file"));
+	ft_expect_err(p, ftp, e2e_fmt(FT_NO_PROTOCOL, "ftp"));
 	ft_expect_ok(p, chain, 200);
 	ft_expect_ok(p, good, 200);
 	ft_expect_absent(p, "root:");
 	ft_expect_no_connection(lfd);
 	/* The first request, and 10 redirects followed; no more. */
-	ck_assert_int_eq(ft_requests(&ft_fx, false, kl, ""), 11);
-	ck_assert_int_eq(ft_requests(&ft_fx, false, kf, ""), 1);
-	ck_assert_int_eq(ft_requests(&ft_fx, false, kt, ""), 1);
-	ck_assert_int_eq(ft_requests(&ft_fx, false, kg, ""), 4);
+	ck_assert_int_eq(e2e_count(kl, "").requests, 11);
+	ck_assert_int_eq(e2e_count(kf, "").requests, 1);
+	ck_assert_int_eq(e2e_count(kt, "").requests, 1);
+	ck_assert_int_eq(e2e_count(kg, "").requests, 4);
 
 	/* The cap is the one --max-redirs sets. */
-	kl = ft_key();
-	loop = ft_url("/loop?key=%s", kl);
-	p = ft_run(NULL, 15, "-L", "--max-redirs", "3", good, loop, NULL);
-	ft_expect_code(p, 1);
+	kl = e2e_key();
+	loop = e2e_url("/loop?key=%s", kl);
+	p = e2e_run(NULL, 15, "-L", "--max-redirs", "3", good, loop, NULL);
+	e2e_expect_code(p, 1);
 	ft_expect_lines(p, 3);
 	ft_expect_err(p, loop, "^maximum \\(3\\) redirects followed$");
 	ft_expect_ok(p, good, 200);
-	ck_assert_int_eq(ft_requests(&ft_fx, false, kl, ""), 4);
+	ck_assert_int_eq(e2e_count(kl, "").requests, 4);
 }
 END_TEST
 
@@ -719,18 +460,19 @@ END_TEST
 
 START_TEST(r4_one_gib_body_in_flat_memory)
 {
-	char *big = ft_url("/bytes/%lld", FT_GIB), *small = ft_url("/bytes/1");
-	char *good = ft_url("/status/200");
+	char *big = e2e_url("/bytes/%lld", FT_GIB);
+	char *small = e2e_url("/bytes/1");
+	char *good = e2e_url("/status/200");
 	struct proc *base, *p;
 	long grew;
 
 	/* What the program needs without a big body, for comparison. */
-	base = ft_run(NULL, ft_slow(15), small, good, NULL);
-	ft_expect_code(base, 0);
+	base = e2e_run(NULL, ft_slow(15), small, good, NULL);
+	e2e_expect_code(base, 0);
 	ft_expect_ok(base, small, 200);
 
-	p = ft_run(NULL, ft_slow(60), big, good, NULL);
-	ft_expect_code(p, 0);
+	p = e2e_run(NULL, ft_slow(60), big, good, NULL);
+	e2e_expect_code(p, 0);
 	ft_expect_lines(p, 3);
 	ft_expect_ok(p, big, 200);
 	ft_expect_ok(p, good, 200);
@@ -750,10 +492,10 @@ START_TEST(r4_one_gib_body_in_flat_memory)
 #endif
 
 	/* All of it arrived, not a part. */
-	p = ft_run(NULL, ft_slow(60), "-w", "%{http_code} %{size_download}\\n",
-	    big, NULL);
-	ft_expect_code(p, 0);
-	ck_assert_str_eq(proc_str(&p->obuf), ft_fmt("200 %lld\n", FT_GIB));
+	p = e2e_run(NULL, ft_slow(60), "-w",
+	    "%{http_code} %{size_download}\\n", big, NULL);
+	e2e_expect_code(p, 0);
+	ck_assert_str_eq(proc_str(&p->obuf), e2e_fmt("200 %lld\n", FT_GIB));
 }
 END_TEST
 
@@ -761,11 +503,11 @@ END_TEST
 
 START_TEST(r5_404_and_500_are_results_exit_1)
 {
-	char *nf = ft_url("/status/404"), *ise = ft_url("/status/500");
-	char *good = ft_url("/status/200");
-	struct proc *p = ft_run(NULL, 15, nf, good, ise, NULL);
+	char *nf = e2e_url("/status/404"), *ise = e2e_url("/status/500");
+	char *good = e2e_url("/status/200");
+	struct proc *p = e2e_run(NULL, 15, nf, good, ise, NULL);
 
-	ft_expect_code(p, 1);
+	e2e_expect_code(p, 1);
 	ft_expect_lines(p, 4);
 	ft_expect_ok(p, nf, 404);
 	ft_expect_ok(p, ise, 500);
@@ -778,7 +520,7 @@ END_TEST
 
 START_TEST(r6_malformed_input_file)
 {
-	char *kd = ft_key(), *ku = ft_key(), *kl = ft_key();
+	char *kd = e2e_key(), *ku = e2e_key(), *kl = e2e_key();
 	char *no_host = "http://", *bang = "ht!tp://x";
 	char *pad, *huge, *spaces, *ctl, *utf8, *dup, *good;
 	struct proc_buf in = { 0 };
@@ -786,16 +528,16 @@ START_TEST(r6_malformed_input_file)
 	struct proc *p;
 	size_t i;
 
-	pad = ft_keep(malloc(100 * 1024 + 1));
+	pad = e2e_keep(malloc(100 * 1024 + 1));
 	memset(pad, 'a', 100 * 1024);
 	pad[100 * 1024] = '\0';
-	huge = ft_url("/status/200?key=%s&pad=%s", kl, pad);
-	spaces = ft_url("/status/200?a b c");
+	huge = e2e_url("/status/200?key=%s&pad=%s", kl, pad);
+	spaces = e2e_url("/status/200?a b c");
 	/* Clear the screen, set the title, ring, delete, carriage return. */
-	ctl = ft_url("/status/200?c=\x1b[2J\x1b]0;pwned\x07\x7f\rx");
-	utf8 = ft_url("/status/200?key=%s&u=\xff\xfe\xc3(\xed\xbf\xbf", ku);
-	dup = ft_url("/status/200?key=%s", kd);
-	good = ft_url("/delay/10");
+	ctl = e2e_url("/status/200?c=\x1b[2J\x1b]0;pwned\x07\x7f\rx");
+	utf8 = e2e_url("/status/200?key=%s&u=\xff\xfe\xc3(\xed\xbf\xbf", ku);
+	dup = e2e_url("/status/200?key=%s", kd);
+	good = e2e_url("/delay/10");
 	{
 		const char *lines[] = { no_host, bang, "", huge, spaces, ctl,
 		    utf8, dup, dup, good };
@@ -805,11 +547,11 @@ START_TEST(r6_malformed_input_file)
 			proc_buf_add(&in, "\n", 1);
 		}
 	}
-	file = ft_write_tmpfile(in.p, in.len);
+	file = e2e_write_tmpfile(in.p);
 	free(in.p);
 
-	p = ft_run(NULL, 15, "-i", file, NULL);
-	ft_expect_code(p, 1);
+	p = e2e_run(NULL, 15, "-i", file, NULL);
+	e2e_expect_code(p, 1);
 	/* Nine URLs (the empty line is none) and the total. */
 	ft_expect_lines(p, 10);
 	ft_expect_err(p, no_host, "^malformed URL: ");
@@ -828,8 +570,8 @@ START_TEST(r6_malformed_input_file)
 			ck_assert_msg(ft_re(p->lines[i] + strlen(dup),
 			    "^ \t [0-9]+\\.[0-9]{2}s \t 200$"),
 			    "line \"%s\"", p->lines[i]);
-	ck_assert_int_eq(ft_requests(&ft_fx, false, kd, ""), 2);
-	ck_assert_int_eq(ft_requests(&ft_fx, false, ku, ""), 1);
+	ck_assert_int_eq(e2e_count(kd, "").requests, 2);
+	ck_assert_int_eq(e2e_count(ku, "").requests, 1);
 	ft_expect_no_controls(&p->obuf, "stdout");
 	ft_expect_no_controls(&p->ebuf, "stderr");
 	ft_expect_summary(p, 4, 1, 4);
@@ -843,7 +585,7 @@ START_TEST(r7_unsupported_schemes_refused_before_any_request)
 	static const char *const schemes[] = { "ftp", "dict", "gopher",
 	    "file" };
 	char *given[4], *via[4], *key[4];
-	char *good = ft_url("/status/200"), *chain = ft_url("/redirect/1");
+	char *good = e2e_url("/status/200"), *chain = e2e_url("/redirect/1");
 	char *args[16];
 	struct proc *p;
 	size_t n = 0;
@@ -853,25 +595,25 @@ START_TEST(r7_unsupported_schemes_refused_before_any_request)
 	args[n++] = "-L";
 	args[n++] = good;
 	for (int i = 0; i < 4; i++) {
-		given[i] = i < 3 ? ft_fmt("%s://127.0.0.1:%d/x", schemes[i],
+		given[i] = i < 3 ? e2e_fmt("%s://127.0.0.1:%d/x", schemes[i],
 		    port) : "file:///etc/passwd";
-		key[i] = ft_key();
-		via[i] = ft_url("/redirect-to?key=%s&url=%s", key[i],
+		key[i] = e2e_key();
+		via[i] = e2e_url("/redirect-to?key=%s&url=%s", key[i],
 		    given[i]);
 		args[n++] = given[i];
 		args[n++] = via[i];
 	}
 	args[n++] = chain;
-	p = ft_runv(NULL, 15, n, args);
-	ft_expect_code(p, 1);
+	p = e2e_runv(NULL, 15, n, args);
+	e2e_expect_code(p, 1);
 	ft_expect_lines(p, 11);
 	for (int i = 0; i < 4; i++) {
-		ck_assert_str_eq(ft_expect_err(p, given[i], "."), ft_fmt(
+		ck_assert_str_eq(ft_expect_err(p, given[i], "."), e2e_fmt(
 		    "unsupported scheme '%s' (only http and https)",
 		    schemes[i]));
-		ft_expect_err(p, via[i], ft_fmt(FT_NO_PROTOCOL, schemes[i]));
+		ft_expect_err(p, via[i], e2e_fmt(FT_NO_PROTOCOL, schemes[i]));
 		/* The redirect itself, and not the place it points to. */
-		ck_assert_int_eq(ft_requests(&ft_fx, false, key[i], ""), 1);
+		ck_assert_int_eq(e2e_count(key[i], "").requests, 1);
 	}
 	ft_expect_ok(p, good, 200);
 	ft_expect_ok(p, chain, 200);
@@ -884,22 +626,22 @@ END_TEST
 
 START_TEST(r8_tls_faults)
 {
-	char *self = ft_fmt("https://127.0.0.1:%d/status/200", ft_fx.https);
-	char *tls_to_plain = ft_fmt("https://127.0.0.1:%d/status/200",
-	    ft_fx.http);
-	char *plain_to_tls = ft_fmt("http://127.0.0.1:%d/status/200",
-	    ft_fx.https);
-	char *good = ft_url("/status/200");
+	char *self = e2e_fmt("https://127.0.0.1:%d/status/200", e2e_fx.https);
+	char *tls_to_plain = e2e_fmt("https://127.0.0.1:%d/status/200",
+	    e2e_fx.http);
+	char *plain_to_tls = e2e_fmt("http://127.0.0.1:%d/status/200",
+	    e2e_fx.https);
+	char *good = e2e_url("/status/200");
 	struct proc *p;
 
 	for (int k = 0; k < 2; k++) {
 		if (k == 0)
-			p = ft_run(NULL, 15, self, tls_to_plain, good,
+			p = e2e_run(NULL, 15, self, tls_to_plain, good,
 			    plain_to_tls, NULL);
 		else
-			p = ft_run(NULL, 15, "-k", self, tls_to_plain, good,
+			p = e2e_run(NULL, 15, "-k", self, tls_to_plain, good,
 			    plain_to_tls, NULL);
-		ft_expect_code(p, 1);
+		e2e_expect_code(p, 1);
 		ft_expect_lines(p, 5);
 		if (k == 0)
 			ft_expect_err(p, self, "certificate");
@@ -955,7 +697,7 @@ ft_sample(pid_t pid, int *threads, int *fds, int *samples)
 START_TEST(r9_hundred_thousand_urls_under_nofile_256)
 {
 	enum { N = 100000, EVERY = 100 };
-	char *key = ft_key(), *argv[4], *good, *dead, *why, line[256];
+	char *key = e2e_key(), *argv[4], *good, *dead, *why, line[256];
 	int port = proc_dead_port(), threads = 0, fds = 0, samples = 0;
 	struct proc_buf in = { 0 };
 	unsigned char *seen;
@@ -963,9 +705,9 @@ START_TEST(r9_hundred_thousand_urls_under_nofile_256)
 	double limit;
 	size_t glen, dlen, i;
 
-	good = ft_url("/status/200?key=%s&n=", key);
-	dead = ft_fmt("http://127.0.0.1:%d/n", port);
-	why = ft_fmt("connect to 127.0.0.1 port %d ", port);
+	good = e2e_url("/status/200?key=%s&n=", key);
+	dead = e2e_fmt("http://127.0.0.1:%d/n", port);
+	why = e2e_fmt("connect to 127.0.0.1 port %d ", port);
 	glen = strlen(good);
 	dlen = strlen(dead);
 	for (i = 0; i < N; i++) {
@@ -974,11 +716,11 @@ START_TEST(r9_hundred_thousand_urls_under_nofile_256)
 
 		proc_buf_add(&in, line, (size_t)n);
 	}
-	argv[0] = (char *)ft_prog;
+	argv[0] = (char *)e2e_prog;
 	argv[1] = "-i";
 	argv[2] = "-";
 	argv[3] = NULL;
-	p = ft_track(proc_spawn_nofile(argv, in.p, FT_NOFILE));
+	p = e2e_track(proc_spawn_nofile(argv, in.p, FT_NOFILE));
 	limit = p->start + ft_slow(120);
 	while ((p->out != -1 || p->err != -1) && proc_now() < limit) {
 		ft_sample(p->pid, &threads, &fds, &samples);
@@ -988,7 +730,7 @@ START_TEST(r9_hundred_thousand_urls_under_nofile_256)
 	free(in.p);
 	ck_assert_msg(!p->killed, "still running after %.0f s",
 	    limit - p->start);
-	ft_expect_code(p, 1);
+	e2e_expect_code(p, 1);
 	ck_assert_msg(p->nlines == N + 1, "%zu lines, want %d; stderr:\n%s",
 	    p->nlines, N + 1, proc_msg(&p->ebuf));
 	ck_assert_msg(ft_re(p->lines[N], "^Total time: [0-9.]+s$"),
@@ -1020,7 +762,7 @@ START_TEST(r9_hundred_thousand_urls_under_nofile_256)
 	}
 	free(seen);
 	ft_expect_summary(p, N / EVERY, 0, N - N / EVERY);
-	ck_assert_int_eq(ft_requests(&ft_fx, false, key, ""), N / EVERY);
+	ck_assert_int_eq(e2e_count(key, "").requests, N / EVERY);
 
 	ck_assert_msg(samples >= 2, "only %d samples of /proc", samples);
 	ck_assert_msg(threads > 2 && threads <= FT_THREADS_MAX,
@@ -1038,45 +780,45 @@ END_TEST
 START_TEST(r10_sigint_exits_within_half_a_second)
 {
 	enum { FAST = 3, HANG = 40, JOBS = 8 };
-	char *key = ft_key(), *argv[FAST + HANG + 4];
+	char *key = e2e_key(), *argv[FAST + HANG + 4];
 	struct proc *p;
 	double sent, took;
 	size_t n = 0;
 	pid_t pid;
 
-	argv[n++] = (char *)ft_prog;
+	argv[n++] = (char *)e2e_prog;
 	argv[n++] = "-j";
-	argv[n++] = ft_fmt("%d", JOBS);
+	argv[n++] = e2e_fmt("%d", JOBS);
 	for (int i = 0; i < FAST; i++)
-		argv[n++] = ft_url("/status/200?n=%d", i);
+		argv[n++] = e2e_url("/status/200?n=%d", i);
 	for (int i = 0; i < HANG; i++)
-		argv[n++] = ft_url("/hang?key=%s&n=%d", key, i);
+		argv[n++] = e2e_url("/hang?key=%s&n=%d", key, i);
 	argv[n] = NULL;
-	p = ft_track(proc_spawn(argv, NULL));
+	p = e2e_track(proc_spawn(argv, NULL));
 	ck_assert_msg(proc_pump(p, p->start + 10, proc_has_lines, FAST),
 	    "the fast lines did not arrive:\n%s", proc_msg(&p->obuf));
 	/* Every worker in a transfer, the rest of the URLs queued. */
-	ck_assert_int_eq(ft_in_flight(key, ft_fmt("?until_in_flight=%d",
-	    JOBS)), JOBS);
+	ck_assert_int_eq(e2e_count(key, e2e_fmt("?until_in_flight=%d",
+	    JOBS)).in_flight, JOBS);
 	pid = p->pid;
 	sent = proc_now();
 	ck_assert_msg(kill(pid, SIGINT) == 0, "kill: %s", strerror(errno));
 	proc_reap(p, sent + 10);
 	took = p->end - sent;
 	ck_assert_msg(!p->killed, "still running 10 s after SIGINT");
-	ft_expect_code(p, 130);
+	e2e_expect_code(p, 130);
 	ck_assert_msg(took < 0.5, "exit took %.3f s after SIGINT", took);
 	ft_expect_lines(p, FAST + 1);
 	for (int i = 0; i < FAST; i++)
 		ft_expect_ok(p, argv[3 + i], 200);
-	ck_assert_str_eq(proc_str(&p->ebuf), ft_fmt("Summary: %d succeeded, "
+	ck_assert_str_eq(proc_str(&p->ebuf), e2e_fmt("Summary: %d succeeded, "
 	    "0 got HTTP status >= 400, 0 failed without a response\n"
 	    "fetch_urls: interrupted: %d of %d URLs not finished\n", FAST,
 	    HANG, FAST + HANG));
 	/* Reaped: nothing of it, no thread, is left. */
 	ck_assert_msg(kill(pid, 0) == -1 && errno == ESRCH,
 	    "process %ld still there", (long)pid);
-	ck_assert_int_eq(ft_requests(&ft_fx, false, key, ""), JOBS);
+	ck_assert_int_eq(e2e_count(key, "").requests, JOBS);
 }
 END_TEST
 
@@ -1088,19 +830,19 @@ START_TEST(r10_reader_gone_exits_quietly)
 	struct proc_buf in = { 0 };
 	struct proc *p;
 
-	dead = ft_fmt("http://127.0.0.1:%d/n", proc_dead_port());
+	dead = e2e_fmt("http://127.0.0.1:%d/n", proc_dead_port());
 	for (int i = 0; i < N; i++) {
 		int n = snprintf(line, sizeof(line), "%s%d\n", dead, i);
 
 		proc_buf_add(&in, line, (size_t)n);
 	}
-	argv[0] = (char *)ft_prog;
+	argv[0] = (char *)e2e_prog;
 	argv[1] = "-j";
 	argv[2] = "8";
 	argv[3] = "-i";
 	argv[4] = "-";
 	argv[5] = NULL;
-	p = ft_track(proc_spawn(argv, in.p));
+	p = e2e_track(proc_spawn(argv, in.p));
 	ck_assert_msg(proc_pump(p, p->start + 10, proc_has_lines, 1),
 	    "no first line:\n%s", proc_msg(&p->obuf));
 	proc_close(&p->out);
@@ -1108,7 +850,7 @@ START_TEST(r10_reader_gone_exits_quietly)
 	free(in.p);
 	ck_assert_msg(!p->killed, "still running 10 s after its reader left");
 	/* Not SIGPIPE; 1 because standard output could not be written. */
-	ft_expect_code(p, 1);
+	e2e_expect_code(p, 1);
 	ck_assert_msg(p->ebuf.len == 0, "stderr not empty:\n%s",
 	    proc_msg(&p->ebuf));
 }
@@ -1155,23 +897,23 @@ static const struct ft_usage_case ft_usage_cases[] = {
 START_TEST(r11_usage_error_makes_no_request)
 {
 	const struct ft_usage_case *uc = &ft_usage_cases[_i];
-	char *key = ft_key(), *args[8];
+	char *key = e2e_key(), *args[8];
 	struct proc *p;
 	size_t n = 0;
 
 	args[n++] = "-H";
 	args[n++] = "Authorization: Bearer SECRET11";
-	args[n++] = ft_url("/status/200?key=%s", key);
+	args[n++] = e2e_url("/status/200?key=%s", key);
 	for (int i = 0; i < uc->nargs; i++)
 		args[n++] = (char *)uc->args[i];
-	p = ft_runv(NULL, 10, n, args);
-	ft_expect_code(p, 2);
+	p = e2e_runv(NULL, 10, n, args);
+	e2e_expect_code(p, 2);
 	ck_assert_msg(p->obuf.len == 0, "stdout:\n%s", proc_msg(&p->obuf));
 	ck_assert_msg(proc_match(proc_str(&p->ebuf), "^fetch_urls: [^\n]+ "
 	    "\\(try 'fetch_urls --help'\\)\n$", NULL, 0),
 	    "stderr is not one usage line:\n%s", proc_msg(&p->ebuf));
 	ft_expect_absent(p, "SECRET11");
-	ck_assert_int_eq(ft_requests(&ft_fx, false, key, ""), 0);
+	ck_assert_int_eq(e2e_count(key, "").requests, 0);
 }
 END_TEST
 
@@ -1189,23 +931,24 @@ START_TEST(sec_credentials_redacted_everywhere)
 		{ "--format", "csv" },
 		{ "-w", "%{url} %{url_effective} %{errormsg}\\n" },
 	};
-	char *ok = ft_fmt("http://u:SECRETPW@127.0.0.1:%d/status/200",
-	    ft_fx.http);
-	char *refused = ft_fmt("http://u:SECRETPW@127.0.0.1:%d/",
+	char *ok = e2e_fmt("http://u:SECRETPW@127.0.0.1:%d/status/200",
+	    e2e_fx.http);
+	char *refused = e2e_fmt("http://u:SECRETPW@127.0.0.1:%d/",
 	    proc_dead_port());
-	char *redir = ft_url("/redirect-to?url=http://v:SECRETPW2@127.0.0.1:"
-	    "%d/status/200", ft_fx.http);
-	char *redir_bad = ft_url("/redirect-to?url=http://w:SECRETPW3@"
+	char *redir = e2e_url("/redirect-to?url=http://v:SECRETPW2@127.0.0.1:"
+	    "%d/status/200", e2e_fx.http);
+	char *redir_bad = e2e_url("/redirect-to?url=http://w:SECRETPW3@"
 	    "x.invalid/");
 	char *bad = "http://u:SECRETPW@bad host/";
 	char *ftp = "ftp://u:SECRETPW@127.0.0.1:9/";
-	char *bare = ft_fmt("u:SECRETPW@127.0.0.1:%d/status/200", ft_fx.http);
+	char *bare = e2e_fmt("u:SECRETPW@127.0.0.1:%d/status/200",
+	    e2e_fx.http);
 	struct proc *p;
 
 	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
-		p = ft_run(NULL, 25, "-L", forms[i][0], forms[i][1], ok,
+		p = e2e_run(NULL, 25, "-L", forms[i][0], forms[i][1], ok,
 		    refused, redir, redir_bad, bad, ftp, bare, NULL);
-		ft_expect_code(p, 1);
+		e2e_expect_code(p, 1);
 		ft_expect_absent(p, "SECRETPW");
 		/* Each of the seven URLs shown, redacted. */
 		ck_assert_msg(ft_occurs(proc_str(&p->obuf), "***@") >= 7,
@@ -1213,9 +956,9 @@ START_TEST(sec_credentials_redacted_everywhere)
 		    forms[i][1], proc_msg(&p->obuf));
 		if (i == 0) {
 			ft_expect_lines(p, 8);
-			ck_assert_msg(strstr(proc_str(&p->obuf), ft_fmt(
+			ck_assert_msg(strstr(proc_str(&p->obuf), e2e_fmt(
 			    "http://***@127.0.0.1:%d/status/200 \t ",
-			    ft_fx.http)) != NULL, "no redacted result:\n%s",
+			    e2e_fx.http)) != NULL, "no redacted result:\n%s",
 			    proc_msg(&p->obuf));
 			ck_assert_msg(strstr(proc_str(&p->obuf), "ftp://***@"
 			    "127.0.0.1:9/ request encountered error: "
@@ -1237,27 +980,27 @@ START_TEST(sec_secret_headers_never_printed)
 		{ "--format", "csv" },
 		{ "-w", "%{url} %{url_effective} %{errormsg}\\n" },
 	};
-	char *key = ft_key(), *seen;
-	char *echo = ft_url("/headers?key=%s", key);
-	char *refused = ft_fmt("http://127.0.0.1:%d/", proc_dead_port());
-	char *hang = ft_url("/hang");
-	char *reset = ft_url("/reset/1000");
-	char *tls = ft_fmt("https://127.0.0.1:%d/status/200", ft_fx.https);
-	char *file = ft_url("/redirect-to?url=file:///etc/passwd");
-	char *nf = ft_url("/status/404");
+	char *key = e2e_key(), *seen;
+	char *echo = e2e_url("/headers?key=%s", key);
+	char *refused = e2e_fmt("http://127.0.0.1:%d/", proc_dead_port());
+	char *hang = e2e_url("/hang");
+	char *reset = e2e_url("/reset/1000");
+	char *tls = e2e_fmt("https://127.0.0.1:%d/status/200", e2e_fx.https);
+	char *file = e2e_url("/redirect-to?url=file:///etc/passwd");
+	char *nf = e2e_url("/status/404");
 	struct proc *p;
 
 	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
-		p = ft_run(NULL, 15, "-L", "-m", "1", "-H",
+		p = e2e_run(NULL, 15, "-L", "-m", "1", "-H",
 		    "Authorization: Bearer SECRETTOKEN", "-H",
 		    "Cookie: k=SECRETCOOKIE", forms[i][0], forms[i][1], echo,
 		    refused, hang, reset, tls, file, nf, "bad host",
 		    "gopher://127.0.0.1:9/", NULL);
-		ft_expect_code(p, 1);
+		e2e_expect_code(p, 1);
 		ft_expect_absent(p, "SECRETTOKEN");
 		ft_expect_absent(p, "SECRETCOOKIE");
 	}
-	seen = ft_get(&ft_fx, false, ft_fmt("/seen/%s", key));
+	seen = e2e_get(e2e_fmt("/seen/%s", key));
 	ck_assert_msg(strstr(seen, "[\"Authorization\", \"Bearer "
 	    "SECRETTOKEN\"]") != NULL && strstr(seen, "[\"Cookie\", "
 	    "\"k=SECRETCOOKIE\"]") != NULL, "headers not sent: %s", seen);
@@ -1283,25 +1026,25 @@ START_TEST(sec_control_characters_escaped)
 	};
 	enum { NN = sizeof(nasty) / sizeof(nasty[0]) };
 	enum { NH = sizeof(high) / sizeof(high[0]) };
-	char *u[NN], *h[NH], *redir, *good = ft_url("/status/200"), *in;
+	char *u[NN], *h[NH], *redir, *good = e2e_url("/status/200"), *in;
 	const char *rest;
 	struct proc *p;
 	size_t i;
 
-	in = ft_fmt("%s\n", good);
+	in = e2e_fmt("%s\n", good);
 	for (i = 0; i < NN; i++) {
-		u[i] = ft_url("/status/200?n=%zu&x=%s", i, nasty[i]);
-		in = ft_fmt("%s%s\n", in, u[i]);
+		u[i] = e2e_url("/status/200?n=%zu&x=%s", i, nasty[i]);
+		in = e2e_fmt("%s%s\n", in, u[i]);
 	}
 	for (i = 0; i < NH; i++) {
-		h[i] = ft_url("/status/200?h=%zu&x=", i);
-		in = ft_fmt("%s%s%s\n", in, h[i], high[i][0]);
+		h[i] = e2e_url("/status/200?h=%zu&x=", i);
+		in = e2e_fmt("%s%s%s\n", in, h[i], high[i][0]);
 	}
 	/* The fixture decodes %1b: the Location holds a raw ESC. */
-	redir = ft_url("/redirect-to?url=/status/200%%3Fx%%3D%%1b[2J");
-	in = ft_fmt("%s%s\n", in, redir);
-	p = ft_run(in, 15, "-L", "-i", "-", NULL);
-	ft_expect_code(p, 1);
+	redir = e2e_url("/redirect-to?url=/status/200%%3Fx%%3D%%1b[2J");
+	in = e2e_fmt("%s%s\n", in, redir);
+	p = e2e_run(in, 15, "-L", "-i", "-", NULL);
+	e2e_expect_code(p, 1);
 	ft_expect_no_controls(&p->obuf, "stdout");
 	ft_expect_no_controls(&p->ebuf, "stderr");
 	ft_expect_lines(p, NN + NH + 3);
@@ -1311,7 +1054,7 @@ START_TEST(sec_control_characters_escaped)
 		ft_expect_err(p, u[i], "^malformed URL: ");
 	/* It sends other bytes; the line shows them as said above. */
 	for (i = 0; i < NH; i++) {
-		rest = ft_rest_for(p, ft_fmt("%s%s", h[i], high[i][1]));
+		rest = ft_rest_for(p, e2e_fmt("%s%s", h[i], high[i][1]));
 		ck_assert_msg(ft_re(rest, "^ \t [0-9]+\\.[0-9]{2}s \t 200$"),
 		    "line for %s%s: \"%s\"", h[i], high[i][1], rest);
 	}
@@ -1327,7 +1070,7 @@ faults_suite(void)
 	TCase *tc;
 
 	tc = tcase_create("faults");
-	tcase_add_checked_fixture(tc, ft_setup, ft_teardown);
+	tcase_add_checked_fixture(tc, e2e_setup, ft_teardown);
 	tcase_set_timeout(tc, 40);
 	tcase_add_test(tc, r1_connection_refused);
 	tcase_add_test(tc, r1_unresolvable_host);
@@ -1348,7 +1091,7 @@ faults_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("faults_heavy");
-	tcase_add_checked_fixture(tc, ft_setup, ft_teardown);
+	tcase_add_checked_fixture(tc, e2e_setup, ft_teardown);
 	tcase_set_timeout(tc, 180);
 	tcase_add_test(tc, r4_one_gib_body_in_flat_memory);
 	tcase_add_test(tc, r9_hundred_thousand_urls_under_nofile_256);
