@@ -35,7 +35,8 @@ struct prog {
 	chan_t		*signals;	/* int: signals from signal_main(). */
 	int		 signo;		/* The signal that stopped us, or 0. */
 	bool		 output_failed;	/* Standard output is gone. */
-	bool		 any_failed;	/* An error, or a status >= 400. */
+	bool		 any_failed;	/* An error, a status >= 400, or an
+					   input line skipped. */
 	size_t		 unfinished;	/* URLs an interruption cut short. */
 };
 
@@ -330,6 +331,18 @@ load_urls(struct prog *pg)
 		}
 		if (fp != stdin)
 			fclose(fp);
+		if (pg->urls.nul_lines > 0) {
+			/* Bad input, but the other URLs still run. */
+			fputs("fetch_urls: ", stderr);
+			output_escaped(stderr, path);
+			fprintf(stderr, ": line %zu", pg->urls.first_nul);
+			if (pg->urls.nul_lines > 1)
+				fprintf(stderr, " and %zu more",
+				    pg->urls.nul_lines - 1);
+			fprintf(stderr, " skipped: a NUL byte cannot be in "
+			    "a URL\n");
+			pg->any_failed = true;
+		}
 	}
 	if (pg->urls.n == 0)
 		usage_error("no URLs given");

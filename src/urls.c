@@ -13,6 +13,7 @@ urls_init(struct urls *u)
 {
 	u->v = NULL;
 	u->n = u->cap = 0;
+	u->nul_lines = u->first_nul = 0;
 }
 
 int
@@ -51,11 +52,12 @@ int
 urls_read(struct urls *u, FILE *fp)
 {
 	char *line = NULL;
-	size_t size = 0, start, end;
+	size_t size = 0, start, end, lineno = 0;
 	ssize_t len;
 	int err = 0;
 
 	while ((len = getline(&line, &size, fp)) != -1) {
+		lineno++;
 		end = (size_t)len;
 		for (start = 0; start < end && is_blank(line[start]); start++)
 			;
@@ -63,6 +65,11 @@ urls_read(struct urls *u, FILE *fp)
 			end--;
 		if (start == end || line[start] == '#')
 			continue;
+		if (memchr(line + start, '\0', end - start) != NULL) {
+			if (u->nul_lines++ == 0)
+				u->first_nul = lineno;
+			continue;
+		}
 		if (urls_add(u, line + start, end - start) < 0) {
 			err = errno;
 			break;

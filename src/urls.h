@@ -10,6 +10,8 @@ struct urls {
 	char	**v;
 	size_t	  n;
 	size_t	  cap;
+	size_t	  nul_lines;	/* Lines urls_read() skipped for a NUL. */
+	size_t	  first_nul;	/* The first of them, counting from 1. */
 };
 
 /* Initialises an empty list. */
@@ -24,8 +26,11 @@ int	urls_add(struct urls *u, const char *s, size_t len);
 /*
  * Appends every URL in fp: one per line, of any length, with surrounding
  * white space removed; blank lines and lines whose first non-blank
- * character is '#' are skipped.  Returns 0 at end of file, or -1 with
- * errno set by the read or ENOMEM; URLs read before an error stay added.
+ * character is '#' are skipped.  A line holding a NUL byte cannot be a URL
+ * and would be cut short as a C string: it is skipped and counted in
+ * nul_lines (first_nul is its line number) for the caller to report.
+ * Returns 0 at end of file, or -1 with errno set by the read or ENOMEM;
+ * URLs read before an error stay added.
  */
 int	urls_read(struct urls *u, FILE *fp);
 

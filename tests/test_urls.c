@@ -151,6 +151,30 @@ START_TEST(read_one_per_line)
 }
 END_TEST
 
+/*
+ * A NUL byte would cut a URL short as a C string: such lines are skipped
+ * and counted, with the first one's number, and the others still read.
+ */
+START_TEST(read_skips_and_counts_lines_with_nul)
+{
+	static const char text[] = "http://127.0.0.1/a\n"
+	    "http://127.0.0.1/\0b\n"
+	    "http://127.0.0.1/c\n"
+	    "\0\n"
+	    "http://127.0.0.1/d";
+	struct urls u;
+
+	urls_init(&u);
+	read_text(&u, text, sizeof(text) - 1);
+	expect_list(&u, LIST("http://127.0.0.1/a", "http://127.0.0.1/c",
+	    "http://127.0.0.1/d"));
+	ck_assert_uint_eq(u.nul_lines, 2);
+	ck_assert_uint_eq(u.first_nul, 2);
+	urls_free(&u);
+	ck_assert_uint_eq(u.nul_lines, 0);
+}
+END_TEST
+
 START_TEST(read_strips_surrounding_blanks_and_crlf)
 {
 	struct urls u;
@@ -447,6 +471,7 @@ urls_suite(void)
 	tcase_add_test(tc, read_empty_input_adds_nothing);
 	tcase_add_test(tc, read_appends_after_arguments);
 	tcase_add_test(tc, free_empties_and_list_is_reusable);
+	tcase_add_test(tc, read_skips_and_counts_lines_with_nul);
 	tcase_add_test(tc, read_error_from_directory);
 	tcase_add_test(tc, read_error_midway_keeps_urls_read);
 	suite_add_tcase(s, tc);
