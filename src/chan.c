@@ -617,26 +617,21 @@ cancel:
 	return PARK_DONE;
 }
 
-/*
- * A thread blocks in one operation at a time, so each has one parker,
- * made ready again for every wait.  A waker is done with a parker once it
- * has published PARK_DONE (see waiter_complete()), before the parked
- * thread returns, so the next wait may reuse it at once.
- */
-static _Thread_local struct parker self_parker = {
-	.mu = PTHREAD_MUTEX_INITIALIZER,
-	.cv = PTHREAD_COND_INITIALIZER,
-};
-
-static struct parker *
-parker_get(void)
+static void
+parker_init(struct parker *p)
 {
-	struct parker *p = &self_parker;
-
-	atomic_store_explicit(&p->state, PARK_WAITING, memory_order_relaxed);
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->cv, NULL);
+	atomic_init(&p->state, PARK_WAITING);
 	p->fired = NULL;
 	p->rec = NULL;
-	return p;
+}
+
+static void
+parker_destroy(struct parker *p)
+{
+	pthread_cond_destroy(&p->cv);
+	pthread_mutex_destroy(&p->mu);
 }
 
 /* A never-ready operation: waits out its timeout. */
@@ -812,7 +807,7 @@ static int
 chan_op(chan_t *ch, enum chan_op op, void *elem, long timeout_ms)
 {
 	struct waiter w, *wake;
-	struct parker *p;
+	struct parker p;
 	struct blocked rec;
 	struct timespec dl;
 	int r;
@@ -839,22 +834,23 @@ chan_op(chan_t *ch, enum chan_op op, void *elem, long timeout_ms)
 		return -1;
 	}
 
-	p = parker_get();
-	w.p = p;
+	parker_init(&p);
+	w.p = &p;
 	w.elem = elem;
 	w.index = 0;
 	w.ok = false;
 	waitq_push(op == CHAN_SEND ? &ch->sendq : &ch->recvq, &w);
 	if (DBG_ON())
-		blocked_link(&rec, p, op == CHAN_SEND ? "chan send" :
+		blocked_link(&rec, &p, op == CHAN_SEND ? "chan send" :
 		    "chan receive", ch, 1, timeout_ms > 0);
 	pthread_mutex_unlock(&ch->mu);
 
 	if (timeout_ms > 0)
 		dl = deadline_after(timeout_ms);
-	r = parker_wait(p, timeout_ms > 0 ? &dl : NULL);
-	if (p->rec != NULL)
+	r = parker_wait(&p, timeout_ms > 0 ? &dl : NULL);
+	if (p.rec != NULL)
 		blocked_done(&rec, ch);
+	parker_destroy(&p);
 	if (r == PARK_CANCELLED) {
 		pthread_mutex_lock(&ch->mu);
 		if (w.queued)
@@ -1064,7 +1060,7 @@ chan_select(struct chan_case *cases, size_t n, long timeout_ms)
 {
 	size_t stackorder[2 * SELECT_STACK], *pollorder, *lockorder;
 	struct waiter stackw[SELECT_STACK], *ws = stackw, *wake;
-	struct parker *p;
+	struct parker p;
 	struct blocked rec;
 	struct timespec dl;
 	size_t i, j, k, nlock = 0, t;
@@ -1131,11 +1127,11 @@ chan_select(struct chan_case *cases, size_t n, long timeout_ms)
 		goto out;
 	}
 
-	p = parker_get();
+	parker_init(&p);
 	for (i = 0; i < nlock; i++) {
 		t = lockorder[i];
 		c = &cases[t];
-		ws[t].p = p;
+		ws[t].p = &p;
 		ws[t].elem = c->elem;
 		ws[t].index = t;
 		ws[t].ok = false;
@@ -1143,15 +1139,15 @@ chan_select(struct chan_case *cases, size_t n, long timeout_ms)
 		    &c->ch->recvq, &ws[t]);
 	}
 	if (DBG_ON())
-		blocked_link(&rec, p, "select", NULL, n, timeout_ms > 0);
+		blocked_link(&rec, &p, "select", NULL, n, timeout_ms > 0);
 	select_unlock(cases, lockorder, nlock);
 
 	if (timeout_ms > 0)
 		dl = deadline_after(timeout_ms);
-	r = parker_wait(p, timeout_ms > 0 ? &dl : NULL);
-	if (p->rec != NULL)
+	r = parker_wait(&p, timeout_ms > 0 ? &dl : NULL);
+	if (p.rec != NULL)
 		blocked_done(&rec, r == PARK_DONE ?
-		    cases[p->fired->index].ch : NULL);
+		    cases[p.fired->index].ch : NULL);
 
 	/* Drop the waiters that did not fire. */
 	select_lock(cases, lockorder, nlock);
@@ -1163,14 +1159,15 @@ chan_select(struct chan_case *cases, size_t n, long timeout_ms)
 			    &c->ch->recvq, &ws[t]);
 	}
 	select_unlock(cases, lockorder, nlock);
+	parker_destroy(&p);
 
 	if (r == PARK_CANCELLED) {
 		err = ETIMEDOUT;
 		goto out;
 	}
-	ret = (int)p->fired->index;
+	ret = (int)p.fired->index;
 	c = &cases[ret];
-	c->ok = p->fired->ok;
+	c->ok = p.fired->ok;
 	if (!c->ok && c->op == CHAN_RECV)
 		zero_out(c->ch, c->elem);
 
