@@ -63,8 +63,6 @@ struct fetch_run {
 	struct worker		*workers;
 	size_t			 nworkers;	/* Started. */
 	atomic_bool		 cancelled;
-	chan_t			*gate;		/* Closed once every worker
-						   is started. */
 	chan_t			*done;		/* Closed on cancel; never
 						   carries a value. */
 	atomic_size_t		 in_flight;	/* Transfers running now. */
@@ -579,8 +577,6 @@ worker_main(void *arg)
 	atomic_store(&w->multi, curl_multi_init());
 	ready = w->easy != NULL && atomic_load(&w->multi) != NULL &&
 	    setup_easy(w) == 0;
-	/* Receives nothing: returns (EPIPE) once the gate is closed. */
-	(void)chan_recv(run->gate, NULL);
 
 	while (chan_recv(run->jobs, &index) == 0) {
 		if (ready)
@@ -618,7 +614,6 @@ run_free(struct fetch_run *run)
 		limit_rate_destroy(&run->rate);
 	limit_hosts_free(run->hosts);
 	chan_free(run->done);
-	chan_free(run->gate);
 	free(run->workers);
 	chan_free(run->results);
 	chan_free(run->jobs);
@@ -654,8 +649,7 @@ fetch_start(const struct fetch_config *cfg, char *const *urls, size_t n,
 	if ((run->jobs = chan_new(sizeof(size_t), n)) == NULL ||
 	    (run->results = chan_new(sizeof(struct fetch_result), want)) ==
 	    NULL || (run->workers = calloc(want, sizeof(*run->workers))) ==
-	    NULL || (run->done = chan_new(1, 0)) == NULL ||
-	    (run->gate = chan_new(1, 0)) == NULL) {
+	    NULL || (run->done = chan_new(1, 0)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -690,14 +684,6 @@ fetch_start(const struct fetch_config *cfg, char *const *urls, size_t n,
 	}
 	pthread_attr_destroy(&attr);
 	run->nworkers = i;
-	/*
-	 * The workers set up their handles, then wait here until all are
-	 * started.  Otherwise the scheduler shares the processors fairly
-	 * between this thread and every worker already connecting, and the
-	 * last worker starts late: with 100 workers on 2 cores, its request
-	 * went out 13-28 ms into the run, against 7 ms with the gate.
-	 */
-	(void)chan_close(run->gate);
 	if (run->nworkers == 0) {
 		/* strerror() is safe here: no worker thread exists. */
 		snprintf(err, errlen, "cannot start a worker thread: %s",
