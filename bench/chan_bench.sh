@@ -142,8 +142,8 @@ done
 
 # One line per scenario: name, off median, on median, off runs, on runs
 # (ns per message; the runs comma-separated in run order).
-dbg_summary=$tmp/dbg_summary
-(cd "$tmp" && awk -v runs="$runs" '
+# The median of a comma-separated list of numbers, for the awk programs.
+awk_median='
 function median(list,    v, n, i, j, t) {
 	n = split(list, v, ",")
 	for (i = 2; i <= n; i++)
@@ -154,6 +154,9 @@ function median(list,    v, n, i, j, t) {
 		return v[(n + 1) / 2]
 	return (v[n / 2] + v[n / 2 + 1]) / 2
 }
+'
+dbg_summary=$tmp/dbg_summary
+(cd "$tmp" && awk -v runs="$runs" "$awk_median"'
 FNR == 1 { split(FILENAME, f, "."); who = f[1] }
 $3 == "msgs" && $5 == "ns/msg" {
 	if (!(($1) in seen)) {
@@ -219,17 +222,7 @@ dbg_table() {
 # line per scenario: name C-median Go-median C-runs Go-runs C-msgs Go-msgs,
 # where the runs are comma-separated ns/msg in run order.
 summary=$tmp/summary
-(cd "$tmp" && awk -v runs="$runs" '
-function median(list,    v, n, i, j, t) {
-	n = split(list, v, ",")
-	for (i = 2; i <= n; i++)
-		for (j = i; j > 1 && v[j - 1] + 0 > v[j] + 0; j--) {
-			t = v[j]; v[j] = v[j - 1]; v[j - 1] = t
-		}
-	if (n % 2)
-		return v[(n + 1) / 2]
-	return (v[n / 2] + v[n / 2 + 1]) / 2
-}
+(cd "$tmp" && awk -v runs="$runs" "$awk_median"'
 FNR == 1 { split(FILENAME, f, "."); who = f[1] }
 $3 == "msgs" && $5 == "ns/msg" && $7 == "Mmsg/s" {
 	key = who SUBSEP $1

@@ -105,31 +105,7 @@ else
 fi
 
 # The Debian packages this needs, installed as root when missing.
-pkgs="nginx libnginx-mod-http-echo curl golang-go python3 openssl"
-missing=
-for p in $pkgs; do
-	case $(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true) in
-	*" installed") ;;
-	*) missing="$missing $p" ;;
-	esac
-done
-if [ -n "$missing" ]; then
-	if [ "$(id -u)" -ne 0 ]; then
-		echo "$prog: missing Debian packages; run as root:" >&2
-		echo "  apt-get install -y$missing" >&2
-		exit 1
-	fi
-	echo "$prog: installing$missing" >&2
-	export DEBIAN_FRONTEND=noninteractive
-	# A fresh machine has no package lists yet: refresh them if needed.
-	# shellcheck disable=SC2086 # $missing is a list of names.
-	if ! apt-get install -y -q $missing >/dev/null 2>&1; then
-		apt-get update -q >/dev/null
-		# shellcheck disable=SC2086
-		apt-get install -y -q $missing >/dev/null ||
-			die "apt-get install$missing failed"
-	fi
-fi
+"$benchdir/../tests/deps.sh" bench || exit 1
 PATH=$PATH:/usr/sbin:/sbin
 nginx=$(command -v nginx) || die "nginx not found after installing it"
 python=/usr/bin/python3
