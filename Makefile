@@ -65,8 +65,8 @@ $(BUILD)/examples/healthzs: examples/healthzs.c $(LIB)
 
 $(TESTS): $(patsubst %.c,$(BUILD)/%.o,$(TEST_SRC)) $(BUILD)/src/cli.o \
     $(BUILD)/src/urls.o $(BUILD)/src/output.o $(BUILD)/src/progress.o \
-    $(BUILD)/src/limit.o $(LIB)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) -lm
+    $(BUILD)/src/limit.o $(BUILD)/src/fetch.o $(LIB)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(CURL_LIBS) -lm
 
 $(BUILD)/tests/%.o: tests/%.c
 	@mkdir -p $(@D)

@@ -4,6 +4,8 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -12,6 +14,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -49,8 +52,9 @@
 struct worker {
 	pthread_t		 tid;
 	struct fetch_run	*run;
-	CURL			*easy;		/* Owned; freed after join. */
-	_Atomic(CURLM *)	 multi;		/* Owned; freed after join. */
+	CURL			*easy;		/* Owned; freed on exit. */
+	CURLM			*multi;		/* Owned; freed on exit.  Set
+						   and unset under multis_mu. */
 	char			 errbuf[CURL_ERROR_SIZE];
 };
 
@@ -70,6 +74,7 @@ struct fetch_run {
 	bool			 has_rate;
 	struct limit_hosts	*hosts;		/* NULL or owned. */
 	CURLSH			*share;		/* DNS cache, TLS sessions. */
+	pthread_mutex_t		 multis_mu;	/* Workers' multi handles. */
 	pthread_mutex_t		 share_locks[CURL_LOCK_DATA_LAST];
 };
 
@@ -177,7 +182,7 @@ bad:
 static CURLcode
 perform(struct worker *w, bool *aborted)
 {
-	CURLM *multi = atomic_load(&w->multi);
+	CURLM *multi = w->multi;
 	CURLMcode mc;
 	CURLMsg *msg;
 	CURLcode cc = CURLE_OK;
@@ -223,7 +228,7 @@ static bool
 pause_until(struct worker *w, double until)
 {
 	struct timespec tick = { 0, 10 * 1000 * 1000 };
-	CURLM *multi = atomic_load(&w->multi);
+	CURLM *multi = w->multi;
 	double left;
 
 	while (!atomic_load(&w->run->cancelled)) {
@@ -570,13 +575,16 @@ worker_main(void *arg)
 	struct worker *w = arg;
 	struct fetch_run *run = w->run;
 	struct fetch_result res;
+	CURLM *multi;
 	size_t index;
 	bool ready;
 
 	w->easy = curl_easy_init();
-	atomic_store(&w->multi, curl_multi_init());
-	ready = w->easy != NULL && atomic_load(&w->multi) != NULL &&
-	    setup_easy(w) == 0;
+	multi = curl_multi_init();
+	pthread_mutex_lock(&run->multis_mu);
+	w->multi = multi;
+	pthread_mutex_unlock(&run->multis_mu);
+	ready = w->easy != NULL && multi != NULL && setup_easy(w) == 0;
 
 	while (chan_recv(run->jobs, &index) == 0) {
 		if (ready)
@@ -589,6 +597,15 @@ worker_main(void *arg)
 		/* The caller receives every result: this cannot fail. */
 		(void)chan_send(run->results, &res);
 	}
+	/*
+	 * Closing connections costs system calls: done here, in parallel,
+	 * rather than by the caller after the last result.
+	 */
+	pthread_mutex_lock(&run->multis_mu);
+	w->multi = NULL;
+	pthread_mutex_unlock(&run->multis_mu);
+	curl_easy_cleanup(w->easy);
+	curl_multi_cleanup(multi);
 	return NULL;
 }
 
@@ -605,6 +622,45 @@ fd_room(void)
 	return (size_t)(rl.rlim_cur - FDS_RESERVED) / FDS_PER_WORKER;
 }
 
+/* How many workers a run of n URLs starts when asked for workers. */
+static size_t
+workers_for(size_t n, size_t workers)
+{
+	size_t want = workers == 0 || workers > n ? n : workers;
+
+	if (want > fd_room())
+		want = fd_room();
+	if (want > WORKERS_MAX)
+		want = WORKERS_MAX;
+	return want == 0 ? 1 : want;
+}
+
+void
+fetch_prepare(size_t n, size_t workers)
+{
+	struct rlimit rl;
+	size_t top;
+	int fd, high;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	/*
+	 * The kernel never shrinks a descriptor table: duplicating a
+	 * descriptor to the highest number the workers may reach grows it
+	 * once, now, for good.
+	 */
+	top = FDS_RESERVED + workers_for(n, workers) * FDS_PER_WORKER;
+	if (top <= 64 || top > INT_MAX ||
+	    (fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0)
+		return;
+	high = fcntl(fd, F_DUPFD_CLOEXEC, (int)top - 1);
+	if (high >= 0)
+		close(high);
+	close(fd);
+}
+
 /* Frees what a run owns once no worker runs; every member may be unset. */
 static void
 run_free(struct fetch_run *run)
@@ -617,6 +673,7 @@ run_free(struct fetch_run *run)
 	free(run->workers);
 	chan_free(run->results);
 	chan_free(run->jobs);
+	pthread_mutex_destroy(&run->multis_mu);
 	free(run);
 }
 
@@ -637,14 +694,9 @@ fetch_start(const struct fetch_config *cfg, char *const *urls, size_t n,
 	run->urls = urls;
 	run->n = n;
 	atomic_init(&run->cancelled, false);
+	pthread_mutex_init(&run->multis_mu, NULL);
 
-	want = cfg->workers == 0 || cfg->workers > n ? n : cfg->workers;
-	if (want > fd_room())
-		want = fd_room();
-	if (want > WORKERS_MAX)
-		want = WORKERS_MAX;
-	if (want == 0)
-		want = 1;
+	want = workers_for(n, cfg->workers);
 
 	if ((run->jobs = chan_new(sizeof(size_t), n)) == NULL ||
 	    (run->results = chan_new(sizeof(struct fetch_result), want)) ==
@@ -718,7 +770,6 @@ fetch_in_flight(struct fetch_run *run)
 void
 fetch_cancel(struct fetch_run *run)
 {
-	CURLM *multi;
 	size_t i;
 
 	if (atomic_exchange(&run->cancelled, true))
@@ -729,25 +780,22 @@ fetch_cancel(struct fetch_run *run)
 	 * A worker publishes its multi handle before it checks the flag, so
 	 * a worker whose handle is not seen here will see the flag.
 	 */
+	pthread_mutex_lock(&run->multis_mu);
 	for (i = 0; i < run->nworkers; i++)
-		if ((multi = atomic_load(&run->workers[i].multi)) != NULL)
-			curl_multi_wakeup(multi);
+		if (run->workers[i].multi != NULL)
+			curl_multi_wakeup(run->workers[i].multi);
+	pthread_mutex_unlock(&run->multis_mu);
 }
 
 void
 fetch_finish(struct fetch_run *run)
 {
-	struct worker *w;
 	size_t i;
 
 	if (run == NULL)
 		return;
-	for (i = 0; i < run->nworkers; i++) {
-		w = &run->workers[i];
-		pthread_join(w->tid, NULL);
-		curl_easy_cleanup(w->easy);
-		curl_multi_cleanup(atomic_load(&w->multi));
-	}
+	for (i = 0; i < run->nworkers; i++)
+		pthread_join(run->workers[i].tid, NULL);
 	run_free(run);
 }
 

@@ -88,6 +88,17 @@ struct fetch_result {
 };
 
 /*
+ * Readies the process for runs over at most n URLs with at most workers
+ * workers each (0: one per URL): raises the open-file limit to its hard
+ * limit, and grows the descriptor table to what those workers can open.
+ * Call it while the process has one thread: a threaded process that grows
+ * its table waits for an RCU grace period, several milliseconds, each time
+ * the table doubles, and so does every thread opening a descriptor
+ * meanwhile.  Nothing fails without it; runs only start slower.
+ */
+void		 fetch_prepare(size_t n, size_t workers);
+
+/*
  * Starts the workers of a run over urls[0..n), which the run borrows until
  * fetch_finish().  The number of workers is cfg->workers (or n), at most
  * n, and at most what the open-file limit leaves room for.  Returns the run,

@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -352,18 +351,6 @@ nomem:
 	exit(1);
 }
 
-/* Lets the run hold as many connections as the hard limit allows. */
-static void
-raise_fd_limit(void)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		(void)setrlimit(RLIMIT_NOFILE, &rl);
-	}
-}
-
 int
 main(int argc, char **argv)
 {
@@ -403,7 +390,9 @@ main(int argc, char **argv)
 
 	/* A closed stdout is an error from write(), not a signal. */
 	signal(SIGPIPE, SIG_IGN);
-	raise_fd_limit();
+	/* Before any thread starts: see fetch.h. */
+	fetch_prepare(pg.urls.n, pg.cli.mode == CLI_SERIAL ? 1 :
+	    (size_t)pg.cli.jobs);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		fprintf(stderr, "fetch_urls: cannot initialise libcurl\n");
 		goto out_urls;

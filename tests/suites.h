@@ -28,10 +28,11 @@ Suite	*chan_stress_suite(void);
 Suite	*cli_suite(void);
 Suite	*cli_http_suite(void);
 
-/* test_urls.c, test_output.c, test_limit.c: the other modules. */
+/* test_urls.c, test_output.c, test_limit.c, test_fetch.c: the other modules. */
 Suite	*urls_suite(void);
 Suite	*output_suite(void);
 Suite	*limit_suite(void);
+Suite	*fetch_suite(void);
 
 /* test_e2e.c: the fetch_urls binary against the fixture. */
 Suite	*e2e_output_suite(void);
