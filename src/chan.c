@@ -17,6 +17,24 @@
 #include "chan.h"
 
 /*
+ * Valgrind's DRD does not see the order that C11 atomics give, which the
+ * ring's lock-free paths rely on.  A build with CHAN_VALGRIND (make
+ * check-valgrind) tells it: the atomics themselves are not races, and
+ * each slot's sequence number hands its value over like a lock.
+ * ThreadSanitizer, which does see atomics, needs none of this.
+ */
+#ifdef CHAN_VALGRIND
+#include <valgrind/drd.h>
+#define VG_ATOMIC(var)		DRD_IGNORE_VAR(var)
+#define VG_HANDS_OVER(addr)	ANNOTATE_HAPPENS_BEFORE(addr)
+#define VG_TAKES_OVER(addr)	ANNOTATE_HAPPENS_AFTER(addr)
+#else
+#define VG_ATOMIC(var)		do { } while (0)
+#define VG_HANDS_OVER(addr)	do { } while (0)
+#define VG_TAKES_OVER(addr)	do { } while (0)
+#endif
+
+/*
  * Design.  Each channel has one mutex guarding its ring buffer, its closed
  * flag and two FIFO queues of waiters: threads blocked to send and to
  * receive.  A blocked operation puts a waiter record (on its own stack) in
@@ -30,6 +48,20 @@
  * CLAIMED) owns the select's outcome; everyone else finds the parker
  * claimed, drops that stale waiter from its queue and looks further.  A
  * timeout is a claim too (to CANCELLED), made by the parked thread itself.
+ *
+ * A buffered channel keeps its values in a ring that senders and receivers
+ * also use without the lock, as long as nobody waits: each slot carries a
+ * sequence number that says whose turn it is (Vyukov's bounded queue), so
+ * a sender and a receiver touch different cache lines and never the
+ * lock's.  A fast operation that finds the ring full or empty, or anyone
+ * waiting, takes the lock instead.  The two sides meet Dekker-style: a
+ * blocking thread counts itself in its queue and then looks at the ring
+ * again; a fast operation updates the ring and then looks at the counts,
+ * and settles the waiters (gives them values or room) under the lock.
+ * Either sees the other.  A waiter claimed for a value that a concurrent
+ * fast receiver took first (or for room a fast sender took) is woken to
+ * try again, and goes back to the head of its queue.  Close sets a bit in
+ * the ring's tail, so that no fast send gets in after it.
  *
  * A parked thread first spins briefly, since on a multi-core machine the
  * other side usually answers within a microsecond, and only then sleeps on
@@ -65,27 +97,50 @@ struct waiter {
 	size_t		 index;		/* The select case, 0 otherwise. */
 	bool		 queued;	/* Guarded by the channel's mutex. */
 	bool		 ok;		/* Set by the waker: a value moved. */
+	bool		 retry;		/* Set by the waker: try again. */
 	int		 claimed_from;	/* Parker state the waker saw. */
 };
 
 struct waitq {
 	struct waiter	*head;
 	struct waiter	*tail;
+	atomic_uint	 n;		/* Waiters queued, for fast paths. */
 };
+
+/*
+ * The ring of a buffered channel: cap slots of stride bytes, each a
+ * sequence number and a value.  Slot pos % cap is free for the send at
+ * position pos when its number is 2 pos, and holds the value for the
+ * receive at pos when it is 2 pos + 1; the receive sets it to 2 (pos +
+ * cap).  (Doubling keeps "full" and "free" apart when cap is 1.)  tail and
+ * head count sends into and receives from the ring; they sit on cache
+ * lines of their own, apart from the lock.
+ */
+#define TAIL_CLOSED	((size_t)1 << (sizeof(size_t) * 8 - 1))
+#define SEQ_SIZE	sizeof(atomic_size_t)
 
 struct chan {
 	pthread_mutex_t	 mu;
 	size_t		 elem_size;
 	size_t		 cap;
-	size_t		 head;		/* Index of the oldest buffered value. */
-	size_t		 len;		/* Values buffered. */
-	bool		 closed;
+	size_t		 stride;	/* Bytes per slot. */
+	size_t		 mask;		/* cap - 1 for a power of two, or 0. */
+	bool		 closed;	/* Guarded by mu. */
 	struct waitq	 recvq;
 	struct waitq	 sendq;
-	unsigned long long nsend;	/* Values sent, and received. */
-	unsigned long long nrecv;
+	unsigned long long nsend;	/* Values moved under mu, not through */
+	unsigned long long nrecv;	/* the ring: every one if unbuffered. */
 	atomic_ullong	 blocked_ns;	/* Counted with diagnostics on. */
-	unsigned char	 buf[];		/* cap * elem_size bytes. */
+	/*
+	 * Ring positions (TAIL_CLOSED is set in tail by chan_close()), and
+	 * how many of the sends and receives that took one are done with
+	 * the channel, for chan_free() to wait for.
+	 */
+	_Alignas(64) atomic_size_t tail;
+	atomic_size_t	 puts_done;
+	_Alignas(64) atomic_size_t head;
+	atomic_size_t	 gets_done;
+	_Alignas(64) unsigned char ring[]; /* cap * stride bytes. */
 };
 
 /*
@@ -98,6 +153,11 @@ struct chan {
 #endif
 #ifndef YIELD_ROUNDS
 #define YIELD_ROUNDS	10
+#endif
+
+/* Polls of a buffered channel's ring before blocking: ring_poll(). */
+#ifndef RING_POLLS
+#define RING_POLLS	100
 #endif
 
 /* Select cases handled without allocating. */
@@ -419,17 +479,33 @@ cpu_relax(void)
 #endif
 }
 
+/*
+ * Queues w last, or first when it comes back for another try.  The count
+ * goes up before the caller looks at the ring again: see the design.
+ */
 static void
-waitq_push(struct waitq *q, struct waiter *w)
+waitq_push(struct waitq *q, struct waiter *w, bool front)
 {
-	w->next = NULL;
-	w->prev = q->tail;
-	if (q->tail != NULL)
-		q->tail->next = w;
-	else
+	if (front) {
+		w->prev = NULL;
+		w->next = q->head;
+		if (q->head != NULL)
+			q->head->prev = w;
+		else
+			q->tail = w;
 		q->head = w;
-	q->tail = w;
+	} else {
+		w->next = NULL;
+		w->prev = q->tail;
+		if (q->tail != NULL)
+			q->tail->next = w;
+		else
+			q->head = w;
+		q->tail = w;
+	}
 	w->queued = true;
+	atomic_fetch_add_explicit(&q->n, 1, memory_order_seq_cst);
+	atomic_thread_fence(memory_order_seq_cst);
 }
 
 static void
@@ -445,6 +521,7 @@ waitq_remove(struct waitq *q, struct waiter *w)
 		q->tail = w->prev;
 	w->next = w->prev = NULL;
 	w->queued = false;
+	atomic_fetch_sub_explicit(&q->n, 1, memory_order_relaxed);
 }
 
 /*
@@ -659,16 +736,6 @@ wait_forever(const char *what, long timeout_ms)
 	return -1;
 }
 
-static inline unsigned char *
-slot(chan_t *ch, size_t i)
-{
-	size_t at = ch->head + i;
-
-	if (at >= ch->cap)
-		at -= ch->cap;
-	return ch->buf + at * ch->elem_size;
-}
-
 static inline void
 copy_out(chan_t *ch, void *dst, const void *src)
 {
@@ -683,73 +750,312 @@ zero_out(chan_t *ch, void *dst)
 		memset(dst, 0, ch->elem_size);
 }
 
+static inline unsigned char *
+ring_slot(chan_t *ch, size_t pos)
+{
+	return ch->ring + (ch->mask != 0 ? pos & ch->mask : pos % ch->cap) *
+	    ch->stride;
+}
+
+static inline atomic_size_t *
+slot_seq(unsigned char *slot)
+{
+	return (atomic_size_t *)(void *)slot;
+}
+
+enum { RING_OK, RING_BLOCKED, RING_CLOSED };
+
 /*
- * The non-blocking half of a send, under the channel's mutex.  Returns 1
- * when sent (*wake, when set, must go to waiter_complete() after unlocking),
- * 0 when the send would block, -1 when the channel is closed.
+ * Appends a copy of elem to the ring.  Returns RING_BLOCKED when it is
+ * full (or its oldest slot is still being read), RING_CLOSED once
+ * chan_close() has marked the tail.  Safe with or without the lock.
  */
 static int
-send_locked(chan_t *ch, const void *elem, struct waiter **wake)
+ring_put(chan_t *ch, const void *elem)
+{
+	size_t pos = atomic_load_explicit(&ch->tail, memory_order_acquire);
+	unsigned char *slot;
+	size_t seq;
+
+	for (;;) {
+		if (pos & TAIL_CLOSED)
+			return RING_CLOSED;
+		slot = ring_slot(ch, pos);
+		seq = atomic_load_explicit(slot_seq(slot),
+		    memory_order_acquire);
+		if (seq == 2 * pos) {
+			if (atomic_compare_exchange_weak_explicit(&ch->tail,
+			    &pos, pos + 1, memory_order_acquire,
+			    memory_order_acquire))
+				break;
+		} else if ((ptrdiff_t)(seq - 2 * pos) < 0)
+			return RING_BLOCKED;
+		else
+			pos = atomic_load_explicit(&ch->tail,
+			    memory_order_acquire);
+	}
+	VG_TAKES_OVER(slot);
+	memcpy(slot + SEQ_SIZE, elem, ch->elem_size);
+	VG_HANDS_OVER(slot);
+	atomic_store_explicit(slot_seq(slot), 2 * pos + 1,
+	    memory_order_release);
+	return RING_OK;
+}
+
+/*
+ * Takes the oldest value of the ring into elem (NULL: drops it).  Returns
+ * RING_BLOCKED when there is none, or when the send of the oldest has
+ * claimed its slot but not yet filled it.  Safe with or without the lock.
+ */
+static int
+ring_get(chan_t *ch, void *elem)
+{
+	size_t pos = atomic_load_explicit(&ch->head, memory_order_relaxed);
+	unsigned char *slot;
+	size_t seq;
+
+	for (;;) {
+		slot = ring_slot(ch, pos);
+		seq = atomic_load_explicit(slot_seq(slot),
+		    memory_order_acquire);
+		if (seq == 2 * pos + 1) {
+			if (atomic_compare_exchange_weak_explicit(&ch->head,
+			    &pos, pos + 1, memory_order_relaxed,
+			    memory_order_relaxed))
+				break;
+		} else if ((ptrdiff_t)(seq - (2 * pos + 1)) < 0)
+			return RING_BLOCKED;
+		else
+			pos = atomic_load_explicit(&ch->head,
+			    memory_order_relaxed);
+	}
+	VG_TAKES_OVER(slot);
+	copy_out(ch, elem, slot + SEQ_SIZE);
+	VG_HANDS_OVER(slot);
+	atomic_store_explicit(slot_seq(slot), 2 * (pos + ch->cap),
+	    memory_order_release);
+	return RING_OK;
+}
+
+/*
+ * Counts a ring operation made under the lock as done at once, since
+ * chan_free() takes the lock before it frees.  Returns r.
+ */
+static int
+done_locked(int r, atomic_size_t *done)
+{
+	if (r == RING_OK)
+		atomic_fetch_add_explicit(done, 1, memory_order_relaxed);
+	return r;
+}
+
+/* Whether the oldest value of the ring can be taken now. */
+static bool
+ring_ready(chan_t *ch)
+{
+	size_t pos = atomic_load_explicit(&ch->head, memory_order_relaxed);
+
+	return atomic_load_explicit(slot_seq(ring_slot(ch, pos)),
+	    memory_order_acquire) == 2 * pos + 1;
+}
+
+/* Whether a value can be appended to the ring now. */
+static bool
+ring_room(chan_t *ch)
+{
+	size_t pos = atomic_load_explicit(&ch->tail, memory_order_acquire);
+
+	return (pos & TAIL_CLOSED) == 0 &&
+	    atomic_load_explicit(slot_seq(ring_slot(ch, pos)),
+	    memory_order_acquire) == 2 * pos;
+}
+
+/* Values in the ring, counting those being written or read. */
+static size_t
+ring_count(const chan_t *ch)
+{
+	size_t head = atomic_load_explicit(&ch->head, memory_order_acquire);
+	size_t tail = atomic_load_explicit(&ch->tail, memory_order_acquire) &
+	    ~TAIL_CLOSED;
+
+	return tail > head ? (tail - head < ch->cap ? tail - head : ch->cap) :
+	    0;
+}
+
+static inline void
+wake_push(struct waiter **list, struct waiter *w)
+{
+	w->next = *list;
+	*list = w;
+}
+
+/* Completes the waiters of list, after the caller has unlocked. */
+static void
+wake_all(struct waiter *list)
+{
+	struct waiter *w, *next;
+
+	for (w = list; w != NULL; w = next) {
+		next = w->next;
+		waiter_complete(w);
+	}
+}
+
+/*
+ * Serves the waiters of a buffered channel, under its lock: receivers get
+ * the ring's oldest values, senders put theirs in its free slots, first
+ * come first served.  A waiter claimed for what a fast operation took
+ * first is told to try again.  Adds them all to *list.
+ */
+static void
+settle_locked(chan_t *ch, struct waiter **list)
 {
 	struct waiter *w;
 
-	*wake = NULL;
+	while (ring_ready(ch) && (w = waitq_claim(&ch->recvq)) != NULL) {
+		w->ok = done_locked(ring_get(ch, w->elem), &ch->gets_done) ==
+		    RING_OK;
+		w->retry = !w->ok;
+		wake_push(list, w);
+	}
+	while (ring_room(ch) && (w = waitq_claim(&ch->sendq)) != NULL) {
+		w->ok = done_locked(ring_put(ch, w->elem), &ch->puts_done) ==
+		    RING_OK;
+		w->retry = !w->ok;
+		wake_push(list, w);
+	}
+}
+
+/* Settles a buffered channel's waiters after a fast operation. */
+static void
+settle(chan_t *ch)
+{
+	struct waiter *list = NULL;
+
+	pthread_mutex_lock(&ch->mu);
+	settle_locked(ch, &list);
+	pthread_mutex_unlock(&ch->mu);
+	wake_all(list);
+}
+
+static inline bool
+has_waiters(const chan_t *ch)
+{
+	return atomic_load_explicit(&ch->recvq.n, memory_order_relaxed) +
+	    atomic_load_explicit(&ch->sendq.n, memory_order_relaxed) != 0;
+}
+
+/*
+ * A send or receive on a buffered channel without the lock.  Returns 1
+ * when done, -1 when a send found the channel closed, 0 when the caller
+ * must take the lock: the ring is full or empty, or someone waits.
+ */
+static int
+fast_op(chan_t *ch, enum chan_op op, void *elem)
+{
+	int r;
+
+	if (has_waiters(ch))
+		return 0;
+	r = op == CHAN_SEND ? ring_put(ch, elem) : ring_get(ch, elem);
+	if (r == RING_BLOCKED)
+		return 0;
+	if (r == RING_CLOSED)
+		return -1;
+	atomic_thread_fence(memory_order_seq_cst);
+	if (has_waiters(ch))
+		settle(ch);
+	/* The last touch: after it, chan_free() may free the channel. */
+	atomic_fetch_add_explicit(op == CHAN_SEND ? &ch->puts_done :
+	    &ch->gets_done, 1, memory_order_release);
+	return 1;
+}
+
+/*
+ * Polls the ring of a buffered channel, without the lock, until op could
+ * go on, at most RING_POLLS times.  The other side is most likely running
+ * on another processor and about to make room or put a value: waiting
+ * for it here costs less than queueing, which would send both sides to
+ * the lock.  Returns whether op is worth another try.
+ */
+static bool
+ring_poll(chan_t *ch, enum chan_op op)
+{
+	int i;
+
+	for (i = 0; i < RING_POLLS; i++) {
+		if (op == CHAN_SEND ? ring_room(ch) : ring_ready(ch))
+			return true;
+		cpu_relax();
+	}
+	return false;
+}
+
+/*
+ * The non-blocking half of a send, under the channel's mutex.  Returns 1
+ * when sent, 0 when the send would block, -1 when the channel is closed.
+ * Waiters to complete once unlocked go on *list, whatever it returns.
+ */
+static int
+send_locked(chan_t *ch, const void *elem, struct waiter **list)
+{
+	struct waiter *w;
+
 	if (ch->closed)
 		return -1;
-	if ((w = waitq_claim(&ch->recvq)) != NULL) {
+	if (ch->cap > 0)
+		settle_locked(ch, list);
+	/*
+	 * A receiver waits only while the ring has nothing ready; but a value
+	 * may still be being written there, and this one must not pass it.
+	 */
+	if ((ch->cap == 0 || ring_count(ch) == 0) &&
+	    (w = waitq_claim(&ch->recvq)) != NULL) {
 		copy_out(ch, w->elem, elem);
 		w->ok = true;
-		*wake = w;
+		wake_push(list, w);
 		ch->nsend++;
 		ch->nrecv++;
 		return 1;
 	}
-	if (ch->len < ch->cap) {
-		memcpy(slot(ch, ch->len), elem, ch->elem_size);
-		ch->len++;
-		ch->nsend++;
-		return 1;
-	}
-	return 0;
+	return ch->cap > 0 &&
+	    done_locked(ring_put(ch, elem), &ch->puts_done) == RING_OK;
 }
 
 /*
  * The non-blocking half of a receive, under the channel's mutex.  Returns
  * 1 when a value was received, 0 when the receive would block, -1 when the
- * channel is closed and drained (elem zero-filled).
+ * channel is closed and drained (elem zero-filled).  Waiters to complete
+ * once unlocked go on *list, whatever it returns.
  */
 static int
-recv_locked(chan_t *ch, void *elem, struct waiter **wake)
+recv_locked(chan_t *ch, void *elem, struct waiter **list)
 {
 	struct waiter *w;
 
-	*wake = NULL;
-	if ((w = waitq_claim(&ch->sendq)) != NULL) {
-		if (ch->cap == 0)
+	if (ch->cap == 0) {
+		if ((w = waitq_claim(&ch->sendq)) != NULL) {
 			copy_out(ch, elem, w->elem);
-		else {
-			/*
-			 * A sender waits only on a full buffer: take the
-			 * oldest value and append the sender's behind it.
-			 */
-			copy_out(ch, elem, slot(ch, 0));
-			memcpy(slot(ch, 0), w->elem, ch->elem_size);
-			if (++ch->head == ch->cap)
-				ch->head = 0;
+			w->ok = true;
+			wake_push(list, w);
+			ch->nsend++;
+			ch->nrecv++;
+			return 1;
 		}
-		w->ok = true;
-		*wake = w;
-		ch->nsend++;
-		ch->nrecv++;
-		return 1;
-	}
-	if (ch->len > 0) {
-		copy_out(ch, elem, slot(ch, 0));
-		if (++ch->head == ch->cap)
-			ch->head = 0;
-		ch->len--;
-		ch->nrecv++;
-		return 1;
+	} else {
+		settle_locked(ch, list);
+		if (done_locked(ring_get(ch, elem), &ch->gets_done) ==
+		    RING_OK) {
+			settle_locked(ch, list);
+			return 1;
+		}
+		/* A send that got in before the close may still be writing. */
+		while (ch->closed && ring_count(ch) > 0) {
+			if (done_locked(ring_get(ch, elem),
+			    &ch->gets_done) == RING_OK)
+				return 1;
+			sched_yield();
+		}
 	}
 	if (ch->closed) {
 		zero_out(ch, elem);
@@ -763,19 +1069,27 @@ chan_new(size_t elem_size, size_t capacity)
 {
 	pthread_mutexattr_t attr;
 	chan_t *ch;
-	size_t bytes;
+	size_t bytes, stride = 0, i;
 	int err;
 
-	if (elem_size == 0 || (capacity > 0 &&
-	    elem_size > (SIZE_MAX - sizeof(*ch)) / capacity)) {
+	if (elem_size == 0 || elem_size > SIZE_MAX / 4) {
 		errno = EINVAL;
 		return NULL;
 	}
-	bytes = elem_size * capacity;
-	if ((ch = calloc(1, sizeof(*ch) + bytes)) == NULL) {
+	if (capacity > 0)
+		stride = SEQ_SIZE + (elem_size + SEQ_SIZE - 1) / SEQ_SIZE *
+		    SEQ_SIZE;
+	if (capacity > 0 && stride > (SIZE_MAX - sizeof(*ch) - 64) / capacity) {
+		errno = EINVAL;
+		return NULL;
+	}
+	/* Whole cache lines, aligned, for the members that want their own. */
+	bytes = (sizeof(*ch) + stride * capacity + 63) / 64 * 64;
+	if ((ch = aligned_alloc(64, bytes)) == NULL) {
 		errno = ENOMEM;
 		return NULL;
 	}
+	memset(ch, 0, sizeof(*ch));
 	pthread_mutexattr_init(&attr);
 	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ADAPTIVE_NP);
 	err = pthread_mutex_init(&ch->mu, &attr);
@@ -787,6 +1101,26 @@ chan_new(size_t elem_size, size_t capacity)
 	}
 	ch->elem_size = elem_size;
 	ch->cap = capacity;
+	ch->stride = stride;
+	ch->mask = capacity > 1 && (capacity & (capacity - 1)) == 0 ?
+	    capacity - 1 : 0;
+	atomic_init(&ch->recvq.n, 0);
+	atomic_init(&ch->sendq.n, 0);
+	atomic_init(&ch->blocked_ns, 0);
+	atomic_init(&ch->tail, 0);
+	atomic_init(&ch->head, 0);
+	atomic_init(&ch->puts_done, 0);
+	atomic_init(&ch->gets_done, 0);
+	for (i = 0; i < capacity; i++) {
+		atomic_init(slot_seq(ch->ring + i * stride), 2 * i);
+		VG_ATOMIC(*slot_seq(ch->ring + i * stride));
+	}
+	VG_ATOMIC(ch->tail);
+	VG_ATOMIC(ch->head);
+	VG_ATOMIC(ch->puts_done);
+	VG_ATOMIC(ch->gets_done);
+	VG_ATOMIC(ch->recvq.n);
+	VG_ATOMIC(ch->sendq.n);
 	return ch;
 }
 
@@ -795,6 +1129,21 @@ chan_free(chan_t *ch)
 {
 	if (ch == NULL)
 		return;
+	/*
+	 * An operation can hand its value over before it is done with the
+	 * channel: the receiver may free the channel while the sender still
+	 * looks for waiters, or holds the lock.  Let them finish.
+	 */
+	if (ch->cap > 0)
+		while (atomic_load_explicit(&ch->puts_done,
+		    memory_order_acquire) != (atomic_load_explicit(&ch->tail,
+		    memory_order_acquire) & ~TAIL_CLOSED) ||
+		    atomic_load_explicit(&ch->gets_done,
+		    memory_order_acquire) != atomic_load_explicit(&ch->head,
+		    memory_order_acquire))
+			sched_yield();
+	pthread_mutex_lock(&ch->mu);
+	pthread_mutex_unlock(&ch->mu);
 	pthread_mutex_destroy(&ch->mu);
 	free(ch);
 }
@@ -806,32 +1155,41 @@ chan_free(chan_t *ch)
 static int
 chan_op(chan_t *ch, enum chan_op op, void *elem, long timeout_ms)
 {
-	struct waiter w, *wake;
+	struct waiter w, *list;
+	struct waitq *q;
 	struct parker p;
 	struct blocked rec;
 	struct timespec dl;
+	bool again = false;
 	int r;
 
 	if (ch == NULL)
 		return wait_forever(op == CHAN_SEND ? "chan send" :
 		    "chan receive", timeout_ms);
+	if (ch->cap > 0) {
+		r = fast_op(ch, op, elem);
+		if (r == 0 && timeout_ms != 0 && !has_waiters(ch) &&
+		    ring_poll(ch, op))
+			r = fast_op(ch, op, elem);
+		if (r != 0)
+			goto done;
+	}
+	q = op == CHAN_SEND ? &ch->sendq : &ch->recvq;
+	if (timeout_ms > 0)
+		dl = deadline_after(timeout_ms);
+retry:
+	list = NULL;
 	pthread_mutex_lock(&ch->mu);
-	r = op == CHAN_SEND ? send_locked(ch, elem, &wake) :
-	    recv_locked(ch, elem, &wake);
-	if (r != 0) {
+	r = op == CHAN_SEND ? send_locked(ch, elem, &list) :
+	    recv_locked(ch, elem, &list);
+	if (r != 0 || timeout_ms == 0) {
 		pthread_mutex_unlock(&ch->mu);
-		if (wake != NULL)
-			waiter_complete(wake);
-		if (r < 0) {
-			errno = EPIPE;
+		wake_all(list);
+		if (r == 0) {
+			errno = EAGAIN;
 			return -1;
 		}
-		return 0;
-	}
-	if (timeout_ms == 0) {
-		pthread_mutex_unlock(&ch->mu);
-		errno = EAGAIN;
-		return -1;
+		goto done;
 	}
 
 	parker_init(&p);
@@ -839,14 +1197,17 @@ chan_op(chan_t *ch, enum chan_op op, void *elem, long timeout_ms)
 	w.elem = elem;
 	w.index = 0;
 	w.ok = false;
-	waitq_push(op == CHAN_SEND ? &ch->sendq : &ch->recvq, &w);
+	w.retry = false;
+	waitq_push(q, &w, again);
 	if (DBG_ON())
 		blocked_link(&rec, &p, op == CHAN_SEND ? "chan send" :
 		    "chan receive", ch, 1, timeout_ms > 0);
+	/* What came since the attempt may be for this waiter. */
+	if (ch->cap > 0)
+		settle_locked(ch, &list);
 	pthread_mutex_unlock(&ch->mu);
+	wake_all(list);
 
-	if (timeout_ms > 0)
-		dl = deadline_after(timeout_ms);
 	r = parker_wait(&p, timeout_ms > 0 ? &dl : NULL);
 	if (p.rec != NULL)
 		blocked_done(&rec, ch);
@@ -854,13 +1215,18 @@ chan_op(chan_t *ch, enum chan_op op, void *elem, long timeout_ms)
 	if (r == PARK_CANCELLED) {
 		pthread_mutex_lock(&ch->mu);
 		if (w.queued)
-			waitq_remove(op == CHAN_SEND ? &ch->sendq : &ch->recvq,
-			    &w);
+			waitq_remove(q, &w);
 		pthread_mutex_unlock(&ch->mu);
 		errno = ETIMEDOUT;
 		return -1;
 	}
-	if (!w.ok) {
+	if (w.retry) {
+		again = true;
+		goto retry;
+	}
+	r = w.ok ? 1 : -1;
+done:
+	if (r < 0) {
 		if (op == CHAN_RECV)
 			zero_out(ch, elem);
 		errno = EPIPE;
@@ -905,23 +1271,28 @@ chan_recv_timeout(chan_t *ch, void *elem, long timeout_ms)
 	return chan_op(ch, CHAN_RECV, elem, timeout_ms);
 }
 
-/* Claims every live waiter of q onto *list for a close to wake. */
+/*
+ * Claims every live waiter of q onto *list for a close to wake: with
+ * nothing moved, or, for the receivers of a buffered channel, to try
+ * again, since a send that got in before the close may still be writing
+ * a value they must get first.
+ */
 static void
-waitq_close(struct waitq *q, struct waiter **list)
+waitq_close(struct waitq *q, bool retry, struct waiter **list)
 {
 	struct waiter *w;
 
 	while ((w = waitq_claim(q)) != NULL) {
 		w->ok = false;
-		w->next = *list;
-		*list = w;
+		w->retry = retry;
+		wake_push(list, w);
 	}
 }
 
 int
 chan_close(chan_t *ch)
 {
-	struct waiter *list = NULL, *w, *next;
+	struct waiter *list = NULL;
 
 	if (ch == NULL) {
 		errno = EINVAL;
@@ -934,29 +1305,20 @@ chan_close(chan_t *ch)
 		return -1;
 	}
 	ch->closed = true;
-	waitq_close(&ch->recvq, &list);
-	waitq_close(&ch->sendq, &list);
+	if (ch->cap > 0)
+		atomic_fetch_or_explicit(&ch->tail, TAIL_CLOSED,
+		    memory_order_acq_rel);
+	waitq_close(&ch->recvq, ch->cap > 0, &list);
+	waitq_close(&ch->sendq, false, &list);
 	pthread_mutex_unlock(&ch->mu);
-
-	for (w = list; w != NULL; w = next) {
-		next = w->next;
-		waiter_complete(w);
-	}
+	wake_all(list);
 	return 0;
 }
 
 size_t
 chan_len(const chan_t *ch)
 {
-	chan_t *c = (chan_t *)ch;
-	size_t n;
-
-	if (c == NULL)
-		return 0;
-	pthread_mutex_lock(&c->mu);
-	n = c->len;
-	pthread_mutex_unlock(&c->mu);
-	return n;
+	return ch == NULL || ch->cap == 0 ? 0 : ring_count(ch);
 }
 
 size_t
@@ -977,7 +1339,12 @@ chan_stats(const chan_t *ch, struct chan_stats *st)
 	pthread_mutex_lock(&c->mu);
 	st->sends = c->nsend;
 	st->recvs = c->nrecv;
-	st->len = c->len;
+	st->len = 0;
+	if (c->cap > 0) {
+		st->recvs += atomic_load(&c->head);
+		st->sends += atomic_load(&c->tail) & ~TAIL_CLOSED;
+		st->len = ring_count(c);
+	}
 	st->cap = c->cap;
 	st->closed = c->closed;
 	pthread_mutex_unlock(&c->mu);
@@ -1059,12 +1426,14 @@ int
 chan_select(struct chan_case *cases, size_t n, long timeout_ms)
 {
 	size_t stackorder[2 * SELECT_STACK], *pollorder, *lockorder;
-	struct waiter stackw[SELECT_STACK], *ws = stackw, *wake;
+	struct waiter stackw[SELECT_STACK], *ws = stackw, *list;
 	struct parker p;
 	struct blocked rec;
 	struct timespec dl;
 	size_t i, j, k, nlock = 0, t;
 	struct chan_case *c;
+	chan_t *last;
+	bool again = false;
 	int r, ret = -1, err = 0;
 
 	if (cases == NULL && n > 0) {
@@ -1105,17 +1474,20 @@ chan_select(struct chan_case *cases, size_t n, long timeout_ms)
 		goto out;
 	}
 
+	if (timeout_ms > 0)
+		dl = deadline_after(timeout_ms);
+retry:
+	list = NULL;
 	select_lock(cases, lockorder, nlock);
 	for (i = 0; i < n; i++) {
 		c = &cases[pollorder[i]];
 		if (c->ch == NULL)
 			continue;
-		r = c->op == CHAN_SEND ? send_locked(c->ch, c->elem, &wake) :
-		    recv_locked(c->ch, c->elem, &wake);
+		r = c->op == CHAN_SEND ? send_locked(c->ch, c->elem, &list) :
+		    recv_locked(c->ch, c->elem, &list);
 		if (r != 0) {
 			select_unlock(cases, lockorder, nlock);
-			if (wake != NULL)
-				waiter_complete(wake);
+			wake_all(list);
 			c->ok = r > 0;
 			ret = (int)pollorder[i];
 			goto out;
@@ -1123,6 +1495,7 @@ chan_select(struct chan_case *cases, size_t n, long timeout_ms)
 	}
 	if (timeout_ms == 0) {
 		select_unlock(cases, lockorder, nlock);
+		wake_all(list);
 		err = EAGAIN;
 		goto out;
 	}
@@ -1135,15 +1508,22 @@ chan_select(struct chan_case *cases, size_t n, long timeout_ms)
 		ws[t].elem = c->elem;
 		ws[t].index = t;
 		ws[t].ok = false;
+		ws[t].retry = false;
 		waitq_push(c->op == CHAN_SEND ? &c->ch->sendq :
-		    &c->ch->recvq, &ws[t]);
+		    &c->ch->recvq, &ws[t], again);
 	}
 	if (DBG_ON())
 		blocked_link(&rec, &p, "select", NULL, n, timeout_ms > 0);
+	/* What came since the attempts may be for these waiters. */
+	for (i = 0, last = NULL; i < nlock; i++) {
+		c = &cases[lockorder[i]];
+		if (c->ch != last && c->ch->cap > 0)
+			settle_locked(c->ch, &list);
+		last = c->ch;
+	}
 	select_unlock(cases, lockorder, nlock);
+	wake_all(list);
 
-	if (timeout_ms > 0)
-		dl = deadline_after(timeout_ms);
 	r = parker_wait(&p, timeout_ms > 0 ? &dl : NULL);
 	if (p.rec != NULL)
 		blocked_done(&rec, r == PARK_DONE ?
@@ -1164,6 +1544,10 @@ chan_select(struct chan_case *cases, size_t n, long timeout_ms)
 	if (r == PARK_CANCELLED) {
 		err = ETIMEDOUT;
 		goto out;
+	}
+	if (p.fired->retry) {
+		again = true;
+		goto retry;
 	}
 	ret = (int)p.fired->index;
 	c = &cases[ret];

@@ -2107,6 +2107,54 @@ START_TEST(close_happens_before_closed_recv)
 }
 END_TEST
 
+struct free_sender {
+	pthread_t	 thr;
+	chan_t		*ch;
+	int		 val;
+};
+
+static void *
+free_sender_main(void *arg)
+{
+	struct free_sender *fs = arg;
+
+	(void)chan_send(fs->ch, &fs->val);
+	return NULL;
+}
+
+/*
+ * A receiver that has every value it waits for may free the channel at
+ * once, though a sender may not have returned from chan_send() yet: a
+ * send can hand its value over and still look for waiters or hold the
+ * lock.  The sanitizer builds catch any touch of the freed channel.
+ */
+START_TEST(receiver_frees_after_last_value)
+{
+	static const size_t caps[] = { 0, 1, 4, 128 };
+	struct free_sender fs[4];
+	chan_t *ch;
+	int round, i, v, sum;
+
+	for (round = 0; round < 400; round++) {
+		ch = mkchan(sizeof(int), caps[round % 4]);
+		for (i = 0; i < 4; i++) {
+			fs[i].ch = ch;
+			fs[i].val = i + 1;
+			ck_assert_int_eq(pthread_create(&fs[i].thr, NULL,
+			    free_sender_main, &fs[i]), 0);
+		}
+		for (i = sum = 0; i < 4; i++) {
+			EXPECT_OK(chan_recv(ch, &v));
+			sum += v;
+		}
+		chan_free(ch);
+		ck_assert_int_eq(sum, 1 + 2 + 3 + 4);
+		for (i = 0; i < 4; i++)
+			ck_assert_int_eq(pthread_join(fs[i].thr, NULL), 0);
+	}
+}
+END_TEST
+
 /* For main.c: the suites of this file, a test case per time limit. */
 Suite *
 chan_suite(void)
@@ -2255,6 +2303,7 @@ chan_mem_suite(void)
 	tcase_add_test(tc, plain_write_before_send_visible_after_recv);
 	tcase_add_test(tc, recv_happens_before_unbuffered_send_completes);
 	tcase_add_test(tc, close_happens_before_closed_recv);
+	tcase_add_test(tc, receiver_frees_after_last_value);
 	suite_add_tcase(s, tc);
 	return s;
 }
