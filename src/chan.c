@@ -336,7 +336,11 @@ blocked_unlink(struct blocked *b)
 	pthread_mutex_unlock(&dbg_mu);
 }
 
-/* After the wait: unlinks, and charges the time blocked to ch. */
+/*
+ * After the wait: unlinks, and charges the time blocked to ch.  The
+ * thread that completes a wait does this, under ch's lock, since the
+ * thread that waited may find ch freed by then.
+ */
 static void
 blocked_done(struct blocked *b, chan_t *ch)
 {
@@ -567,11 +571,11 @@ waiter_complete(struct waiter *w)
 /*
  * Takes the first waiter of q whose parker can still be claimed, dropping
  * stale ones (selects that fired elsewhere or timed out).  Returns NULL
- * when there is none.  The caller holds the channel's mutex and must pass
- * the waiter to waiter_complete() once done with it.
+ * when there is none.  The caller holds the mutex of ch, whose queue q
+ * is, and must pass the waiter to waiter_complete() once done with it.
  */
 static struct waiter *
-waitq_claim(struct waitq *q)
+waitq_claim(chan_t *ch, struct waitq *q)
 {
 	struct waiter *w;
 
@@ -580,7 +584,7 @@ waitq_claim(struct waitq *q)
 		if (parker_claim(w->p, &w->claimed_from)) {
 			w->p->fired = w;
 			if (w->p->rec != NULL)
-				blocked_unlink(w->p->rec);
+				blocked_done(w->p->rec, ch);
 			return w;
 		}
 	}
@@ -912,13 +916,13 @@ settle_locked(chan_t *ch, struct waiter **list)
 {
 	struct waiter *w;
 
-	while (ring_ready(ch) && (w = waitq_claim(&ch->recvq)) != NULL) {
+	while (ring_ready(ch) && (w = waitq_claim(ch, &ch->recvq)) != NULL) {
 		w->ok = done_locked(ring_get(ch, w->elem), &ch->gets_done) ==
 		    RING_OK;
 		w->retry = !w->ok;
 		wake_push(list, w);
 	}
-	while (ring_room(ch) && (w = waitq_claim(&ch->sendq)) != NULL) {
+	while (ring_room(ch) && (w = waitq_claim(ch, &ch->sendq)) != NULL) {
 		w->ok = done_locked(ring_put(ch, w->elem), &ch->puts_done) ==
 		    RING_OK;
 		w->retry = !w->ok;
@@ -1010,7 +1014,7 @@ send_locked(chan_t *ch, const void *elem, struct waiter **list)
 	 * may still be being written there, and this one must not pass it.
 	 */
 	if ((ch->cap == 0 || ring_count(ch) == 0) &&
-	    (w = waitq_claim(&ch->recvq)) != NULL) {
+	    (w = waitq_claim(ch, &ch->recvq)) != NULL) {
 		copy_out(ch, w->elem, elem);
 		w->ok = true;
 		wake_push(list, w);
@@ -1034,7 +1038,7 @@ recv_locked(chan_t *ch, void *elem, struct waiter **list)
 	struct waiter *w;
 
 	if (ch->cap == 0) {
-		if ((w = waitq_claim(&ch->sendq)) != NULL) {
+		if ((w = waitq_claim(ch, &ch->sendq)) != NULL) {
 			copy_out(ch, elem, w->elem);
 			w->ok = true;
 			wake_push(list, w);
@@ -1209,7 +1213,7 @@ retry:
 	wake_all(list);
 
 	r = parker_wait(&p, timeout_ms > 0 ? &dl : NULL);
-	if (p.rec != NULL)
+	if (p.rec != NULL && r == PARK_CANCELLED)
 		blocked_done(&rec, ch);
 	parker_destroy(&p);
 	if (r == PARK_CANCELLED) {
@@ -1278,11 +1282,11 @@ chan_recv_timeout(chan_t *ch, void *elem, long timeout_ms)
  * a value they must get first.
  */
 static void
-waitq_close(struct waitq *q, bool retry, struct waiter **list)
+waitq_close(chan_t *ch, struct waitq *q, bool retry, struct waiter **list)
 {
 	struct waiter *w;
 
-	while ((w = waitq_claim(q)) != NULL) {
+	while ((w = waitq_claim(ch, q)) != NULL) {
 		w->ok = false;
 		w->retry = retry;
 		wake_push(list, w);
@@ -1308,8 +1312,8 @@ chan_close(chan_t *ch)
 	if (ch->cap > 0)
 		atomic_fetch_or_explicit(&ch->tail, TAIL_CLOSED,
 		    memory_order_acq_rel);
-	waitq_close(&ch->recvq, ch->cap > 0, &list);
-	waitq_close(&ch->sendq, false, &list);
+	waitq_close(ch, &ch->recvq, ch->cap > 0, &list);
+	waitq_close(ch, &ch->sendq, false, &list);
 	pthread_mutex_unlock(&ch->mu);
 	wake_all(list);
 	return 0;
@@ -1525,9 +1529,8 @@ retry:
 	wake_all(list);
 
 	r = parker_wait(&p, timeout_ms > 0 ? &dl : NULL);
-	if (p.rec != NULL)
-		blocked_done(&rec, r == PARK_DONE ?
-		    cases[p.fired->index].ch : NULL);
+	if (p.rec != NULL && r == PARK_CANCELLED)
+		blocked_done(&rec, NULL);
 
 	/* Drop the waiters that did not fire. */
 	select_lock(cases, lockorder, nlock);

@@ -2126,7 +2126,9 @@ free_sender_main(void *arg)
  * A receiver that has every value it waits for may free the channel at
  * once, though a sender may not have returned from chan_send() yet: a
  * send can hand its value over and still look for waiters or hold the
- * lock.  The sanitizer builds catch any touch of the freed channel.
+ * lock, and with diagnostics on a woken sender's blocked time is counted
+ * on the channel.  The sanitizer builds catch any touch of the freed
+ * channel.
  */
 START_TEST(receiver_frees_after_last_value)
 {
@@ -2136,6 +2138,8 @@ START_TEST(receiver_frees_after_last_value)
 	int round, i, v, sum;
 
 	for (round = 0; round < 400; round++) {
+		if (round == 200)
+			chan_debug(true);
 		ch = mkchan(sizeof(int), caps[round % 4]);
 		for (i = 0; i < 4; i++) {
 			fs[i].ch = ch;
