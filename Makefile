@@ -32,6 +32,7 @@ PROG = $(BUILD)/fetch_urls
 PROG_SRC = $(filter-out $(LIB_SRC),$(wildcard src/*.c))
 EXAMPLES = $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 TESTS = $(BUILD)/run_tests
+INTERLEAVE = $(BUILD)/chan_interleave
 TEST_SRC = $(wildcard tests/*.c)
 BENCH = $(BUILD)/chan_bench
 
@@ -68,6 +69,13 @@ $(TESTS): $(patsubst %.c,$(BUILD)/%.o,$(TEST_SRC)) $(BUILD)/src/cli.o \
     $(BUILD)/src/limit.o $(BUILD)/src/fetch.o $(LIB)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(CURL_LIBS) -lm
 
+# White-box channel tests: they include src/chan.c to pause its lock-free
+# paths where the public API cannot.
+$(INTERLEAVE): tests/interleave/chan_interleave.c src/chan.c include/chan.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CHECK_CFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< \
+	    $(CHECK_LIBS)
+
 $(BUILD)/tests/%.o: tests/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CHECK_CFLAGS) $(ALL_CFLAGS) -c -o $@ $<
@@ -87,7 +95,8 @@ deps:
 # need them.  The tests find the program under test and the examples
 # through the environment, so the sanitizer builds test their own binaries.
 test: deps
-	$(MAKE) all $(TESTS)
+	$(MAKE) all $(TESTS) $(INTERLEAVE)
+	$(INTERLEAVE)
 	FETCH_URLS=$(abspath $(PROG)) EXAMPLES_DIR=$(abspath $(BUILD)/examples) \
 	    $(TESTS) $(TESTFLAGS)
 

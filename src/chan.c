@@ -60,8 +60,10 @@
  * and settles the waiters (gives them values or room) under the lock.
  * Either sees the other.  A waiter claimed for a value that a concurrent
  * fast receiver took first (or for room a fast sender took) is woken to
- * try again, and goes back to the head of its queue.  Close sets a bit in
- * the ring's tail, so that no fast send gets in after it.
+ * try again, and goes back to the head of its queue; in that moment, and
+ * only then, a later waiter can be served before it.  Close sets a bit in
+ * the ring's tail, so that no fast send gets in after it; a receiver then
+ * waits for a send that got in before it as for any value.
  *
  * A parked thread first spins briefly, since on a multi-core machine the
  * other side usually answers within a microsecond, and only then sleeps on
@@ -87,6 +89,8 @@ struct parker {
 	atomic_int	 state;
 	struct waiter	*fired;		/* The waiter that completed. */
 	struct blocked	*rec;		/* NULL unless diagnostics are on. */
+	bool		 shared;	/* A select with several cases on
+					   one channel. */
 };
 
 struct waiter {
@@ -568,6 +572,19 @@ waiter_complete(struct waiter *w)
 		    memory_order_release);
 }
 
+/* Unqueues the waiters of parker p from q. */
+static void
+waitq_drop(struct waitq *q, const struct parker *p)
+{
+	struct waiter *w, *next;
+
+	for (w = q->head; w != NULL; w = next) {
+		next = w->next;
+		if (w->p == p)
+			waitq_remove(q, w);
+	}
+}
+
 /*
  * Takes the first waiter of q whose parker can still be claimed, dropping
  * stale ones (selects that fired elsewhere or timed out).  Returns NULL
@@ -585,6 +602,11 @@ waitq_claim(chan_t *ch, struct waitq *q)
 			w->p->fired = w;
 			if (w->p->rec != NULL)
 				blocked_done(w->p->rec, ch);
+			/* Its select's thread must not come back to ch. */
+			if (w->p->shared) {
+				waitq_drop(&ch->recvq, w->p);
+				waitq_drop(&ch->sendq, w->p);
+			}
 			return w;
 		}
 	}
@@ -706,6 +728,7 @@ parker_init(struct parker *p)
 	atomic_init(&p->state, PARK_WAITING);
 	p->fired = NULL;
 	p->rec = NULL;
+	p->shared = false;
 }
 
 static void
@@ -906,28 +929,58 @@ wake_all(struct waiter *list)
 }
 
 /*
+ * Claims every live waiter of q onto *list for a close to wake: with
+ * nothing moved, or, for the receivers of a buffered channel, to try
+ * again, since a send that got in before the close may still be writing
+ * a value they must get first.
+ */
+static void
+waitq_close(chan_t *ch, struct waitq *q, bool retry, struct waiter **list)
+{
+	struct waiter *w;
+
+	while ((w = waitq_claim(ch, q)) != NULL) {
+		w->ok = false;
+		w->retry = retry;
+		wake_push(list, w);
+	}
+}
+
+/*
  * Serves the waiters of a buffered channel, under its lock: receivers get
  * the ring's oldest values, senders put theirs in its free slots, first
- * come first served.  A waiter claimed for what a fast operation took
- * first is told to try again.  Adds them all to *list.
+ * come first served, until neither can go on; both may wait at once while
+ * a fast operation is half done.  A waiter claimed for what a fast
+ * operation took first is told to try again.  Once the channel is closed
+ * and drained, receivers still waiting for a send that got in before the
+ * close are told to look again.  Adds them all to *list.
  */
 static void
 settle_locked(chan_t *ch, struct waiter **list)
 {
 	struct waiter *w;
+	bool moved;
 
-	while (ring_ready(ch) && (w = waitq_claim(ch, &ch->recvq)) != NULL) {
-		w->ok = done_locked(ring_get(ch, w->elem), &ch->gets_done) ==
-		    RING_OK;
-		w->retry = !w->ok;
-		wake_push(list, w);
-	}
-	while (ring_room(ch) && (w = waitq_claim(ch, &ch->sendq)) != NULL) {
-		w->ok = done_locked(ring_put(ch, w->elem), &ch->puts_done) ==
-		    RING_OK;
-		w->retry = !w->ok;
-		wake_push(list, w);
-	}
+	do {
+		moved = false;
+		while (ring_ready(ch) &&
+		    (w = waitq_claim(ch, &ch->recvq)) != NULL) {
+			w->ok = done_locked(ring_get(ch, w->elem),
+			    &ch->gets_done) == RING_OK;
+			w->retry = !w->ok;
+			wake_push(list, w);
+		}
+		while (ring_room(ch) &&
+		    (w = waitq_claim(ch, &ch->sendq)) != NULL) {
+			w->ok = done_locked(ring_put(ch, w->elem),
+			    &ch->puts_done) == RING_OK;
+			w->retry = !w->ok;
+			moved |= w->ok;
+			wake_push(list, w);
+		}
+	} while (moved);
+	if (ch->closed && ring_count(ch) == 0)
+		waitq_close(ch, &ch->recvq, true, list);
 }
 
 /* Settles a buffered channel's waiters after a fast operation. */
@@ -1011,9 +1064,10 @@ send_locked(chan_t *ch, const void *elem, struct waiter **list)
 		settle_locked(ch, list);
 	/*
 	 * A receiver waits only while the ring has nothing ready; but a value
-	 * may still be being written there, and this one must not pass it.
+	 * may still be being written there, or a sender wait for room, and
+	 * this one must pass neither.
 	 */
-	if ((ch->cap == 0 || ring_count(ch) == 0) &&
+	if ((ch->cap == 0 || (ring_count(ch) == 0 && ch->sendq.head == NULL)) &&
 	    (w = waitq_claim(ch, &ch->recvq)) != NULL) {
 		copy_out(ch, w->elem, elem);
 		w->ok = true;
@@ -1022,8 +1076,11 @@ send_locked(chan_t *ch, const void *elem, struct waiter **list)
 		ch->nrecv++;
 		return 1;
 	}
-	return ch->cap > 0 &&
-	    done_locked(ring_put(ch, elem), &ch->puts_done) == RING_OK;
+	if (ch->cap == 0 ||
+	    done_locked(ring_put(ch, elem), &ch->puts_done) != RING_OK)
+		return 0;
+	settle_locked(ch, list);
+	return 1;
 }
 
 /*
@@ -1053,13 +1110,12 @@ recv_locked(chan_t *ch, void *elem, struct waiter **list)
 			settle_locked(ch, list);
 			return 1;
 		}
-		/* A send that got in before the close may still be writing. */
-		while (ch->closed && ring_count(ch) > 0) {
-			if (done_locked(ring_get(ch, elem),
-			    &ch->gets_done) == RING_OK)
-				return 1;
-			sched_yield();
-		}
+		/*
+		 * A send that got in before the close may still be writing:
+		 * wait for its value like for any other.
+		 */
+		if (ch->closed && ring_count(ch) > 0)
+			return 0;
 	}
 	if (ch->closed) {
 		zero_out(ch, elem);
@@ -1275,24 +1331,6 @@ chan_recv_timeout(chan_t *ch, void *elem, long timeout_ms)
 	return chan_op(ch, CHAN_RECV, elem, timeout_ms);
 }
 
-/*
- * Claims every live waiter of q onto *list for a close to wake: with
- * nothing moved, or, for the receivers of a buffered channel, to try
- * again, since a send that got in before the close may still be writing
- * a value they must get first.
- */
-static void
-waitq_close(chan_t *ch, struct waitq *q, bool retry, struct waiter **list)
-{
-	struct waiter *w;
-
-	while ((w = waitq_claim(ch, q)) != NULL) {
-		w->ok = false;
-		w->retry = retry;
-		wake_push(list, w);
-	}
-}
-
 int
 chan_close(chan_t *ch)
 {
@@ -1436,7 +1474,7 @@ chan_select(struct chan_case *cases, size_t n, long timeout_ms)
 	struct timespec dl;
 	size_t i, j, k, nlock = 0, t;
 	struct chan_case *c;
-	chan_t *last;
+	chan_t *last, *fired;
 	bool again = false;
 	int r, ret = -1, err = 0;
 
@@ -1505,6 +1543,9 @@ retry:
 	}
 
 	parker_init(&p);
+	for (i = 1; i < nlock; i++)
+		if (cases[lockorder[i]].ch == cases[lockorder[i - 1]].ch)
+			p.shared = true;
 	for (i = 0; i < nlock; i++) {
 		t = lockorder[i];
 		c = &cases[t];
@@ -1532,16 +1573,23 @@ retry:
 	if (p.rec != NULL && r == PARK_CANCELLED)
 		blocked_done(&rec, NULL);
 
-	/* Drop the waiters that did not fire. */
-	select_lock(cases, lockorder, nlock);
+	/*
+	 * Drop the waiters that did not fire.  Whoever fired one has taken
+	 * this select's waiters off that channel, which must not be touched
+	 * again: having taken the value, its receiver may have freed it.
+	 */
+	fired = r == PARK_DONE ? cases[p.fired->index].ch : NULL;
 	for (i = 0; i < nlock; i++) {
 		t = lockorder[i];
 		c = &cases[t];
+		if (c->ch == fired)
+			continue;
+		pthread_mutex_lock(&c->ch->mu);
 		if (ws[t].queued)
 			waitq_remove(c->op == CHAN_SEND ? &c->ch->sendq :
 			    &c->ch->recvq, &ws[t]);
+		pthread_mutex_unlock(&c->ch->mu);
 	}
-	select_unlock(cases, lockorder, nlock);
 	parker_destroy(&p);
 
 	if (r == PARK_CANCELLED) {

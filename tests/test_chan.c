@@ -2159,6 +2159,44 @@ START_TEST(receiver_frees_after_last_value)
 }
 END_TEST
 
+/*
+ * The same for a sender blocked in a select, with a second case on the
+ * same channel and one on another: once its case has fired, the select
+ * must not come back to the channel the receiver has freed.
+ */
+START_TEST(receiver_frees_after_select_sent)
+{
+	static const size_t caps[] = { 0, 1, 4 };
+	struct chan_case cs[3];
+	struct worker w;
+	chan_t *ch, *other;
+	int i, v, va = 1, vb = 2, x = -1;
+	size_t c;
+
+	for (c = 0; c < 3; c++) {
+		ch = mkchan(sizeof(int), caps[c]);
+		other = mkchan(sizeof(int), 0);
+		for (i = 0; i < (int)caps[c]; i++)
+			EXPECT_OK(chan_send(ch, &x));
+		worker_init(&w, W_SELECT, NULL, 0);
+		cs[0] = (struct chan_case){ ch, CHAN_SEND, &va, false };
+		cs[1] = (struct chan_case){ other, CHAN_RECV, &v, false };
+		cs[2] = (struct chan_case){ ch, CHAN_SEND, &vb, false };
+		w.cases = cs;
+		w.ncases = 3;
+		w.tmo = 60000;
+		start_parked(&w);
+		for (i = 0; i <= (int)caps[c]; i++)
+			EXPECT_OK(chan_recv(ch, &v));
+		chan_free(ch);
+		ck_assert(v == 1 || v == 2);
+		worker_join(&w);
+		ck_assert_int_eq(w.rc, v == 1 ? 0 : 2);
+		chan_free(other);
+	}
+}
+END_TEST
+
 /* For main.c: the suites of this file, a test case per time limit. */
 Suite *
 chan_suite(void)
@@ -2308,6 +2346,7 @@ chan_mem_suite(void)
 	tcase_add_test(tc, recv_happens_before_unbuffered_send_completes);
 	tcase_add_test(tc, close_happens_before_closed_recv);
 	tcase_add_test(tc, receiver_frees_after_last_value);
+	tcase_add_test(tc, receiver_frees_after_select_sent);
 	suite_add_tcase(s, tc);
 	return s;
 }
