@@ -602,7 +602,11 @@ waitq_claim(chan_t *ch, struct waitq *q)
 			w->p->fired = w;
 			if (w->p->rec != NULL)
 				blocked_done(w->p->rec, ch);
-			/* Its select's thread must not come back to ch. */
+			/*
+			 * A select's thread does not come back to the channel
+			 * that fired it (its receiver may have freed it), so
+			 * its other waiters here go now.
+			 */
 			if (w->p->shared) {
 				waitq_drop(&ch->recvq, w->p);
 				waitq_drop(&ch->sendq, w->p);
@@ -929,19 +933,17 @@ wake_all(struct waiter *list)
 }
 
 /*
- * Claims every live waiter of q onto *list for a close to wake: with
- * nothing moved, or, for the receivers of a buffered channel, to try
- * again, since a send that got in before the close may still be writing
- * a value they must get first.
+ * Claims every live waiter of q, a queue of the closed channel ch, onto
+ * *list to wake with nothing moved: senders, and receivers once nothing
+ * is left to receive.
  */
 static void
-waitq_close(chan_t *ch, struct waitq *q, bool retry, struct waiter **list)
+waitq_close(chan_t *ch, struct waitq *q, struct waiter **list)
 {
 	struct waiter *w;
 
 	while ((w = waitq_claim(ch, q)) != NULL) {
 		w->ok = false;
-		w->retry = retry;
 		wake_push(list, w);
 	}
 }
@@ -952,8 +954,8 @@ waitq_close(chan_t *ch, struct waitq *q, bool retry, struct waiter **list)
  * come first served, until neither can go on; both may wait at once while
  * a fast operation is half done.  A waiter claimed for what a fast
  * operation took first is told to try again.  Once the channel is closed
- * and drained, receivers still waiting for a send that got in before the
- * close are told to look again.  Adds them all to *list.
+ * and drained, the receivers still waiting (for a send that got in before
+ * the close) are woken with nothing.  Adds them all to *list.
  */
 static void
 settle_locked(chan_t *ch, struct waiter **list)
@@ -980,7 +982,7 @@ settle_locked(chan_t *ch, struct waiter **list)
 		}
 	} while (moved);
 	if (ch->closed && ring_count(ch) == 0)
-		waitq_close(ch, &ch->recvq, true, list);
+		waitq_close(ch, &ch->recvq, list);
 }
 
 /* Settles a buffered channel's waiters after a fast operation. */
@@ -1347,11 +1349,17 @@ chan_close(chan_t *ch)
 		return -1;
 	}
 	ch->closed = true;
-	if (ch->cap > 0)
+	waitq_close(ch, &ch->sendq, &list);
+	if (ch->cap > 0) {
 		atomic_fetch_or_explicit(&ch->tail, TAIL_CLOSED,
 		    memory_order_acq_rel);
-	waitq_close(ch, &ch->recvq, ch->cap > 0, &list);
-	waitq_close(ch, &ch->sendq, false, &list);
+		/*
+		 * Receivers keep their places while a send that got in
+		 * before the close is still writing; once drained, they go.
+		 */
+		settle_locked(ch, &list);
+	} else
+		waitq_close(ch, &ch->recvq, &list);
 	pthread_mutex_unlock(&ch->mu);
 	wake_all(list);
 	return 0;
@@ -1422,15 +1430,27 @@ chan_closed(const chan_t *ch)
 	return closed;
 }
 
-/* A small xorshift generator per thread, for select's random choice. */
+/*
+ * A small xorshift generator per thread, for select's random choice.  A
+ * thread's seed mixes a process-wide count with the clock: a new thread
+ * often gets the stack and thread-local storage of one that has ended,
+ * and would otherwise make the same choices.
+ */
 static uint32_t
 select_rand(void)
 {
 	static _Thread_local uint64_t s;
+	static atomic_ullong seeds;
+	struct timespec now;
 
-	if (s == 0)
-		s = (uint64_t)(uintptr_t)&s ^ (uint64_t)time(NULL) ^
-		    0x9e3779b97f4a7c15ULL;
+	if (s == 0) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		s = (atomic_fetch_add_explicit(&seeds, 1,
+		    memory_order_relaxed) + 1) * 0x9e3779b97f4a7c15ULL ^
+		    (uint64_t)now.tv_nsec ^ (uint64_t)now.tv_sec << 32;
+		if (s == 0)
+			s = 0x9e3779b97f4a7c15ULL;
+	}
 	s ^= s << 13;
 	s ^= s >> 7;
 	s ^= s << 17;
@@ -1474,8 +1494,7 @@ chan_select(struct chan_case *cases, size_t n, long timeout_ms)
 	struct timespec dl;
 	size_t i, j, k, nlock = 0, t;
 	struct chan_case *c;
-	chan_t *last, *fired;
-	bool again = false;
+	chan_t *last, *fired, *again = NULL;
 	int r, ret = -1, err = 0;
 
 	if (cases == NULL && n > 0) {
@@ -1546,16 +1565,23 @@ retry:
 	for (i = 1; i < nlock; i++)
 		if (cases[lockorder[i]].ch == cases[lockorder[i - 1]].ch)
 			p.shared = true;
-	for (i = 0; i < nlock; i++) {
-		t = lockorder[i];
+	/*
+	 * Queued in the random poll order, so that cases on one channel
+	 * take their turns at random too; back at the head of the queue of
+	 * the channel that told this select to try again.
+	 */
+	for (i = 0; i < n; i++) {
+		t = pollorder[i];
 		c = &cases[t];
+		if (c->ch == NULL)
+			continue;
 		ws[t].p = &p;
 		ws[t].elem = c->elem;
 		ws[t].index = t;
 		ws[t].ok = false;
 		ws[t].retry = false;
 		waitq_push(c->op == CHAN_SEND ? &c->ch->sendq :
-		    &c->ch->recvq, &ws[t], again);
+		    &c->ch->recvq, &ws[t], c->ch == again);
 	}
 	if (DBG_ON())
 		blocked_link(&rec, &p, "select", NULL, n, timeout_ms > 0);
@@ -1597,7 +1623,7 @@ retry:
 		goto out;
 	}
 	if (p.fired->retry) {
-		again = true;
+		again = cases[p.fired->index].ch;
 		goto retry;
 	}
 	ret = (int)p.fired->index;

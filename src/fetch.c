@@ -222,7 +222,9 @@ multi_error:
  * whichever comes first.  The worker's multi handle, with no transfer in
  * it, sleeps in curl_multi_poll(), which fetch_cancel() wakes with
  * curl_multi_wakeup(); a wakeup that comes before the poll is kept by
- * the handle, so none is missed.  Returns false when cancelled.
+ * the handle, so none is missed.  Each poll lasts at most a second all
+ * the same: at the open-file limit, libcurl makes a multi handle without
+ * the socket pair that wakeups need.  Returns false when cancelled.
  */
 static bool
 pause_until(struct worker *w, double until)
@@ -234,8 +236,8 @@ pause_until(struct worker *w, double until)
 	while (!atomic_load(&w->run->cancelled)) {
 		if ((left = until - now()) <= 0)
 			return true;
-		if (curl_multi_poll(multi, NULL, 0, (int)(left * 1000) + 1,
-		    NULL) != CURLM_OK)
+		if (curl_multi_poll(multi, NULL, 0, left < 1 ? (int)(left *
+		    1000) + 1 : 1000, NULL) != CURLM_OK)
 			nanosleep(&tick, NULL);
 	}
 	return false;

@@ -1621,6 +1621,37 @@ START_TEST(unbuffered_send_and_recv_never_meet_each_other)
 }
 END_TEST
 
+/*
+ * A parked select with two send cases on one channel: the receiver that
+ * wakes it takes either, at random, not always the one queued first.
+ */
+START_TEST(parked_select_picks_among_cases_on_one_channel)
+{
+	struct chan_case cs[2];
+	struct worker w;
+	chan_t *u = mkchan(sizeof(int), 0);
+	int round, v, va = 1, vb = 2, seen[3] = { 0, 0, 0 };
+
+	for (round = 0; round < 64; round++) {
+		worker_init(&w, W_SELECT, NULL, 0);
+		cs[0] = (struct chan_case){ u, CHAN_SEND, &va, false };
+		cs[1] = (struct chan_case){ u, CHAN_SEND, &vb, false };
+		w.cases = cs;
+		w.ncases = 2;
+		w.tmo = 60000;
+		start_parked(&w);
+		EXPECT_OK(chan_recv(u, &v));
+		worker_join(&w);
+		ck_assert_int_eq(w.rc, v - 1);
+		seen[v]++;
+	}
+	/* Each at least once: fails by chance with probability 2^-63. */
+	ck_assert_int_gt(seen[1], 0);
+	ck_assert_int_gt(seen[2], 0);
+	chan_free(u);
+}
+END_TEST
+
 START_TEST(send_case_meets_blocked_receiver)
 {
 	struct chan_case cs[3];
@@ -2302,6 +2333,7 @@ chan_select_suite(void)
 	tcase_add_test(tc, same_channel_in_two_recv_cases);
 	tcase_add_test(tc, same_channel_send_and_recv_buffered);
 	tcase_add_test(tc, unbuffered_send_and_recv_never_meet_each_other);
+	tcase_add_test(tc, parked_select_picks_among_cases_on_one_channel);
 	tcase_add_test(tc, send_case_meets_blocked_receiver);
 	tcase_add_test(tc, recv_case_meets_blocked_sender);
 	tcase_add_test(tc, blocked_select_woken_by_send);

@@ -191,6 +191,38 @@ START_TEST(close_waits_for_a_send_in_flight)
 }
 END_TEST
 
+/*
+ * The same with three receivers queued in turn: the close must not make
+ * them queue again in another order; the first gets the value.
+ */
+START_TEST(close_keeps_receivers_in_order)
+{
+	struct op f, r[3];
+	chan_t *ch = chan_new(sizeof(int), 4);
+	unsigned i;
+
+	ck_assert_ptr_nonnull(ch);
+	op_start(&f, ch, true, 7, true);
+	for (i = 0; i < 3; i++) {
+		op_start(&r[i], ch, false, -1, false);
+		wait_queued(&ch->recvq, i + 1);
+	}
+	ck_assert_int_eq(chan_close(ch), 0);
+	sem_post(&resumed);
+	op_join(&f);
+	for (i = 0; i < 3; i++)
+		op_join(&r[i]);
+	ck_assert_int_eq(r[0].rc, 0);
+	ck_assert_int_eq(r[0].val, 7);
+	for (i = 1; i < 3; i++) {
+		ck_assert_int_eq(r[i].rc, -1);
+		ck_assert_int_eq(r[i].err, EPIPE);
+		ck_assert_int_eq(r[i].val, 0);
+	}
+	chan_free(ch);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -204,6 +236,7 @@ main(void)
 	tcase_add_test(tc, settle_serves_receivers_after_senders);
 	tcase_add_test(tc, handoff_does_not_pass_a_queued_sender);
 	tcase_add_test(tc, close_waits_for_a_send_in_flight);
+	tcase_add_test(tc, close_keeps_receivers_in_order);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
