@@ -31,9 +31,10 @@
 #define RETRY_AFTER_MAX		600.0
 
 /*
- * Descriptors a worker may hold at once: its connection, the wakeup
- * socket pair of its multi handle, and a resolver's socket pair; and the
- * ones kept back for the rest of the process.
+ * Descriptors a worker may hold at once: its connection (its multi
+ * handle keeps no other: see worker_main()), the wakeup socket pair of
+ * its multi handle, and a resolver's socket pair; and the ones kept back
+ * for the rest of the process.
  */
 #define FDS_PER_WORKER	5
 #define FDS_RESERVED	32
@@ -582,7 +583,16 @@ worker_main(void *arg)
 	bool ready;
 
 	w->easy = curl_easy_init();
-	multi = curl_multi_init();
+	/*
+	 * One connection kept for the next URL, the last one used: by
+	 * default libcurl keeps several, one per host a redirect led to,
+	 * beyond the descriptors FDS_PER_WORKER allows for.
+	 */
+	if ((multi = curl_multi_init()) != NULL &&
+	    curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, 1L) != CURLM_OK) {
+		curl_multi_cleanup(multi);
+		multi = NULL;
+	}
 	pthread_mutex_lock(&run->multis_mu);
 	w->multi = multi;
 	pthread_mutex_unlock(&run->multis_mu);

@@ -778,6 +778,88 @@ START_TEST(r9_hundred_thousand_urls_under_nofile_256)
 }
 END_TEST
 
+/* TCP sockets that process pid holds to the fixture's ports. */
+static int
+ft_fixture_sockets(pid_t pid)
+{
+	static const char *tables[] = { "tcp", "tcp6" };
+	unsigned long inodes[256], inode;
+	char path[64], fdpath[320], link[64], row[512];
+	struct dirent *e;
+	unsigned port;
+	ssize_t len;
+	size_t n = 0, i, t;
+	int count = 0;
+	FILE *fp;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	ck_assert_msg((d = opendir(path)) != NULL, "%s: %s", path,
+	    strerror(errno));
+	while ((e = readdir(d)) != NULL && n < 256) {
+		snprintf(fdpath, sizeof(fdpath), "%s/%s", path, e->d_name);
+		if ((len = readlink(fdpath, link, sizeof(link) - 1)) < 0)
+			continue;
+		link[len] = '\0';
+		if (sscanf(link, "socket:[%lu]", &inodes[n]) == 1)
+			n++;
+	}
+	closedir(d);
+	for (t = 0; t < 2; t++) {
+		snprintf(path, sizeof(path), "/proc/%d/net/%s", (int)pid,
+		    tables[t]);
+		if ((fp = fopen(path, "r")) == NULL)
+			continue;
+		while (fgets(row, sizeof(row), fp) != NULL) {
+			if (sscanf(row, " %*d: %*[0-9A-Fa-f]:%*x "
+			    "%*[0-9A-Fa-f]:%x %*x %*x:%*x %*x:%*x %*x %*u %*u "
+			    "%lu", &port, &inode) != 2 ||
+			    (port != (unsigned)e2e_fx.http &&
+			    port != (unsigned)e2e_fx.https))
+				continue;
+			for (i = 0; i < n; i++)
+				if (inodes[i] == inode)
+					count++;
+		}
+		fclose(fp);
+	}
+	return count;
+}
+
+/*
+ * A worker keeps one idle connection for its next URL, not one per host
+ * it has been to: the descriptors allowed for each worker count on it.
+ * One worker fetches from three hosts (two ports, and a name), then waits
+ * on a fourth request over a new connection: it may hold that one and the
+ * last idle one (closed when the new one is done), no more.
+ */
+START_TEST(sec_worker_keeps_one_idle_connection)
+{
+	char *key = e2e_key(), *argv[10];
+	struct e2e_counts c;
+	struct proc *p;
+	int held;
+
+	argv[1] = "-j";
+	argv[2] = "1";
+	argv[3] = "-k";
+	argv[4] = e2e_url("/status/200?n=1");
+	argv[5] = e2e_fmt("https://127.0.0.1:%d/status/200?n=2",
+	    e2e_fx.https);
+	argv[6] = e2e_fmt("http://localhost:%d/status/200?n=3", e2e_fx.http);
+	argv[7] = e2e_url("/hang?key=%s", key);
+	argv[8] = NULL;
+	p = e2e_spawn(argv, NULL);
+	c = e2e_count(key, "?until_in_flight=1");
+	ck_assert_msg(c.in_flight == 1, "the last request is not in flight");
+	held = ft_fixture_sockets(p->pid);
+	ck_assert_int_eq(kill(p->pid, SIGTERM), 0);
+	proc_reap(p, proc_now() + 10);
+	ck_assert_msg(held >= 1 && held <= 2,
+	    "%d connections to the fixture held, want 1 or 2", held);
+}
+END_TEST
+
 /*
  * Row 10: SIGINT and a reader that leaves.  See the top comment for what
  * test_e2e.c's e2e_signal covers already.
@@ -1094,6 +1176,7 @@ faults_suite(void)
 	tcase_add_test(tc, sec_credentials_redacted_everywhere);
 	tcase_add_test(tc, sec_secret_headers_never_printed);
 	tcase_add_test(tc, sec_control_characters_escaped);
+	tcase_add_test(tc, sec_worker_keeps_one_idle_connection);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("faults_heavy");
