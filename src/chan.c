@@ -120,8 +120,10 @@ struct waitq {
  * head count sends into and receives from the ring; they sit on cache
  * lines of their own, apart from the lock.
  */
-#define TAIL_CLOSED	((size_t)1 << (sizeof(size_t) * 8 - 1))
-#define SEQ_SIZE	sizeof(atomic_size_t)
+typedef uint64_t	ring_pos;	/* 64 bits everywhere: never wraps. */
+typedef _Atomic(uint64_t) atomic_ring_pos;
+#define TAIL_CLOSED	((ring_pos)1 << 63)
+#define SEQ_SIZE	sizeof(atomic_ring_pos)
 
 struct chan {
 	pthread_mutex_t	 mu;
@@ -140,10 +142,10 @@ struct chan {
 	 * how many of the sends and receives that took one are done with
 	 * the channel, for chan_free() to wait for.
 	 */
-	_Alignas(64) atomic_size_t tail;
-	atomic_size_t	 puts_done;
-	_Alignas(64) atomic_size_t head;
-	atomic_size_t	 gets_done;
+	_Alignas(64) atomic_ring_pos tail;
+	atomic_ring_pos	 puts_done;
+	_Alignas(64) atomic_ring_pos head;
+	atomic_ring_pos	 gets_done;
 	_Alignas(64) unsigned char ring[]; /* cap * stride bytes. */
 };
 
@@ -782,16 +784,16 @@ zero_out(chan_t *ch, void *dst)
 }
 
 static inline unsigned char *
-ring_slot(chan_t *ch, size_t pos)
+ring_slot(chan_t *ch, ring_pos pos)
 {
-	return ch->ring + (ch->mask != 0 ? pos & ch->mask : pos % ch->cap) *
-	    ch->stride;
+	return ch->ring + (size_t)(ch->mask != 0 ? pos & ch->mask :
+	    pos % ch->cap) * ch->stride;
 }
 
-static inline atomic_size_t *
+static inline atomic_ring_pos *
 slot_seq(unsigned char *slot)
 {
-	return (atomic_size_t *)(void *)slot;
+	return (atomic_ring_pos *)(void *)slot;
 }
 
 enum { RING_OK, RING_BLOCKED, RING_CLOSED };
@@ -804,9 +806,9 @@ enum { RING_OK, RING_BLOCKED, RING_CLOSED };
 static int
 ring_put(chan_t *ch, const void *elem)
 {
-	size_t pos = atomic_load_explicit(&ch->tail, memory_order_acquire);
+	ring_pos pos = atomic_load_explicit(&ch->tail, memory_order_acquire);
 	unsigned char *slot;
-	size_t seq;
+	ring_pos seq;
 
 	for (;;) {
 		if (pos & TAIL_CLOSED)
@@ -819,7 +821,7 @@ ring_put(chan_t *ch, const void *elem)
 			    &pos, pos + 1, memory_order_acquire,
 			    memory_order_acquire))
 				break;
-		} else if ((ptrdiff_t)(seq - 2 * pos) < 0)
+		} else if ((int64_t)(seq - 2 * pos) < 0)
 			return RING_BLOCKED;
 		else
 			pos = atomic_load_explicit(&ch->tail,
@@ -841,9 +843,9 @@ ring_put(chan_t *ch, const void *elem)
 static int
 ring_get(chan_t *ch, void *elem)
 {
-	size_t pos = atomic_load_explicit(&ch->head, memory_order_relaxed);
+	ring_pos pos = atomic_load_explicit(&ch->head, memory_order_relaxed);
 	unsigned char *slot;
-	size_t seq;
+	ring_pos seq;
 
 	for (;;) {
 		slot = ring_slot(ch, pos);
@@ -854,7 +856,7 @@ ring_get(chan_t *ch, void *elem)
 			    &pos, pos + 1, memory_order_relaxed,
 			    memory_order_relaxed))
 				break;
-		} else if ((ptrdiff_t)(seq - (2 * pos + 1)) < 0)
+		} else if ((int64_t)(seq - (2 * pos + 1)) < 0)
 			return RING_BLOCKED;
 		else
 			pos = atomic_load_explicit(&ch->head,
@@ -873,7 +875,7 @@ ring_get(chan_t *ch, void *elem)
  * chan_free() takes the lock before it frees.  Returns r.
  */
 static int
-done_locked(int r, atomic_size_t *done)
+done_locked(int r, atomic_ring_pos *done)
 {
 	if (r == RING_OK)
 		atomic_fetch_add_explicit(done, 1, memory_order_relaxed);
@@ -884,7 +886,7 @@ done_locked(int r, atomic_size_t *done)
 static bool
 ring_ready(chan_t *ch)
 {
-	size_t pos = atomic_load_explicit(&ch->head, memory_order_relaxed);
+	ring_pos pos = atomic_load_explicit(&ch->head, memory_order_relaxed);
 
 	return atomic_load_explicit(slot_seq(ring_slot(ch, pos)),
 	    memory_order_acquire) == 2 * pos + 1;
@@ -894,7 +896,7 @@ ring_ready(chan_t *ch)
 static bool
 ring_room(chan_t *ch)
 {
-	size_t pos = atomic_load_explicit(&ch->tail, memory_order_acquire);
+	ring_pos pos = atomic_load_explicit(&ch->tail, memory_order_acquire);
 
 	return (pos & TAIL_CLOSED) == 0 &&
 	    atomic_load_explicit(slot_seq(ring_slot(ch, pos)),
@@ -905,12 +907,12 @@ ring_room(chan_t *ch)
 static size_t
 ring_count(const chan_t *ch)
 {
-	size_t head = atomic_load_explicit(&ch->head, memory_order_acquire);
-	size_t tail = atomic_load_explicit(&ch->tail, memory_order_acquire) &
+	ring_pos head = atomic_load_explicit(&ch->head, memory_order_acquire);
+	ring_pos tail = atomic_load_explicit(&ch->tail, memory_order_acquire) &
 	    ~TAIL_CLOSED;
 
-	return tail > head ? (tail - head < ch->cap ? tail - head : ch->cap) :
-	    0;
+	return tail > head ? (tail - head < ch->cap ? (size_t)(tail - head) :
+	    ch->cap) : 0;
 }
 
 static inline void
@@ -1174,7 +1176,7 @@ chan_new(size_t elem_size, size_t capacity)
 	atomic_init(&ch->puts_done, 0);
 	atomic_init(&ch->gets_done, 0);
 	for (i = 0; i < capacity; i++) {
-		atomic_init(slot_seq(ch->ring + i * stride), 2 * i);
+		atomic_init(slot_seq(ch->ring + i * stride), 2 * (ring_pos)i);
 		VG_ATOMIC(*slot_seq(ch->ring + i * stride));
 	}
 	VG_ATOMIC(ch->tail);
