@@ -639,9 +639,10 @@ static size_t
 workers_for(size_t n, size_t workers)
 {
 	size_t want = workers == 0 || workers > n ? n : workers;
+	size_t room = fd_room();
 
-	if (want > fd_room())
-		want = fd_room();
+	if (want > room)
+		want = room;
 	if (want > WORKERS_MAX)
 		want = WORKERS_MAX;
 	return want == 0 ? 1 : want;
@@ -661,7 +662,7 @@ fetch_prepare(size_t n, size_t workers)
 	/*
 	 * The kernel never shrinks a descriptor table: duplicating a
 	 * descriptor to the highest number the workers may reach grows it
-	 * once, now, for good.
+	 * once, now, for good.  A new table has room for 64 already.
 	 */
 	top = FDS_RESERVED + workers_for(n, workers) * FDS_PER_WORKER;
 	if (top <= 64 || top > INT_MAX ||
