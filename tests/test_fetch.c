@@ -1,4 +1,4 @@
-/* test_fetch.c: unit tests of what fetch.h does before any run. */
+/* test_fetch.c: unit tests of fetch.h's set-up and tear-down of a run. */
 
 #define _POSIX_C_SOURCE 200809L
 
@@ -10,24 +10,34 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include <curl/curl.h>
+
 #include "../src/fetch.h"
 #include "suites.h"
+
+/* A positive number that /proc/self/status gives after name, a colon. */
+static long
+status_field(const char *name)
+{
+	char line[256];
+	size_t len = strlen(name);
+	long v = -1;
+	FILE *fp = fopen("/proc/self/status", "r");
+
+	ck_assert_ptr_nonnull(fp);
+	while (fgets(line, sizeof(line), fp) != NULL)
+		if (strncmp(line, name, len) == 0 && line[len] == ':')
+			v = strtol(line + len + 1, NULL, 10);
+	fclose(fp);
+	ck_assert_int_gt(v, 0);
+	return v;
+}
 
 /* Descriptor slots the kernel has allocated to this process. */
 static long
 fd_slots(void)
 {
-	char line[256];
-	long slots = -1;
-	FILE *fp = fopen("/proc/self/status", "r");
-
-	ck_assert_ptr_nonnull(fp);
-	while (fgets(line, sizeof(line), fp) != NULL)
-		if (strncmp(line, "FDSize:", 7) == 0)
-			slots = strtol(line + 7, NULL, 10);
-	fclose(fp);
-	ck_assert_int_gt(slots, 0);
-	return slots;
+	return status_field("FDSize");
 }
 
 /* Descriptors open now. */
@@ -111,6 +121,68 @@ START_TEST(prepare_stays_within_the_limit)
 }
 END_TEST
 
+/* This process's virtual memory, in kB. */
+static long
+vm_kb(void)
+{
+	return status_field("VmSize");
+}
+
+/* Receives a run's n results, each a failure to connect, and finishes it. */
+static void
+finish_refused(struct fetch_run *run, size_t n)
+{
+	struct fetch_result res;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		ck_assert_int_eq(chan_recv(fetch_results(run), &res), 0);
+		ck_assert_int_eq(res.outcome, FETCH_ERROR);
+		fetch_result_free(&res);
+	}
+	fetch_finish(run);
+}
+
+#define STACK_WORKERS	16
+#define STACK_KB	256
+
+/*
+ * The workers' stacks are the run's, reserved when it starts and unmapped
+ * when it finishes.  The C library's own stacks would not show: a second
+ * run reuses the ones it keeps from the first.
+ */
+START_TEST(run_maps_and_unmaps_its_worker_stacks)
+{
+	char *urls[STACK_WORKERS];
+	struct fetch_config cfg;
+	struct fetch_run *run;
+	char err[256];
+	long before, during;
+	size_t i;
+
+	ck_assert_int_eq(curl_global_init(CURL_GLOBAL_DEFAULT), CURLE_OK);
+	for (i = 0; i < STACK_WORKERS; i++)
+		urls[i] = "http://127.0.0.1:1/";
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.workers = STACK_WORKERS;
+
+	/* The first run leaves the C library's arenas behind for good. */
+	run = fetch_start(&cfg, urls, STACK_WORKERS, err, sizeof(err));
+	ck_assert_msg(run != NULL, "%s", err);
+	ck_assert_uint_eq(fetch_workers(run), STACK_WORKERS);
+	finish_refused(run, STACK_WORKERS);
+
+	before = vm_kb();
+	run = fetch_start(&cfg, urls, STACK_WORKERS, err, sizeof(err));
+	ck_assert_msg(run != NULL, "%s", err);
+	during = vm_kb();
+	ck_assert_int_ge(during - before, STACK_WORKERS * STACK_KB);
+	finish_refused(run, STACK_WORKERS);
+	ck_assert_int_le(vm_kb(), during - STACK_WORKERS * STACK_KB);
+	curl_global_cleanup();
+}
+END_TEST
+
 Suite *
 fetch_suite(void)
 {
@@ -121,6 +193,9 @@ fetch_suite(void)
 	tcase_add_test(tc, prepare_grows_the_table_for_every_worker);
 	tcase_add_test(tc, prepare_counts_workers_not_urls);
 	tcase_add_test(tc, prepare_stays_within_the_limit);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("stacks");
+	tcase_add_test(tc, run_maps_and_unmaps_its_worker_stacks);
 	suite_add_tcase(s, tc);
 	return s;
 }
