@@ -713,6 +713,13 @@ stacks_new(struct fetch_run *run, size_t want)
 	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
 	if (p == MAP_FAILED)
 		return;
+	/*
+	 * Until the next slot's guard page is made, a stack is part of one
+	 * large region, which could otherwise be given huge pages by the
+	 * kernel (before Linux 6.7, MAP_STACK alone does not prevent it) and
+	 * kept resident in full.
+	 */
+	(void)madvise(p, want * run->stack_slot, MADV_NOHUGEPAGE);
 	run->stacks = p;
 	run->stacks_len = want * run->stack_slot;
 }
