@@ -288,6 +288,47 @@ parse_secs(const char *s, long *ms)
 	return 0;
 }
 
+/*
+ * Says what getopt_long() rejected with '?'.  A letter it does not know
+ * is a short option, perhaps inside a cluster, where arg is still the
+ * argument before the cluster; any other optopt is a long option's, given
+ * an argument it takes none of; with optopt 0, arg is a long option that
+ * no name or more than one name begins with.
+ */
+static void
+unknown_option(const char *arg, char *err, size_t errlen)
+{
+	const char *name = arg + 2;
+	size_t i, len = strcspn(name, "="), matches = 0, used;
+	int k;
+
+	if (optopt > 0 && optopt < 256 && strchr(shortopts, optopt) == NULL) {
+		snprintf(err, errlen, "unknown option '-%c'", optopt);
+		return;
+	}
+	if (optopt != 0) {
+		snprintf(err, errlen, "option '--%.*s' takes no argument",
+		    (int)len, name);
+		return;
+	}
+	k = snprintf(err, errlen, "ambiguous option '--%.*s': could be",
+	    (int)len, name);
+	used = k < 0 ? 0 : (size_t)k;
+	for (i = 0; i < NOPTS; i++) {
+		if (strncmp(opts[i].name, name, len) != 0)
+			continue;
+		if (used < errlen) {
+			k = snprintf(err + used, errlen - used, "%s --%s",
+			    matches > 0 ? "," : "", opts[i].name);
+			used += k < 0 ? 0 : (size_t)k;
+		}
+		matches++;
+	}
+	if (matches < 2)
+		snprintf(err, errlen, "unknown option '--%.*s'", (int)len,
+		    name);
+}
+
 static enum cli_action
 parse(int argc, char **argv, struct cli *cli, char *err, size_t errlen)
 {
@@ -448,17 +489,7 @@ parse(int argc, char **argv, struct cli *cli, char *err, size_t errlen)
 			    argv[optind - 1]);
 			return CLI_ERROR;
 		default:
-			if (strncmp(argv[optind - 1], "--", 2) == 0 &&
-			    strchr(argv[optind - 1], '=') != NULL)
-				snprintf(err, errlen, "unknown option, or one "
-				    "that takes no argument: '%s'",
-				    argv[optind - 1]);
-			else if (optopt != 0 && optopt < 256)
-				snprintf(err, errlen, "unknown option '-%c'",
-				    optopt);
-			else
-				snprintf(err, errlen, "unknown option '%s'",
-				    argv[optind - 1]);
+			unknown_option(argv[optind - 1], err, errlen);
 			return CLI_ERROR;
 		}
 	}

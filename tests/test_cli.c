@@ -525,6 +525,8 @@ START_TEST(unknown_short_option)
 	ERR(("u1", "-Z", "u2"), ("-Z"));
 	/* Inside a cluster, the unknown letter is the one named. */
 	ERR(("-qx"), ("-x"));
+	/* Also after a long option with its value in the same argument. */
+	ERR(("--jobs=4", "-Zq", "u1"), ("unknown option '-Z'"));
 }
 END_TEST
 
@@ -532,6 +534,14 @@ START_TEST(unknown_long_option)
 {
 	ERR(("--bogus"), ("--bogus"));
 	ERR(("u1", "--no-such-option=3"), ("--no-such-option"));
+}
+END_TEST
+
+/* A prefix of more than one option is not called unknown. */
+START_TEST(ambiguous_long_option)
+{
+	ERR(("--re", "u1"), ("ambiguous option '--re'"));
+	ERR(("u1", "--re=3"), ("ambiguous option '--re'"));
 }
 END_TEST
 
@@ -759,6 +769,7 @@ cli_suite(void)
 	tcase_add_test(tc, bad_seconds);
 	tcase_add_test(tc, unknown_short_option);
 	tcase_add_test(tc, unknown_long_option);
+	tcase_add_test(tc, ambiguous_long_option);
 	tcase_add_test(tc, argument_to_option_without_one);
 	tcase_add_test(tc, missing_argument);
 	tcase_add_test(tc, error_message_fits_a_small_buffer);
