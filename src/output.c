@@ -355,6 +355,11 @@ output_writeout_check(const char *fmt, char *err, size_t errlen)
 	const char *p, *end;
 
 	for (p = fmt; *p != '\0'; p++) {
+		/* As in put_writeout(), a backslash takes what follows. */
+		if (p[0] == '\\' && p[1] != '\0') {
+			p++;
+			continue;
+		}
 		if (p[0] != '%')
 			continue;
 		if (p[1] == '%') {

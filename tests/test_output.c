@@ -401,6 +401,9 @@ START_TEST(writeout_escapes_and_failures)
 	    "|%{http_code}|%{http_version}|%{errormsg}%{", "u", &r, 1);
 	ck_assert_str_eq(got, "a\tb\rc\\d%e\\q%x|000|0|refused\\x1b%{");
 	free(got);
+	got = render(OUTPUT_WRITEOUT, "\\%{nope}", "u", &r, 1);
+	ck_assert_str_eq(got, "\\%{nope}");
+	free(got);
 }
 END_TEST
 
@@ -420,6 +423,11 @@ START_TEST(writeout_check)
 	/* %% escapes the percent sign: this %{ is literal text. */
 	ck_assert_int_eq(output_writeout_check("%%{nope}", err, sizeof(err)),
 	    0);
+	/* So does a backslash, which the writer prints with it. */
+	ck_assert_int_eq(output_writeout_check("\\%{nope}", err,
+	    sizeof(err)), 0);
+	ck_assert_int_eq(output_writeout_check("\\\\%{nope}", err,
+	    sizeof(err)), -1);
 }
 END_TEST
 
