@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <locale.h>
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
@@ -99,17 +100,32 @@ signal_main(void *arg)
 	}
 }
 
-static void
-flush_output(struct prog *pg, struct run *r)
+/*
+ * Checks standard output after writes to it, flushing it first when flush
+ * is set.  On its first failure, cancels the run r (if not NULL) and says
+ * why, unless the reader went away (EPIPE): a closed pipe, as under
+ * `| head`, ends the program quietly.  errno must be 0 before the writes
+ * checked, so that it tells what failed.  Returns -1 once output has
+ * failed, else 0.
+ */
+static int
+check_output(struct prog *pg, struct run *r, bool flush)
 {
 	if (pg->output_failed)
-		return;
-	if (fflush(stdout) == EOF || ferror(stdout)) {
-		/* Like a closed pipe under `| head`: stop quietly. */
-		pg->output_failed = true;
+		return -1;
+	if (flush)
+		errno = 0;
+	if (!(flush && fflush(stdout) == EOF) && !ferror(stdout))
+		return 0;
+	pg->output_failed = true;
+	if (errno != 0 && errno != EPIPE)
+		fprintf(stderr, "fetch_urls: cannot write standard output: "
+		    "%s\n", strerror(errno));
+	if (r != NULL) {
 		r->why = "output closed";
 		fetch_cancel(r->fetch);
 	}
+	return -1;
 }
 
 static void
@@ -126,8 +142,11 @@ emit(struct prog *pg, struct run *r, struct fetch_result *res)
 	if (!(pg->signo != 0 && res->outcome == FETCH_CANCELLED) &&
 	    !pg->output_failed) {
 		progress_erase(&r->progress);
+		errno = 0;
 		output_result(stdout, &pg->out, pg->urls.v[res->index], res,
 		    r->why);
+		/* Sees a failed write as soon as a full buffer is written. */
+		(void)check_output(pg, r, false);
 	}
 	fetch_result_free(res);
 }
@@ -229,9 +248,17 @@ run_urls(struct prog *pg, size_t workers, double *total,
 	while (got < pg->urls.n) {
 		timeout = -1;
 		if (deadline > 0) {
+			/*
+			 * Looked at before every result: results that keep
+			 * coming never let the wait below time out.
+			 */
 			timeout = (long)ceil((deadline - now()) * 1000);
-			if (timeout < 0)
-				timeout = 0;
+			if (timeout <= 0) {
+				r.why = "deadline reached";
+				deadline = 0;
+				timeout = -1;
+				fetch_cancel(r.fetch);
+			}
 		}
 		if (r.progress.on &&
 		    (timeout < 0 || timeout > PROGRESS_TICK_MS))
@@ -239,22 +266,14 @@ run_urls(struct prog *pg, size_t workers, double *total,
 		i = chan_select(cases, 2, 0);
 		if (i < 0 && errno == EAGAIN) {
 			/* Nothing more to print for now: show what we have. */
-			flush_output(pg, &r);
+			(void)check_output(pg, &r, true);
 			if (!r.progress.shown)
 				draw_progress(&r, got);
 			i = chan_select(cases, 2, timeout);
 		}
 		if (i < 0) {
-			if ((errno == ETIMEDOUT || errno == EAGAIN) &&
-			    (deadline == 0 || now() < deadline)) {
-				/* Only a tick of the progress line. */
-				draw_progress(&r, got);
-				continue;
-			}
-			/* The deadline passed (ETIMEDOUT), or it is 0. */
-			r.why = "deadline reached";
-			deadline = 0;
-			fetch_cancel(r.fetch);
+			/* A tick of the progress line, or the deadline. */
+			draw_progress(&r, got);
 			continue;
 		}
 		if (i == 1) {
@@ -292,12 +311,16 @@ print_total(struct prog *pg, double total, const struct tally *t)
 {
 	if (pg->cli.quiet || pg->output_failed)
 		return;
-	output_total(pg->out.format == OUTPUT_TEXT ? stdout : stderr, total);
-	/* The summary follows the total on a terminal that shows both. */
-	if (fflush(stdout) == EOF) {
-		pg->output_failed = true;
+	if (pg->out.format == OUTPUT_TEXT)
+		output_total(stdout, total);
+	/*
+	 * Standard output is flushed first: the summary follows the lines on
+	 * a terminal that shows both, and nothing follows output that failed.
+	 */
+	if (check_output(pg, NULL, true) < 0)
 		return;
-	}
+	if (pg->out.format != OUTPUT_TEXT)
+		output_total(stderr, total);
 	output_summary(stderr, t->ok, t->http_errors, t->failed);
 }
 
@@ -371,6 +394,12 @@ main(int argc, char **argv)
 	size_t i;
 	int status = 1;
 
+	/*
+	 * The character set of the user's locale, so that libcurl can turn
+	 * international host names into their ASCII form; numbers and
+	 * messages stay as in the C locale.
+	 */
+	setlocale(LC_CTYPE, "");
 	memset(&pg, 0, sizeof(pg));
 	switch (cli_parse(argc, argv, &pg.cli, err, sizeof(err))) {
 	case CLI_HELP:
@@ -448,15 +477,14 @@ main(int argc, char **argv)
 		if (run_urls(&pg, (size_t)pg.cli.jobs, &concurrent, &tc) < 0)
 			goto out_thread;
 		print_total(&pg, concurrent, &tc);
-		if (!pg.output_failed)
+		if (pg.signo == 0 && !pg.output_failed)
 			fprintf(pg.out.format == OUTPUT_TEXT ? stdout : stderr,
 			    "Serial: %.2fs, concurrent: %.2fs, "
 			    "speedup: %.2fx\n", serial, concurrent,
 			    serial / (concurrent > 0.005 ? concurrent : 0.005));
 		break;
 	}
-	if (fflush(stdout) == EOF)
-		pg.output_failed = true;
+	(void)check_output(&pg, NULL, true);
 
 	if (pg.signo != 0) {
 		fprintf(stderr, "fetch_urls: interrupted: %zu of %zu URLs not "

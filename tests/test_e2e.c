@@ -525,6 +525,37 @@ START_TEST(deadline_cancels_hanging_urls)
 }
 END_TEST
 
+/*
+ * The deadline holds while results come faster than they are printed and
+ * the program never has to wait for the next one: 20,000 refused URLs on
+ * 1,000 workers, cut short after 0.1 s, which is far less than their
+ * connections take on two processors.
+ */
+START_TEST(deadline_holds_while_results_pour_in)
+{
+	enum { N = 20000 };
+	int port = proc_dead_port();
+	struct proc_buf in = { 0 };
+	struct proc *p;
+	char line[64];
+	size_t i, cancelled = 0;
+
+	for (i = 0; i < N; i++)
+		proc_buf_add(&in, line, (size_t)snprintf(line, sizeof(line),
+		    "http://127.0.0.1:%d/%zu\n", port, i));
+	e2e_keep(in.p);
+	p = e2e_run(in.p, 60, "-q", "-j", "1000", "--deadline", "0.1", "-i",
+	    "-", NULL);
+	e2e_expect_code(p, 1);
+	ck_assert_uint_eq(p->nlines, N);
+	for (i = 0; i < p->nlines; i++)
+		if (strstr(p->lines[i], "cancelled (deadline reached)") != NULL)
+			cancelled++;
+	ck_assert_msg(cancelled >= 1000, "only %zu of %d URLs cancelled",
+	    cancelled, N);
+}
+END_TEST
+
 START_TEST(help_lists_every_option)
 {
 	static const char *const opts[] = {
@@ -564,10 +595,10 @@ START_TEST(version_names_program_and_libcurl)
 }
 END_TEST
 
-START_TEST(schemeless_url_gets_http)
+/* Runs fetch_urls on u alone: one request under key, answered 200. */
+static void
+expect_fetched_once(const char *u, const char *key)
 {
-	char *key = e2e_key();
-	char *u = e2e_fmt("127.0.0.1:%d/delay/10?key=%s", e2e_fx.http, key);
 	struct proc *p = e2e_run(NULL, 15, u, NULL);
 	int status;
 
@@ -577,6 +608,28 @@ START_TEST(schemeless_url_gets_http)
 	ok_line(p->lines[0], u, NULL, &status);
 	ck_assert_int_eq(status, 200);
 	ck_assert_int_eq(e2e_count(key, "").requests, 1);
+}
+
+START_TEST(schemeless_url_gets_http)
+{
+	char *key = e2e_key();
+
+	expect_fetched_once(e2e_fmt("127.0.0.1:%d/delay/10?key=%s",
+	    e2e_fx.http, key), key);
+}
+END_TEST
+
+/*
+ * A host name in the user's UTF-8 locale goes to the server in its ASCII
+ * form, as curl sends it: ".localhost" names are the loopback's.
+ */
+START_TEST(international_host_name_in_utf8_locale)
+{
+	char *key = e2e_key();
+
+	ck_assert_int_eq(setenv("LC_ALL", "C.UTF-8", 1), 0);
+	expect_fetched_once(e2e_fmt("http://b\xc3\xbc" "cher.localhost:%d/"
+	    "delay/10?key=%s", e2e_fx.http, key), key);
 }
 END_TEST
 
@@ -812,6 +865,33 @@ START_TEST(sigint_prints_what_arrived_and_exits_130)
 }
 END_TEST
 
+/* -c prints no speedup when its concurrent run was cut short. */
+START_TEST(sigint_in_concurrent_run_of_compare_prints_no_speedup)
+{
+	char *key = e2e_key(), *argv[6];
+	struct e2e_counts c;
+	struct proc *p;
+
+	argv[1] = "-c";
+	argv[2] = "-m1";
+	argv[3] = e2e_url("/hang?key=%s", key);
+	argv[4] = e2e_url("/status/200");
+	argv[5] = NULL;
+	p = e2e_spawn(argv, NULL);
+	/* The serial run's two lines and its total. */
+	ck_assert_msg(proc_pump(p, p->start + 10, proc_has_lines, 3),
+	    "the serial run did not end:\n%s", proc_msg(&p->obuf));
+	c = e2e_count(key, "?until_requests=2");
+	ck_assert_msg(c.requests == 2, "the concurrent run did not start");
+	ck_assert_msg(kill(p->pid, SIGINT) == 0, "kill: %s", strerror(errno));
+	proc_reap(p, proc_now() + 5);
+	ck_assert_msg(!p->killed, "still running 5 s after SIGINT");
+	e2e_expect_code(p, 130);
+	ck_assert_msg(strstr(proc_str(&p->obuf), "speedup") == NULL,
+	    "a speedup after an interrupted run:\n%s", proc_msg(&p->obuf));
+}
+END_TEST
+
 /* As in "fetch_urls ... | head -1". */
 START_TEST(reader_closing_pipe_after_one_line)
 {
@@ -878,9 +958,11 @@ e2e_options_suite(void)
 	tcase_add_test(tc, max_time_cuts_a_hanging_request);
 	tcase_add_test(tc, connect_timeout_accepted);
 	tcase_add_test(tc, deadline_cancels_hanging_urls);
+	tcase_add_test(tc, deadline_holds_while_results_pour_in);
 	tcase_add_test(tc, help_lists_every_option);
 	tcase_add_test(tc, version_names_program_and_libcurl);
 	tcase_add_test(tc, schemeless_url_gets_http);
+	tcase_add_test(tc, international_host_name_in_utf8_locale);
 	suite_add_tcase(s, tc);
 	return s;
 }
@@ -939,6 +1021,7 @@ e2e_signal_suite(void)
 	tcase_add_checked_fixture(tc, e2e_setup, e2e_teardown);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, sigint_prints_what_arrived_and_exits_130);
+	tcase_add_test(tc, sigint_in_concurrent_run_of_compare_prints_no_speedup);
 	tcase_add_test(tc, reader_closing_pipe_after_one_line);
 	suite_add_tcase(s, tc);
 	return s;

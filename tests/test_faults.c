@@ -945,6 +945,66 @@ START_TEST(r10_reader_gone_exits_quietly)
 END_TEST
 
 /*
+ * Runs fetch_urls with args (ending in NULL) and its standard output on
+ * /dev/full, where every write fails with ENOSPC.
+ */
+static struct proc *
+ft_run_to_full(char **args)
+{
+	char *argv[8];
+	struct proc *p;
+	int full, ep[2];
+	size_t n;
+
+	argv[0] = (char *)e2e_prog;
+	for (n = 0; args[n] != NULL; n++) {
+		ck_assert(n + 2 < sizeof(argv) / sizeof(argv[0]));
+		argv[n + 1] = args[n];
+	}
+	argv[n + 1] = NULL;
+	full = open("/dev/full", O_WRONLY | O_CLOEXEC);
+	ck_assert_msg(full != -1, "/dev/full: %s", strerror(errno));
+	p = calloc(1, sizeof(*p));
+	ck_assert(p != NULL);
+	p->in = p->out = -1;
+	e2e_track(p);
+	proc_pipe(ep);
+	p->start = proc_now();
+	p->pid = proc_spawn_fds(argv, -1, full, ep[1]);
+	close(full);
+	close(ep[1]);
+	p->err = ep[0];
+	proc_reap(p, p->start + 20);
+	ck_assert_msg(!p->killed, "still running after 20 s");
+	return p;
+}
+
+/*
+ * Any other failure to write standard output than a closed pipe is told,
+ * in one line, and neither the total nor the summary follows it, on
+ * standard error either.
+ */
+START_TEST(r10_full_disk_is_reported)
+{
+	static const char msg[] = "fetch_urls: cannot write standard output: "
+	    "No space left on device\n";
+	char *u = e2e_url("/status/200");
+	char *text[] = { u, NULL };
+	char *json[] = { "--json", u, NULL };
+	char *compare[] = { "-c", "--format", "csv", u, u, NULL };
+	char **runs[] = { text, json, compare };
+	struct proc *p;
+
+	for (size_t i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
+		p = ft_run_to_full(runs[i]);
+		e2e_expect_code(p, 1);
+		ck_assert_str_eq(proc_str(&p->ebuf), msg);
+		e2e_free(p);
+	}
+}
+END_TEST
+
+/*
  * Row 11: usage errors.  test_e2e.c's e2e_usage checks the exit status,
  * the one line and the empty stdout for the common cases; here the other
  * numbers and the "=" forms, and that no request is made and no -H value
@@ -1171,6 +1231,7 @@ faults_suite(void)
 	tcase_add_test(tc, r8_tls_faults);
 	tcase_add_test(tc, r10_sigint_exits_within_half_a_second);
 	tcase_add_test(tc, r10_reader_gone_exits_quietly);
+	tcase_add_test(tc, r10_full_disk_is_reported);
 	tcase_add_loop_test(tc, r11_usage_error_makes_no_request, 0,
 	    (int)(sizeof(ft_usage_cases) / sizeof(ft_usage_cases[0])));
 	tcase_add_test(tc, sec_credentials_redacted_everywhere);
