@@ -2,10 +2,13 @@
 
 #define _POSIX_C_SOURCE 200809L
 
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <limits.h>
 #include <locale.h>
 #include <math.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -28,6 +31,12 @@
 /* How often the progress line is redrawn while nothing else happens. */
 #define PROGRESS_TICK_MS	250
 
+/*
+ * How often, while waiting for results, the program looks whether the
+ * reader of its standard output (a pipe or a socket) has gone.
+ */
+#define READER_TICK_MS		250
+
 struct prog {
 	struct cli	 cli;
 	struct urls	 urls;
@@ -36,6 +45,8 @@ struct prog {
 	chan_t		*signals;	/* int: signals from signal_main(). */
 	int		 signo;		/* The signal that stopped us, or 0. */
 	bool		 output_failed;	/* Standard output is gone. */
+	bool		 watch_reader;	/* Standard output is a pipe or a
+					   socket, whose reader can leave. */
 	bool		 any_failed;	/* An error, a status >= 400, or an
 					   input line skipped. */
 	size_t		 unfinished;	/* URLs an interruption cut short. */
@@ -126,6 +137,25 @@ check_output(struct prog *pg, struct run *r, bool flush)
 		fetch_cancel(r->fetch);
 	}
 	return -1;
+}
+
+/*
+ * Sees a reader of standard output that has gone before anything is
+ * written to it, as `| head -1` does after its line: otherwise the program
+ * would learn of it only when the next URL finishes, which may be many
+ * seconds away.  Stops the run quietly, as a failed write to it would.
+ */
+static void
+check_reader(struct prog *pg, struct run *r)
+{
+	struct pollfd pfd = { STDOUT_FILENO, 0, 0 };
+
+	if (!pg->watch_reader || pg->output_failed ||
+	    poll(&pfd, 1, 0) != 1 || (pfd.revents & (POLLERR | POLLHUP)) == 0)
+		return;
+	pg->output_failed = true;
+	r->why = "output closed";
+	fetch_cancel(r->fetch);
 }
 
 static void
@@ -263,6 +293,9 @@ run_urls(struct prog *pg, size_t workers, double *total,
 		if (r.progress.on &&
 		    (timeout < 0 || timeout > PROGRESS_TICK_MS))
 			timeout = PROGRESS_TICK_MS;
+		if (pg->watch_reader && !pg->output_failed &&
+		    (timeout < 0 || timeout > READER_TICK_MS))
+			timeout = READER_TICK_MS;
 		i = chan_select(cases, 2, 0);
 		if (i < 0 && errno == EAGAIN) {
 			/* Nothing more to print for now: show what we have. */
@@ -272,8 +305,9 @@ run_urls(struct prog *pg, size_t workers, double *total,
 			i = chan_select(cases, 2, timeout);
 		}
 		if (i < 0) {
-			/* A tick of the progress line, or the deadline. */
+			/* A tick, or the deadline. */
 			draw_progress(&r, got);
+			check_reader(pg, &r);
 			continue;
 		}
 		if (i == 1) {
@@ -388,6 +422,7 @@ main(int argc, char **argv)
 	struct tally ts, tc;
 	pthread_t sigthread;
 	sigset_t set;
+	struct stat st;
 	struct curl_slist *l;
 	char err[256];
 	double serial = 0, concurrent = 0;
@@ -456,6 +491,8 @@ main(int argc, char **argv)
 		goto out_chan;
 	}
 	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+	pg.watch_reader = fstat(STDOUT_FILENO, &st) == 0 &&
+	    (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
 
 	switch (pg.cli.mode) {
 	case CLI_SERIAL:

@@ -916,6 +916,29 @@ START_TEST(reader_closing_pipe_after_one_line)
 }
 END_TEST
 
+/*
+ * A reader that leaves is seen while the other URLs still run, not only
+ * when the next one finishes: here that would be after 30 s, -m's default.
+ */
+START_TEST(reader_leaving_seen_while_a_url_hangs)
+{
+	char *argv[4];
+	struct proc *p;
+
+	argv[1] = e2e_url("/delay/10");
+	argv[2] = e2e_url("/hang");
+	argv[3] = NULL;
+	p = e2e_spawn(argv, NULL);
+	ck_assert_msg(proc_pump(p, p->start + 10, proc_has_lines, 1),
+	    "no first line:\n%s", proc_msg(&p->obuf));
+	proc_close(&p->out);
+	proc_reap(p, proc_now() + 10);
+	ck_assert_msg(!p->killed, "still running 10 s after its reader left");
+	e2e_expect_code(p, 1);
+	expect_no_stderr(p);
+}
+END_TEST
+
 /* For main.c: the suites of this file, a test case per time limit. */
 Suite *
 e2e_output_suite(void)
@@ -1023,6 +1046,7 @@ e2e_signal_suite(void)
 	tcase_add_test(tc, sigint_prints_what_arrived_and_exits_130);
 	tcase_add_test(tc, sigint_in_concurrent_run_of_compare_prints_no_speedup);
 	tcase_add_test(tc, reader_closing_pipe_after_one_line);
+	tcase_add_test(tc, reader_leaving_seen_while_a_url_hangs);
 	suite_add_tcase(s, tc);
 	return s;
 }
