@@ -395,15 +395,25 @@ load_urls(struct prog *pg)
 		if (fp != stdin)
 			fclose(fp);
 		if (pg->urls.nul_lines > 0) {
+			if (pg->urls.nul_lines > 1)
+				snprintf(err, sizeof(err), "%s: line %zu and "
+				    "%zu more skipped: a NUL byte cannot be in "
+				    "a URL", path, pg->urls.first_nul,
+				    pg->urls.nul_lines - 1);
+			else
+				snprintf(err, sizeof(err), "%s: line %zu "
+				    "skipped: a NUL byte cannot be in a URL",
+				    path, pg->urls.first_nul);
+			/* One line for a usage error, as ever. */
+			if (pg->urls.n == 0) {
+				strncat(err, ", and no URL is left",
+				    sizeof(err) - strlen(err) - 1);
+				usage_error(err);
+			}
 			/* Bad input, but the other URLs still run. */
 			fputs("fetch_urls: ", stderr);
-			output_escaped(stderr, path);
-			fprintf(stderr, ": line %zu", pg->urls.first_nul);
-			if (pg->urls.nul_lines > 1)
-				fprintf(stderr, " and %zu more",
-				    pg->urls.nul_lines - 1);
-			fprintf(stderr, " skipped: a NUL byte cannot be in "
-			    "a URL\n");
+			output_escaped(stderr, err);
+			putc('\n', stderr);
 			pg->any_failed = true;
 		}
 	}

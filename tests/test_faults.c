@@ -584,6 +584,54 @@ START_TEST(r6_malformed_input_file)
 }
 END_TEST
 
+/* Writes the n bytes at data to file, in place of what it held. */
+static void
+ft_write_bytes(const char *file, const char *data, size_t n)
+{
+	FILE *fp = fopen(file, "w");
+
+	ck_assert_msg(fp != NULL, "%s: %s", file, strerror(errno));
+	ck_assert(fwrite(data, 1, n, fp) == n);
+	ck_assert(fclose(fp) == 0);
+}
+
+/*
+ * A line with a NUL byte cannot be a URL: it is skipped, and one line
+ * says so while the other URLs run.  With no URL left, that line is the
+ * usage error.
+ */
+START_TEST(r6_lines_with_nul_skipped_in_one_line)
+{
+	static const char nuls[] = "x\0y\n\0\n";
+	char *good = e2e_url("/delay/10");
+	struct proc_buf in = { 0 };
+	const char *file = e2e_write_tmpfile("");
+	struct proc *p;
+
+	proc_buf_add(&in, good, strlen(good));
+	proc_buf_add(&in, "\n", 1);
+	proc_buf_add(&in, nuls, sizeof(nuls) - 1);
+	ft_write_bytes(file, in.p, in.len);
+	free(in.p);
+	p = e2e_run(NULL, 15, "-i", file, NULL);
+	e2e_expect_code(p, 1);
+	ft_expect_lines(p, 2);
+	ft_expect_ok(p, good, 200);
+	ck_assert_str_eq(proc_str(&p->ebuf), e2e_fmt("fetch_urls: %s: line 2 "
+	    "and 1 more skipped: a NUL byte cannot be in a URL\n"
+	    "Summary: 1 succeeded, 0 got HTTP status >= 400, 0 failed "
+	    "without a response\n", file));
+
+	ft_write_bytes(file, nuls, sizeof(nuls) - 1);
+	p = e2e_run(NULL, 15, "-i", file, NULL);
+	e2e_expect_code(p, 2);
+	ck_assert_msg(p->obuf.len == 0, "stdout:\n%s", proc_msg(&p->obuf));
+	ck_assert_str_eq(proc_str(&p->ebuf), e2e_fmt("fetch_urls: %s: line 1 "
+	    "and 1 more skipped: a NUL byte cannot be in a URL, and no URL is "
+	    "left (try 'fetch_urls --help')\n", file));
+}
+END_TEST
+
 /* Row 7: other schemes, given or reached by a redirect, are refused. */
 
 START_TEST(r7_unsupported_schemes_refused_before_any_request)
@@ -1227,6 +1275,7 @@ faults_suite(void)
 	tcase_add_test(tc, r3_redirect_loop_capped_other_schemes_refused);
 	tcase_add_test(tc, r5_404_and_500_are_results_exit_1);
 	tcase_add_test(tc, r6_malformed_input_file);
+	tcase_add_test(tc, r6_lines_with_nul_skipped_in_one_line);
 	tcase_add_test(tc, r7_unsupported_schemes_refused_before_any_request);
 	tcase_add_test(tc, r8_tls_faults);
 	tcase_add_test(tc, r10_sigint_exits_within_half_a_second);
