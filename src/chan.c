@@ -7,7 +7,6 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
-#include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -248,20 +247,26 @@ dbg_print(FILE *fp, const struct blocked *b)
 	    b->timed ? " with a timeout" : "");
 }
 
-/* Counts the process's threads; 0 when it cannot tell. */
+/*
+ * Counts the process's threads; 0 when it cannot tell.  The kernel's own
+ * count: a listing of /proc/self/task can skip threads while others exit,
+ * and a deadlock was once declared so with a sender still to come.
+ */
 static size_t
 dbg_tasks(void)
 {
-	DIR *d;
-	struct dirent *e;
+	char line[128];
 	size_t n = 0;
+	FILE *fp;
 
-	if ((d = opendir("/proc/self/task")) == NULL)
+	if ((fp = fopen("/proc/self/status", "r")) == NULL)
 		return 0;
-	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
+	while (fgets(line, sizeof(line), fp) != NULL)
+		if (strncmp(line, "Threads:", 8) == 0) {
+			n = strtoul(line + 8, NULL, 10);
+			break;
+		}
+	fclose(fp);
 	return n;
 }
 
@@ -288,13 +293,16 @@ static void
 dbg_check_deadlock(size_t exiting)
 {
 	const struct blocked *b;
-	size_t asleep = 0;
+	size_t asleep = 0, tasks;
 
 	for (b = dbg_head; b != NULL; b = b->next)
 		if (b->known && !b->timed)
 			asleep++;
-	if (asleep == 0 || asleep < dbg_known_alive ||
-	    dbg_tasks() > dbg_known_alive + exiting + RUNTIME_THREADS)
+	if (asleep == 0 || asleep < dbg_known_alive)
+		return;
+	/* Without a count, no verdict. */
+	tasks = dbg_tasks();
+	if (tasks == 0 || tasks > dbg_known_alive + exiting + RUNTIME_THREADS)
 		return;
 	fprintf(stderr, "fatal error: all threads are asleep - deadlock!\n\n");
 	for (b = dbg_head; b != NULL; b = b->next)
@@ -320,10 +328,23 @@ blocked_link(struct blocked *b, struct parker *p, const char *what,
 		dbg_head->prev = b;
 	dbg_head = b;
 	b->linked = true;
-	if (b->known && !timed)
-		dbg_check_deadlock(0);
 	pthread_mutex_unlock(&dbg_mu);
 	p->rec = b;
+}
+
+/*
+ * Ends the process if the thread of b, still blocked, now waits with every
+ * other known thread for good.  Called once the operation has had its last
+ * chance to complete without parking (settle_locked()): until then a value
+ * in the ring may be for it, from a sender that has gone since.
+ */
+static void
+blocked_check(const struct blocked *b)
+{
+	pthread_mutex_lock(&dbg_mu);
+	if (b->linked && b->known && !b->timed)
+		dbg_check_deadlock(0);
+	pthread_mutex_unlock(&dbg_mu);
 }
 
 static void
@@ -1269,6 +1290,8 @@ retry:
 	/* What came since the attempt may be for this waiter. */
 	if (ch->cap > 0)
 		settle_locked(ch, &list);
+	if (p.rec != NULL)
+		blocked_check(&rec);
 	pthread_mutex_unlock(&ch->mu);
 	wake_all(list);
 
@@ -1594,6 +1617,8 @@ retry:
 			settle_locked(c->ch, &list);
 		last = c->ch;
 	}
+	if (p.rec != NULL)
+		blocked_check(&rec);
 	select_unlock(cases, lockorder, nlock);
 	wake_all(list);
 
