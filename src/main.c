@@ -111,6 +111,17 @@ signal_main(void *arg)
 	}
 }
 
+/* Standard output has failed, or its reader has gone: stops the run r. */
+static void
+stop_output(struct prog *pg, struct run *r)
+{
+	pg->output_failed = true;
+	if (r != NULL) {
+		r->why = "output closed";
+		fetch_cancel(r->fetch);
+	}
+}
+
 /*
  * Checks standard output after writes to it, flushing it first when flush
  * is set.  On its first failure, cancels the run r (if not NULL) and says
@@ -128,14 +139,10 @@ check_output(struct prog *pg, struct run *r, bool flush)
 		errno = 0;
 	if (!(flush && fflush(stdout) == EOF) && !ferror(stdout))
 		return 0;
-	pg->output_failed = true;
 	if (errno != 0 && errno != EPIPE)
 		fprintf(stderr, "fetch_urls: cannot write standard output: "
 		    "%s\n", strerror(errno));
-	if (r != NULL) {
-		r->why = "output closed";
-		fetch_cancel(r->fetch);
-	}
+	stop_output(pg, r);
 	return -1;
 }
 
@@ -150,12 +157,9 @@ check_reader(struct prog *pg, struct run *r)
 {
 	struct pollfd pfd = { STDOUT_FILENO, 0, 0 };
 
-	if (!pg->watch_reader || pg->output_failed ||
-	    poll(&pfd, 1, 0) != 1 || (pfd.revents & (POLLERR | POLLHUP)) == 0)
-		return;
-	pg->output_failed = true;
-	r->why = "output closed";
-	fetch_cancel(r->fetch);
+	if (pg->watch_reader && !pg->output_failed && poll(&pfd, 1, 0) == 1 &&
+	    (pfd.revents & (POLLERR | POLLHUP)) != 0)
+		stop_output(pg, r);
 }
 
 static void
