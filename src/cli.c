@@ -121,7 +121,8 @@ cli_usage(FILE *fp)
 	    "%%{time_appconnect}\n"
 	    "%%{time_starttransfer} %%{size_download} %%{num_redirects} "
 	    "%%{num_retries}\n"
-	    "%%{url_effective} %%{http_version} %%{errormsg}; "
+	    "%%{num_connects} %%{url_effective} %%{http_version} "
+	    "%%{errormsg}; "
 	    "\\n \\t \\r \\\\ and %%%% are escapes.\n"
 	    "In json, csv and --write-out output the total time and the "
 	    "summary go to\nstandard error.\n");

@@ -23,6 +23,7 @@
 
 #include "fetch.h"
 #include "limit.h"
+#include "transport.h"
 
 /*
  * Waits before a retry: 1 s, then twice as long each time, at most
@@ -34,12 +35,13 @@
 #define RETRY_AFTER_MAX		600.0
 
 /*
- * Descriptors a worker may hold at once: its connection (its multi
- * handle keeps no other: see worker_main()), the wakeup socket pair of
- * its multi handle, and a resolver's socket pair; and the ones kept back
- * for the rest of the process.
+ * Descriptors a worker may cost at once: the connection of its transfer,
+ * one idle connection the transport keeps (its CURLMOPT_MAXCONNECTS is
+ * the number of workers), and a resolver's socket pair; and the ones kept
+ * back for the rest of the process, the transport's epoll and eventfd
+ * among them.
  */
-#define FDS_PER_WORKER	5
+#define FDS_PER_WORKER	4
 #define FDS_RESERVED	32
 
 /* Workers never hold more than this many threads, whatever the limits. */
@@ -63,8 +65,7 @@ struct worker {
 	pthread_t		 tid;
 	struct fetch_run	*run;
 	CURL			*easy;		/* Owned; freed on exit. */
-	CURLM			*multi;		/* Owned; freed on exit.  Set
-						   and unset under multis_mu. */
+	struct transport_port	*port;		/* Owned; freed on exit. */
 	char			 errbuf[CURL_ERROR_SIZE];
 };
 
@@ -84,11 +85,11 @@ struct fetch_run {
 	bool			 has_rate;
 	struct limit_hosts	*hosts;		/* NULL or owned. */
 	CURLSH			*share;		/* DNS cache, TLS sessions. */
+	struct transport	*transport;	/* Every transfer's. */
 	char			*stacks;	/* NULL, or owned: see
 						   stacks_new(). */
 	size_t			 stack_slot;	/* A stack and its guard. */
 	size_t			 stacks_len;
-	pthread_mutex_t		 multis_mu;	/* Workers' multi handles. */
 	pthread_mutex_t		 share_locks[CURL_LOCK_DATA_LAST];
 };
 
@@ -189,70 +190,22 @@ bad:
 }
 
 /*
- * Runs the worker's one transfer to its end, or until the run is
- * cancelled.  The multi interface lets fetch_cancel() wake a transfer that
- * waits on the network; otherwise this is curl_easy_perform().
- */
-static CURLcode
-perform(struct worker *w, bool *aborted)
-{
-	CURLM *multi = w->multi;
-	CURLMcode mc;
-	CURLMsg *msg;
-	CURLcode cc = CURLE_OK;
-	int running = 1, left;
-
-	*aborted = false;
-	if ((mc = curl_multi_add_handle(multi, w->easy)) != CURLM_OK)
-		goto multi_error;
-	for (;;) {
-		if ((mc = curl_multi_perform(multi, &running)) != CURLM_OK)
-			break;
-		if (running == 0)
-			break;
-		if (atomic_load(&w->run->cancelled)) {
-			*aborted = true;
-			break;
-		}
-		if ((mc = curl_multi_poll(multi, NULL, 0, 1000, NULL)) !=
-		    CURLM_OK)
-			break;
-	}
-	if (mc == CURLM_OK && !*aborted) {
-		while ((msg = curl_multi_info_read(multi, &left)) != NULL)
-			if (msg->msg == CURLMSG_DONE)
-				cc = msg->data.result;
-	}
-	curl_multi_remove_handle(multi, w->easy);
-	if (mc == CURLM_OK)
-		return cc;
-multi_error:
-	snprintf(w->errbuf, sizeof(w->errbuf), "%s", curl_multi_strerror(mc));
-	return CURLE_FAILED_INIT;
-}
-
-/*
  * Waits until the monotonic time until, or until the run is cancelled,
- * whichever comes first.  The worker's multi handle, with no transfer in
- * it, sleeps in curl_multi_poll(), which fetch_cancel() wakes with
- * curl_multi_wakeup(); a wakeup that comes before the poll is kept by
- * the handle, so none is missed.  Each poll lasts at most a second all
- * the same: at the open-file limit, libcurl makes a multi handle without
- * the socket pair that wakeups need.  Returns false when cancelled.
+ * whichever comes first: fetch_cancel() closes run->done, which ends the
+ * wait at once.  Returns false when cancelled.
  */
 static bool
 pause_until(struct worker *w, double until)
 {
-	struct timespec tick = { 0, 10 * 1000 * 1000 };
-	CURLM *multi = w->multi;
 	double left;
+	char c;
 
 	while (!atomic_load(&w->run->cancelled)) {
 		if ((left = until - now()) <= 0)
 			return true;
-		if (curl_multi_poll(multi, NULL, 0, left < 1 ? (int)(left *
-		    1000) + 1 : 1000, NULL) != CURLM_OK)
-			nanosleep(&tick, NULL);
+		if (chan_recv_timeout(w->run->done, &c, (long)(left * 1000) +
+		    1) < 0 && errno == EPIPE)
+			return false;
 	}
 	return false;
 }
@@ -330,6 +283,7 @@ clear_attempt(struct fetch_result *res)
 	res->status = 0;
 	res->bytes = 0;
 	res->redirects = 0;
+	res->connects = 0;
 	res->http_version = NULL;
 	memset(&res->timings, 0, sizeof(res->timings));
 }
@@ -359,6 +313,7 @@ collect(struct worker *w, CURLcode cc, struct fetch_result *res)
 	if (curl_easy_getinfo(e, CURLINFO_EFFECTIVE_URL, &url) == CURLE_OK &&
 	    url != NULL)
 		res->effective_url = strdup(url);
+	curl_easy_getinfo(e, CURLINFO_NUM_CONNECTS, &res->connects);
 	res->timings.dns = info_secs(e, CURLINFO_NAMELOOKUP_TIME_T);
 	res->timings.connect = info_secs(e, CURLINFO_CONNECT_TIME_T);
 	res->timings.tls = info_secs(e, CURLINFO_APPCONNECT_TIME_T);
@@ -438,6 +393,15 @@ fetch_one(struct worker *w, size_t index, struct fetch_result *res)
 	 * handle's first URL as CURLINFO_EFFECTIVE_URL.)
 	 */
 	curl_easy_setopt(w->easy, CURLOPT_URL, full);
+	/*
+	 * Over TLS, a transfer to a host whose first connection is still
+	 * being made waits to learn from its handshake (ALPN) whether it
+	 * speaks HTTP/2, and rides it as a stream if so, rather than opening
+	 * a connection of its own.  Plain http is always HTTP/1.1 here, and
+	 * would wait for a whole first response to learn it.
+	 */
+	curl_easy_setopt(w->easy, CURLOPT_PIPEWAIT,
+	    strncmp(full, "https:", 6) == 0 ? 1L : 0L);
 	for (attempt = 0;; attempt++) {
 		if (limits_take(w, host, &slot, res, &aborted) < 0)
 			break;
@@ -447,7 +411,7 @@ fetch_one(struct worker *w, size_t index, struct fetch_result *res)
 		if (attempt == 0)
 			start = now();
 		atomic_fetch_add(&run->in_flight, 1);
-		cc = perform(w, &aborted);
+		cc = transport_perform(w->port, &aborted);
 		atomic_fetch_sub(&run->in_flight, 1);
 		if (slot != NULL)
 			limit_hosts_release(slot);
@@ -501,9 +465,9 @@ share_unlock(CURL *easy, curl_lock_data data, void *arg)
 /*
  * Makes the run's workers share one DNS cache and TLS session cache, so
  * that a host is resolved once and a TLS session resumed rather than
- * negotiated by every worker.  Connections stay per worker: a connection
- * belongs to one thread at a time.  Returns NULL when out of memory, and
- * the run goes on without sharing.
+ * negotiated by every new connection to it.  (Connections need no
+ * sharing: the transport's multi handle keeps them for every worker.)
+ * Returns NULL when out of memory, and the run goes on without sharing.
  */
 static CURLSH *
 share_new(struct fetch_run *run)
@@ -591,25 +555,12 @@ worker_main(void *arg)
 	struct worker *w = arg;
 	struct fetch_run *run = w->run;
 	struct fetch_result res;
-	CURLM *multi;
 	size_t index;
 	bool ready;
 
-	w->easy = curl_easy_init();
-	/*
-	 * One connection kept for the next URL, the last one used: by
-	 * default libcurl keeps several, one per host a redirect led to,
-	 * beyond the descriptors FDS_PER_WORKER allows for.
-	 */
-	if ((multi = curl_multi_init()) != NULL &&
-	    curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, 1L) != CURLM_OK) {
-		curl_multi_cleanup(multi);
-		multi = NULL;
-	}
-	pthread_mutex_lock(&run->multis_mu);
-	w->multi = multi;
-	pthread_mutex_unlock(&run->multis_mu);
-	ready = w->easy != NULL && multi != NULL && setup_easy(w) == 0;
+	if ((w->easy = curl_easy_init()) != NULL)
+		w->port = transport_port_new(run->transport, w->easy);
+	ready = w->port != NULL && setup_easy(w) == 0;
 
 	while (chan_recv(run->jobs, &index) == 0) {
 		if (ready)
@@ -622,15 +573,8 @@ worker_main(void *arg)
 		/* The caller receives every result: this cannot fail. */
 		(void)chan_send(run->results, &res);
 	}
-	/*
-	 * Closing connections costs system calls: done here, in parallel,
-	 * rather than by the caller after the last result.
-	 */
-	pthread_mutex_lock(&run->multis_mu);
-	w->multi = NULL;
-	pthread_mutex_unlock(&run->multis_mu);
+	transport_port_free(w->port);
 	curl_easy_cleanup(w->easy);
-	curl_multi_cleanup(multi);
 	return NULL;
 }
 
@@ -745,6 +689,8 @@ run_free(struct fetch_run *run)
 {
 	if (run->stacks != NULL)
 		munmap(run->stacks, run->stacks_len);
+	/* Its connections may use the share's TLS sessions: freed first. */
+	transport_free(run->transport);
 	share_free(run);
 	if (run->has_rate)
 		limit_rate_destroy(&run->rate);
@@ -753,7 +699,6 @@ run_free(struct fetch_run *run)
 	free(run->workers);
 	chan_free(run->results);
 	chan_free(run->jobs);
-	pthread_mutex_destroy(&run->multis_mu);
 	free(run);
 }
 
@@ -774,7 +719,6 @@ fetch_start(const struct fetch_config *cfg, char *const *urls, size_t n,
 	run->urls = urls;
 	run->n = n;
 	atomic_init(&run->cancelled, false);
-	pthread_mutex_init(&run->multis_mu, NULL);
 
 	want = workers_for(n, cfg->workers);
 
@@ -800,6 +744,15 @@ fetch_start(const struct fetch_config *cfg, char *const *urls, size_t n,
 	}
 	atomic_init(&run->in_flight, 0);
 	run->share = share_new(run);
+	/*
+	 * The transport keeps an idle connection for each worker at most:
+	 * as many as FDS_PER_WORKER counts.
+	 */
+	if ((run->transport = transport_new(want, (long)want)) == NULL) {
+		snprintf(err, errlen, "cannot start the transport: %s",
+		    strerror(errno));
+		goto fail;
+	}
 	/* Every job is queued before any worker starts; none can block. */
 	for (i = 0; i < n; i++)
 		(void)chan_send(run->jobs, &i);
@@ -853,21 +806,11 @@ fetch_in_flight(struct fetch_run *run)
 void
 fetch_cancel(struct fetch_run *run)
 {
-	size_t i;
-
 	if (atomic_exchange(&run->cancelled, true))
 		return;
-	/* Wakes the workers that wait for a host's slot. */
+	/* Wakes the workers that wait for a host's slot, or pause. */
 	(void)chan_close(run->done);
-	/*
-	 * A worker publishes its multi handle before it checks the flag, so
-	 * a worker whose handle is not seen here will see the flag.
-	 */
-	pthread_mutex_lock(&run->multis_mu);
-	for (i = 0; i < run->nworkers; i++)
-		if (run->workers[i].multi != NULL)
-			curl_multi_wakeup(run->workers[i].multi);
-	pthread_mutex_unlock(&run->multis_mu);
+	transport_cancel(run->transport);
 }
 
 void

@@ -11,8 +11,10 @@ struct curl_slist;
 
 /*
  * A run fetches a list of URLs with a pool of worker threads.  Each worker
- * owns one libcurl handle, so its connections are kept alive from one URL
- * to the next; it takes URL indices from a jobs channel and sends one
+ * owns one libcurl easy handle and runs its transfers on the run's
+ * transport (transport.h), whose connections serve every worker: kept
+ * alive from one URL to the next whoever fetches it, and shared as HTTP/2
+ * streams.  A worker takes URL indices from a jobs channel and sends one
  * struct fetch_result per URL on the results channel.  The caller receives
  * exactly as many results as there are URLs and must receive them all: the
  * results channel holds one per worker, so a worker waits only while the
@@ -84,6 +86,9 @@ struct fetch_result {
 	const char		*http_version;	/* NULL or static: "1.0",
 						   "1.1", "2", "3". */
 	long			 retries;	/* Attempts after the first. */
+	long			 connects;	/* New connections the last
+						   attempt made: 0 when it
+						   reused one. */
 	struct fetch_timings	 timings;
 };
 

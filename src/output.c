@@ -6,8 +6,8 @@
 #include "output.h"
 
 static const char csv_header[] = "url,urlnum,status,seconds,error,bytes,"
-    "redirects,effective_url,http_version,retries,dns,connect,tls,ttfb,"
-    "total\r\n";
+    "redirects,effective_url,http_version,retries,connects,dns,connect,tls,"
+    "ttfb,total\r\n";
 
 /* The --write-out variables, as curl names them. */
 enum wo_var {
@@ -23,6 +23,7 @@ enum wo_var {
 	WO_SIZE_DOWNLOAD,
 	WO_NUM_REDIRECTS,
 	WO_NUM_RETRIES,
+	WO_NUM_CONNECTS,
 	WO_URL_EFFECTIVE,
 	WO_HTTP_VERSION,
 	WO_ERRORMSG
@@ -41,6 +42,7 @@ static const char *const wo_names[] = {
 	[WO_SIZE_DOWNLOAD] = "size_download",
 	[WO_NUM_REDIRECTS] = "num_redirects",
 	[WO_NUM_RETRIES] = "num_retries",
+	[WO_NUM_CONNECTS] = "num_connects",
 	[WO_URL_EFFECTIVE] = "url_effective",
 	[WO_HTTP_VERSION] = "http_version",
 	[WO_ERRORMSG] = "errormsg",
@@ -425,6 +427,9 @@ put_var(FILE *fp, enum wo_var v, const char *url,
 	case WO_NUM_RETRIES:
 		fprintf(fp, "%ld", res->retries);
 		break;
+	case WO_NUM_CONNECTS:
+		fprintf(fp, "%ld", res->connects);
+		break;
 	case WO_URL_EFFECTIVE:
 		if (res->effective_url != NULL)
 			put_redacted(fp, res->effective_url, true,
@@ -501,9 +506,10 @@ put_json(FILE *fp, const char *url, const struct fetch_result *res,
 	put_redacted(fp, res->effective_url, true, output_json_string);
 	fputs(",\"http_version\":", fp);
 	output_json_string(fp, res->http_version);
-	fprintf(fp, ",\"retries\":%ld,\"timings\":{\"dns\":%.6f,"
-	    "\"connect\":%.6f,\"tls\":%.6f,\"ttfb\":%.6f,\"total\":%.6f}}\n",
-	    res->retries, t->dns, t->connect, t->tls, t->ttfb, t->total);
+	fprintf(fp, ",\"retries\":%ld,\"connects\":%ld,\"timings\":{"
+	    "\"dns\":%.6f,\"connect\":%.6f,\"tls\":%.6f,\"ttfb\":%.6f,"
+	    "\"total\":%.6f}}\n", res->retries, res->connects, t->dns,
+	    t->connect, t->tls, t->ttfb, t->total);
 }
 
 static void
@@ -523,8 +529,8 @@ put_csv(FILE *fp, struct output *o, const char *url,
 	put_redacted(fp, res->effective_url, true, output_csv_field);
 	putc(',', fp);
 	output_csv_field(fp, res->http_version);
-	fprintf(fp, ",%ld,%.6f,%.6f,%.6f,%.6f,%.6f\r\n", res->retries,
-	    t->dns, t->connect, t->tls, t->ttfb, t->total);
+	fprintf(fp, ",%ld,%ld,%.6f,%.6f,%.6f,%.6f,%.6f\r\n", res->retries,
+	    res->connects, t->dns, t->connect, t->tls, t->ttfb, t->total);
 }
 
 void
