@@ -36,13 +36,19 @@
 
 /*
  * Descriptors a worker may cost at once: the connection of its transfer,
- * one idle connection the transport keeps (its CURLMOPT_MAXCONNECTS is
- * the number of workers), and a resolver's socket pair; and the ones kept
- * back for the rest of the process, the transport's epoll and eventfd
- * among them.
+ * a resolver's socket pair, and its share of the transport's lanes (for
+ * every 64 workers, IDLE idle connections and a multi handle's wakeup
+ * socket pair); and the ones kept back for the rest of the process.
  */
-#define FDS_PER_WORKER	4
+#define FDS_PER_WORKER	5
 #define FDS_RESERVED	32
+
+/*
+ * Idle connections the transport keeps beyond the workers' own: one
+ * worker fetching from a few hosts in turn (--serial) keeps a connection
+ * to each.
+ */
+#define IDLE		16
 
 /* Workers never hold more than this many threads, whatever the limits. */
 #define WORKERS_MAX	16384
@@ -366,7 +372,8 @@ fetch_one(struct worker *w, size_t index, struct fetch_result *res)
 	CURLU *u;
 	CURLUcode uc;
 	chan_t *slot;
-	char *host = NULL, *full = NULL;
+	char *host = NULL, *full = NULL, *origin = NULL;
+	const char *path;
 	CURLcode cc;
 	double start;
 	bool aborted = false;
@@ -397,11 +404,18 @@ fetch_one(struct worker *w, size_t index, struct fetch_result *res)
 	 * Over TLS, a transfer to a host whose first connection is still
 	 * being made waits to learn from its handshake (ALPN) whether it
 	 * speaks HTTP/2, and rides it as a stream if so, rather than opening
-	 * a connection of its own.  Plain http is always HTTP/1.1 here, and
-	 * would wait for a whole first response to learn it.
+	 * a connection of its own; and the transport, told its origin
+	 * (transport.h), holds back what one connection's streams cannot
+	 * carry.  Plain http is always HTTP/1.1 here, and would wait for a
+	 * whole first response to learn it.
 	 */
-	curl_easy_setopt(w->easy, CURLOPT_PIPEWAIT,
-	    strncmp(full, "https:", 6) == 0 ? 1L : 0L);
+	if (strncmp(full, "https://", 8) == 0 &&
+	    (path = strchr(full + 8, '/')) != NULL &&
+	    (origin = strndup(full, (size_t)(path - full))) == NULL) {
+		fail(res, "%s", "out of memory");
+		goto out_url;
+	}
+	curl_easy_setopt(w->easy, CURLOPT_PIPEWAIT, origin != NULL ? 1L : 0L);
 	for (attempt = 0;; attempt++) {
 		if (limits_take(w, host, &slot, res, &aborted) < 0)
 			break;
@@ -411,7 +425,7 @@ fetch_one(struct worker *w, size_t index, struct fetch_result *res)
 		if (attempt == 0)
 			start = now();
 		atomic_fetch_add(&run->in_flight, 1);
-		cc = transport_perform(w->port, &aborted);
+		cc = transport_perform(w->port, origin, &aborted);
 		atomic_fetch_sub(&run->in_flight, 1);
 		if (slot != NULL)
 			limit_hosts_release(slot);
@@ -427,6 +441,7 @@ fetch_one(struct worker *w, size_t index, struct fetch_result *res)
 		res->retries++;
 	}
 out_url:
+	free(origin);
 	curl_free(full);
 	curl_free(host);
 	curl_url_cleanup(u);
@@ -744,11 +759,7 @@ fetch_start(const struct fetch_config *cfg, char *const *urls, size_t n,
 	}
 	atomic_init(&run->in_flight, 0);
 	run->share = share_new(run);
-	/*
-	 * The transport keeps an idle connection for each worker at most:
-	 * as many as FDS_PER_WORKER counts.
-	 */
-	if ((run->transport = transport_new(want, (long)want)) == NULL) {
+	if ((run->transport = transport_new(want, IDLE)) == NULL) {
 		snprintf(err, errlen, "cannot start the transport: %s",
 		    strerror(errno));
 		goto fail;

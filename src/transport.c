@@ -1,5 +1,4 @@
-/* transport.c: one thread that runs every worker's transfers, sharing
- * connections. */
+/* transport.c: the thread that runs the workers' transfers. */
 
 #define _POSIX_C_SOURCE 200809L
 
@@ -23,6 +22,47 @@
 /* Socket events taken from the kernel per epoll_wait(). */
 #define EVENTS_MAX	256
 
+/*
+ * Transfers to one origin in the multi handle at once until the origin
+ * has answered over HTTP/1: as many as libcurl runs as streams of one
+ * HTTP/2 connection (CURLMOPT_MAX_CONCURRENT_STREAMS' default).  Beyond
+ * them libcurl 7.88 opens a new connection for nearly every further
+ * transfer (72 for 300 at once, measured), rather than waiting for a
+ * stream; the transport keeps them waiting instead.
+ */
+#define STREAMS_MAX	100
+
+/* Buckets of the origins' hash table. */
+#define ORIGIN_BUCKETS	4096
+
+/*
+ * Ports per lane.  libcurl 7.88 looks for a connection to reuse by walking
+ * every connection to the host in the multi handle's cache, so a multi
+ * handle with thousands of HTTP/1 connections to one host spends seconds
+ * of CPU on it (10,000 at once: 5.4 s, against 2.1 s for the whole Go
+ * original in the same run, measured).  The transport runs a multi handle
+ * (a lane) for each LANE_PORTS ports, and the walk covers about as many.
+ */
+#define LANE_PORTS	64
+
+/* The epoll tag of the eventfd: no lane has this number. */
+#define WAKE_TAG	UINT32_MAX
+
+struct transport;
+
+/*
+ * One multi handle and its timer.  HTTP/1 transfers run in their port's
+ * own lane, HTTP/2 ones (and those that may be) in lane 0, so that all the
+ * streams to an origin share its connection there.
+ */
+struct lane {
+	struct transport	*t;
+	CURLM			*multi;
+	uint32_t		 index;
+	int64_t			 timer_at;	/* Monotonic ms; -1: none. */
+	bool			 busy;		/* Acted on since last read. */
+};
+
 /* What the transport answers a port. */
 struct answer {
 	CURLcode	 cc;
@@ -30,9 +70,10 @@ struct answer {
 };
 
 /*
- * A caller's port.  easy and answers are set at creation; prev and next
- * link the port into its transport's active list while its transfer is
- * in the multi handle, and only the transport thread touches them.
+ * A caller's port.  easy and answers are set at creation; origin by the
+ * caller before each hand-over.  The rest is the transport thread's: prev
+ * and next link the port into the active list while its transfer is in
+ * the multi handle, or next into its origin's queue while it waits.
  */
 struct transport_port {
 	struct transport	*t;
@@ -40,22 +81,44 @@ struct transport_port {
 	chan_t			*answers;	/* struct answer; holds one,
 						   so the transport never
 						   waits to answer. */
+	const char		*origin;	/* NULL or borrowed. */
+	uint32_t		 home;		/* Its lane for HTTP/1. */
+	struct origin		*o;		/* Its origin's, or NULL. */
+	struct lane		*lane;		/* Where it runs, or NULL. */
 	struct transport_port	*prev;
 	struct transport_port	*next;
 };
 
 /*
- * The multi handle, the epoll set, the timer and the active list belong
- * to the transport thread alone once it runs; other threads reach it
- * only through calls (a channel), the flags and the eventfd, so nothing
- * here needs a lock.  A caller that has sent its port sets wake_pending
- * and writes the eventfd only if it was clear: the thread clears it with
- * an exchange before it drains calls, so a port sent before a caller saw
- * the flag set is drained after, and none waits unseen.
+ * An origin ("https://host:port") the transport has seen: how many of its
+ * transfers are in the multi handle, and those waiting for room, first
+ * come first.  Transport thread only.
+ */
+struct origin {
+	char			*name;
+	size_t			 active;
+	bool			 http1;		/* Answered over HTTP/1: no
+						   streams, no cap. */
+	struct transport_port	*head;
+	struct transport_port	*tail;
+	struct origin		*next;		/* In its bucket. */
+};
+
+/*
+ * The lanes, the epoll set, the active list and the origins belong to
+ * the transport thread alone once it runs; other threads reach it only
+ * through calls (a channel), the flags, next_port and the eventfd, so
+ * nothing here needs a lock.  A caller that has sent its port sets
+ * wake_pending and writes the eventfd only if it was clear: the thread
+ * clears it with an exchange before it drains calls, so a port sent
+ * before a caller saw the flag set is drained after, and none waits
+ * unseen.
  */
 struct transport {
 	pthread_t		 tid;
-	CURLM			*multi;
+	struct lane		*lanes;
+	size_t			 nlanes;
+	atomic_size_t		 next_port;	/* Ports made so far. */
 	int			 ep;		/* epoll; -1 until made. */
 	int			 wake;		/* eventfd; -1 until made. */
 	chan_t			*calls;		/* struct transport_port *. */
@@ -63,7 +126,7 @@ struct transport {
 	atomic_bool		 cancelled;
 	atomic_bool		 stopping;
 	struct transport_port	*active;
-	int64_t			 timer_at;	/* Monotonic ms; -1: none. */
+	struct origin		*origins[ORIGIN_BUCKETS];
 };
 
 static int64_t
@@ -93,7 +156,8 @@ wake(struct transport *t)
 static int
 on_socket(CURL *easy, curl_socket_t s, int what, void *arg, void *sockp)
 {
-	struct transport *t = arg;
+	struct lane *l = arg;
+	struct transport *t = l->t;
 	struct epoll_event ev;
 	int op = sockp != NULL ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
 
@@ -106,12 +170,12 @@ on_socket(CURL *easy, curl_socket_t s, int what, void *arg, void *sockp)
 	memset(&ev, 0, sizeof(ev));
 	ev.events = ((what & CURL_POLL_IN) ? EPOLLIN : 0) |
 	    ((what & CURL_POLL_OUT) ? EPOLLOUT : 0);
-	ev.data.fd = s;
+	ev.data.u64 = (uint64_t)l->index << 32 | (uint32_t)s;
 	if (epoll_ctl(t->ep, op, s, &ev) != 0 && (op == EPOLL_CTL_MOD ||
 	    errno != EEXIST || epoll_ctl(t->ep, EPOLL_CTL_MOD, s, &ev) != 0))
 		return -1;
 	if (sockp == NULL)
-		curl_multi_assign(t->multi, s, t);
+		curl_multi_assign(l->multi, s, l);
 	return 0;
 }
 
@@ -119,10 +183,10 @@ on_socket(CURL *easy, curl_socket_t s, int what, void *arg, void *sockp)
 static int
 on_timer(CURLM *multi, long ms, void *arg)
 {
-	struct transport *t = arg;
+	struct lane *l = arg;
 
 	(void)multi;
-	t->timer_at = ms < 0 ? -1 : now_ms() + ms;
+	l->timer_at = ms < 0 ? -1 : now_ms() + ms;
 	return 0;
 }
 
@@ -147,12 +211,87 @@ unlink_port(struct transport *t, struct transport_port *p)
 	p->prev = p->next = NULL;
 }
 
-/* Puts the ports callers have sent into the multi handle. */
+/* FNV-1a: the bucket of an origin's name. */
+static size_t
+origin_bucket(const char *name)
+{
+	uint32_t h = 2166136261u;
+
+	while (*name != '\0')
+		h = (h ^ (unsigned char)*name++) * 16777619u;
+	return h % ORIGIN_BUCKETS;
+}
+
+/* The origin called name, made if new; NULL when out of memory. */
+static struct origin *
+origin_get(struct transport *t, const char *name)
+{
+	struct origin **b = &t->origins[origin_bucket(name)], *o;
+
+	for (o = *b; o != NULL; o = o->next)
+		if (strcmp(o->name, name) == 0)
+			return o;
+	if ((o = calloc(1, sizeof(*o))) == NULL)
+		return NULL;
+	if ((o->name = strdup(name)) == NULL) {
+		free(o);
+		return NULL;
+	}
+	o->next = *b;
+	*b = o;
+	return o;
+}
+
+/*
+ * Puts p's transfer into a multi handle, or answers p if it cannot: lane
+ * 0 while its origin may speak HTTP/2, its own lane otherwise.
+ */
+static void
+start(struct transport *t, struct transport_port *p)
+{
+	CURLMcode mc;
+
+	p->lane = &t->lanes[p->o != NULL && !p->o->http1 ? 0 : p->home];
+	if ((mc = curl_multi_add_handle(p->lane->multi, p->easy)) !=
+	    CURLM_OK) {
+		p->o = NULL;
+		p->lane = NULL;
+		answer(p, mc == CURLM_OUT_OF_MEMORY ? CURLE_OUT_OF_MEMORY :
+		    CURLE_FAILED_INIT, false);
+		return;
+	}
+	if (p->o != NULL)
+		p->o->active++;
+	p->prev = NULL;
+	p->next = t->active;
+	if (t->active != NULL)
+		t->active->prev = p;
+	t->active = p;
+}
+
+/* Starts what waits for o while o has room. */
+static void
+start_waiting(struct transport *t, struct origin *o)
+{
+	struct transport_port *p;
+
+	while ((p = o->head) != NULL &&
+	    (o->http1 || o->active < STREAMS_MAX)) {
+		if ((o->head = p->next) == NULL)
+			o->tail = NULL;
+		p->next = NULL;
+		start(t, p);
+	}
+}
+
+/*
+ * Puts the ports callers have sent into the multi handle, or into their
+ * origin's queue when it has no room.
+ */
 static void
 take_calls(struct transport *t)
 {
 	struct transport_port *p;
-	CURLMcode mc;
 
 	(void)atomic_exchange(&t->wake_pending, false);
 	while (chan_try_recv(t->calls, &p) == 0) {
@@ -160,23 +299,53 @@ take_calls(struct transport *t)
 			answer(p, CURLE_ABORTED_BY_CALLBACK, true);
 			continue;
 		}
-		if ((mc = curl_multi_add_handle(t->multi, p->easy)) !=
-		    CURLM_OK) {
-			answer(p, mc == CURLM_OUT_OF_MEMORY ?
-			    CURLE_OUT_OF_MEMORY : CURLE_FAILED_INIT, false);
+		p->o = NULL;
+		if (p->origin != NULL &&
+		    (p->o = origin_get(t, p->origin)) == NULL) {
+			answer(p, CURLE_OUT_OF_MEMORY, false);
 			continue;
 		}
-		p->prev = NULL;
-		p->next = t->active;
-		if (t->active != NULL)
-			t->active->prev = p;
-		t->active = p;
+		if (p->o == NULL || p->o->http1 ||
+		    p->o->active < STREAMS_MAX) {
+			start(t, p);
+			continue;
+		}
+		p->next = NULL;
+		if (p->o->tail != NULL)
+			p->o->tail->next = p;
+		else
+			p->o->head = p;
+		p->o->tail = p;
 	}
 }
 
-/* Answers the ports whose transfers have ended. */
+/*
+ * Takes p's transfer out of the multi handle, and lets its origin start
+ * another; an answer over HTTP/1 lifts the origin's cap.
+ */
 static void
-answer_done(struct transport *t)
+finish(struct transport *t, struct transport_port *p)
+{
+	struct origin *o = p->o;
+	long v = 0;
+
+	if (o != NULL && curl_easy_getinfo(p->easy, CURLINFO_HTTP_VERSION,
+	    &v) == CURLE_OK && (v == CURL_HTTP_VERSION_1_0 ||
+	    v == CURL_HTTP_VERSION_1_1))
+		o->http1 = true;
+	curl_multi_remove_handle(p->lane->multi, p->easy);
+	unlink_port(t, p);
+	p->o = NULL;
+	p->lane = NULL;
+	if (o != NULL) {
+		o->active--;
+		start_waiting(t, o);
+	}
+}
+
+/* Answers the ports whose transfers in l have ended. */
+static void
+answer_done(struct transport *t, struct lane *l)
 {
 	struct transport_port *p;
 	CURLMsg *msg;
@@ -185,7 +354,7 @@ answer_done(struct transport *t)
 	char *priv;
 	int left;
 
-	while ((msg = curl_multi_info_read(t->multi, &left)) != NULL) {
+	while ((msg = curl_multi_info_read(l->multi, &left)) != NULL) {
 		if (msg->msg != CURLMSG_DONE)
 			continue;
 		/* msg is freed when its handle leaves the multi handle. */
@@ -195,34 +364,57 @@ answer_done(struct transport *t)
 		    CURLE_OK || priv == NULL)
 			continue;
 		p = (struct transport_port *)(void *)priv;
-		curl_multi_remove_handle(t->multi, easy);
-		unlink_port(t, p);
+		finish(t, p);
 		answer(p, cc, false);
 	}
 }
 
-/* Takes every transfer out of the multi handle, answering each aborted. */
+/*
+ * Answers every transfer aborted, those waiting for their origin first:
+ * ending one in the multi handle lets its origin start another.
+ */
 static void
 abort_all(struct transport *t)
 {
 	struct transport_port *p;
+	struct origin *o;
+	size_t i;
 
+	if (t->active == NULL)
+		return;
+	for (i = 0; i < ORIGIN_BUCKETS; i++)
+		for (o = t->origins[i]; o != NULL; o = o->next) {
+			while ((p = o->head) != NULL) {
+				o->head = p->next;
+				p->next = NULL;
+				p->o = NULL;
+				answer(p, CURLE_ABORTED_BY_CALLBACK, true);
+			}
+			o->tail = NULL;
+		}
 	while ((p = t->active) != NULL) {
-		curl_multi_remove_handle(t->multi, p->easy);
-		unlink_port(t, p);
+		finish(t, p);
 		answer(p, CURLE_ABORTED_BY_CALLBACK, true);
 	}
 }
 
-/* Milliseconds epoll_wait() may sleep: until libcurl's timer, or -1. */
+/*
+ * Milliseconds epoll_wait() may sleep: until the first of the lanes'
+ * timers, or -1.
+ */
 static int
 sleep_ms(const struct transport *t)
 {
-	int64_t left;
+	int64_t at = -1, left;
+	size_t i;
 
-	if (t->timer_at < 0)
+	for (i = 0; i < t->nlanes; i++)
+		if (t->lanes[i].timer_at >= 0 &&
+		    (at < 0 || t->lanes[i].timer_at < at))
+			at = t->lanes[i].timer_at;
+	if (at < 0)
 		return -1;
-	left = t->timer_at - now_ms();
+	left = at - now_ms();
 	if (left <= 0)
 		return 0;
 	return left > INT32_MAX ? INT32_MAX : (int)left;
@@ -246,27 +438,44 @@ transport_main(void *arg)
 {
 	struct transport *t = arg;
 	struct epoll_event evs[EVENTS_MAX];
+	struct lane *l;
 	uint64_t count;
+	int64_t now;
+	uint32_t tag;
+	size_t j;
 	int i, n, running;
 
 	for (;;) {
 		n = epoll_wait(t->ep, evs, EVENTS_MAX, sleep_ms(t));
 		for (i = 0; i < n; i++) {
-			if (evs[i].data.fd == t->wake) {
+			if ((tag = (uint32_t)(evs[i].data.u64 >> 32)) ==
+			    WAKE_TAG) {
 				(void)read(t->wake, &count, sizeof(count));
 				continue;
 			}
-			curl_multi_socket_action(t->multi, evs[i].data.fd,
+			l = &t->lanes[tag];
+			curl_multi_socket_action(l->multi,
+			    (curl_socket_t)(uint32_t)evs[i].data.u64,
 			    select_bits(evs[i].events), &running);
+			l->busy = true;
 		}
-		if (t->timer_at >= 0 && now_ms() >= t->timer_at) {
+		now = now_ms();
+		for (j = 0; j < t->nlanes; j++) {
+			l = &t->lanes[j];
+			if (l->timer_at < 0 || now < l->timer_at)
+				continue;
 			/* A new timer may be set from inside the call. */
-			t->timer_at = -1;
-			curl_multi_socket_action(t->multi, CURL_SOCKET_TIMEOUT,
+			l->timer_at = -1;
+			curl_multi_socket_action(l->multi, CURL_SOCKET_TIMEOUT,
 			    0, &running);
+			l->busy = true;
 		}
 		take_calls(t);
-		answer_done(t);
+		for (j = 0; j < t->nlanes; j++)
+			if (t->lanes[j].busy) {
+				t->lanes[j].busy = false;
+				answer_done(t, &t->lanes[j]);
+			}
 		if (atomic_load(&t->cancelled))
 			abort_all(t);
 		if (atomic_load(&t->stopping) && t->active == NULL)
@@ -279,8 +488,19 @@ transport_main(void *arg)
 static void
 transport_destroy(struct transport *t)
 {
-	if (t->multi != NULL)
-		curl_multi_cleanup(t->multi);
+	struct origin *o;
+	size_t i;
+
+	for (i = 0; i < ORIGIN_BUCKETS; i++)
+		while ((o = t->origins[i]) != NULL) {
+			t->origins[i] = o->next;
+			free(o->name);
+			free(o);
+		}
+	for (i = 0; i < t->nlanes; i++)
+		if (t->lanes[i].multi != NULL)
+			curl_multi_cleanup(t->lanes[i].multi);
+	free(t->lanes);
 	if (t->ep >= 0)
 		close(t->ep);
 	if (t->wake >= 0)
@@ -289,47 +509,73 @@ transport_destroy(struct transport *t)
 	free(t);
 }
 
+/* Makes lane i's multi handle; returns 0, or -1 when out of memory. */
+static int
+lane_init(struct transport *t, uint32_t i, long idle)
+{
+	struct lane *l = &t->lanes[i];
+
+	l->t = t;
+	l->index = i;
+	l->timer_at = -1;
+	/*
+	 * libcurl counts connections in use against CURLMOPT_MAXCONNECTS
+	 * too: room for every port of the lane's, and idle more.
+	 */
+	if ((l->multi = curl_multi_init()) == NULL ||
+	    curl_multi_setopt(l->multi, CURLMOPT_PIPELINING,
+	    CURLPIPE_MULTIPLEX) != CURLM_OK ||
+	    curl_multi_setopt(l->multi, CURLMOPT_MAXCONNECTS,
+	    LANE_PORTS + idle) != CURLM_OK ||
+	    curl_multi_setopt(l->multi, CURLMOPT_SOCKETFUNCTION, on_socket) !=
+	    CURLM_OK ||
+	    curl_multi_setopt(l->multi, CURLMOPT_SOCKETDATA, l) != CURLM_OK ||
+	    curl_multi_setopt(l->multi, CURLMOPT_TIMERFUNCTION, on_timer) !=
+	    CURLM_OK ||
+	    curl_multi_setopt(l->multi, CURLMOPT_TIMERDATA, l) != CURLM_OK)
+		return -1;
+	return 0;
+}
+
 struct transport *
 transport_new(size_t callers, long idle)
 {
 	struct transport *t;
 	struct epoll_event ev;
+	size_t i;
 	int e;
 
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return NULL;
 	t->ep = t->wake = -1;
-	t->timer_at = -1;
 	atomic_init(&t->wake_pending, false);
 	atomic_init(&t->cancelled, false);
 	atomic_init(&t->stopping, false);
-	if ((t->calls = chan_new(sizeof(struct transport_port *),
-	    callers > 0 ? callers : 1)) == NULL ||
-	    (t->multi = curl_multi_init()) == NULL) {
+	atomic_init(&t->next_port, 0);
+	if (callers == 0)
+		callers = 1;
+	if ((t->calls = chan_new(sizeof(struct transport_port *), callers)) ==
+	    NULL || callers / LANE_PORTS >= WAKE_TAG ||
+	    (t->lanes = calloc((callers + LANE_PORTS - 1) / LANE_PORTS,
+	    sizeof(*t->lanes))) == NULL) {
 		errno = ENOMEM;
 		goto fail;
+	}
+	for (i = 0; i < (callers + LANE_PORTS - 1) / LANE_PORTS; i++) {
+		t->nlanes++;
+		if (lane_init(t, (uint32_t)i, idle) < 0) {
+			errno = ENOMEM;
+			goto fail;
+		}
 	}
 	if ((t->ep = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
 	    (t->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0)
 		goto fail;
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLIN;
-	ev.data.fd = t->wake;
+	ev.data.u64 = (uint64_t)WAKE_TAG << 32;
 	if (epoll_ctl(t->ep, EPOLL_CTL_ADD, t->wake, &ev) != 0)
 		goto fail;
-	if (curl_multi_setopt(t->multi, CURLMOPT_PIPELINING,
-	    CURLPIPE_MULTIPLEX) != CURLM_OK ||
-	    (idle > 0 && curl_multi_setopt(t->multi, CURLMOPT_MAXCONNECTS,
-	    idle) != CURLM_OK) ||
-	    curl_multi_setopt(t->multi, CURLMOPT_SOCKETFUNCTION, on_socket) !=
-	    CURLM_OK ||
-	    curl_multi_setopt(t->multi, CURLMOPT_SOCKETDATA, t) != CURLM_OK ||
-	    curl_multi_setopt(t->multi, CURLMOPT_TIMERFUNCTION, on_timer) !=
-	    CURLM_OK ||
-	    curl_multi_setopt(t->multi, CURLMOPT_TIMERDATA, t) != CURLM_OK) {
-		errno = ENOMEM;
-		goto fail;
-	}
 	if ((e = pthread_create(&t->tid, NULL, transport_main, t)) != 0) {
 		errno = e;
 		goto fail;
@@ -370,6 +616,8 @@ transport_port_new(struct transport *t, CURL *easy)
 		return NULL;
 	p->t = t;
 	p->easy = easy;
+	p->home = (uint32_t)(atomic_fetch_add(&t->next_port, 1) / LANE_PORTS %
+	    t->nlanes);
 	if ((p->answers = chan_new(sizeof(struct answer), 1)) == NULL ||
 	    curl_easy_setopt(easy, CURLOPT_PRIVATE, p) != CURLE_OK) {
 		chan_free(p->answers);
@@ -390,11 +638,13 @@ transport_port_free(struct transport_port *p)
 }
 
 CURLcode
-transport_perform(struct transport_port *p, bool *aborted)
+transport_perform(struct transport_port *p, const char *origin,
+    bool *aborted)
 {
 	struct transport *t = p->t;
 	struct answer a;
 
+	p->origin = origin;
 	/*
 	 * Neither channel is ever closed, and each waits only while the
 	 * transport thread is busy: both calls succeed.

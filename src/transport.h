@@ -1,5 +1,4 @@
-/* transport.h: one thread that runs every worker's transfers, sharing
- * connections. */
+/* transport.h: the thread that runs the workers' transfers. */
 #ifndef TRANSPORT_H
 #define TRANSPORT_H
 
@@ -9,10 +8,10 @@
 #include <curl/curl.h>
 
 /*
- * A transport is a thread with one libcurl multi handle.  Callers (the
+ * A transport is a thread with libcurl multi handles.  Callers (the
  * workers of a run) hand it their easy handles, one transfer at a time
  * each, and block until it answers; it runs all of them at once on the
- * multi handle's connections.  So a connection outlives the transfer and
+ * multi handles' connections.  So a connection outlives the transfer and
  * the caller that opened it and serves whichever caller next needs its
  * host, and HTTP/2 requests to one host ride one connection as streams
  * (CURLPIPE_MULTIPLEX).  The thread waits in epoll for the sockets
@@ -28,11 +27,14 @@ struct transport;
 struct transport_port;
 
 /*
- * Starts a transport for at most callers ports at once, keeping up to
- * idle idle connections for reuse (CURLMOPT_MAXCONNECTS; 0: libcurl's
- * default).  curl_global_init() must have been called.  Returns the
- * transport, or NULL with errno set (ENOMEM, or what epoll, eventfd or
- * pthread_create() failed with).
+ * Starts a transport for at most callers ports.  It runs a multi handle
+ * (a lane) for every 64 ports: an HTTP/1 transfer runs in its port's
+ * lane, and reuses the connections of that lane's ports, each lane
+ * keeping idle connections to reuse beyond its ports' own; an HTTP/2 one
+ * in lane 0, with every other stream to its origin.
+ * curl_global_init() must have been called.  Returns the transport, or
+ * NULL with errno set (ENOMEM, or what epoll, eventfd or pthread_create()
+ * failed with).
  */
 struct transport *transport_new(size_t callers, long idle);
 
@@ -68,7 +70,15 @@ void		 transport_port_free(struct transport_port *p);
  * by transport_cancel() and the result means nothing.  The transfer's
  * CURLINFO values are read from the easy handle afterwards, as usual.
  * One call at a time per port.
+ *
+ * origin, borrowed for the call, names the transfer's scheme, host and
+ * port ("https://example.com:8443") when it may speak HTTP/2, or is NULL.
+ * An origin that has not yet answered over HTTP/1 gets at most as many
+ * transfers at once as one HTTP/2 connection carries, so that they share
+ * it rather than each open its own; the rest wait, in order, for those
+ * to end.  NULL transfers never wait.
  */
-CURLcode	 transport_perform(struct transport_port *p, bool *aborted);
+CURLcode	 transport_perform(struct transport_port *p,
+		    const char *origin, bool *aborted);
 
 #endif /* TRANSPORT_H */

@@ -42,6 +42,7 @@ struct e2e_counts {
 	int	requests;
 	int	max_in_flight;
 	int	in_flight;
+	int	connections;	/* That carried the key's requests. */
 };
 
 /*

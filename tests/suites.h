@@ -53,6 +53,9 @@ Suite	*http_progress_suite(void);
 /* test_faults.c: the fault matrix and security defaults of issue 5. */
 Suite	*faults_suite(void);
 
+/* test_conn.c: connection reuse and HTTP/2, against the fixture and nginx. */
+Suite	*conn_suite(void);
+
 /* test_examples.c: the example programs. */
 Suite	*examples_suite(void);
 
