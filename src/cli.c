@@ -122,7 +122,7 @@ cli_usage(FILE *fp)
 	    "%%{time_starttransfer} %%{size_download} %%{num_redirects} "
 	    "%%{num_retries}\n"
 	    "%%{num_connects} %%{url_effective} %%{http_version} "
-	    "%%{errormsg}; "
+	    "%%{errormsg};\n"
 	    "\\n \\t \\r \\\\ and %%%% are escapes.\n"
 	    "In json, csv and --write-out output the total time and the "
 	    "summary go to\nstandard error.\n");
