@@ -575,6 +575,10 @@ setup_easy(struct worker *w)
 	    (cfg->headers != NULL &&
 	    curl_easy_setopt(e, CURLOPT_HTTPHEADER, cfg->headers) !=
 	    CURLE_OK) ||
+	    (cfg->userpwd != NULL &&
+	    (curl_easy_setopt(e, CURLOPT_USERPWD, cfg->userpwd) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC) !=
+	    CURLE_OK)) ||
 	    (cfg->insecure &&
 	    (curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L) != CURLE_OK)))

@@ -44,6 +44,8 @@ struct fetch_config {
 	struct curl_slist *headers;	/* NULL or borrowed; only read. */
 	const char *user_agent;		/* NULL (fetch_urls/VERSION), or
 					   borrowed. */
+	const char *userpwd;		/* NULL or borrowed "user:password"
+					   for HTTP Basic authentication. */
 	bool	 insecure;		/* Do not verify TLS peers. */
 	long	 retries;		/* Extra attempts; 0: none. */
 	double	 rate;			/* Starts a second; 0: no limit. */

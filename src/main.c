@@ -251,6 +251,7 @@ run_urls(struct prog *pg, size_t workers, double *total,
 	cfg.head = pg->cli.head;
 	cfg.headers = pg->headers;
 	cfg.user_agent = pg->cli.user_agent;
+	cfg.userpwd = pg->cli.user;
 	cfg.insecure = pg->cli.insecure;
 	cfg.retries = pg->cli.retry;
 	cfg.rate = pg->cli.rate;
@@ -462,6 +463,9 @@ main(int argc, char **argv)
 	case CLI_RUN:
 		break;
 	}
+	/* As curl does: the password leaves what ps(1) shows. */
+	if (pg.cli.user_arg != NULL)
+		memset(pg.cli.user_arg, '*', strlen(pg.cli.user_arg));
 	if (pg.cli.write_out != NULL && output_writeout_check(pg.cli.write_out,
 	    err, sizeof(err)) < 0) {
 		cli_free(&pg.cli);

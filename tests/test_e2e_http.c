@@ -425,6 +425,30 @@ START_TEST(method_headers_and_agent_seen_by_the_fixture)
 }
 END_TEST
 
+/*
+ * -u sends HTTP Basic credentials, not a User-Agent, and never shows them
+ * in any output.
+ */
+START_TEST(user_sends_basic_auth)
+{
+	char *key = e2e_key(), *seen;
+	struct proc *p;
+
+	p = e2e_raw(15, "--user", "alice:s3cret", "-w", "%{url} %{errormsg}"
+	    "\\n", e2e_url("/headers?key=%s", key), NULL);
+	e2e_expect_code(p, 0);
+	seen = e2e_get(e2e_fmt("/seen/%s", key));
+	/* base64("alice:s3cret") */
+	ck_assert_msg(strstr(seen, "[\"Authorization\", \"Basic "
+	    "YWxpY2U6czNjcmV0\"]") != NULL && strstr(seen, "s3cret") == NULL &&
+	    proc_match(seen, "\\[\"User-Agent\", \"fetch_urls/", NULL, 0),
+	    "fixture saw %s", seen);
+	ck_assert_msg(!eh_has(&p->obuf, "s3cret") &&
+	    !eh_has(&p->ebuf, "s3cret"), "shows the password:\n%s%s",
+	    proc_msg(&p->obuf), proc_msg(&p->ebuf));
+}
+END_TEST
+
 START_TEST(head_fetches_no_body)
 {
 	char *key = e2e_key();
@@ -1022,6 +1046,7 @@ http_options_suite(void)
 	tcase_add_test(tc, redirects_followed_counted_and_capped);
 	tcase_add_test(tc, redirect_to_another_scheme_refused);
 	tcase_add_test(tc, method_headers_and_agent_seen_by_the_fixture);
+	tcase_add_test(tc, user_sends_basic_auth);
 	tcase_add_test(tc, head_fetches_no_body);
 	tcase_add_test(tc, secret_headers_never_printed);
 	tcase_add_test(tc, insecure_accepts_a_self_signed_certificate);
