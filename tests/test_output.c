@@ -3,12 +3,17 @@
 /* open_memstream. */
 #define _GNU_SOURCE
 
+#include <sys/ioctl.h>
+
 #include <check.h>
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../src/fetch.h"
 #include "../src/output.h"
@@ -482,6 +487,53 @@ START_TEST(progress_silent_off_a_terminal)
 }
 END_TEST
 
+/*
+ * The line fits the terminal as it is now: after a resize, the next line
+ * drawn is cut to the new width, where a width read once would wrap every
+ * redraw onto a second line.
+ */
+START_TEST(progress_follows_a_resized_terminal)
+{
+	struct winsize ws = { .ws_row = 24, .ws_col = 60 };
+	struct progress pg;
+	char buf[4096], *cr;
+	ssize_t n;
+	size_t w;
+	FILE *fp;
+	int m, s;
+
+	m = posix_openpt(O_RDWR | O_NOCTTY);
+	ck_assert_msg(m != -1 && grantpt(m) == 0 && unlockpt(m) == 0,
+	    "pty: %s", strerror(errno));
+	s = open(ptsname(m), O_RDWR | O_NOCTTY);
+	ck_assert_int_ge(s, 0);
+	ck_assert_int_eq(ioctl(s, TIOCSWINSZ, &ws), 0);
+	fp = fdopen(s, "w");
+	ck_assert_ptr_nonnull(fp);
+	progress_init(&pg, fp, true, 1000000, 0);
+	ck_assert(pg.on);
+	progress_draw(&pg, 123456, 789, 12345, 3.25);
+	ws.ws_col = 20;
+	ck_assert_int_eq(ioctl(m, TIOCSWINSZ, &ws), 0);
+	progress_draw(&pg, 123457, 789, 12345, 3.5);
+	n = read(m, buf, sizeof(buf) - 1);
+	ck_assert_int_gt(n, 0);
+	buf[n] = '\0';
+	/* Two lines drawn, each after a '\r': 59 columns, then 19. */
+	cr = strchr(buf, '\r');
+	ck_assert_ptr_nonnull(cr);
+	w = strcspn(cr + 1, "\r\033");
+	ck_assert_uint_eq(w, 59);
+	cr = strchr(cr + 1, '\r');
+	ck_assert_ptr_nonnull(cr);
+	w = strcspn(cr + 1, "\r\033");
+	ck_assert_msg(w == 19, "a %zu-column line on 20 columns: %s", w,
+	    buf);
+	fclose(fp);
+	close(m);
+}
+END_TEST
+
 /* For main.c: the suite of this file, a test case per time limit. */
 Suite *
 output_suite(void)
@@ -510,6 +562,7 @@ output_suite(void)
 	tcase_add_test(tc, total_and_summary_lines);
 	tcase_add_test(tc, progress_line_format);
 	tcase_add_test(tc, progress_silent_off_a_terminal);
+	tcase_add_test(tc, progress_follows_a_resized_terminal);
 	suite_add_tcase(s, tc);
 	return s;
 }
