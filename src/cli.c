@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "output.h"
 
 enum {
 	OPT_CONNECT_TIMEOUT = 256,
@@ -177,8 +178,9 @@ synopsis(FILE *fp)
 void
 cli_usage(FILE *fp)
 {
+	const char *name;
 	char left[40];
-	size_t i;
+	size_t i, col;
 
 	synopsis(fp);
 	fprintf(fp, "\nFetches every URL concurrently and prints, as each "
@@ -194,14 +196,20 @@ cli_usage(FILE *fp)
 			    opts[i].arg ? opts[i].arg : "");
 		fprintf(fp, "  %-26s %s\n", left, opts[i].help);
 	}
-	fprintf(fp, "\n--write-out variables, as in curl: %%{url} "
-	    "%%{urlnum} %%{http_code}\n"
-	    "%%{time_total} %%{time_namelookup} %%{time_connect} "
-	    "%%{time_appconnect}\n"
-	    "%%{time_starttransfer} %%{size_download} %%{num_redirects} "
-	    "%%{num_retries}\n"
-	    "%%{url_effective} %%{http_version} %%{errormsg}; "
-	    "\\n \\t \\r \\\\ and %%%% are escapes.\n"
+	/* The variables, from output.c's table, wrapped at 79 columns. */
+	fputs("\n--write-out variables, as in curl:", fp);
+	col = strlen("--write-out variables, as in curl:");
+	for (i = 0; (name = output_writeout_name(i)) != NULL; i++) {
+		if (col + strlen(name) + 4 > 79) {
+			putc('\n', fp);
+			col = 0;
+		} else {
+			putc(' ', fp);
+			col++;
+		}
+		col += (size_t)fprintf(fp, "%%{%s}", name);
+	}
+	fprintf(fp, "\n\\n \\t \\r \\\\ and %%%% are escapes.\n"
 	    "In json, csv and --write-out output the total time and the "
 	    "summary go to\nstandard error.\n");
 	fprintf(fp, "\nExit status: 0 when every URL answered below 400, "

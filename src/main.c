@@ -524,19 +524,20 @@ main(int argc, char **argv)
 		print_total(&pg, concurrent, &tc);
 		break;
 	case CLI_COMPARE:
+		/* Each record says which run it is of. */
+		pg.out.run = "serial";
 		if (run_urls(&pg, 1, &serial, &ts) < 0)
 			goto out_thread;
 		print_total(&pg, serial, &ts);
 		if (pg.signo != 0 || pg.output_failed)
 			break;
+		pg.out.run = "concurrent";
 		if (run_urls(&pg, (size_t)pg.cli.jobs, &concurrent, &tc) < 0)
 			goto out_thread;
 		print_total(&pg, concurrent, &tc);
 		if (pg.signo == 0 && !pg.output_failed)
-			fprintf(pg.out.format == OUTPUT_TEXT ? stdout : stderr,
-			    "Serial: %.2fs, concurrent: %.2fs, "
-			    "speedup: %.2fx\n", serial, concurrent,
-			    serial / (concurrent > 0.005 ? concurrent : 0.005));
+			output_speedup(pg.out.format == OUTPUT_TEXT ? stdout :
+			    stderr, serial, concurrent);
 		break;
 	}
 	(void)check_output(&pg, NULL, true);
