@@ -34,6 +34,9 @@ Suite	*output_suite(void);
 Suite	*limit_suite(void);
 Suite	*fetch_suite(void);
 
+/* test_e2e_stream.c: streaming input, stopping, --records, --resume. */
+Suite	*e2e_stream_suite(void);
+
 /* test_e2e.c: the fetch_urls binary against the fixture. */
 Suite	*e2e_output_suite(void);
 Suite	*e2e_options_suite(void);
