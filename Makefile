@@ -39,7 +39,7 @@ BENCH = $(BUILD)/chan_bench
 OBJ = $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC) $(PROG_SRC) $(TEST_SRC)) \
       $(BUILD)/bench/chan_bench.o
 
-.PHONY: all test check check-sanitize bench bench-chan bench-fetch demo install uninstall clean deps \
+.PHONY: all test check check-sanitize bench bench-chan bench-fetch bench-stream demo install uninstall clean deps \
     fuzz fuzz-smoke check-valgrind check-stress
 
 all: $(LIB) $(PROG) $(EXAMPLES)
@@ -186,7 +186,7 @@ fuzz:
 	$(MAKE) $(FUZZERS)
 	tests/fuzz/run.sh $(FUZZ_TIME) $(FUZZERS)
 
-bench: bench-chan bench-fetch
+bench: bench-chan bench-fetch bench-stream
 
 bench-chan: $(BENCH) $(BENCH)_nodiag
 	@tests/deps.sh bench
@@ -194,6 +194,9 @@ bench-chan: $(BENCH) $(BENCH)_nodiag
 
 bench-fetch: $(PROG)
 	bench/fetch_bench.sh $(PROG)
+
+bench-stream: $(PROG)
+	bench/stream_bench.sh $(PROG)
 
 demo:
 	@tests/deps.sh demo
