@@ -66,7 +66,7 @@ $(BUILD)/examples/healthzs: examples/healthzs.c $(LIB)
 
 $(TESTS): $(patsubst %.c,$(BUILD)/%.o,$(TEST_SRC)) $(BUILD)/src/cli.o \
     $(BUILD)/src/urls.o $(BUILD)/src/output.o $(BUILD)/src/progress.o \
-    $(BUILD)/src/limit.o $(BUILD)/src/fetch.o $(LIB)
+    $(BUILD)/src/limit.o $(BUILD)/src/fetch.o $(BUILD)/src/shard.o $(LIB)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(CURL_LIBS) -lm
 
 # White-box channel tests: they include src/chan.c to pause its lock-free
@@ -170,8 +170,10 @@ FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined
 FUZZ_TIME ?= 600
 FUZZERS = $(BUILD)/fuzz/fuzz_urls $(BUILD)/fuzz/fuzz_cli
 
-$(BUILD)/fuzz/fuzz_urls: tests/fuzz/fuzz_urls.c src/urls.c src/urls.h
-$(BUILD)/fuzz/fuzz_cli: tests/fuzz/fuzz_cli.c src/cli.c src/cli.h
+$(BUILD)/fuzz/fuzz_urls: tests/fuzz/fuzz_urls.c src/urls.c src/urls.h \
+    src/shard.c src/shard.h
+$(BUILD)/fuzz/fuzz_cli: tests/fuzz/fuzz_cli.c src/cli.c src/cli.h \
+    src/shard.c src/shard.h
 $(FUZZERS):
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) -o $@ $(filter %.c,$^) -lm

@@ -19,7 +19,9 @@ enum {
 	OPT_ORDERED,
 	OPT_PER_HOST,
 	OPT_RATE,
-	OPT_RETRY
+	OPT_RETRY,
+	OPT_SHARD,
+	OPT_SHARD_BY
 };
 
 struct opt {
@@ -74,6 +76,10 @@ static const struct opt opts[] = {
 	    "retry transient failures up to N times" },
 	{ "serial", no_argument, 's', NULL,
 	    "fetch one URL at a time, in order" },
+	{ "shard", required_argument, OPT_SHARD, "K/N",
+	    "fetch only share K of N of the input (K from 0)" },
+	{ "shard-by", required_argument, OPT_SHARD_BY, "HOW",
+	    "share out by line (default) or host" },
 	{ "user-agent", required_argument, 'A', "NAME",
 	    "send User-Agent NAME (default fetch_urls/" FETCH_VERSION ")" },
 	{ "version", no_argument, 'V', NULL,
@@ -101,7 +107,8 @@ cli_usage(FILE *fp)
 	    "[--max-redirs n]\n"
 	    "                  [--no-progress] [--ordered] [--per-host n] "
 	    "[--rate n[/u]]\n"
-	    "                  [--retry n] [url ...]\n\n"
+	    "                  [--retry n] [--shard k/n] "
+	    "[--shard-by line|host] [url ...]\n\n"
 	    "Fetches every URL concurrently and prints, as each finishes,\n"
 	    "its time and HTTP status, then the total time.\n\n");
 	for (i = 0; i < NOPTS; i++) {
@@ -336,6 +343,7 @@ parse(int argc, char **argv, struct cli *cli, char *err, size_t errlen)
 	const char *why;
 	size_t i;
 	int c, namelen;
+	bool shard_by = false;
 
 	memset(cli, 0, sizeof(*cli));
 	cli->mode = CLI_CONCURRENT;
@@ -476,6 +484,21 @@ parse(int argc, char **argv, struct cli *cli, char *err, size_t errlen)
 				return CLI_ERROR;
 			}
 			break;
+		case OPT_SHARD:
+			if ((why = shard_parse(optarg, &cli->shard)) != NULL) {
+				snprintf(err, errlen, "--shard wants %s, not "
+				    "'%s'", why, optarg);
+				return CLI_ERROR;
+			}
+			break;
+		case OPT_SHARD_BY:
+			if (shard_parse_by(optarg, &cli->shard.by) < 0) {
+				snprintf(err, errlen, "--shard-by wants line "
+				    "or host, not '%s'", optarg);
+				return CLI_ERROR;
+			}
+			shard_by = true;
+			break;
 		case OPT_CONNECT_TIMEOUT:
 			if (parse_secs(optarg, &cli->connect_timeout_ms) < 0)
 				goto badsecs;
@@ -506,6 +529,10 @@ parse(int argc, char **argv, struct cli *cli, char *err, size_t errlen)
 	if (cli->method != NULL && cli->head) {
 		snprintf(err, errlen, "--head cannot be combined with "
 		    "--request %s", cli->method);
+		return CLI_ERROR;
+	}
+	if (shard_by && cli->shard.n == 0) {
+		snprintf(err, errlen, "--shard-by needs --shard");
 		return CLI_ERROR;
 	}
 	cli->urls = argv + optind;

@@ -173,12 +173,15 @@ draw_progress(struct run *r, size_t got)
 static void
 emit(struct prog *pg, struct run *r, struct fetch_result *res)
 {
+	const char *url = pg->urls.v[res->index];
+
 	if (!(pg->signo != 0 && res->outcome == FETCH_CANCELLED) &&
 	    !pg->output_failed) {
 		progress_erase(&r->progress);
 		errno = 0;
-		output_result(stdout, &pg->out, pg->urls.v[res->index], res,
-		    r->why);
+		/* Its urlnum is its place in the whole input, not the list. */
+		res->index = pg->urls.num[res->index];
+		output_result(stdout, &pg->out, url, res, r->why);
 		/* Sees a failed write as soon as a full buffer is written. */
 		(void)check_output(pg, r, false);
 	}
@@ -385,6 +388,8 @@ load_urls(struct prog *pg)
 	size_t i;
 
 	urls_init(&pg->urls);
+	if (pg->cli.shard.n > 0)
+		pg->urls.shard = &pg->cli.shard;
 	for (i = 0; i < pg->cli.nurls; i++)
 		if (urls_add(&pg->urls, pg->cli.urls[i],
 		    strlen(pg->cli.urls[i])) < 0)
@@ -409,7 +414,7 @@ load_urls(struct prog *pg)
 				    "skipped: a NUL byte cannot be in a URL",
 				    path, pg->urls.first_nul);
 			/* One line for a usage error, as ever. */
-			if (pg->urls.n == 0) {
+			if (pg->urls.seen == 0) {
 				strncat(err, ", and no URL is left",
 				    sizeof(err) - strlen(err) - 1);
 				usage_error(err);
@@ -421,7 +426,7 @@ load_urls(struct prog *pg)
 			pg->any_failed = true;
 		}
 	}
-	if (pg->urls.n == 0)
+	if (pg->urls.seen == 0)
 		usage_error("no URLs given");
 	return;
 nomem:
@@ -472,6 +477,12 @@ main(int argc, char **argv)
 	    pg.cli.format == CLI_CSV ? OUTPUT_CSV : OUTPUT_TEXT,
 	    pg.cli.write_out);
 	load_urls(&pg);
+	/* A shard that none of the input falls to has nothing to fetch. */
+	if (pg.urls.n == 0) {
+		print_total(&pg, 0, &(struct tally){ 0, 0, 0 });
+		status = pg.any_failed || pg.output_failed ? 1 : 0;
+		goto out_urls;
+	}
 
 	/* A closed stdout is an error from write(), not a signal. */
 	signal(SIGPIPE, SIG_IGN);

@@ -12,7 +12,9 @@ void
 urls_init(struct urls *u)
 {
 	u->v = NULL;
-	u->n = u->cap = 0;
+	u->num = NULL;
+	u->n = u->cap = u->seen = 0;
+	u->shard = NULL;
 	u->nul_lines = u->first_nul = 0;
 }
 
@@ -20,8 +22,12 @@ int
 urls_add(struct urls *u, const char *s, size_t len)
 {
 	char **v, *copy;
-	size_t cap;
+	size_t cap, *num;
 
+	if (u->shard != NULL && !shard_mine(u->shard, u->seen, s, len)) {
+		u->seen++;
+		return 0;
+	}
 	if (u->n == u->cap) {
 		cap = u->cap ? u->cap * 2 : 16;
 		if ((v = realloc(u->v, cap * sizeof(*v))) == NULL) {
@@ -29,6 +35,11 @@ urls_add(struct urls *u, const char *s, size_t len)
 			return -1;
 		}
 		u->v = v;
+		if ((num = realloc(u->num, cap * sizeof(*num))) == NULL) {
+			errno = ENOMEM;
+			return -1;
+		}
+		u->num = num;
 		u->cap = cap;
 	}
 	if ((copy = malloc(len + 1)) == NULL) {
@@ -37,6 +48,7 @@ urls_add(struct urls *u, const char *s, size_t len)
 	}
 	memcpy(copy, s, len);
 	copy[len] = '\0';
+	u->num[u->n] = u->seen++;
 	u->v[u->n++] = copy;
 	return 0;
 }
@@ -93,5 +105,6 @@ urls_free(struct urls *u)
 	for (i = 0; i < u->n; i++)
 		free(u->v[i]);
 	free(u->v);
+	free(u->num);
 	urls_init(u);
 }
