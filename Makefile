@@ -40,7 +40,7 @@ OBJ = $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC) $(PROG_SRC) $(TEST_SRC)) \
       $(BUILD)/bench/chan_bench.o
 
 .PHONY: all test check check-sanitize bench bench-chan bench-fetch demo install uninstall clean deps \
-    fuzz fuzz-smoke check-valgrind check-stress
+    fuzz fuzz-smoke check-valgrind check-stress test-cluster
 
 all: $(LIB) $(PROG) $(EXAMPLES)
 
@@ -153,6 +153,14 @@ check-stress: deps
 			exit 1 \
 		} \
 	    }'
+
+# fetch_urls --shard on a throwaway Slurm cluster and over GNU parallel
+# and ssh, each with a node killed mid-run, inside namespaces of its own
+# where only loopback exists; as root.  See tests/cluster.sh.
+test-cluster: deps
+	tests/deps.sh cluster
+	$(MAKE) $(PROG)
+	tests/cluster.sh $(PROG)
 
 # memcheck over a mixed fetch_urls run; DRD over the channel benchmark and
 # the threaded examples, in a build that tells DRD about libchan's atomics.
