@@ -137,7 +137,7 @@ python3 "$top/tests/fixture.py" <"$T/fixture.in" >"$T/fixture.out" \
     2>"$T/fixture.log" &
 pids="$pids $!"
 exec 7>"$T/fixture.in"
-wait_for 15 'grep -q READY "$T/fixture.out"' || fail "fixture not ready"
+wait_for 15 'grep -qs READY "$T/fixture.out"' || fail "fixture not ready"
 port=$(sed -n 's/^READY http=\([0-9]*\) .*/\1/p' "$T/fixture.out")
 
 # The list: comments, blank lines, credentials, URLs without a scheme and
