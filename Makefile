@@ -181,7 +181,7 @@ FUZZERS = $(BUILD)/fuzz/fuzz_urls $(BUILD)/fuzz/fuzz_cli
 $(BUILD)/fuzz/fuzz_urls: tests/fuzz/fuzz_urls.c src/urls.c src/urls.h \
     src/shard.c src/shard.h
 $(BUILD)/fuzz/fuzz_cli: tests/fuzz/fuzz_cli.c src/cli.c src/cli.h \
-    src/shard.c src/shard.h
+    src/output.c src/shard.c src/shard.h
 $(FUZZERS):
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) -o $@ $(filter %.c,$^) -lm

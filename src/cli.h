@@ -34,6 +34,11 @@ struct cli {
 					   argv. */
 	size_t		 nheaders;
 	const char	*user_agent;	/* NULL (the default) or in argv. */
+	char		*user;		/* NULL or malloced: -u's
+					   "user:password", wiped when freed. */
+	char		*user_arg;	/* NULL or where -u's argument is in
+					   argv, for the caller to blank out
+					   of the process's command line. */
 	bool		 insecure;	/* Do not verify TLS peers. */
 	long		 retry;		/* Extra attempts; 0: none. */
 	double		 rate;		/* Starts a second; 0: no limit. */

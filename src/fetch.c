@@ -66,6 +66,8 @@ struct worker {
 	CURLM			*multi;		/* Owned; freed on exit.  Set
 						   and unset under multis_mu. */
 	char			 errbuf[CURL_ERROR_SIZE];
+	bool			 in_headers;	/* A response's header block
+						   began and has not ended. */
 };
 
 struct fetch_run {
@@ -107,6 +109,27 @@ discard(char *data, size_t size, size_t nmemb, void *arg)
 	(void)data;
 	(void)arg;
 	return size * nmemb;
+}
+
+/*
+ * Watches the header blocks of a response (one for each redirect or
+ * interim 1xx response): each starts with a status line and ends with a
+ * blank line, which libcurl passes on for HTTP/2 and 3 too.  A block that
+ * never ended means the connection closed inside the headers, which
+ * libcurl 7.88 reports as a success.
+ */
+static size_t
+header_seen(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct worker *w = arg;
+	size_t len = size * nmemb;
+
+	if (len >= 5 && memcmp(data, "HTTP/", 5) == 0)
+		w->in_headers = true;
+	else if ((len == 2 && data[0] == '\r' && data[1] == '\n') ||
+	    (len == 1 && data[0] == '\n'))
+		w->in_headers = false;
+	return len;
 }
 
 static void
@@ -334,7 +357,11 @@ clear_attempt(struct fetch_result *res)
 	memset(&res->timings, 0, sizeof(res->timings));
 }
 
-/* Fills res with the outcome of the attempt that just ended with cc. */
+/*
+ * Fills res with the outcome of the attempt that just ended with cc.  The
+ * last status received is kept also when an error followed it (a
+ * redirect loop, a body cut short), as curl's %{http_code} keeps it.
+ */
 static void
 collect(struct worker *w, CURLcode cc, struct fetch_result *res)
 {
@@ -343,13 +370,16 @@ collect(struct worker *w, CURLcode cc, struct fetch_result *res)
 	char *url = NULL;
 	long v = 0;
 
-	if (cc == CURLE_OK) {
+	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &res->status);
+	if (res->status != 0 && curl_easy_getinfo(e, CURLINFO_HTTP_VERSION,
+	    &v) == CURLE_OK)
+		res->http_version = version_name(v);
+	if (cc == CURLE_OK && w->in_headers)
+		fail(res, "%s", "incomplete response: the connection closed "
+		    "inside the headers");
+	else if (cc == CURLE_OK)
 		res->outcome = FETCH_OK;
-		curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &res->status);
-		if (curl_easy_getinfo(e, CURLINFO_HTTP_VERSION, &v) ==
-		    CURLE_OK)
-			res->http_version = version_name(v);
-	} else
+	else
 		fail(res, "%s", w->errbuf[0] != '\0' ? w->errbuf :
 		    curl_easy_strerror(cc));
 	if (curl_easy_getinfo(e, CURLINFO_SIZE_DOWNLOAD_T, &bytes) ==
@@ -443,6 +473,7 @@ fetch_one(struct worker *w, size_t index, struct fetch_result *res)
 			break;
 		clear_attempt(res);
 		w->errbuf[0] = '\0';
+		w->in_headers = false;
 		/* The time waited for the limits before the first is not. */
 		if (attempt == 0)
 			start = now();
@@ -552,6 +583,9 @@ setup_easy(struct worker *w)
 	if (curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, w->errbuf) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, header_seen) !=
+	    CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_HEADERDATA, w) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, cfg->max_time_ms) !=
 	    CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
@@ -575,6 +609,10 @@ setup_easy(struct worker *w)
 	    (cfg->headers != NULL &&
 	    curl_easy_setopt(e, CURLOPT_HTTPHEADER, cfg->headers) !=
 	    CURLE_OK) ||
+	    (cfg->userpwd != NULL &&
+	    (curl_easy_setopt(e, CURLOPT_USERPWD, cfg->userpwd) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC) !=
+	    CURLE_OK)) ||
 	    (cfg->insecure &&
 	    (curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L) != CURLE_OK)))

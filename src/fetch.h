@@ -44,6 +44,8 @@ struct fetch_config {
 	struct curl_slist *headers;	/* NULL or borrowed; only read. */
 	const char *user_agent;		/* NULL (fetch_urls/VERSION), or
 					   borrowed. */
+	const char *userpwd;		/* NULL or borrowed "user:password"
+					   for HTTP Basic authentication. */
 	bool	 insecure;		/* Do not verify TLS peers. */
 	long	 retries;		/* Extra attempts; 0: none. */
 	double	 rate;			/* Starts a second; 0: no limit. */
@@ -52,7 +54,9 @@ struct fetch_config {
 
 enum fetch_outcome {
 	FETCH_OK,			/* An HTTP response arrived. */
-	FETCH_ERROR,			/* No response; see error. */
+	FETCH_ERROR,			/* No complete response; see
+					   error (and status, if one
+					   came). */
 	FETCH_CANCELLED			/* Not fetched, or aborted. */
 };
 
@@ -73,7 +77,9 @@ struct fetch_timings {
 struct fetch_result {
 	size_t			 index;	/* Into the run's URL list. */
 	enum fetch_outcome	 outcome;
-	long			 status; /* HTTP status; 0 without one. */
+	long			 status; /* The last HTTP status received,
+					   also when an error followed it;
+					   0 without one. */
 	double			 secs;	/* All attempts and the waits. */
 	char			*error;	/* NULL or malloced; receiver frees. */
 	long long		 bytes;	/* Body bytes of the last attempt. */

@@ -254,6 +254,7 @@ run_urls(struct prog *pg, size_t workers, double *total,
 	cfg.head = pg->cli.head;
 	cfg.headers = pg->headers;
 	cfg.user_agent = pg->cli.user_agent;
+	cfg.userpwd = pg->cli.user;
 	cfg.insecure = pg->cli.insecure;
 	cfg.retries = pg->cli.retry;
 	cfg.rate = pg->cli.rate;
@@ -467,6 +468,9 @@ main(int argc, char **argv)
 	case CLI_RUN:
 		break;
 	}
+	/* As curl does: the password leaves what ps(1) shows. */
+	if (pg.cli.user_arg != NULL)
+		memset(pg.cli.user_arg, '*', strlen(pg.cli.user_arg));
 	if (pg.cli.write_out != NULL && output_writeout_check(pg.cli.write_out,
 	    err, sizeof(err)) < 0) {
 		cli_free(&pg.cli);
@@ -531,19 +535,20 @@ main(int argc, char **argv)
 		print_total(&pg, concurrent, &tc);
 		break;
 	case CLI_COMPARE:
+		/* Each record says which run it is of. */
+		pg.out.run = "serial";
 		if (run_urls(&pg, 1, &serial, &ts) < 0)
 			goto out_thread;
 		print_total(&pg, serial, &ts);
 		if (pg.signo != 0 || pg.output_failed)
 			break;
+		pg.out.run = "concurrent";
 		if (run_urls(&pg, (size_t)pg.cli.jobs, &concurrent, &tc) < 0)
 			goto out_thread;
 		print_total(&pg, concurrent, &tc);
 		if (pg.signo == 0 && !pg.output_failed)
-			fprintf(pg.out.format == OUTPUT_TEXT ? stdout : stderr,
-			    "Serial: %.2fs, concurrent: %.2fs, "
-			    "speedup: %.2fx\n", serial, concurrent,
-			    serial / (concurrent > 0.005 ? concurrent : 0.005));
+			output_speedup(pg.out.format == OUTPUT_TEXT ? stdout :
+			    stderr, serial, concurrent);
 		break;
 	}
 	(void)check_output(&pg, NULL, true);

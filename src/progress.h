@@ -15,7 +15,6 @@ struct progress {
 	FILE	*fp;		/* Borrowed; standard error. */
 	bool	 on;		/* Drawing at all. */
 	bool	 shown;		/* A line is on the screen now. */
-	size_t	 width;		/* Columns the line may use. */
 	size_t	 total;		/* URLs in the run. */
 	double	 start;		/* When the run started. */
 };
@@ -34,7 +33,10 @@ void	progress_init(struct progress *pg, FILE *fp, bool on, size_t total,
 size_t	progress_format(char *buf, size_t len, size_t done, size_t total,
 	    size_t in_flight, size_t failed, double elapsed);
 
-/* Draws the line over the last one, if on. */
+/*
+ * Draws the line over the last one, if on, cut to one column less than the
+ * terminal is wide at that moment, so that it never wraps.
+ */
 void	progress_draw(struct progress *pg, size_t done, size_t in_flight,
 	    size_t failed, double now);
 

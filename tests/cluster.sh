@@ -312,7 +312,7 @@ test_slurm() {
 
 # Times $1 shards over the nodes $2 (a Slurm node list), in $took.
 time_slurm() {
-	out=$T/slurm/time.$2
+	out=$T/slurm/time.$(echo "$2" | tr , _)
 	start=$(date +%s.%N)
 	# shellcheck disable=SC2046
 	set -- $(FETCH_URLS=$prog FETCH_OPTS="-j 50 --no-progress" \

@@ -357,7 +357,8 @@ START_TEST(redirects_followed_counted_and_capped)
 	e2e_expect_code(p, 1);
 	ck_assert_msg(p->nlines == 2, "stdout:\n%s", proc_msg(&p->obuf));
 	ck_assert_str_eq(p->lines[0], "0 200 3 ");
-	ck_assert_msg(proc_match(p->lines[1], "^1 000 3 .*[Mm]aximum.*3.*"
+	/* The last status received stays next to the error, as in curl. */
+	ck_assert_msg(proc_match(p->lines[1], "^1 302 3 .*[Mm]aximum.*3.*"
 	    "redirects", NULL, 0), "line \"%s\"", p->lines[1]);
 	/* 4 requests for the first, 4 before the cap stopped the second. */
 	ck_assert_int_eq(e2e_count(key, "").requests, 8);
@@ -371,7 +372,7 @@ START_TEST(redirects_followed_counted_and_capped)
 	p = e2e_raw(15, "--ordered", "-L", "-w", wo, e2e_url("/redirect/10"),
 	    e2e_url("/redirect/11"), NULL);
 	ck_assert_str_eq(p->lines[0], "0 200 10 ");
-	ck_assert_msg(proc_match(p->lines[1], "^1 000 10 .", NULL, 0),
+	ck_assert_msg(proc_match(p->lines[1], "^1 302 10 .", NULL, 0),
 	    "line \"%s\"", p->lines[1]);
 }
 END_TEST
@@ -383,8 +384,9 @@ START_TEST(redirect_to_another_scheme_refused)
 
 	e2e_expect_code(p, 1);
 	ck_assert_msg(p->nlines == 1, "stdout:\n%s", proc_msg(&p->obuf));
+	/* The redirect's status is kept beside the error, as curl does. */
 	ck_assert_msg(proc_match(p->lines[0],
-	    "\"status\":0,.*\"error\":\"[^\"]*[Pp]rotocol[^\"]*\"", NULL, 0),
+	    "\"status\":302,.*\"error\":\"[^\"]*[Pp]rotocol[^\"]*\"", NULL, 0),
 	    "record %s", p->lines[0]);
 	ck_assert_msg(!eh_has(&p->obuf, "root:"), "file read: %s",
 	    p->lines[0]);
@@ -422,6 +424,30 @@ START_TEST(method_headers_and_agent_seen_by_the_fixture)
 	seen = e2e_get(e2e_fmt("/seen/%s", key));
 	ck_assert_msg(strstr(seen, "\"method\": \"DELETE\"") != NULL,
 	    "fixture saw %s", seen);
+}
+END_TEST
+
+/*
+ * -u sends HTTP Basic credentials, not a User-Agent, and never shows them
+ * in any output.
+ */
+START_TEST(user_sends_basic_auth)
+{
+	char *key = e2e_key(), *seen;
+	struct proc *p;
+
+	p = e2e_raw(15, "--user", "alice:s3cret", "-w", "%{url} %{errormsg}"
+	    "\\n", e2e_url("/headers?key=%s", key), NULL);
+	e2e_expect_code(p, 0);
+	seen = e2e_get(e2e_fmt("/seen/%s", key));
+	/* base64("alice:s3cret") */
+	ck_assert_msg(strstr(seen, "[\"Authorization\", \"Basic "
+	    "YWxpY2U6czNjcmV0\"]") != NULL && strstr(seen, "s3cret") == NULL &&
+	    proc_match(seen, "\\[\"User-Agent\", \"fetch_urls/", NULL, 0),
+	    "fixture saw %s", seen);
+	ck_assert_msg(!eh_has(&p->obuf, "s3cret") &&
+	    !eh_has(&p->ebuf, "s3cret"), "shows the password:\n%s%s",
+	    proc_msg(&p->obuf), proc_msg(&p->ebuf));
 }
 END_TEST
 
@@ -1022,6 +1048,7 @@ http_options_suite(void)
 	tcase_add_test(tc, redirects_followed_counted_and_capped);
 	tcase_add_test(tc, redirect_to_another_scheme_refused);
 	tcase_add_test(tc, method_headers_and_agent_seen_by_the_fixture);
+	tcase_add_test(tc, user_sends_basic_auth);
 	tcase_add_test(tc, head_fetches_no_body);
 	tcase_add_test(tc, secret_headers_never_printed);
 	tcase_add_test(tc, insecure_accepts_a_self_signed_certificate);

@@ -462,6 +462,53 @@ START_TEST(r3_redirect_loop_capped_other_schemes_refused)
 }
 END_TEST
 
+/*
+ * A status that arrived is kept when an error follows it, as curl's
+ * %{http_code} keeps it: the 302 of a redirect loop, the 200 of a body
+ * that stalls.  The error still decides the outcome and the exit status.
+ */
+START_TEST(status_kept_when_an_error_follows)
+{
+	char *loop = e2e_url("/loop"), *drip = e2e_url("/drip/400?n=10");
+	struct proc *p;
+
+	p = e2e_raw(15, "-L", "--max-redirs", "2", "-m", "1", "-w",
+	    "%{http_code} %{errormsg}\\n", "--ordered", loop, drip, NULL);
+	e2e_expect_code(p, 1);
+	ck_assert_msg(p->nlines == 2, "stdout:\n%s", proc_msg(&p->obuf));
+	ck_assert_msg(proc_match(p->lines[0], "^302 [Mm]aximum \\(2\\) "
+	    "redirects followed$", NULL, 0), "loop: %s", p->lines[0]);
+	ck_assert_msg(proc_match(p->lines[1], "^200 .*" FT_TIMED_OUT, NULL,
+	    0), "drip: %s", p->lines[1]);
+
+	p = e2e_raw(15, "--json", "-m", "1", drip, NULL);
+	e2e_expect_code(p, 1);
+	ck_assert_msg(p->nlines == 1, "stdout:\n%s", proc_msg(&p->obuf));
+	ck_assert_msg(proc_match(p->lines[0], "\"status\":200,.*\"error\":"
+	    "\"[^\"]*" FT_TIMED_OUT, NULL, 0), "json: %s", p->lines[0]);
+}
+END_TEST
+
+/*
+ * A response whose header block never ends (the connection closed in the
+ * middle of a header line) is an error, not a 200: libcurl 7.88 says
+ * nothing of it.
+ */
+START_TEST(truncated_headers_are_an_error)
+{
+	char *cut = e2e_url("/truncated"), *good = e2e_url("/status/200");
+	struct proc *p;
+
+	p = e2e_run(NULL, 15, cut, good, NULL);
+	e2e_expect_code(p, 1);
+	ft_expect_lines(p, 3);
+	ft_expect_err(p, cut, "^incomplete response: the connection closed "
+	    "inside the headers$");
+	ft_expect_ok(p, good, 200);
+	ft_expect_summary(p, 1, 0, 1);
+}
+END_TEST
+
 /* Row 4: a 1 GiB body, streamed and thrown away in flat memory. */
 
 START_TEST(r4_one_gib_body_in_flat_memory)
@@ -1273,6 +1320,8 @@ faults_suite(void)
 	tcase_add_test(tc, r1_ipv6_loopback);
 	tcase_add_test(tc, r2_hang_close_drip_reset);
 	tcase_add_test(tc, r3_redirect_loop_capped_other_schemes_refused);
+	tcase_add_test(tc, status_kept_when_an_error_follows);
+	tcase_add_test(tc, truncated_headers_are_an_error);
 	tcase_add_test(tc, r5_404_and_500_are_results_exit_1);
 	tcase_add_test(tc, r6_malformed_input_file);
 	tcase_add_test(tc, r6_lines_with_nul_skipped_in_one_line);

@@ -21,9 +21,11 @@ n=$3
 shift 3
 here=$(dirname "$(realpath "$0")")
 
+# The tasks get the environment of this script, INPUT and OUTDIR
+# included: sbatch --export would split the paths at their commas.
+export INPUT="$input" OUTDIR="$outdir"
 array=$(sbatch --parsable --array="0-$((n - 1))" --chdir="$outdir" \
-    --export="ALL,INPUT=$input,OUTDIR=$outdir" "$@" \
-    "$here/fetch_urls.sbatch")
+    --export=ALL "$@" "$here/fetch_urls.sbatch")
 # afterok: the merge runs only when every task ended with status 0.
 merge=$(sbatch --parsable --dependency="afterok:${array%%;*}" \
     --job-name=fetch_urls_merge --requeue --chdir="$outdir" \
