@@ -185,7 +185,8 @@ start_slurm() {
 	chmod 755 "$T/munge"
 	dd if=/dev/urandom of="$T/munge/key" bs=1024 count=1 2>/dev/null
 	chmod 400 "$T/munge/key"
-	# --force: munged refuses a socket directory it did not expect.
+	# --force: munged would stop at its checks of the permissions of
+	# the directories it uses, made for /etc/munge and /run/munge.
 	munged -F --force --socket="$T/munge/socket" \
 	    --key-file="$T/munge/key" --pid-file="$T/munge/pid" \
 	    --seed-file="$T/munge/seed" --log-file="$T/munge/munged.log" \

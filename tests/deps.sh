@@ -18,7 +18,7 @@ for group in "$@"; do
 	fuzz)	pkgs="$pkgs clang libclang-rt-14-dev" ;;
 	valgrind) pkgs="$pkgs valgrind" ;;
 	cluster) pkgs="$pkgs slurm-wlm munge parallel openssh-server"
-		pkgs="$pkgs openssh-client rsync python3 iproute2 util-linux" ;;
+		pkgs="$pkgs openssh-client rsync python3 iproute2 util-linux procps" ;;
 	*)	echo "deps.sh: unknown group '$group'" >&2; exit 2 ;;
 	esac
 done
