@@ -23,6 +23,8 @@ enum {
 	OPT_ORDERED,
 	OPT_PER_HOST,
 	OPT_RATE,
+	OPT_RECORDS,
+	OPT_RESUME,
 	OPT_RETRY,
 	OPT_SHARD,
 	OPT_SHARD_BY
@@ -74,8 +76,12 @@ static const struct opt opts[] = {
 	    "no total time, summary or progress line" },
 	{ "rate", required_argument, OPT_RATE, "N[/U]",
 	    "start at most N requests a second (U: s m h d)" },
+	{ "records", required_argument, OPT_RECORDS, "FILE",
+	    "write the records to FILE once the run is complete" },
 	{ "request", required_argument, 'X', "METHOD",
 	    "use METHOD instead of GET" },
+	{ "resume", no_argument, OPT_RESUME, NULL,
+	    "with --records: skip the URLs FILE has, append" },
 	{ "retry", required_argument, OPT_RETRY, "N",
 	    "retry transient failures up to N times" },
 	{ "serial", no_argument, 's', NULL,
@@ -343,11 +349,13 @@ add_header(struct cli *cli, const char *h)
 {
 	const char **v;
 
-	v = realloc(cli->headers, (cli->nheaders + 1) * sizeof(*v));
+	/* Kept NULL-terminated, as fetch.h takes it. */
+	v = realloc(cli->headers, (cli->nheaders + 2) * sizeof(*v));
 	if (v == NULL)
 		return -1;
 	cli->headers = v;
 	cli->headers[cli->nheaders++] = h;
+	cli->headers[cli->nheaders] = NULL;
 	return 0;
 }
 
@@ -642,6 +650,17 @@ parse(int argc, char **argv, struct cli *cli, char *err, size_t errlen)
 				return CLI_ERROR;
 			}
 			break;
+		case OPT_RECORDS:
+			if (optarg[0] == '\0') {
+				snprintf(err, errlen, "--records wants a file "
+				    "name");
+				return CLI_ERROR;
+			}
+			cli->records = optarg;
+			break;
+		case OPT_RESUME:
+			cli->resume = true;
+			break;
 		case OPT_RETRY:
 			if (parse_long(optarg, 0, 1000, &cli->retry) < 0) {
 				snprintf(err, errlen, "--retry wants a whole "
@@ -684,6 +703,15 @@ parse(int argc, char **argv, struct cli *cli, char *err, size_t errlen)
 	if (cli->write_out != NULL && cli->format != CLI_TEXT) {
 		snprintf(err, errlen, "--write-out cannot be combined with "
 		    "--format %s", cli->format == CLI_JSON ? "json" : "csv");
+		return CLI_ERROR;
+	}
+	if (cli->resume && cli->records == NULL) {
+		snprintf(err, errlen, "--resume needs --records FILE");
+		return CLI_ERROR;
+	}
+	if (cli->resume && cli->mode == CLI_COMPARE) {
+		snprintf(err, errlen, "--resume cannot be combined with "
+		    "--compare");
 		return CLI_ERROR;
 	}
 	/* As a method, HEAD is -I: a HEAD request has no body to wait for. */

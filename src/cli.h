@@ -30,8 +30,8 @@ struct cli {
 	long		 max_redirs;	/* -1: no limit. */
 	const char	*method;	/* NULL (GET) or in argv. */
 	bool		 head;		/* HEAD request, no body. */
-	const char	**headers;	/* NULL or malloced; strings in
-					   argv. */
+	const char	**headers;	/* NULL, or malloced and NULL-ended;
+					   strings in argv. */
 	size_t		 nheaders;
 	const char	*user_agent;	/* NULL (the default) or in argv. */
 	char		*user;		/* NULL or malloced: -u's
@@ -43,6 +43,8 @@ struct cli {
 	long		 retry;		/* Extra attempts; 0: none. */
 	double		 rate;		/* Starts a second; 0: no limit. */
 	long		 per_host;	/* In flight a host; 0: no limit. */
+	const char	*records;	/* NULL or in argv: --records FILE. */
+	bool		 resume;	/* Skip what records has; append. */
 	struct shard	 shard;		/* n == 0: the whole input. */
 };
 

@@ -34,6 +34,9 @@ Suite	*output_suite(void);
 Suite	*limit_suite(void);
 Suite	*fetch_suite(void);
 
+/* test_e2e_stream.c: streaming input, stopping, --records, --resume. */
+Suite	*e2e_stream_suite(void);
+
 /* test_shard.c: shard.h, then fetch_urls --shard against the fixture. */
 Suite	*shard_suite(void);
 Suite	*shard_e2e_suite(void);

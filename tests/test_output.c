@@ -254,7 +254,7 @@ sample_result(void)
 	struct fetch_result r;
 
 	memset(&r, 0, sizeof(r));
-	r.index = 3;
+	r.urlnum = 3;
 	r.outcome = FETCH_OK;
 	r.status = 200;
 	r.secs = 0.256;
@@ -477,7 +477,7 @@ END_TEST
 /* With --compare, every record names its run; CSV has one header. */
 START_TEST(records_name_their_run)
 {
-	struct fetch_result res = { .index = 3, .outcome = FETCH_OK,
+	struct fetch_result res = { .urlnum = 3, .outcome = FETCH_OK,
 	    .status = 200 };
 	struct output o;
 	struct out_mem m;
@@ -539,9 +539,9 @@ START_TEST(progress_silent_off_a_terminal)
 	char *got;
 
 	out_open(&m);
-	progress_init(&pg, m.fp, true, 10, 0);
+	progress_init(&pg, m.fp, true, 0);
 	ck_assert(!pg.on);
-	progress_draw(&pg, 1, 2, 0, 1);
+	progress_draw(&pg, 1, 10, 2, 0, 1);
 	progress_erase(&pg);
 	got = out_text(&m);
 	ck_assert_str_eq(got, "");
@@ -572,12 +572,12 @@ START_TEST(progress_follows_a_resized_terminal)
 	ck_assert_int_eq(ioctl(s, TIOCSWINSZ, &ws), 0);
 	fp = fdopen(s, "w");
 	ck_assert_ptr_nonnull(fp);
-	progress_init(&pg, fp, true, 1000000, 0);
+	progress_init(&pg, fp, true, 0);
 	ck_assert(pg.on);
-	progress_draw(&pg, 123456, 789, 12345, 3.25);
+	progress_draw(&pg, 123456, 1000000, 789, 12345, 3.25);
 	ws.ws_col = 20;
 	ck_assert_int_eq(ioctl(m, TIOCSWINSZ, &ws), 0);
-	progress_draw(&pg, 123457, 789, 12345, 3.5);
+	progress_draw(&pg, 123457, 1000000, 789, 12345, 3.5);
 	n = read(m, buf, sizeof(buf) - 1);
 	ck_assert_int_gt(n, 0);
 	buf[n] = '\0';

@@ -449,33 +449,6 @@ START_TEST(read_error_midway_keeps_urls_read)
 END_TEST
 
 /* For main.c: the suite of this file, a test case per time limit. */
-/*
- * With a shard set, the list keeps only the shard's URLs, each with its
- * number among all the URLs offered: arguments and lines alike, blank,
- * comment and NUL lines not counted.
- */
-START_TEST(shard_keeps_its_urls_with_their_numbers)
-{
-	static const char text[] =
-	    "# c\nb\n\n  c  \nx\0y\nd\n#e\ne\nf\ng\nh\n";
-	struct shard sh = { 1, 3, SHARD_LINE };
-	struct urls u;
-	static const size_t want_num[] = { 1, 4, 7 };
-	size_t i;
-
-	urls_init(&u);
-	u.shard = &sh;
-	ck_assert_int_eq(urls_add(&u, "a", 1), 0);
-	read_text(&u, text, sizeof(text) - 1);
-	expect_list(&u, LIST("b", "e", "h"));
-	for (i = 0; i < u.n; i++)
-		ck_assert_uint_eq(u.num[i], want_num[i]);
-	ck_assert_uint_eq(u.seen, 8);
-	ck_assert_uint_eq(u.nul_lines, 1);
-	urls_free(&u);
-}
-END_TEST
-
 Suite *
 urls_suite(void)
 {
@@ -501,7 +474,6 @@ urls_suite(void)
 	tcase_add_test(tc, read_skips_and_counts_lines_with_nul);
 	tcase_add_test(tc, read_error_from_directory);
 	tcase_add_test(tc, read_error_midway_keeps_urls_read);
-	tcase_add_test(tc, shard_keeps_its_urls_with_their_numbers);
 	suite_add_tcase(s, tc);
 	return s;
 }
