@@ -37,7 +37,8 @@ cp "$input" "$outdir/urls.txt"
 cd "$outdir"
 
 # A job exits 0 when its shard is complete: status 1 only says that some
-# URL failed or answered 400 or more.  A job whose node or connection
+# URL failed or answered 400 or more, while 3 says that the run is not
+# complete.  A job whose node or connection
 # died is tried again on another node (--retries), and, if that fails
 # too, by the next run (--resume-failed, which reads the joblog).  Each
 # try rewrites its results, so only complete ones are left.  Not used,
