@@ -421,6 +421,14 @@ test_parallel() {
 	runs=$(grep -c '^parallel.sh: run' "$T/parallel.log" || true)
 	say "parallel: $kills kills of node2, $runs runs"
 	check_records "$T/urls.txt" "$work/records.json"
+	# --shard-by host: the host names of each shard's records, without
+	# scheme, user or port, in lower case; none may be in two shards.
+	shared=$(for f in "$work"/results/1/*/2/*/stdout; do
+		sed 's/^{"url":"\([^"]*\)".*/\1/; s|^[A-Za-z]*://||;
+		    s|^[^/]*@||; s|[:/?].*||' "$f" | tr '[:upper:]' '[:lower:]' | sort -u
+	done | sort | uniq -d)
+	[ -z "$shared" ] || fail "hosts in more than one shard: $shared"
+	say "parallel: each host in one shard"
 }
 
 if [ $mode = time ]; then
