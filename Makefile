@@ -157,8 +157,8 @@ check-stress: deps
 # fetch_urls --shard on a throwaway Slurm cluster and over GNU parallel
 # and ssh, each with a node killed mid-run, inside namespaces of its own
 # where only loopback exists; as root.  See tests/cluster.sh.
-test-cluster: deps
-	tests/deps.sh cluster
+test-cluster:
+	@tests/deps.sh build cluster
 	$(MAKE) $(PROG)
 	tests/cluster.sh $(PROG)
 
