@@ -298,7 +298,7 @@ test_slurm() {
 	out=$T/slurm/out
 	# submit.sh prints the two job IDs.
 	# shellcheck disable=SC2046
-	set -- $(FETCH_URLS=$prog FETCH_OPTS="-j 8 --no-progress" \
+	set -- $(FETCH_URLS=$prog FETCH_OPTS="-j 4 --no-progress" \
 	    "$examples/submit.sh" "$T/urls.txt" "$out" $nshards)
 	say "slurm: array job $1 of $nshards tasks, merge job $2"
 	kill_node n2 slurmd 'slurm_busy n2' 'slurm_down n2' \
