@@ -40,7 +40,7 @@ OBJ = $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC) $(PROG_SRC) $(TEST_SRC)) \
       $(BUILD)/bench/chan_bench.o
 
 .PHONY: all test check check-sanitize bench bench-chan bench-fetch bench-stream demo install uninstall clean deps \
-    fuzz fuzz-smoke check-valgrind check-stress
+    fuzz fuzz-smoke check-valgrind check-stress test-cluster
 
 all: $(LIB) $(PROG) $(EXAMPLES)
 
@@ -66,7 +66,7 @@ $(BUILD)/examples/healthzs: examples/healthzs.c $(LIB)
 
 $(TESTS): $(patsubst %.c,$(BUILD)/%.o,$(TEST_SRC)) $(BUILD)/src/cli.o \
     $(BUILD)/src/urls.o $(BUILD)/src/output.o $(BUILD)/src/progress.o \
-    $(BUILD)/src/limit.o $(BUILD)/src/fetch.o $(LIB)
+    $(BUILD)/src/limit.o $(BUILD)/src/fetch.o $(BUILD)/src/shard.o $(LIB)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(CURL_LIBS) -lm
 
 # White-box channel tests: they include src/chan.c to pause its lock-free
@@ -154,6 +154,14 @@ check-stress: deps
 		} \
 	    }'
 
+# fetch_urls --shard on a throwaway Slurm cluster and over GNU parallel
+# and ssh, each with a node killed mid-run, inside namespaces of its own
+# where only loopback exists; as root.  See tests/cluster.sh.
+test-cluster:
+	@tests/deps.sh build cluster
+	$(MAKE) $(PROG)
+	tests/cluster.sh $(PROG)
+
 # memcheck over a mixed fetch_urls run; DRD over the channel benchmark and
 # the threaded examples, in a build that tells DRD about libchan's atomics.
 VALGRIND_BUILD = build/valgrind
@@ -170,8 +178,10 @@ FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined
 FUZZ_TIME ?= 600
 FUZZERS = $(BUILD)/fuzz/fuzz_urls $(BUILD)/fuzz/fuzz_cli
 
-$(BUILD)/fuzz/fuzz_urls: tests/fuzz/fuzz_urls.c src/urls.c src/urls.h
-$(BUILD)/fuzz/fuzz_cli: tests/fuzz/fuzz_cli.c src/cli.c src/cli.h src/output.c
+$(BUILD)/fuzz/fuzz_urls: tests/fuzz/fuzz_urls.c src/urls.c src/urls.h \
+    src/shard.c src/shard.h
+$(BUILD)/fuzz/fuzz_cli: tests/fuzz/fuzz_cli.c src/cli.c src/cli.h \
+    src/output.c src/shard.c src/shard.h
 $(FUZZERS):
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) -o $@ $(filter %.c,$^) -lm

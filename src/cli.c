@@ -25,7 +25,9 @@ enum {
 	OPT_RATE,
 	OPT_RECORDS,
 	OPT_RESUME,
-	OPT_RETRY
+	OPT_RETRY,
+	OPT_SHARD,
+	OPT_SHARD_BY
 };
 
 struct opt {
@@ -84,6 +86,10 @@ static const struct opt opts[] = {
 	    "retry transient failures up to N times" },
 	{ "serial", no_argument, 's', NULL,
 	    "fetch one URL at a time, in order" },
+	{ "shard", required_argument, OPT_SHARD, "K/N",
+	    "fetch only share K of N of the input (K from 0)" },
+	{ "shard-by", required_argument, OPT_SHARD_BY, "LINE|HOST",
+	    "share out by line (default) or host" },
 	{ "user", required_argument, 'u', "USER:PASS",
 	    "authenticate with HTTP Basic; never printed" },
 	{ "user-agent", required_argument, 'A', "NAME",
@@ -111,7 +117,7 @@ synopsis_item(FILE *fp, const char *item, size_t *col)
 	size_t len = strlen(item);
 
 	if (*col + 1 + len > 79) {
-		fprintf(fp, "\n%*s", (int)sizeof(lead), "");
+		fprintf(fp, "\n%*s", (int)sizeof(lead) - 1, "");
 		*col = sizeof(lead) - 1;
 	}
 	fprintf(fp, " %s", item);
@@ -479,6 +485,7 @@ parse(int argc, char **argv, struct cli *cli, char *err, size_t errlen)
 	const char *why, *tok;
 	size_t i;
 	int c, li, namelen;
+	bool shard_by = false;
 
 	memset(cli, 0, sizeof(*cli));
 	cli->mode = CLI_CONCURRENT;
@@ -661,6 +668,21 @@ parse(int argc, char **argv, struct cli *cli, char *err, size_t errlen)
 				return CLI_ERROR;
 			}
 			break;
+		case OPT_SHARD:
+			if ((why = shard_parse(optarg, &cli->shard)) != NULL) {
+				snprintf(err, errlen, "--shard wants %s, not "
+				    "'%s'", why, optarg);
+				return CLI_ERROR;
+			}
+			break;
+		case OPT_SHARD_BY:
+			if (shard_parse_by(optarg, &cli->shard.by) < 0) {
+				snprintf(err, errlen, "--shard-by wants line "
+				    "or host, not '%s'", optarg);
+				return CLI_ERROR;
+			}
+			shard_by = true;
+			break;
 		case OPT_CONNECT_TIMEOUT:
 			if (parse_secs(optarg, &cli->connect_timeout_ms) < 0)
 				goto badsecs;
@@ -700,6 +722,10 @@ parse(int argc, char **argv, struct cli *cli, char *err, size_t errlen)
 	if (cli->method != NULL && cli->head) {
 		snprintf(err, errlen, "--head cannot be combined with "
 		    "--request %s", cli->method);
+		return CLI_ERROR;
+	}
+	if (shard_by && cli->shard.n == 0) {
+		snprintf(err, errlen, "--shard-by needs --shard");
 		return CLI_ERROR;
 	}
 	cli->urls = argv + optind;

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "shard.h"
+
 enum cli_mode { CLI_CONCURRENT, CLI_SERIAL, CLI_COMPARE };
 
 enum cli_format { CLI_TEXT, CLI_JSON, CLI_CSV };
@@ -43,6 +45,7 @@ struct cli {
 	long		 per_host;	/* In flight a host; 0: no limit. */
 	const char	*records;	/* NULL or in argv: --records FILE. */
 	bool		 resume;	/* Skip what records has; append. */
+	struct shard	 shard;		/* n == 0: the whole input. */
 };
 
 enum cli_action { CLI_RUN, CLI_HELP, CLI_VERSION, CLI_ERROR };

@@ -43,6 +43,7 @@
 #include "output.h"
 #include "progress.h"
 #include "records.h"
+#include "shard.h"
 #include "urls.h"
 
 /* How often the progress line is redrawn while nothing else happens. */
@@ -347,10 +348,11 @@ count(struct prog *pg, struct run *r, const struct fetch_result *res)
 /*
  * Reads the URLs and submits them to the run: the arguments, then -i's
  * file line by line as it arrives; with --compare the list read first.
- * --resume's finished URLs are skipped, their numbers kept.  With
- * --ordered, each URL first takes a token of the window, which main gives
- * back when it prints a result in order.  Ends the run's input, then
- * sends on f->over: after that the feed no longer uses the run.
+ * Other shards' URLs and --resume's finished ones are skipped, their
+ * numbers kept.  With --ordered, each URL first takes a token of the
+ * window, which main gives back when it prints a result in order.  Ends
+ * the run's input, then sends on f->over: after that the feed no longer
+ * uses the run.
  */
 static void *
 feed_main(void *arg)
@@ -383,6 +385,11 @@ feed_main(void *arg)
 			/* The end of the held list, or a failure. */
 			f->read_errno = errno;
 			break;
+		}
+		/* Another shard's URL is skipped, its number kept. */
+		if (!shard_mine(&pg->cli.shard, urlnum, url, strlen(url))) {
+			free(url);
+			continue;
 		}
 		if (pg->done != NULL &&
 		    records_has(pg->done, &pg->out, urlnum, url)) {

@@ -1,7 +1,7 @@
 #!/bin/sh
 # deps.sh: install the Debian packages a make target needs, or name them.
 #
-# Usage: tests/deps.sh build|test|demo|bench|fuzz...
+# Usage: tests/deps.sh build|test|demo|bench|fuzz|valgrind|cluster...
 # As root, missing packages are installed with apt-get; otherwise the
 # script prints the exact apt-get line to run and fails.
 
@@ -17,6 +17,8 @@ for group in "$@"; do
 		pkgs="$pkgs python3 openssl" ;;
 	fuzz)	pkgs="$pkgs clang libclang-rt-14-dev" ;;
 	valgrind) pkgs="$pkgs valgrind" ;;
+	cluster) pkgs="$pkgs slurm-wlm munge parallel openssh-server"
+		pkgs="$pkgs openssh-client rsync python3 iproute2 util-linux procps" ;;
 	*)	echo "deps.sh: unknown group '$group'" >&2; exit 2 ;;
 	esac
 done

@@ -37,6 +37,10 @@ Suite	*fetch_suite(void);
 /* test_e2e_stream.c: streaming input, stopping, --records, --resume. */
 Suite	*e2e_stream_suite(void);
 
+/* test_shard.c: shard.h, then fetch_urls --shard against the fixture. */
+Suite	*shard_suite(void);
+Suite	*shard_e2e_suite(void);
+
 /* test_e2e.c: the fetch_urls binary against the fixture. */
 Suite	*e2e_output_suite(void);
 Suite	*e2e_options_suite(void);

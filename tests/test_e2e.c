@@ -808,6 +808,15 @@ static struct usage_case usage_cases[] = {
 	{ { "-i", "/proc" }, "/proc" },
 	{ { "--resume", PORT9 }, "--records" },
 	{ { "--records", "/tmp/x", "--resume", PORT9 }, "urlnum" },
+	{ { "--shard", "3/3", PORT9 }, "3/3" },
+	{ { "--shard", "1/0", PORT9 }, "1/0" },
+	{ { "--shard", "x/2", PORT9 }, "x/2" },
+	{ { "--shard", "1/2x", PORT9 }, "1/2x" },
+	{ { "--shard", "-1/2", PORT9 }, "-1/2" },
+	{ { "--shard", "99999999999999999999/1", PORT9 },
+	    "99999999999999999999/1" },
+	{ { "--shard", "0/2", "--shard-by", "dns" }, "dns" },
+	{ { "--shard-by", "host", PORT9 }, "--shard" },
 };
 #undef PORT9
 
