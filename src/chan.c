@@ -57,12 +57,15 @@
  * blocking thread counts itself in its queue and then looks at the ring
  * again; a fast operation updates the ring and then looks at the counts,
  * and settles the waiters (gives them values or room) under the lock.
- * Either sees the other.  A waiter claimed for a value that a concurrent
- * fast receiver took first (or for room a fast sender took) is woken to
- * try again, and goes back to the head of its queue; in that moment, and
- * only then, a later waiter can be served before it.  Close sets a bit in
- * the ring's tail, so that no fast send gets in after it; a receiver then
- * waits for a send that got in before it as for any value.
+ * Either sees the other.  A queue with waiters also sets a bit in the
+ * ring position its side moves (senders in the tail, receivers in the
+ * head), which a fast operation's compare-and-swap cannot pass: so while
+ * a sender waits, only lock holders put values in the ring, and they
+ * serve the waiting senders first; the same for receivers and taking
+ * values.  No newcomer overtakes a waiter, and a waiter claimed for a
+ * slot or a value always finds it there.  Close sets another bit in the
+ * tail, so that no fast send gets in after it; a receiver then waits for a
+ * send that got in before it as for any value.
  *
  * A parked thread first spins briefly, since on a multi-core machine the
  * other side usually answers within a microsecond, and only then sleeps on
@@ -100,7 +103,6 @@ struct waiter {
 	size_t		 index;		/* The select case, 0 otherwise. */
 	bool		 queued;	/* Guarded by the channel's mutex. */
 	bool		 ok;		/* Set by the waker: a value moved. */
-	bool		 retry;		/* Set by the waker: try again. */
 	int		 claimed_from;	/* Parker state the waker saw. */
 };
 
@@ -108,6 +110,9 @@ struct waitq {
 	struct waiter	*head;
 	struct waiter	*tail;
 	atomic_uint	 n;		/* Waiters queued, for fast paths. */
+	_Atomic(uint64_t) *gate;	/* The ring position that POS_WAITERS
+					   closes while this queue has
+					   waiters; NULL if unbuffered. */
 };
 
 /*
@@ -122,6 +127,8 @@ struct waitq {
 typedef uint64_t	ring_pos;	/* 64 bits everywhere: never wraps. */
 typedef _Atomic(uint64_t) atomic_ring_pos;
 #define TAIL_CLOSED	((ring_pos)1 << 63)
+#define POS_WAITERS	((ring_pos)1 << 62)
+#define POS_FLAGS	(TAIL_CLOSED | POS_WAITERS)
 #define SEQ_SIZE	sizeof(atomic_ring_pos)
 
 struct chan {
@@ -137,7 +144,9 @@ struct chan {
 	unsigned long long nrecv;	/* the ring: every one if unbuffered. */
 	atomic_ullong	 blocked_ns;	/* Counted with diagnostics on. */
 	/*
-	 * Ring positions (TAIL_CLOSED is set in tail by chan_close()), and
+	 * Ring positions (TAIL_CLOSED is set in tail by chan_close(),
+	 * POS_WAITERS in tail while senders wait and in head while
+	 * receivers do: waitq_push() and waitq_ungate()), and
 	 * how many of the sends and receives that took one are done with
 	 * the channel, for chan_free() to wait for.
 	 */
@@ -511,32 +520,43 @@ cpu_relax(void)
 }
 
 /*
- * Queues w last, or first when it comes back for another try.  The count
- * goes up before the caller looks at the ring again: see the design.
+ * Queues w last.  The count goes up, and the gate closes, before the
+ * caller looks at the ring again: see the design.
  */
 static void
-waitq_push(struct waitq *q, struct waiter *w, bool front)
+waitq_push(struct waitq *q, struct waiter *w)
 {
-	if (front) {
-		w->prev = NULL;
-		w->next = q->head;
-		if (q->head != NULL)
-			q->head->prev = w;
-		else
-			q->tail = w;
+	w->next = NULL;
+	w->prev = q->tail;
+	if (q->tail != NULL)
+		q->tail->next = w;
+	else
 		q->head = w;
-	} else {
-		w->next = NULL;
-		w->prev = q->tail;
-		if (q->tail != NULL)
-			q->tail->next = w;
-		else
-			q->head = w;
-		q->tail = w;
-	}
+	q->tail = w;
 	w->queued = true;
 	atomic_fetch_add_explicit(&q->n, 1, memory_order_seq_cst);
+	if (q->gate != NULL && (atomic_load_explicit(q->gate,
+	    memory_order_relaxed) & POS_WAITERS) == 0)
+		atomic_fetch_or_explicit(q->gate, POS_WAITERS,
+		    memory_order_seq_cst);
 	atomic_thread_fence(memory_order_seq_cst);
+}
+
+/*
+ * Opens the gate of q, under its channel's lock, once nobody waits in it.
+ * Called only at the end of settle_locked(), after the waiters taken off
+ * q have had their slots or values: a fast operation let in earlier could
+ * take them.  Until then, or after a waiter left by itself (timed out, or
+ * fired elsewhere), fast operations find the gate closed and take the
+ * lock, where they settle and so come here.
+ */
+static void
+waitq_ungate(struct waitq *q)
+{
+	if (q->gate != NULL && q->head == NULL && (atomic_load_explicit(
+	    q->gate, memory_order_relaxed) & POS_WAITERS) != 0)
+		atomic_fetch_and_explicit(q->gate, ~POS_WAITERS,
+		    memory_order_release);
 }
 
 static void
@@ -821,31 +841,35 @@ enum { RING_OK, RING_BLOCKED, RING_CLOSED };
 
 /*
  * Appends a copy of elem to the ring.  Returns RING_BLOCKED when it is
- * full (or its oldest slot is still being read), RING_CLOSED once
- * chan_close() has marked the tail.  Safe with or without the lock.
+ * full (or its oldest slot is still being read), or, unless locked (the
+ * caller holds the channel's lock), when senders wait: their gate is
+ * closed.  Returns RING_CLOSED once chan_close() has marked the tail.
  */
 static int
-ring_put(chan_t *ch, const void *elem)
+ring_put(chan_t *ch, const void *elem, bool locked)
 {
-	ring_pos pos = atomic_load_explicit(&ch->tail, memory_order_acquire);
+	ring_pos word = atomic_load_explicit(&ch->tail, memory_order_acquire);
 	unsigned char *slot;
-	ring_pos seq;
+	ring_pos pos, seq;
 
 	for (;;) {
-		if (pos & TAIL_CLOSED)
+		if (word & TAIL_CLOSED)
 			return RING_CLOSED;
+		if ((word & POS_WAITERS) && !locked)
+			return RING_BLOCKED;
+		pos = word & ~POS_FLAGS;
 		slot = ring_slot(ch, pos);
 		seq = atomic_load_explicit(slot_seq(slot),
 		    memory_order_acquire);
 		if (seq == 2 * pos) {
 			if (atomic_compare_exchange_weak_explicit(&ch->tail,
-			    &pos, pos + 1, memory_order_acquire,
+			    &word, word + 1, memory_order_acquire,
 			    memory_order_acquire))
 				break;
 		} else if ((int64_t)(seq - 2 * pos) < 0)
 			return RING_BLOCKED;
 		else
-			pos = atomic_load_explicit(&ch->tail,
+			word = atomic_load_explicit(&ch->tail,
 			    memory_order_acquire);
 	}
 	VG_TAKES_OVER(slot);
@@ -858,29 +882,33 @@ ring_put(chan_t *ch, const void *elem)
 
 /*
  * Takes the oldest value of the ring into elem (NULL: drops it).  Returns
- * RING_BLOCKED when there is none, or when the send of the oldest has
- * claimed its slot but not yet filled it.  Safe with or without the lock.
+ * RING_BLOCKED when there is none, when the send of the oldest has
+ * claimed its slot but not yet filled it, or, unless locked, when
+ * receivers wait.
  */
 static int
-ring_get(chan_t *ch, void *elem)
+ring_get(chan_t *ch, void *elem, bool locked)
 {
-	ring_pos pos = atomic_load_explicit(&ch->head, memory_order_relaxed);
+	ring_pos word = atomic_load_explicit(&ch->head, memory_order_relaxed);
 	unsigned char *slot;
-	ring_pos seq;
+	ring_pos pos, seq;
 
 	for (;;) {
+		if ((word & POS_WAITERS) && !locked)
+			return RING_BLOCKED;
+		pos = word & ~POS_FLAGS;
 		slot = ring_slot(ch, pos);
 		seq = atomic_load_explicit(slot_seq(slot),
 		    memory_order_acquire);
 		if (seq == 2 * pos + 1) {
 			if (atomic_compare_exchange_weak_explicit(&ch->head,
-			    &pos, pos + 1, memory_order_relaxed,
+			    &word, word + 1, memory_order_relaxed,
 			    memory_order_relaxed))
 				break;
 		} else if ((int64_t)(seq - (2 * pos + 1)) < 0)
 			return RING_BLOCKED;
 		else
-			pos = atomic_load_explicit(&ch->head,
+			word = atomic_load_explicit(&ch->head,
 			    memory_order_relaxed);
 	}
 	VG_TAKES_OVER(slot);
@@ -907,30 +935,57 @@ done_locked(int r, atomic_ring_pos *done)
 static bool
 ring_ready(chan_t *ch)
 {
-	ring_pos pos = atomic_load_explicit(&ch->head, memory_order_relaxed);
+	ring_pos pos = atomic_load_explicit(&ch->head, memory_order_relaxed) &
+	    ~POS_FLAGS;
 
 	return atomic_load_explicit(slot_seq(ring_slot(ch, pos)),
 	    memory_order_acquire) == 2 * pos + 1;
 }
 
-/* Whether a value can be appended to the ring now. */
+/* Whether a value can be appended to the ring now, by the lock holder. */
 static bool
 ring_room(chan_t *ch)
 {
-	ring_pos pos = atomic_load_explicit(&ch->tail, memory_order_acquire);
+	ring_pos word = atomic_load_explicit(&ch->tail, memory_order_acquire);
+	ring_pos pos = word & ~POS_FLAGS;
 
-	return (pos & TAIL_CLOSED) == 0 &&
+	return (word & TAIL_CLOSED) == 0 &&
 	    atomic_load_explicit(slot_seq(ring_slot(ch, pos)),
 	    memory_order_acquire) == 2 * pos;
+}
+
+/*
+ * Whether op would block for want of a value or of room, the channel being
+ * open: the ring's next slot for op is not filled (a receive) or not yet
+ * emptied (a send).  Go's non-blocking operations look the same way, so
+ * that a stream of them does not crowd out, on the lock, the operations
+ * that would make them succeed.  The slot is looked at before the close
+ * bit: the channel still open after the slot was seen empty was open when
+ * it was seen.
+ */
+static bool
+ring_would_block(chan_t *ch, enum chan_op op)
+{
+	atomic_ring_pos *side = op == CHAN_SEND ? &ch->tail : &ch->head;
+	ring_pos pos = atomic_load_explicit(side, memory_order_relaxed) &
+	    ~POS_FLAGS;
+	ring_pos seq = atomic_load_explicit(slot_seq(ring_slot(ch, pos)),
+	    memory_order_acquire);
+
+	if ((int64_t)(seq - (op == CHAN_SEND ? 2 * pos : 2 * pos + 1)) >= 0)
+		return false;
+	return (atomic_load_explicit(&ch->tail, memory_order_acquire) &
+	    TAIL_CLOSED) == 0;
 }
 
 /* Values in the ring, counting those being written or read. */
 static size_t
 ring_count(const chan_t *ch)
 {
-	ring_pos head = atomic_load_explicit(&ch->head, memory_order_acquire);
+	ring_pos head = atomic_load_explicit(&ch->head, memory_order_acquire) &
+	    ~POS_FLAGS;
 	ring_pos tail = atomic_load_explicit(&ch->tail, memory_order_acquire) &
-	    ~TAIL_CLOSED;
+	    ~POS_FLAGS;
 
 	return tail > head ? (tail - head < ch->cap ? (size_t)(tail - head) :
 	    ch->cap) : 0;
@@ -975,10 +1030,13 @@ waitq_close(chan_t *ch, struct waitq *q, struct waiter **list)
  * Serves the waiters of a buffered channel, under its lock: receivers get
  * the ring's oldest values, senders put theirs in its free slots, first
  * come first served, until neither can go on; both may wait at once while
- * a fast operation is half done.  A waiter claimed for what a fast
- * operation took first is told to try again.  Once the channel is closed
- * and drained, the receivers still waiting (for a send that got in before
- * the close) are woken with nothing.  Adds them all to *list.
+ * a fast operation is half done.  A claimed waiter's ring operation
+ * cannot fail: its queue's gate has been closed since it queued, so only
+ * lock holders have moved that side of the ring, and ring_ready() or
+ * ring_room() held under the lock.  Once the channel is closed and
+ * drained, the receivers still waiting (for a send that got in before the
+ * close) are woken with nothing.  Adds them all to *list, then opens the
+ * gates of queues left empty.
  */
 static void
 settle_locked(chan_t *ch, struct waiter **list)
@@ -990,22 +1048,24 @@ settle_locked(chan_t *ch, struct waiter **list)
 		moved = false;
 		while (ring_ready(ch) &&
 		    (w = waitq_claim(ch, &ch->recvq)) != NULL) {
-			w->ok = done_locked(ring_get(ch, w->elem),
-			    &ch->gets_done) == RING_OK;
-			w->retry = !w->ok;
+			done_locked(ring_get(ch, w->elem, true),
+			    &ch->gets_done);
+			w->ok = true;
 			wake_push(list, w);
 		}
 		while (ring_room(ch) &&
 		    (w = waitq_claim(ch, &ch->sendq)) != NULL) {
-			w->ok = done_locked(ring_put(ch, w->elem),
-			    &ch->puts_done) == RING_OK;
-			w->retry = !w->ok;
-			moved |= w->ok;
+			done_locked(ring_put(ch, w->elem, true),
+			    &ch->puts_done);
+			w->ok = true;
+			moved = true;
 			wake_push(list, w);
 		}
 	} while (moved);
 	if (ch->closed && ring_count(ch) == 0)
 		waitq_close(ch, &ch->recvq, list);
+	waitq_ungate(&ch->recvq);
+	waitq_ungate(&ch->sendq);
 }
 
 /* Settles a buffered channel's waiters after a fast operation. */
@@ -1039,7 +1099,8 @@ fast_op(chan_t *ch, enum chan_op op, void *elem)
 
 	if (has_waiters(ch))
 		return 0;
-	r = op == CHAN_SEND ? ring_put(ch, elem) : ring_get(ch, elem);
+	r = op == CHAN_SEND ? ring_put(ch, elem, false) :
+	    ring_get(ch, elem, false);
 	if (r == RING_BLOCKED)
 		return 0;
 	if (r == RING_CLOSED)
@@ -1101,8 +1162,12 @@ send_locked(chan_t *ch, const void *elem, struct waiter **list)
 		ch->nrecv++;
 		return 1;
 	}
-	if (ch->cap == 0 ||
-	    done_locked(ring_put(ch, elem), &ch->puts_done) != RING_OK)
+	/*
+	 * Senders still waiting after settling found the ring full; room a
+	 * fast receive has made since is theirs, and settling gives it.
+	 */
+	if (ch->cap == 0 || ch->sendq.head != NULL ||
+	    done_locked(ring_put(ch, elem, true), &ch->puts_done) != RING_OK)
 		return 0;
 	settle_locked(ch, list);
 	return 1;
@@ -1130,8 +1195,9 @@ recv_locked(chan_t *ch, void *elem, struct waiter **list)
 		}
 	} else {
 		settle_locked(ch, list);
-		if (done_locked(ring_get(ch, elem), &ch->gets_done) ==
-		    RING_OK) {
+		/* The same for receivers and a value a fast send has put. */
+		if (ch->recvq.head == NULL && done_locked(ring_get(ch, elem,
+		    true), &ch->gets_done) == RING_OK) {
 			settle_locked(ch, list);
 			return 1;
 		}
@@ -1191,6 +1257,10 @@ chan_new(size_t elem_size, size_t capacity)
 	    capacity - 1 : 0;
 	atomic_init(&ch->recvq.n, 0);
 	atomic_init(&ch->sendq.n, 0);
+	if (capacity > 0) {
+		ch->recvq.gate = &ch->head;
+		ch->sendq.gate = &ch->tail;
+	}
 	atomic_init(&ch->blocked_ns, 0);
 	atomic_init(&ch->tail, 0);
 	atomic_init(&ch->head, 0);
@@ -1222,10 +1292,10 @@ chan_free(chan_t *ch)
 	if (ch->cap > 0)
 		while (atomic_load_explicit(&ch->puts_done,
 		    memory_order_acquire) != (atomic_load_explicit(&ch->tail,
-		    memory_order_acquire) & ~TAIL_CLOSED) ||
+		    memory_order_acquire) & ~POS_FLAGS) ||
 		    atomic_load_explicit(&ch->gets_done,
-		    memory_order_acquire) != atomic_load_explicit(&ch->head,
-		    memory_order_acquire))
+		    memory_order_acquire) != (atomic_load_explicit(&ch->head,
+		    memory_order_acquire) & ~POS_FLAGS))
 			sched_yield();
 	pthread_mutex_lock(&ch->mu);
 	pthread_mutex_unlock(&ch->mu);
@@ -1245,7 +1315,6 @@ chan_op(chan_t *ch, enum chan_op op, void *elem, long timeout_ms)
 	struct parker p;
 	struct blocked rec;
 	struct timespec dl;
-	bool again = false;
 	int r;
 
 	if (ch == NULL)
@@ -1253,6 +1322,10 @@ chan_op(chan_t *ch, enum chan_op op, void *elem, long timeout_ms)
 		    "chan receive", timeout_ms);
 	if (ch->cap > 0) {
 		r = fast_op(ch, op, elem);
+		if (r == 0 && timeout_ms == 0 && ring_would_block(ch, op)) {
+			errno = EAGAIN;
+			return -1;
+		}
 		if (r == 0 && timeout_ms != 0 && !has_waiters(ch) &&
 		    ring_poll(ch, op))
 			r = fast_op(ch, op, elem);
@@ -1262,7 +1335,6 @@ chan_op(chan_t *ch, enum chan_op op, void *elem, long timeout_ms)
 	q = op == CHAN_SEND ? &ch->sendq : &ch->recvq;
 	if (timeout_ms > 0)
 		dl = deadline_after(timeout_ms);
-retry:
 	list = NULL;
 	pthread_mutex_lock(&ch->mu);
 	r = op == CHAN_SEND ? send_locked(ch, elem, &list) :
@@ -1282,8 +1354,7 @@ retry:
 	w.elem = elem;
 	w.index = 0;
 	w.ok = false;
-	w.retry = false;
-	waitq_push(q, &w, again);
+	waitq_push(q, &w);
 	if (DBG_ON())
 		blocked_link(&rec, &p, op == CHAN_SEND ? "chan send" :
 		    "chan receive", ch, 1, timeout_ms > 0);
@@ -1306,10 +1377,6 @@ retry:
 		pthread_mutex_unlock(&ch->mu);
 		errno = ETIMEDOUT;
 		return -1;
-	}
-	if (w.retry) {
-		again = true;
-		goto retry;
 	}
 	r = w.ok ? 1 : -1;
 done:
@@ -1416,8 +1483,8 @@ chan_stats(const chan_t *ch, struct chan_stats *st)
 	st->recvs = c->nrecv;
 	st->len = 0;
 	if (c->cap > 0) {
-		st->recvs += atomic_load(&c->head);
-		st->sends += atomic_load(&c->tail) & ~TAIL_CLOSED;
+		st->recvs += atomic_load(&c->head) & ~POS_FLAGS;
+		st->sends += atomic_load(&c->tail) & ~POS_FLAGS;
 		st->len = ring_count(c);
 	}
 	st->cap = c->cap;
@@ -1519,7 +1586,7 @@ chan_select(struct chan_case *cases, size_t n, long timeout_ms)
 	struct timespec dl;
 	size_t i, j, k, nlock = 0, t;
 	struct chan_case *c;
-	chan_t *last, *fired, *again = NULL;
+	chan_t *last, *fired;
 	int r, ret = -1, err = 0;
 
 	if (cases == NULL && n > 0) {
@@ -1562,7 +1629,6 @@ chan_select(struct chan_case *cases, size_t n, long timeout_ms)
 
 	if (timeout_ms > 0)
 		dl = deadline_after(timeout_ms);
-retry:
 	list = NULL;
 	select_lock(cases, lockorder, nlock);
 	for (i = 0; i < n; i++) {
@@ -1592,8 +1658,7 @@ retry:
 			p.shared = true;
 	/*
 	 * Queued in the random poll order, so that cases on one channel
-	 * take their turns at random too; back at the head of the queue of
-	 * the channel that told this select to try again.
+	 * take their turns at random too.
 	 */
 	for (i = 0; i < n; i++) {
 		t = pollorder[i];
@@ -1604,9 +1669,8 @@ retry:
 		ws[t].elem = c->elem;
 		ws[t].index = t;
 		ws[t].ok = false;
-		ws[t].retry = false;
 		waitq_push(c->op == CHAN_SEND ? &c->ch->sendq :
-		    &c->ch->recvq, &ws[t], c->ch == again);
+		    &c->ch->recvq, &ws[t]);
 	}
 	if (DBG_ON())
 		blocked_link(&rec, &p, "select", NULL, n, timeout_ms > 0);
@@ -1648,10 +1712,6 @@ retry:
 	if (r == PARK_CANCELLED) {
 		err = ETIMEDOUT;
 		goto out;
-	}
-	if (p.fired->retry) {
-		again = cases[p.fired->index].ch;
-		goto retry;
 	}
 	ret = (int)p.fired->index;
 	c = &cases[ret];
