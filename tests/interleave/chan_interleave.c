@@ -2,9 +2,10 @@
  * chan_interleave.c: channel interleavings that the public API cannot
  * force, because they need a lock-free send or receive paused between
  * claiming a ring slot and filling or emptying it.  This program includes
- * src/chan.c itself, with memcpy() hooked to park the calling thread
- * there when asked, and reads the channel's queue counts to know when
- * other threads have queued.  Each test failed before the fix it names.
+ * libchan's sources themselves, with memcpy() hooked to park the calling
+ * thread there when asked, and reads the channel's queue counts to know
+ * when other threads have queued.  Each test failed before the fix it
+ * names.
  */
 
 #define _GNU_SOURCE
@@ -33,6 +34,9 @@ hooked_memcpy(void *dst, const void *src, size_t n)
 
 #define memcpy(dst, src, n)	hooked_memcpy(dst, src, n)
 #include "../../src/chan.c"
+#include "../../src/chan_debug.c"
+#include "../../src/chan_park.c"
+#include "../../src/chan_ring.c"
 #undef memcpy
 
 #define TLIMIT	10
