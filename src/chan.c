@@ -488,6 +488,45 @@ select_unlock(struct chan_case *cases, const size_t *lockorder, size_t n)
 	}
 }
 
+/*
+ * The lock-free pass of chan_select(): in poll order, a case on a
+ * buffered channel that its ring can serve now is performed at once.  A
+ * case passed over was not ready when looked at
+ * (chanp_ring_would_block()).  At the first case that cannot be decided
+ * so (an unbuffered channel, or one with waiters) the select must take
+ * the locks, so that every case from there on keeps its chance of being
+ * the one picked.  While every case is not ready, looks again up to polls
+ * times, as chanp_ring_poll() does for one channel.  Returns the index of
+ * the case performed, with its ok set, or -1 when the select must lock.
+ */
+static int
+select_fast(struct chan_case *cases, size_t n, const size_t *pollorder,
+    int polls)
+{
+	struct chan_case *c;
+	size_t i;
+	int r;
+
+	for (;;) {
+		for (i = 0; i < n; i++) {
+			c = &cases[pollorder[i]];
+			if (c->ch == NULL)
+				continue;
+			if (c->ch->cap == 0)
+				return -1;
+			if ((r = chanp_fast_op(c->ch, c->op, c->elem)) != 0) {
+				c->ok = r > 0;
+				return (int)pollorder[i];
+			}
+			if (!chanp_ring_would_block(c->ch, c->op))
+				return -1;
+		}
+		if (polls-- <= 0)
+			return -1;
+		cpu_relax();
+	}
+}
+
 int
 chan_select(struct chan_case *cases, size_t n, long timeout_ms)
 {
@@ -538,6 +577,10 @@ chan_select(struct chan_case *cases, size_t n, long timeout_ms)
 			err = errno;
 		goto out;
 	}
+
+	if ((ret = select_fast(cases, n, pollorder, timeout_ms != 0 ?
+	    RING_POLLS : 0)) >= 0)
+		goto out;
 
 	if (timeout_ms > 0)
 		dl = chanp_deadline_after(timeout_ms);
