@@ -75,47 +75,42 @@ func produce(ch chan<- uint64, id int, count uint64, wg *sync.WaitGroup) {
 
 // Receives the next value as how says from c1, or from c1 and c2, which
 // it sets to nil once closed and drained.  Returns false when all are.
+// The timeout case, when there is one, is time.After's channel; without
+// one the select has just the two receive cases.
 func take(c1, c2 *chan uint64, how int) (uint64, bool) {
+	// Whether a receive got a value; nils the channel if it is done.
+	got := func(c *chan uint64, ok bool) bool {
+		if !ok {
+			*c = nil
+		}
+		return ok
+	}
 	for *c1 != nil || *c2 != nil {
 		var v uint64
 		var ok bool
 		switch how {
 		case recv:
 			v, ok = <-*c1
-			if !ok {
-				return 0, false
-			}
-			return v, true
+			return v, ok
 		case selectRecv:
 			select {
 			case v, ok = <-*c1:
-				if !ok {
-					*c1 = nil
-					continue
-				}
+				ok = got(c1, ok)
 			case v, ok = <-*c2:
-				if !ok {
-					*c2 = nil
-					continue
-				}
+				ok = got(c2, ok)
 			}
 		default:
 			select {
 			case v, ok = <-*c1:
-				if !ok {
-					*c1 = nil
-					continue
-				}
+				ok = got(c1, ok)
 			case v, ok = <-*c2:
-				if !ok {
-					*c2 = nil
-					continue
-				}
+				ok = got(c2, ok)
 			case <-time.After(time.Second):
-				continue
 			}
 		}
-		return v, true
+		if ok {
+			return v, true
+		}
 	}
 	return 0, false
 }
