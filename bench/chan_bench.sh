@@ -277,7 +277,7 @@ row() {
 	if [ "$fmt" = md ]; then
 		printf '| %s | %s | %s | %s | %s | %s |\n' "$@"
 	else
-		printf '%-12s | %9s | %9s | %10s | %8s | %s\n' "$@"
+		printf '%-21s | %9s | %9s | %10s | %8s | %s\n' "$@"
 	fi
 }
 
@@ -288,7 +288,7 @@ table() {
 	if [ "$fmt" = md ]; then
 		echo "|---|---:|---:|---:|---|---|"
 	else
-		row text ------------ --------- --------- ---------- \
+		row text --------------------- --------- --------- ---------- \
 		    -------- ----
 	fi
 	while read -r name cmed gomed cruns goruns cmsgs gomsgs; do
