@@ -27,7 +27,7 @@ CHECK_LIBS = $(shell $(PKG_CONFIG) --libs check)
 ALL_CFLAGS = $(WARNFLAGS) $(CFLAGS) -pthread -MMD -MP
 
 LIB = $(BUILD)/libchan.a
-LIB_SRC = src/chan.c
+LIB_SRC = src/chan.c src/chan_ring.c src/chan_park.c src/chan_debug.c
 PROG = $(BUILD)/fetch_urls
 PROG_SRC = $(filter-out $(LIB_SRC),$(wildcard src/*.c))
 EXAMPLES = $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
@@ -48,7 +48,7 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CURL_CFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
-$(LIB): $(BUILD)/src/chan.o
+$(LIB): $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC))
 	$(AR) rcs $@ $^
 
 $(PROG): $(patsubst %.c,$(BUILD)/%.o,$(PROG_SRC)) $(LIB)
@@ -69,9 +69,10 @@ $(TESTS): $(patsubst %.c,$(BUILD)/%.o,$(TEST_SRC)) $(BUILD)/src/cli.o \
     $(BUILD)/src/limit.o $(BUILD)/src/fetch.o $(BUILD)/src/shard.o $(LIB)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(CURL_LIBS) -lm
 
-# White-box channel tests: they include src/chan.c to pause its lock-free
-# paths where the public API cannot.
-$(INTERLEAVE): tests/interleave/chan_interleave.c src/chan.c include/chan.h
+# White-box channel tests: they include libchan's sources to pause its
+# lock-free paths where the public API cannot.
+$(INTERLEAVE): tests/interleave/chan_interleave.c $(LIB_SRC) src/chan_impl.h \
+    include/chan.h
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CHECK_CFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< \
 	    $(CHECK_LIBS)
@@ -84,9 +85,9 @@ $(BENCH): $(BUILD)/bench/chan_bench.o $(LIB)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^
 
 # The same benchmark on a libchan with the diagnostics compiled out.
-$(BENCH)_nodiag: bench/chan_bench.c src/chan.c include/chan.h
+$(BENCH)_nodiag: bench/chan_bench.c $(LIB_SRC) src/chan_impl.h include/chan.h
 	$(CC) $(CPPFLAGS) -DCHAN_NO_DIAGNOSTICS $(ALL_CFLAGS) $(LDFLAGS) \
-	    -o $@ bench/chan_bench.c src/chan.c
+	    -o $@ bench/chan_bench.c $(LIB_SRC)
 
 deps:
 	@tests/deps.sh test

@@ -27,7 +27,9 @@ extern "C" {
  * set.  A NULL channel, as in Go, is never ready: see each function.
  *
  * Ordering and memory.  Values from one sender arrive in the order sent.
- * Blocked senders and receivers are served first come, first served.  No
+ * Blocked senders and receivers are served first come, first served, and
+ * before any operation that comes after they blocked: a value or a buffer
+ * slot that a blocked thread is due is never taken by a newcomer.  No
  * value is ever lost, duplicated or received twice.  A send happens before
  * the matching receive completes; on an unbuffered channel the receive
  * happens before the matching send completes; a close happens before a

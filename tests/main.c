@@ -13,7 +13,7 @@ static Suite *(*const main_suites[])(void) = {
 	chan_select_suite, chan_order_suite, chan_mem_suite,
 	cli_suite, cli_http_suite, urls_suite, output_suite, limit_suite,
 	fetch_suite, shard_suite,
-	chan_stress_suite,
+	chan_go_suite, chan_stress_suite,
 	e2e_output_suite, e2e_options_suite, e2e_errors_suite,
 	e2e_exit_suite, e2e_usage_suite, e2e_signal_suite, e2e_stream_suite,
 	http_records_suite, http_order_suite, http_options_suite,

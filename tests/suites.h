@@ -21,6 +21,9 @@ Suite	*chan_select_suite(void);
 Suite	*chan_order_suite(void);
 Suite	*chan_mem_suite(void);
 
+/* test_chan_go.c: Go's channel and select tests, ported. */
+Suite	*chan_go_suite(void);
+
 /* test_chan_stress.c: channels under contention. */
 Suite	*chan_stress_suite(void);
 
