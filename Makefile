@@ -130,8 +130,10 @@ deps:
 	@tests/deps.sh test
 
 # Dependencies are installed before the sub-make, whose pkg-config calls
-# need them.  The tests find the program under test and the examples
-# through the environment, so the sanitizer builds test their own binaries.
+# need them.  The tests find the program under test, the examples, and
+# for the install suite the tree, the build directory and its compiler
+# flags through the environment, so the sanitizer builds test their own
+# binaries and install and link their own libraries.
 test: deps
 	$(MAKE) all $(TESTS) $(INTERLEAVE)
 	$(MAKE) lint-man
