@@ -8,8 +8,9 @@
  * check-sanitize the instrumented libraries are installed, and programs
  * built against them are instrumented too).  It then looks at what was
  * installed, or builds examples/pingpong.c, copied out of the tree, with
- * nothing but what pkg-config says about chan, and runs it.  Teardown
- * removes the temporary directory.
+ * nothing but what pkg-config says about chan, and runs it.  One test
+ * installs a second time, into another DESTDIR with every directory
+ * variable changed.  Teardown removes the temporary directory.
  *
  * The functions chan.h declares are the yardstick: the shared library
  * must export exactly them, and each must have a manual page.
@@ -49,6 +50,25 @@
 /* What examples/pingpong.c prints, as test_examples.c checks too. */
 #define IN_PINGPONG	"ping 0\npong 0\nping 1\npong 1\nping 2\npong 2\n" \
 			"ping 3\npong 3\nping 4\npong 4\nfinal ball 5\n"
+
+/* The directories of a make install: DESTDIR and the variables. */
+struct in_dirs {
+	const char	*destdir;
+	const char	*prefix;
+	const char	*bindir;
+	const char	*libdir;
+	const char	*includedir;
+	const char	*mandir;
+};
+
+/* What the tests install to, but for the one that varies them. */
+static struct in_dirs in_std = {
+	.prefix = "/usr/local",
+	.bindir = "/usr/local/bin",
+	.libdir = "/usr/local/lib",
+	.includedir = "/usr/local/include",
+	.mandir = "/usr/local/share/man",
+};
 
 static const char *in_srcdir;		/* from TEST_SRCDIR */
 static const char *in_build;		/* from TEST_BUILD */
@@ -100,19 +120,21 @@ in_expect_ok(const struct proc *p, const char *what)
 }
 
 /*
- * Runs make in the source tree with the build under test's variables, the
- * temporary DESTDIR and PREFIX=/usr/local, for target; fails the test
- * unless it exits 0.
+ * Runs make target in the source tree with the build under test's
+ * variables and d's; fails the test unless it exits 0.
  */
 static void
-in_make(const char *target)
+in_make(const char *target, const struct in_dirs *d)
 {
 	char *argv[] = { "make", "-C", (char *)in_srcdir,
 	    e2e_fmt("BUILD=%s", in_build), e2e_fmt("CC=%s", getenv("CC")),
 	    e2e_fmt("CFLAGS=%s", getenv("CFLAGS")),
 	    e2e_fmt("LDFLAGS=%s", getenv("LDFLAGS")),
-	    e2e_fmt("DESTDIR=%s", in_root), "PREFIX=/usr/local",
-	    (char *)target, NULL };
+	    e2e_fmt("DESTDIR=%s", d->destdir),
+	    e2e_fmt("PREFIX=%s", d->prefix), e2e_fmt("BINDIR=%s", d->bindir),
+	    e2e_fmt("LIBDIR=%s", d->libdir),
+	    e2e_fmt("INCLUDEDIR=%s", d->includedir),
+	    e2e_fmt("MANDIR=%s", d->mandir), (char *)target, NULL };
 	struct proc *p = e2e_exec(NULL, IN_LIMIT, argv, false);
 
 	in_expect_ok(p, e2e_fmt("make %s", target));
@@ -209,7 +231,8 @@ in_setup(void)
 	    strerror(errno));
 	in_root = e2e_fmt("%s/root", in_tmp);
 	in_libdir = e2e_fmt("%s/usr/local/lib", in_root);
-	in_make("install");
+	in_std.destdir = in_root;
+	in_make("install", &in_std);
 	in_read_funcs(e2e_fmt("%s/usr/local/include/chan.h", in_root));
 
 	/*
@@ -256,39 +279,38 @@ in_note(const char *path, const struct stat *sb, int type, struct FTW *f)
 	return 0;
 }
 
-/* Every file and symbolic link under the DESTDIR, one a line. */
+/* Every file and symbolic link under the DESTDIR root, one a line. */
 static const char *
-in_walk(void)
+in_walk(const char *root)
 {
 	in_nfound = 0;
-	in_rootlen = strlen(in_root);
-	ck_assert_msg(nftw(in_root, in_note, 16, FTW_PHYS) == 0,
-	    "nftw %s: %s", in_root, strerror(errno));
+	in_rootlen = strlen(root);
+	ck_assert_msg(nftw(root, in_note, 16, FTW_PHYS) == 0,
+	    "nftw %s: %s", root, strerror(errno));
 	return in_lines(in_found, in_nfound);
 }
 
-/* What install puts, with a page for chan(3) and for every function. */
+/*
+ * What install puts in d's directories, with a page for chan(3) and for
+ * every function; the paths are under the DESTDIR, as in_walk() gives.
+ */
 static const char *
-in_expected(void)
+in_expected(const struct in_dirs *d)
 {
-	static const char *const fixed[] = {
-		"usr/local/bin/fetch_urls",
-		"usr/local/include/chan.h",
-		"usr/local/lib/libchan.a",
-		"usr/local/lib/libchan.so",
-		"usr/local/lib/" IN_SONAME,
-		"usr/local/lib/libchan.so." IN_VERSION,
-		"usr/local/lib/pkgconfig/chan.pc",
-		"usr/local/share/man/man1/fetch_urls.1",
-		"usr/local/share/man/man3/chan.3",
-	};
 	char *want[IN_MAXFILES];
 	size_t n = 0;
 
-	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
-		want[n++] = (char *)fixed[i];
+	want[n++] = e2e_fmt("%s/fetch_urls", d->bindir + 1);
+	want[n++] = e2e_fmt("%s/chan.h", d->includedir + 1);
+	want[n++] = e2e_fmt("%s/libchan.a", d->libdir + 1);
+	want[n++] = e2e_fmt("%s/libchan.so", d->libdir + 1);
+	want[n++] = e2e_fmt("%s/" IN_SONAME, d->libdir + 1);
+	want[n++] = e2e_fmt("%s/libchan.so." IN_VERSION, d->libdir + 1);
+	want[n++] = e2e_fmt("%s/pkgconfig/chan.pc", d->libdir + 1);
+	want[n++] = e2e_fmt("%s/man1/fetch_urls.1", d->mandir + 1);
+	want[n++] = e2e_fmt("%s/man3/chan.3", d->mandir + 1);
 	for (size_t i = 0; i < in_nfuncs; i++)
-		want[n++] = e2e_fmt("usr/local/share/man/man3/%s.3",
+		want[n++] = e2e_fmt("%s/man3/%s.3", d->mandir + 1,
 		    in_funcs[i]);
 	return in_lines(want, n);
 }
@@ -334,7 +356,33 @@ in_expect_pingpong(void)
 
 START_TEST(install_puts_exactly_the_library_header_pc_and_pages)
 {
-	in_expect_eq("installed", in_walk(), in_expected());
+	in_expect_eq("installed", in_walk(in_root), in_expected(&in_std));
+}
+END_TEST
+
+START_TEST(install_and_uninstall_honour_the_directory_variables)
+{
+	const struct in_dirs d = {
+		.destdir = e2e_fmt("%s/opt", in_tmp),
+		.prefix = "/opt/chan",
+		.bindir = "/opt/chan/sbin",
+		.libdir = "/opt/chan/lib64",
+		.includedir = "/opt/chan/include/chan",
+		.mandir = "/opt/chan/man",
+	};
+	struct proc *p;
+
+	in_make("install", &d);
+	in_expect_eq("installed", in_walk(d.destdir), in_expected(&d));
+	in_env("PKG_CONFIG_LIBDIR", e2e_fmt("%s/opt/chan/lib64/pkgconfig",
+	    d.destdir));
+	in_env("PKG_CONFIG_SYSROOT_DIR", d.destdir);
+	p = in_sh("echo $(pkg-config --cflags --libs chan)");
+	in_expect_eq("pkg-config --cflags --libs", proc_str(&p->obuf),
+	    e2e_fmt("-I%s/opt/chan/include/chan -L%s/opt/chan/lib64 -lchan\n",
+	    d.destdir, d.destdir));
+	in_make("uninstall", &d);
+	in_expect_eq("left after uninstall", in_walk(d.destdir), "");
 }
 END_TEST
 
@@ -477,8 +525,9 @@ START_TEST(uninstall_removes_what_install_put_and_nothing_else)
 		    strerror(errno));
 		fclose(fp);
 	}
-	in_make("uninstall");
-	in_expect_eq("left after uninstall", in_walk(), in_lines(want, 3));
+	in_make("uninstall", &in_std);
+	in_expect_eq("left after uninstall", in_walk(in_root),
+	    in_lines(want, 3));
 }
 END_TEST
 
@@ -493,6 +542,8 @@ install_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc,
 	    install_puts_exactly_the_library_header_pc_and_pages);
+	tcase_add_test(tc,
+	    install_and_uninstall_honour_the_directory_variables);
 	tcase_add_test(tc, pkg_config_gives_the_paths_under_the_sysroot);
 	tcase_add_test(tc,
 	    shared_library_has_its_soname_and_exports_only_chan_h);
