@@ -12,7 +12,8 @@ for group in "$@"; do
 	case $group in
 	build)	pkgs="$pkgs make gcc pkg-config libcurl4-openssl-dev libjansson-dev" ;;
 	demo)	pkgs="$pkgs make gcc pkg-config libcurl4-openssl-dev libjansson-dev python3 openssl" ;;
-	test)	pkgs="$pkgs make gcc pkg-config libcurl4-openssl-dev libjansson-dev check python3 openssl jq bsdutils" ;;
+	test)	pkgs="$pkgs make gcc pkg-config libcurl4-openssl-dev libjansson-dev check python3 openssl jq bsdutils"
+		pkgs="$pkgs mandoc binutils" ;;
 	bench)	pkgs="$pkgs golang-go nginx libnginx-mod-http-echo curl bc"
 		pkgs="$pkgs python3 openssl" ;;
 	fuzz)	pkgs="$pkgs clang libclang-rt-14-dev" ;;

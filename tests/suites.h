@@ -66,4 +66,7 @@ Suite	*faults_suite(void);
 /* test_examples.c: the example programs. */
 Suite	*examples_suite(void);
 
+/* test_install.c: make install and uninstall, and libchan used installed. */
+Suite	*install_suite(void);
+
 #endif /* SUITES_H */
