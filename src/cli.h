@@ -10,6 +10,8 @@ enum cli_mode { CLI_CONCURRENT, CLI_SERIAL, CLI_COMPARE };
 
 enum cli_format { CLI_TEXT, CLI_JSON, CLI_CSV };
 
+enum cli_stats { CLI_STATS_OFF, CLI_STATS_TEXT, CLI_STATS_JSON };
+
 struct cli {
 	enum cli_mode	 mode;
 	long		 jobs;		/* 0: one worker per URL. */
@@ -41,6 +43,7 @@ struct cli {
 	long		 retry;		/* Extra attempts; 0: none. */
 	double		 rate;		/* Starts a second; 0: no limit. */
 	long		 per_host;	/* In flight a host; 0: no limit. */
+	enum cli_stats	 stats;		/* --stats: the report after a run. */
 };
 
 enum cli_action { CLI_RUN, CLI_HELP, CLI_VERSION, CLI_ERROR };

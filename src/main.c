@@ -26,6 +26,7 @@
 #include "fetch.h"
 #include "output.h"
 #include "progress.h"
+#include "stats.h"
 #include "urls.h"
 
 /* How often the progress line is redrawn while nothing else happens. */
@@ -50,6 +51,11 @@ struct prog {
 	bool		 any_failed;	/* An error, a status >= 400, or an
 					   input line skipped. */
 	size_t		 unfinished;	/* URLs an interruption cut short. */
+	struct stats	*stats[2];	/* --stats: NULL or owned; a run's
+					   figures, the serial run's first
+					   with --compare. */
+	struct stats	*counting;	/* NULL or the stats[] of the run
+					   going on. */
 };
 
 /* What one run got, for the summary line. */
@@ -219,6 +225,8 @@ count(struct prog *pg, struct run *r, const struct fetch_result *res)
 		r->tally.http_errors++;
 	else
 		r->tally.ok++;
+	if (pg->counting != NULL)
+		stats_add(pg->counting, pg->urls.v[res->index], res);
 }
 
 /*
@@ -364,6 +372,33 @@ print_total(struct prog *pg, double total, const struct tally *t)
 }
 
 /*
+ * --stats: the report of the runs done (times as their totals), on
+ * standard error after their totals, unless output failed.
+ */
+static void
+print_stats(struct prog *pg, double serial, double concurrent)
+{
+	struct stats_run runs[2] = {
+		{ pg->stats[0], NULL, pg->cli.mode == CLI_SERIAL ? serial :
+		    concurrent },
+		{ pg->stats[1], "concurrent", concurrent },
+	};
+	size_t n = 1;
+
+	if (pg->stats[0] == NULL || pg->output_failed)
+		return;
+	if (pg->cli.mode == CLI_COMPARE) {
+		runs[0].name = "serial";
+		runs[0].elapsed = serial;
+		/* An interruption may leave the second run undone. */
+		if (pg->counting == pg->stats[1])
+			n = 2;
+	}
+	stats_print(stderr, pg->cli.stats == CLI_STATS_JSON ? STATS_JSON :
+	    STATS_TEXT, runs, n);
+}
+
+/*
  * Reports a usage error and exits with status 2.  The reason quotes what
  * the user typed, so it is escaped like text output.
  */
@@ -476,6 +511,13 @@ main(int argc, char **argv)
 	    pg.cli.format == CLI_CSV ? OUTPUT_CSV : OUTPUT_TEXT,
 	    pg.cli.write_out);
 	load_urls(&pg);
+	if (pg.cli.stats != CLI_STATS_OFF && ((pg.stats[0] = stats_new()) ==
+	    NULL || (pg.cli.mode == CLI_COMPARE && (pg.stats[1] =
+	    stats_new()) == NULL))) {
+		fprintf(stderr, "fetch_urls: out of memory\n");
+		goto out_urls;
+	}
+	pg.counting = pg.stats[0];
 
 	/* A closed stdout is an error from write(), not a signal. */
 	signal(SIGPIPE, SIG_IGN);
@@ -532,6 +574,7 @@ main(int argc, char **argv)
 		if (pg.signo != 0 || pg.output_failed)
 			break;
 		pg.out.run = "concurrent";
+		pg.counting = pg.stats[1];
 		if (run_urls(&pg, (size_t)pg.cli.jobs, &concurrent, &tc) < 0)
 			goto out_thread;
 		print_total(&pg, concurrent, &tc);
@@ -541,6 +584,7 @@ main(int argc, char **argv)
 		break;
 	}
 	(void)check_output(&pg, NULL, true);
+	print_stats(&pg, serial, concurrent);
 
 	if (pg.signo != 0) {
 		fprintf(stderr, "fetch_urls: interrupted: %zu of %zu URLs not "
@@ -559,6 +603,8 @@ out_headers:
 	curl_slist_free_all(pg.headers);
 	curl_global_cleanup();
 out_urls:
+	stats_free(pg.stats[0]);
+	stats_free(pg.stats[1]);
 	urls_free(&pg.urls);
 	cli_free(&pg.cli);
 	return status;
