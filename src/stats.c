@@ -423,9 +423,10 @@ draw_rows(FILE *fp, const struct rows *r, size_t nruns)
 			fprintf(fp, " %*llu %s", (int)cw,
 			    (unsigned long long)r->n[k][i], bar);
 			/* Pads a bar that another follows to its cells. */
+			if (utf8)
+				n = (n + 7) / 8;
 			if (k + 1 < nruns)
-				fprintf(fp, "%*s", (int)(cells -
-				    (n + (utf8 ? 7 : 0)) / (utf8 ? 8 : 1)), "");
+				fprintf(fp, "%*s", (int)(cells - n), "");
 		}
 		putc('\n', fp);
 	}
@@ -556,7 +557,7 @@ static void
 print_hosts(FILE *fp, const struct stats_run *run)
 {
 	struct stats_host top[STATS_TOP];
-	size_t i, n = stats_hosts(run->st, top, STATS_TOP);
+	size_t i, len, n = stats_hosts(run->st, top, STATS_TOP);
 	uint64_t over = 0;
 
 	fputs("Hosts", fp);
@@ -570,9 +571,10 @@ print_hosts(FILE *fp, const struct stats_run *run)
 	for (i = 0; i < n; i++) {
 		fputs("  ", fp);
 		output_escaped(fp, top[i].name);
+		len = strlen(top[i].name);
 		fprintf(fp, "%*s %9llu %9llu %8.4fs %8.4fs\n",
-		    strlen(top[i].name) < 30 ? (int)(30 - strlen(top[i].name)) :
-		    0, "", (unsigned long long)top[i].count,
+		    len < 30 ? (int)(30 - len) : 0, "",
+		    (unsigned long long)top[i].count,
 		    (unsigned long long)top[i].errors, secs(top[i].p50_us),
 		    secs(top[i].p99_us));
 		if (top[i].over > over)

@@ -148,7 +148,8 @@ START_TEST(outcomes_by_kind_in_text)
 	    "ttfb +( +[0-9]+\\.[0-9]{4}s){6}",
 	    "Slowest:\n +0\\.[3-9][0-9]{3}s  200  http://\\*\\*\\*@127\\.0\\."
 	    "0\\.1:[0-9]+/delay/300",
-	    "Hosts:\n +host +URLs +errors +p50 +p99\n  127\\.0\\.0\\.1 +9 +5 +0\\.[0-9]{4}s +0\\.[0-9]{4}s",
+	    "Hosts:\n +host +URLs +errors +p50 +p99\n"
+	    "  127\\.0\\.0\\.1 +9 +5 +0\\.[0-9]{4}s +0\\.[0-9]{4}s",
 	    "Summary: 3 succeeded, 2 got HTTP status >= 400, 4 failed "
 	    "without a response\nStatistics" };
 	char *args[16];
