@@ -304,6 +304,44 @@ START_TEST(heavy_hosts_in_bounded_memory)
 }
 END_TEST
 
+/* Past STATS_HOSTS hosts, both reports say the host figures are not exact. */
+START_TEST(reports_say_when_hosts_are_approximate)
+{
+	struct stats *st = stats_new();
+	struct stats_run run = { st, NULL, 1 };
+	char *text = NULL, url[64];
+	size_t len = 0, i;
+	FILE *fp;
+
+	ck_assert_ptr_nonnull(st);
+	for (i = 0; i < 1000; i++)
+		add(st, "http://big.test/", 0.2, 200, NULL);
+	for (i = 0; i < STATS_HOSTS + 50; i++) {
+		snprintf(url, sizeof(url), "http://h%zu.test/", i);
+		add(st, url, 0.1, 200, NULL);
+	}
+	for (int json = 0; json < 2; json++) {
+		ck_assert_ptr_nonnull(fp = open_memstream(&text, &len));
+		stats_print(fp, json ? STATS_JSON : STATS_TEXT, &run, 1);
+		fclose(fp);
+		if (json)
+			ck_assert_msg(strstr(text, "\"hosts_tracked\":100,"
+			    "\"hosts_approximate\":true}\n") != NULL &&
+			    strstr(text, "{\"host\":\"big.test\",\"urls\":"
+			    "1000,\"over\":0,\"errors\":0,") != NULL,
+			    "%s", text);
+		else
+			ck_assert_msg(strstr(text, "Hosts, top 10 of more "
+			    "than 100:\n") != NULL && strstr(text, "(URL "
+			    "counts may be over by up to 1;") != NULL,
+			    "%s", text);
+		free(text);
+		text = NULL;
+	}
+	stats_free(st);
+}
+END_TEST
+
 Suite *
 stats_suite(void)
 {
@@ -315,6 +353,7 @@ stats_suite(void)
 	tcase_add_test(tc, histogram_drawn_to_the_width_in_utf8_and_ascii);
 	tcase_add_test(tc, histogram_side_by_side);
 	tcase_add_test(tc, heavy_hosts_in_bounded_memory);
+	tcase_add_test(tc, reports_say_when_hosts_are_approximate);
 	suite_add_tcase(s, tc);
 	return s;
 }
