@@ -25,8 +25,9 @@
 /* Rows of the drawn histogram of total times. */
 #define ROWS		10
 
-/* The narrowest a bar gets, whatever the terminal. */
+/* The narrowest and the widest a bar gets, whatever the terminal. */
 #define MIN_CELLS	8
+#define MAX_CELLS	1024
 
 /*
  * The counts of a run, in the order of the report, with their names in
@@ -402,7 +403,7 @@ static void
 draw_rows(FILE *fp, const struct rows *r, size_t nruns)
 {
 	bool utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
-	char bar[8 * 3 * 1024];
+	char bar[3 * MAX_CELLS + 1];	/* 3 bytes a block character. */
 	size_t cols = columns(fp), prefix, cells, i, k, n, cw;
 
 	cw = (size_t)snprintf(NULL, 0, "%llu", (unsigned long long)r->most);
@@ -410,8 +411,8 @@ draw_rows(FILE *fp, const struct rows *r, size_t nruns)
 	prefix = 2 + 8 + nruns * (cw + 2);
 	cells = cols > prefix + 1 + nruns * MIN_CELLS ?
 	    (cols - prefix - 1) / nruns : MIN_CELLS;
-	if (cells > 1024)
-		cells = 1024;
+	if (cells > MAX_CELLS)
+		cells = MAX_CELLS;
 	fprintf(fp, "Total times, rows of %.4fs:\n", secs((uint64_t)
 	    llround(r->width)));
 	for (i = 0; i < r->nrows; i++) {

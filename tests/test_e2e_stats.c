@@ -76,6 +76,9 @@ es_delays(char **args, size_t n)
 	return n;
 }
 
+/* The six times of a row of the text report: min ... mean. */
+#define ES_TIMES	"( +[0-9]+\\.[0-9]{4}s){6}"
+
 /* Fails the test unless whole lines of p's standard error match re. */
 static void
 es_expect_lines(const struct proc *p, const char *re)
@@ -144,8 +147,7 @@ START_TEST(outcomes_by_kind_in_text)
 	    "  Couldn't connect to server +1", "  unsupported scheme +1",
 	    "  incomplete response +1", "cancelled +1",
 	    " +min +p50 +p90 +p99 +max +mean",
-	    "total +( +[0-9]+\\.[0-9]{4}s){6}",
-	    "ttfb +( +[0-9]+\\.[0-9]{4}s){6}",
+	    "total +" ES_TIMES, "ttfb +" ES_TIMES,
 	    "Slowest:\n +0\\.[3-9][0-9]{3}s  200  http://\\*\\*\\*@127\\.0\\."
 	    "0\\.1:[0-9]+/delay/300",
 	    "Hosts:\n +host +URLs +errors +p50 +p99\n"
@@ -175,8 +177,7 @@ START_TEST(compare_side_by_side)
 	static const char *const rows[] = {
 	    "Statistics +serial +concurrent", "URLs +10 +10",
 	    "2xx +10 +10", "errors +0 +0",
-	    "total +serial +( +[0-9]+\\.[0-9]{4}s){6}\n +concurrent"
-	    "( +[0-9]+\\.[0-9]{4}s){6}",
+	    "total +serial" ES_TIMES "\n +concurrent" ES_TIMES,
 	    "Slowest \\(serial\\):", "Slowest \\(concurrent\\):",
 	    "Hosts \\(serial\\):", "Hosts \\(concurrent\\):" };
 	char *args[16];
