@@ -104,7 +104,8 @@ $(BUILD)/examples/healthzs: examples/healthzs.c $(LIB)
 
 $(TESTS): $(patsubst %.c,$(BUILD)/%.o,$(TEST_SRC)) $(BUILD)/src/cli.o \
     $(BUILD)/src/urls.o $(BUILD)/src/output.o $(BUILD)/src/progress.o \
-    $(BUILD)/src/limit.o $(BUILD)/src/fetch.o $(BUILD)/src/shard.o $(LIB)
+    $(BUILD)/src/limit.o $(BUILD)/src/fetch.o $(BUILD)/src/shard.o \
+    $(BUILD)/src/hist.o $(BUILD)/src/stats.o $(LIB)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(CURL_LIBS) -lm
 
 # White-box channel tests: they include libchan's sources to pause its

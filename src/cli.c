@@ -27,7 +27,8 @@ enum {
 	OPT_RESUME,
 	OPT_RETRY,
 	OPT_SHARD,
-	OPT_SHARD_BY
+	OPT_SHARD_BY,
+	OPT_STATS
 };
 
 struct opt {
@@ -90,6 +91,8 @@ static const struct opt opts[] = {
 	    "fetch only share K of N of the input (K from 0)" },
 	{ "shard-by", required_argument, OPT_SHARD_BY, "LINE|HOST",
 	    "share out by line (default) or host" },
+	{ "stats", optional_argument, OPT_STATS, "json",
+	    "report outcomes, percentiles, slowest, hosts" },
 	{ "user", required_argument, 'u', "USER:PASS",
 	    "authenticate with HTTP Basic; never printed" },
 	{ "user-agent", required_argument, 'A', "NAME",
@@ -122,6 +125,23 @@ synopsis_item(FILE *fp, const char *item, size_t *col)
 	}
 	fprintf(fp, " %s", item);
 	*col += 1 + len;
+}
+
+/*
+ * What goes between an option's name and its argument's, and after it:
+ * an optional argument is written "--name[=arg]".
+ */
+static const char *
+arg_open(const struct opt *o)
+{
+	return o->arg == NULL ? "" : o->has_arg == optional_argument ?
+	    "[=" : " ";
+}
+
+static const char *
+arg_close(const struct opt *o)
+{
+	return o->has_arg == optional_argument ? "]" : "";
 }
 
 /* Orders letters as manuals do: by letter, lower case first. */
@@ -169,11 +189,13 @@ synopsis(FILE *fp)
 			k = (size_t)snprintf(item, sizeof(item), "[-%c ",
 			    opts[j].val);
 		else
-			k = (size_t)snprintf(item, sizeof(item), "[--%s ",
-			    opts[j].name);
+			k = (size_t)snprintf(item, sizeof(item), "[--%s%s",
+			    opts[j].name, arg_open(&opts[j]));
 		for (const char *a = opts[j].arg; *a != '\0' &&
-		    k + 2 < sizeof(item); a++)
+		    k + 3 < sizeof(item); a++)
 			item[k++] = (char)tolower((unsigned char)*a);
+		if (*arg_close(&opts[j]) != '\0')
+			item[k++] = ']';
 		item[k++] = ']';
 		item[k] = '\0';
 		synopsis_item(fp, item, &col);
@@ -199,13 +221,15 @@ cli_usage(FILE *fp)
 	    "finishes,\nits time and HTTP status, then the total time.\n\n");
 	for (i = 0; i < NOPTS; i++) {
 		if (opts[i].val < 256)
-			snprintf(left, sizeof(left), "-%c, --%s%s%s",
-			    opts[i].val, opts[i].name, opts[i].arg ? " " : "",
-			    opts[i].arg ? opts[i].arg : "");
+			snprintf(left, sizeof(left), "-%c, --%s%s%s%s",
+			    opts[i].val, opts[i].name, arg_open(&opts[i]),
+			    opts[i].arg ? opts[i].arg : "",
+			    arg_close(&opts[i]));
 		else
-			snprintf(left, sizeof(left), "    --%s%s%s",
-			    opts[i].name, opts[i].arg ? " " : "",
-			    opts[i].arg ? opts[i].arg : "");
+			snprintf(left, sizeof(left), "    --%s%s%s%s",
+			    opts[i].name, arg_open(&opts[i]),
+			    opts[i].arg ? opts[i].arg : "",
+			    arg_close(&opts[i]));
 		fprintf(fp, "  %-26s %s\n", left, opts[i].help);
 	}
 	/* The variables, from output.c's table, wrapped at 79 columns. */
@@ -660,6 +684,17 @@ parse(int argc, char **argv, struct cli *cli, char *err, size_t errlen)
 			break;
 		case OPT_RESUME:
 			cli->resume = true;
+			break;
+		case OPT_STATS:
+			if (optarg == NULL || strcmp(optarg, "text") == 0)
+				cli->stats = CLI_STATS_TEXT;
+			else if (strcmp(optarg, "json") == 0)
+				cli->stats = CLI_STATS_JSON;
+			else {
+				snprintf(err, errlen, "--stats wants nothing, "
+				    "=text or =json, not '%s'", optarg);
+				return CLI_ERROR;
+			}
 			break;
 		case OPT_RETRY:
 			if (parse_long(optarg, 0, 1000, &cli->retry) < 0) {

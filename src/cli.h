@@ -12,6 +12,8 @@ enum cli_mode { CLI_CONCURRENT, CLI_SERIAL, CLI_COMPARE };
 
 enum cli_format { CLI_TEXT, CLI_JSON, CLI_CSV };
 
+enum cli_stats { CLI_STATS_OFF, CLI_STATS_TEXT, CLI_STATS_JSON };
+
 struct cli {
 	enum cli_mode	 mode;
 	long		 jobs;		/* 0: one worker per URL. */
@@ -46,6 +48,7 @@ struct cli {
 	const char	*records;	/* NULL or in argv: --records FILE. */
 	bool		 resume;	/* Skip what records has; append. */
 	struct shard	 shard;		/* n == 0: the whole input. */
+	enum cli_stats	 stats;		/* --stats: the report after a run. */
 };
 
 enum cli_action { CLI_RUN, CLI_HELP, CLI_VERSION, CLI_ERROR };

@@ -163,12 +163,15 @@ header_seen(char *data, size_t size, size_t nmemb, void *arg)
 	return len;
 }
 
+/* Sets res to an error of the given kind (static), with its message. */
 static void
-fail(struct fetch_result *res, const char *fmt, const char *what)
+fail(struct fetch_result *res, const char *kind, const char *fmt,
+    const char *what)
 {
 	size_t len = strlen(fmt) + strlen(what);
 
 	res->outcome = FETCH_ERROR;
+	res->kind = kind;
 	if ((res->error = malloc(len)) != NULL)
 		snprintf(res->error, len, fmt, what);
 }
@@ -205,13 +208,13 @@ parse_url(const char *url, struct fetch_result *res)
 	size_t len;
 
 	if ((u = curl_url()) == NULL) {
-		fail(res, "%s", "out of memory");
+		fail(res, "out of memory", "%s", "out of memory");
 		return NULL;
 	}
 	if (!has_scheme(url)) {
 		len = strlen(url) + sizeof("http://");
 		if ((full = malloc(len)) == NULL) {
-			fail(res, "%s", "out of memory");
+			fail(res, "out of memory", "%s", "out of memory");
 			goto bad;
 		}
 		snprintf(full, len, "http://%s", url);
@@ -220,17 +223,19 @@ parse_url(const char *url, struct fetch_result *res)
 	uc = curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME);
 	free(full);
 	if (uc != CURLUE_OK) {
-		fail(res, "malformed URL: %s", curl_url_strerror(uc));
+		fail(res, "malformed URL", "malformed URL: %s",
+		    curl_url_strerror(uc));
 		goto bad;
 	}
 	if ((uc = curl_url_get(u, CURLUPART_SCHEME, &scheme, 0)) !=
 	    CURLUE_OK) {
-		fail(res, "malformed URL: %s", curl_url_strerror(uc));
+		fail(res, "malformed URL", "malformed URL: %s",
+		    curl_url_strerror(uc));
 		goto bad;
 	}
 	if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) {
-		fail(res, "unsupported scheme '%s' (only http and https)",
-		    scheme);
+		fail(res, "unsupported scheme",
+		    "unsupported scheme '%s' (only http and https)", scheme);
 		goto bad;
 	}
 	curl_free(scheme);
@@ -388,6 +393,7 @@ clear_attempt(struct fetch_result *res)
 	res->bytes = 0;
 	res->redirects = 0;
 	res->http_version = NULL;
+	res->kind = NULL;
 	memset(&res->timings, 0, sizeof(res->timings));
 }
 
@@ -409,13 +415,13 @@ collect(struct worker *w, CURLcode cc, struct fetch_result *res)
 	    &v) == CURLE_OK)
 		res->http_version = version_name(v);
 	if (cc == CURLE_OK && w->in_headers)
-		fail(res, "%s", "incomplete response: the connection closed "
-		    "inside the headers");
+		fail(res, "incomplete response", "%s", "incomplete response: "
+		    "the connection closed inside the headers");
 	else if (cc == CURLE_OK)
 		res->outcome = FETCH_OK;
 	else
-		fail(res, "%s", w->errbuf[0] != '\0' ? w->errbuf :
-		    curl_easy_strerror(cc));
+		fail(res, curl_easy_strerror(cc), "%s",
+		    w->errbuf[0] != '\0' ? w->errbuf : curl_easy_strerror(cc));
 	if (curl_easy_getinfo(e, CURLINFO_SIZE_DOWNLOAD_T, &bytes) ==
 	    CURLE_OK)
 		res->bytes = (long long)bytes;
@@ -449,7 +455,7 @@ limits_take(struct worker *w, const char *host, chan_t **slot,
 			*aborted = true;
 		else {
 			clear_attempt(res);
-			fail(res, "%s", "out of memory");
+			fail(res, "out of memory", "%s", "out of memory");
 		}
 		return -1;
 	}
@@ -496,7 +502,8 @@ fetch_one(struct worker *w, struct job *job, struct fetch_result *res)
 	if ((run->hosts != NULL && (uc = curl_url_get(u, CURLUPART_HOST,
 	    &host, 0)) != CURLUE_OK) ||
 	    (uc = curl_url_get(u, CURLUPART_URL, &full, 0)) != CURLUE_OK) {
-		fail(res, "malformed URL: %s", curl_url_strerror(uc));
+		fail(res, "malformed URL", "malformed URL: %s",
+		    curl_url_strerror(uc));
 		goto out_url;
 	}
 	/*
@@ -540,6 +547,7 @@ out_url:
 		res->error = NULL;
 		res->status = 0;
 		res->http_version = NULL;
+		res->kind = NULL;
 		res->outcome = FETCH_CANCELLED;
 	}
 done:
@@ -714,7 +722,8 @@ worker_main(void *arg)
 			res.urlnum = job.urlnum;
 			res.seq = job.seq;
 			res.url = job.url;
-			fail(&res, "%s", "cannot set up libcurl: out of memory");
+			fail(&res, "out of memory", "%s",
+			    "cannot set up libcurl: out of memory");
 		}
 		/*
 		 * Counted before the send: the submitter then never starts

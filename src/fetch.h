@@ -89,6 +89,11 @@ struct fetch_result {
 					   0 without one. */
 	double			 secs;	/* All attempts and the waits. */
 	char			*error;	/* NULL or malloced; receiver frees. */
+	const char		*kind;	/* NULL, or static with error: the
+					   kind of error, a short phrase
+					   such as "malformed URL" or
+					   libcurl's "Timeout was
+					   reached", for --stats. */
 	long long		 bytes;	/* Body bytes of the last attempt. */
 	long			 redirects;	/* Followed. */
 	char			*effective_url;	/* NULL or malloced; receiver

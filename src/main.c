@@ -44,6 +44,7 @@
 #include "progress.h"
 #include "records.h"
 #include "shard.h"
+#include "stats.h"
 #include "urls.h"
 
 /* How often the progress line is redrawn while nothing else happens. */
@@ -96,6 +97,11 @@ struct prog {
 	bool		 incomplete;	/* A URL read was not fetched. */
 	size_t		 submitted;	/* URLs of the last run. */
 	size_t		 unfinished;	/* URLs an interruption cut short. */
+	struct stats	*stats[2];	/* --stats: NULL or owned; a run's
+					   figures, the serial run's first
+					   with --compare. */
+	struct stats	*counting;	/* NULL or the stats[] of the run
+					   going on. */
 };
 
 /* What one run got, for the summary line. */
@@ -343,6 +349,8 @@ count(struct prog *pg, struct run *r, const struct fetch_result *res)
 		r->tally.http_errors++;
 	else
 		r->tally.ok++;
+	if (pg->counting != NULL)
+		stats_add(pg->counting, res->url, res);
 }
 
 /*
@@ -676,6 +684,33 @@ print_total(struct prog *pg, double total, const struct tally *t)
 }
 
 /*
+ * --stats: the report of the runs done (times as their totals), on
+ * standard error after their totals, unless output failed.
+ */
+static void
+print_stats(struct prog *pg, double serial, double concurrent)
+{
+	struct stats_run runs[2] = {
+		{ pg->stats[0], NULL, pg->cli.mode == CLI_SERIAL ? serial :
+		    concurrent },
+		{ pg->stats[1], "concurrent", concurrent },
+	};
+	size_t n = 1;
+
+	if (pg->stats[0] == NULL || pg->output_failed)
+		return;
+	if (pg->cli.mode == CLI_COMPARE) {
+		runs[0].name = "serial";
+		runs[0].elapsed = serial;
+		/* An interruption may leave the second run undone. */
+		if (pg->counting == pg->stats[1])
+			n = 2;
+	}
+	stats_print(stderr, pg->cli.stats == CLI_STATS_JSON ? STATS_JSON :
+	    STATS_TEXT, runs, n);
+}
+
+/*
  * Reports a usage error and exits with status 2.  The reason quotes what
  * the user typed, so it is escaped like text output.
  */
@@ -869,6 +904,13 @@ main(int argc, char **argv)
 	    pg.cli.write_out);
 	open_input(&pg);
 	open_records(&pg);
+	if (pg.cli.stats != CLI_STATS_OFF && ((pg.stats[0] = stats_new()) ==
+	    NULL || (pg.cli.mode == CLI_COMPARE && (pg.stats[1] =
+	    stats_new()) == NULL))) {
+		fprintf(stderr, "fetch_urls: out of memory\n");
+		goto out_input;
+	}
+	pg.counting = pg.stats[0];
 
 	/* A closed stdout is an error from write(), not a signal. */
 	signal(SIGPIPE, SIG_IGN);
@@ -919,6 +961,7 @@ main(int argc, char **argv)
 		if (atomic_load(&pg.signo) != 0 || pg.output_failed)
 			break;
 		pg.out.run = "concurrent";
+		pg.counting = pg.stats[1];
 		if (run_urls(&pg, (size_t)pg.cli.jobs, &concurrent, &tc) < 0)
 			goto out_fail;
 		print_total(&pg, concurrent, &tc);
@@ -930,6 +973,7 @@ main(int argc, char **argv)
 	(void)check_output(&pg, NULL, true);
 	sig = atomic_load(&pg.signo);
 	close_records(&pg, sig == 0 && !pg.incomplete && !pg.output_failed);
+	print_stats(&pg, serial, concurrent);
 	if (sig != 0) {
 		fprintf(stderr, "fetch_urls: interrupted: %zu of %zu URLs not "
 		    "finished\n", pg.unfinished, pg.submitted);
@@ -954,6 +998,8 @@ out_curl:
 out_input:
 	if (pg.input != NULL && pg.input != stdin && abandoned == NULL)
 		fclose(pg.input);
+	stats_free(pg.stats[0]);
+	stats_free(pg.stats[1]);
 	records_free(pg.done);
 	urls_free(&pg.held);
 	cli_free(&pg.cli);

@@ -44,6 +44,13 @@ Suite	*e2e_stream_suite(void);
 Suite	*shard_suite(void);
 Suite	*shard_e2e_suite(void);
 
+/* test_hist.c and test_stats.c: --stats's histogram and report. */
+Suite	*hist_suite(void);
+Suite	*stats_suite(void);
+
+/* test_e2e_stats.c: --stats against the fixture. */
+Suite	*e2e_stats_suite(void);
+
 /* test_e2e.c: the fetch_urls binary against the fixture. */
 Suite	*e2e_output_suite(void);
 Suite	*e2e_options_suite(void);
