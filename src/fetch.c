@@ -1021,8 +1021,8 @@ refused:
 }
 
 /* Closes the input once: no more jobs, and no more workers. */
-static void
-close_input(struct fetch_run *run)
+void
+fetch_end_input(struct fetch_run *run)
 {
 	pthread_mutex_lock(&run->pool_mu);
 	if (!run->input_closed) {
@@ -1031,12 +1031,6 @@ close_input(struct fetch_run *run)
 		close_results_if_done(run);
 	}
 	pthread_mutex_unlock(&run->pool_mu);
-}
-
-void
-fetch_end_input(struct fetch_run *run)
-{
-	close_input(run);
 }
 
 chan_t *
@@ -1085,7 +1079,7 @@ fetch_cancel(struct fetch_run *run)
 	/* Wakes the workers that wait for a host's slot. */
 	(void)chan_close(run->done);
 	/* Queued URLs still reach a worker, which reports them cancelled. */
-	close_input(run);
+	fetch_end_input(run);
 	/*
 	 * A worker publishes its multi handle before it checks the flag, so
 	 * a worker whose handle is not seen here will see the flag.
