@@ -122,6 +122,8 @@ struct feed {
 	size_t			 skipped;	/* Done before (--resume). */
 	int			 read_errno;	/* 0, or the read's error. */
 	bool			 start_failed;	/* No worker could start. */
+	bool			 cut_short;	/* The run was cancelled
+						   before the input ended. */
 	char			 why[192];	/* Then the reason. */
 	size_t			 nul_lines;
 	size_t			 first_nul;
@@ -407,12 +409,14 @@ feed_main(void *arg)
 		}
 		if (f->window != NULL && (chan_select(cases, 2, -1) != 0 ||
 		    !cases[0].ok)) {
+			f->cut_short = true;
 			free(url);
 			break;
 		}
 		if (fetch_submit(f->run, urlnum, url, f->why,
 		    sizeof(f->why)) < 0) {
 			f->start_failed = errno == EAGAIN;
+			f->cut_short = !f->start_failed;
 			free(url);
 			break;
 		}
@@ -434,6 +438,9 @@ feed_report(struct prog *pg, const struct feed *f)
 	const char *path = pg->cli.input;
 	char err[PATH_MAX + 128];
 
+	/* A URL the feed read or could still read was never fetched. */
+	if (f->cut_short)
+		pg->incomplete = true;
 	if (f->read_errno != 0) {
 		snprintf(err, sizeof(err), "cannot read '%s': %s", path,
 		    strerror(f->read_errno));
