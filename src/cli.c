@@ -1,5 +1,8 @@
 /* cli.c: option parsing and help, both driven by one table. */
 
+#define _DEFAULT_SOURCE		/* explicit_bzero(), strdup() */
+
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -8,6 +11,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "output.h"
 
 enum {
 	OPT_CONNECT_TIMEOUT = 256,
@@ -19,7 +23,12 @@ enum {
 	OPT_ORDERED,
 	OPT_PER_HOST,
 	OPT_RATE,
-	OPT_RETRY
+	OPT_RECORDS,
+	OPT_RESUME,
+	OPT_RETRY,
+	OPT_SHARD,
+	OPT_SHARD_BY,
+	OPT_STATS
 };
 
 struct opt {
@@ -68,12 +77,24 @@ static const struct opt opts[] = {
 	    "no total time, summary or progress line" },
 	{ "rate", required_argument, OPT_RATE, "N[/U]",
 	    "start at most N requests a second (U: s m h d)" },
+	{ "records", required_argument, OPT_RECORDS, "FILE",
+	    "write the records to FILE once the run is complete" },
 	{ "request", required_argument, 'X', "METHOD",
 	    "use METHOD instead of GET" },
+	{ "resume", no_argument, OPT_RESUME, NULL,
+	    "with --records: skip the URLs FILE has, append" },
 	{ "retry", required_argument, OPT_RETRY, "N",
 	    "retry transient failures up to N times" },
 	{ "serial", no_argument, 's', NULL,
 	    "fetch one URL at a time, in order" },
+	{ "shard", required_argument, OPT_SHARD, "K/N",
+	    "fetch only share K of N of the input (K from 0)" },
+	{ "shard-by", required_argument, OPT_SHARD_BY, "LINE|HOST",
+	    "share out by line (default) or host" },
+	{ "stats", optional_argument, OPT_STATS, "json",
+	    "report outcomes, percentiles, slowest, hosts" },
+	{ "user", required_argument, 'u', "USER:PASS",
+	    "authenticate with HTTP Basic; never printed" },
 	{ "user-agent", required_argument, 'A', "NAME",
 	    "send User-Agent NAME (default fetch_urls/" FETCH_VERSION ")" },
 	{ "version", no_argument, 'V', NULL,
@@ -85,45 +106,146 @@ static const struct opt opts[] = {
 #define NOPTS	(sizeof(opts) / sizeof(opts[0]))
 
 /* The leading colon makes a missing argument return ':'. */
-static const char shortopts[] = ":A:cH:hIi:j:kLm:qsVw:X:";
+static const char shortopts[] = ":A:cH:hIi:j:kLm:qsu:Vw:X:";
+
+/*
+ * Adds one item of the synopsis to the line being written, starting a new
+ * line indented under the first item when it would pass column 79.
+ * *col is the column the line has reached.
+ */
+static void
+synopsis_item(FILE *fp, const char *item, size_t *col)
+{
+	static const char lead[] = "usage: fetch_urls";
+	size_t len = strlen(item);
+
+	if (*col + 1 + len > 79) {
+		fprintf(fp, "\n%*s", (int)sizeof(lead) - 1, "");
+		*col = sizeof(lead) - 1;
+	}
+	fprintf(fp, " %s", item);
+	*col += 1 + len;
+}
+
+/*
+ * What goes between an option's name and its argument's, and after it:
+ * an optional argument is written "--name[=arg]".
+ */
+static const char *
+arg_open(const struct opt *o)
+{
+	return o->arg == NULL ? "" : o->has_arg == optional_argument ?
+	    "[=" : " ";
+}
+
+static const char *
+arg_close(const struct opt *o)
+{
+	return o->has_arg == optional_argument ? "]" : "";
+}
+
+/* Orders letters as manuals do: by letter, lower case first. */
+static int
+by_letter(const void *a, const void *b)
+{
+	int x = opts[*(const size_t *)a].val, y = opts[*(const size_t *)b].val;
+	int lx = tolower(x), ly = tolower(y);
+
+	return lx != ly ? lx - ly : y - x;
+}
+
+/*
+ * Writes the synopsis from the option table, as a manual page has it:
+ * the letters that take no argument in one cluster, the letters that take
+ * one, then the long-only options, then the operands.  The argument names
+ * are the table's, in lower case.
+ */
+static void
+synopsis(FILE *fp)
+{
+	char item[64];
+	size_t idx[NOPTS], i, j, n = 0, k, col;
+
+	for (i = 0; i < NOPTS; i++)
+		if (opts[i].val < 256 && opts[i].val != 'h')
+			idx[n++] = i;
+	qsort(idx, n, sizeof(idx[0]), by_letter);
+	fputs("usage: fetch_urls", fp);
+	col = strlen("usage: fetch_urls");
+	k = 0;
+	item[k++] = '[';
+	item[k++] = '-';
+	for (i = 0; i < n; i++)
+		if (opts[idx[i]].arg == NULL)
+			item[k++] = (char)opts[idx[i]].val;
+	item[k++] = ']';
+	item[k] = '\0';
+	synopsis_item(fp, item, &col);
+	for (i = 0; i < n + NOPTS; i++) {
+		j = i < n ? idx[i] : i - n;
+		if (opts[j].arg == NULL || (i >= n && opts[j].val < 256))
+			continue;
+		if (i < n)
+			k = (size_t)snprintf(item, sizeof(item), "[-%c ",
+			    opts[j].val);
+		else
+			k = (size_t)snprintf(item, sizeof(item), "[--%s%s",
+			    opts[j].name, arg_open(&opts[j]));
+		for (const char *a = opts[j].arg; *a != '\0' &&
+		    k + 3 < sizeof(item); a++)
+			item[k++] = (char)tolower((unsigned char)*a);
+		if (*arg_close(&opts[j]) != '\0')
+			item[k++] = ']';
+		item[k++] = ']';
+		item[k] = '\0';
+		synopsis_item(fp, item, &col);
+	}
+	for (i = 0; i < NOPTS; i++)
+		if (opts[i].val >= 256 && opts[i].arg == NULL) {
+			snprintf(item, sizeof(item), "[--%s]", opts[i].name);
+			synopsis_item(fp, item, &col);
+		}
+	synopsis_item(fp, "[url ...]", &col);
+	putc('\n', fp);
+}
 
 void
 cli_usage(FILE *fp)
 {
+	const char *name;
 	char left[40];
-	size_t i;
+	size_t i, col;
 
-	fprintf(fp, "usage: fetch_urls [-cIkLqsV] [-A agent] [-H header] "
-	    "[-i file] [-j jobs]\n"
-	    "                  [-m secs] [-w format] [-X method] "
-	    "[--connect-timeout secs]\n"
-	    "                  [--deadline secs] [--format fmt] [--json] "
-	    "[--max-redirs n]\n"
-	    "                  [--no-progress] [--ordered] [--per-host n] "
-	    "[--rate n[/u]]\n"
-	    "                  [--retry n] [url ...]\n\n"
-	    "Fetches every URL concurrently and prints, as each finishes,\n"
-	    "its time and HTTP status, then the total time.\n\n");
+	synopsis(fp);
+	fprintf(fp, "\nFetches every URL concurrently and prints, as each "
+	    "finishes,\nits time and HTTP status, then the total time.\n\n");
 	for (i = 0; i < NOPTS; i++) {
 		if (opts[i].val < 256)
-			snprintf(left, sizeof(left), "-%c, --%s%s%s",
-			    opts[i].val, opts[i].name, opts[i].arg ? " " : "",
-			    opts[i].arg ? opts[i].arg : "");
+			snprintf(left, sizeof(left), "-%c, --%s%s%s%s",
+			    opts[i].val, opts[i].name, arg_open(&opts[i]),
+			    opts[i].arg ? opts[i].arg : "",
+			    arg_close(&opts[i]));
 		else
-			snprintf(left, sizeof(left), "    --%s%s%s",
-			    opts[i].name, opts[i].arg ? " " : "",
-			    opts[i].arg ? opts[i].arg : "");
+			snprintf(left, sizeof(left), "    --%s%s%s%s",
+			    opts[i].name, arg_open(&opts[i]),
+			    opts[i].arg ? opts[i].arg : "",
+			    arg_close(&opts[i]));
 		fprintf(fp, "  %-26s %s\n", left, opts[i].help);
 	}
-	fprintf(fp, "\n--write-out variables, as in curl: %%{url} "
-	    "%%{urlnum} %%{http_code}\n"
-	    "%%{time_total} %%{time_namelookup} %%{time_connect} "
-	    "%%{time_appconnect}\n"
-	    "%%{time_starttransfer} %%{size_download} %%{num_redirects} "
-	    "%%{num_retries}\n"
-	    "%%{num_connects} %%{url_effective} %%{http_version} "
-	    "%%{errormsg};\n"
-	    "\\n \\t \\r \\\\ and %%%% are escapes.\n"
+	/* The variables, from output.c's table, wrapped at 79 columns. */
+	fputs("\n--write-out variables, as in curl:", fp);
+	col = strlen("--write-out variables, as in curl:");
+	for (i = 0; (name = output_writeout_name(i)) != NULL; i++) {
+		if (col + strlen(name) + 4 > 79) {
+			putc('\n', fp);
+			col = 0;
+		} else {
+			putc(' ', fp);
+			col++;
+		}
+		col += (size_t)fprintf(fp, "%%{%s}", name);
+	}
+	fprintf(fp, "\n\\n \\t \\r \\\\ and %%%% are escapes.\n"
 	    "In json, csv and --write-out output the total time and the "
 	    "summary go to\nstandard error.\n");
 	fprintf(fp, "\nExit status: 0 when every URL answered below 400, "
@@ -251,17 +373,24 @@ add_header(struct cli *cli, const char *h)
 {
 	const char **v;
 
-	v = realloc(cli->headers, (cli->nheaders + 1) * sizeof(*v));
+	/* Kept NULL-terminated, as fetch.h takes it. */
+	v = realloc(cli->headers, (cli->nheaders + 2) * sizeof(*v));
 	if (v == NULL)
 		return -1;
 	cli->headers = v;
 	cli->headers[cli->nheaders++] = h;
+	cli->headers[cli->nheaders] = NULL;
 	return 0;
 }
 
 void
 cli_free(struct cli *cli)
 {
+	if (cli->user != NULL) {
+		explicit_bzero(cli->user, strlen(cli->user));
+		free(cli->user);
+		cli->user = NULL;
+	}
 	free(cli->headers);
 	cli->headers = NULL;
 	cli->nheaders = 0;
@@ -290,6 +419,53 @@ parse_secs(const char *s, long *ms)
 }
 
 /*
+ * Tells whether tok, an argument that starts with "--", names an option in
+ * full (up to an '=').  getopt_long() would take any unambiguous prefix,
+ * but a prefix of one option can be the whole name of an option of curl's
+ * that this program lacks: "--user" once sent curl's user:password as the
+ * User-Agent.  So, as in curl, long options are never abbreviated.
+ */
+static bool
+spelled_in_full(const char *tok)
+{
+	const char *name = tok + 2;
+	size_t i, len = strcspn(name, "=");
+
+	for (i = 0; i < NOPTS; i++)
+		if (strlen(opts[i].name) == len &&
+		    strncmp(opts[i].name, name, len) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Says that tok, a long option, is not one of ours, and lists the options
+ * whose names it begins, if any, since the user may have meant to shorten
+ * one of them.
+ */
+static void
+unknown_long(const char *tok, char *err, size_t errlen)
+{
+	const char *name = tok + 2;
+	size_t i, len = strcspn(name, "="), matches = 0, used;
+	int k;
+
+	k = snprintf(err, errlen, "unknown option '--%.*s'", (int)len, name);
+	used = k < 0 ? 0 : (size_t)k;
+	for (i = 0; i < NOPTS && used < errlen; i++) {
+		if (strncmp(opts[i].name, name, len) != 0)
+			continue;
+		k = snprintf(err + used, errlen - used, "%s --%s",
+		    matches == 0 ? " (long options are not abbreviated; "
+		    "did you mean" : ",", opts[i].name);
+		used += k < 0 ? 0 : (size_t)k;
+		matches++;
+	}
+	if (matches > 0 && used < errlen)
+		snprintf(err + used, errlen - used, "?)");
+}
+
+/*
  * Says what getopt_long() rejected with '?'.  A letter it does not know
  * is a short option, perhaps inside a cluster, where arg is still the
  * argument before the cluster; any other optopt is a long option's, given
@@ -300,43 +476,40 @@ static void
 unknown_option(const char *arg, char *err, size_t errlen)
 {
 	const char *name = arg + 2;
-	size_t i, len = strcspn(name, "="), matches = 0, used;
-	int k;
+	size_t len = strcspn(name, "=");
 
 	if (optopt > 0 && optopt < 256 && strchr(shortopts, optopt) == NULL) {
 		snprintf(err, errlen, "unknown option '-%c'", optopt);
 		return;
 	}
-	if (optopt != 0) {
+	if (optopt != 0 && spelled_in_full(arg)) {
 		snprintf(err, errlen, "option '--%.*s' takes no argument",
 		    (int)len, name);
 		return;
 	}
-	k = snprintf(err, errlen, "ambiguous option '--%.*s': could be",
-	    (int)len, name);
-	used = k < 0 ? 0 : (size_t)k;
-	for (i = 0; i < NOPTS; i++) {
-		if (strncmp(opts[i].name, name, len) != 0)
-			continue;
-		if (used < errlen) {
-			k = snprintf(err + used, errlen - used, "%s --%s",
-			    matches > 0 ? "," : "", opts[i].name);
-			used += k < 0 ? 0 : (size_t)k;
-		}
-		matches++;
-	}
-	if (matches < 2)
-		snprintf(err, errlen, "unknown option '--%.*s'", (int)len,
-		    name);
+	unknown_long(arg, err, errlen);
+}
+
+/*
+ * The argument that named the long option opts[li] just parsed: the one
+ * before its separate argument, if it took one, else the last one.
+ */
+static const char *
+long_token(char **argv, int li)
+{
+	if (opts[li].has_arg == required_argument && optarg == argv[optind - 1])
+		return argv[optind - 2];
+	return argv[optind - 1];
 }
 
 static enum cli_action
 parse(int argc, char **argv, struct cli *cli, char *err, size_t errlen)
 {
 	struct option longopts[NOPTS + 1];
-	const char *why;
+	const char *why, *tok;
 	size_t i;
-	int c, namelen;
+	int c, li, namelen;
+	bool shard_by = false;
 
 	memset(cli, 0, sizeof(*cli));
 	cli->mode = CLI_CONCURRENT;
@@ -356,7 +529,18 @@ parse(int argc, char **argv, struct cli *cli, char *err, size_t errlen)
 	/* Starts getopt afresh, so that the parser can run more than once. */
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+	for (;;) {
+		li = -1;
+		if ((c = getopt_long(argc, argv, shortopts, longopts, &li)) ==
+		    -1)
+			break;
+		tok = c == ':' ? argv[optind - 1] : li >= 0 ?
+		    long_token(argv, li) : NULL;
+		if (tok != NULL && strncmp(tok, "--", 2) == 0 &&
+		    !spelled_in_full(tok)) {
+			unknown_long(tok, err, errlen);
+			return CLI_ERROR;
+		}
 		switch (c) {
 		case 'c':
 			cli->mode = CLI_COMPARE;
@@ -384,6 +568,26 @@ parse(int argc, char **argv, struct cli *cli, char *err, size_t errlen)
 			break;
 		case 's':
 			cli->mode = CLI_SERIAL;
+			break;
+		case 'u':
+			/* The reasons never quote the credentials. */
+			if (strchr(optarg, ':') == NULL) {
+				snprintf(err, errlen, "--user wants "
+				    "user:password (the password is not asked "
+				    "for)");
+				return CLI_ERROR;
+			}
+			if (strpbrk(optarg, "\r\n") != NULL) {
+				snprintf(err, errlen, "--user contains a line "
+				    "break");
+				return CLI_ERROR;
+			}
+			free(cli->user);
+			if ((cli->user = strdup(optarg)) == NULL) {
+				snprintf(err, errlen, "out of memory");
+				return CLI_ERROR;
+			}
+			cli->user_arg = optarg;
 			break;
 		case 'V':
 			return CLI_VERSION;
@@ -470,12 +674,49 @@ parse(int argc, char **argv, struct cli *cli, char *err, size_t errlen)
 				return CLI_ERROR;
 			}
 			break;
+		case OPT_RECORDS:
+			if (optarg[0] == '\0') {
+				snprintf(err, errlen, "--records wants a file "
+				    "name");
+				return CLI_ERROR;
+			}
+			cli->records = optarg;
+			break;
+		case OPT_RESUME:
+			cli->resume = true;
+			break;
+		case OPT_STATS:
+			if (optarg == NULL || strcmp(optarg, "text") == 0)
+				cli->stats = CLI_STATS_TEXT;
+			else if (strcmp(optarg, "json") == 0)
+				cli->stats = CLI_STATS_JSON;
+			else {
+				snprintf(err, errlen, "--stats wants nothing, "
+				    "=text or =json, not '%s'", optarg);
+				return CLI_ERROR;
+			}
+			break;
 		case OPT_RETRY:
 			if (parse_long(optarg, 0, 1000, &cli->retry) < 0) {
 				snprintf(err, errlen, "--retry wants a whole "
 				    "number from 0 to 1000, not '%s'", optarg);
 				return CLI_ERROR;
 			}
+			break;
+		case OPT_SHARD:
+			if ((why = shard_parse(optarg, &cli->shard)) != NULL) {
+				snprintf(err, errlen, "--shard wants %s, not "
+				    "'%s'", why, optarg);
+				return CLI_ERROR;
+			}
+			break;
+		case OPT_SHARD_BY:
+			if (shard_parse_by(optarg, &cli->shard.by) < 0) {
+				snprintf(err, errlen, "--shard-by wants line "
+				    "or host, not '%s'", optarg);
+				return CLI_ERROR;
+			}
+			shard_by = true;
 			break;
 		case OPT_CONNECT_TIMEOUT:
 			if (parse_secs(optarg, &cli->connect_timeout_ms) < 0)
@@ -499,6 +740,15 @@ parse(int argc, char **argv, struct cli *cli, char *err, size_t errlen)
 		    "--format %s", cli->format == CLI_JSON ? "json" : "csv");
 		return CLI_ERROR;
 	}
+	if (cli->resume && cli->records == NULL) {
+		snprintf(err, errlen, "--resume needs --records FILE");
+		return CLI_ERROR;
+	}
+	if (cli->resume && cli->mode == CLI_COMPARE) {
+		snprintf(err, errlen, "--resume cannot be combined with "
+		    "--compare");
+		return CLI_ERROR;
+	}
 	/* As a method, HEAD is -I: a HEAD request has no body to wait for. */
 	if (cli->method != NULL && strcmp(cli->method, "HEAD") == 0) {
 		cli->method = NULL;
@@ -507,6 +757,10 @@ parse(int argc, char **argv, struct cli *cli, char *err, size_t errlen)
 	if (cli->method != NULL && cli->head) {
 		snprintf(err, errlen, "--head cannot be combined with "
 		    "--request %s", cli->method);
+		return CLI_ERROR;
+	}
+	if (shard_by && cli->shard.n == 0) {
+		snprintf(err, errlen, "--shard-by needs --shard");
 		return CLI_ERROR;
 	}
 	cli->urls = argv + optind;

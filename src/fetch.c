@@ -1,5 +1,17 @@
 /* fetch.c: worker threads that fetch URLs with libcurl and send results. */
 
+/*
+ * The pool.  The submitter (one thread) queues struct job values on jobs
+ * and starts a worker when the URLs submitted but not finished are at
+ * least the workers started, up to max_workers.  Workers take jobs until
+ * jobs is closed and drained, then exit; the last to exit after the input
+ * ended closes results.
+ *
+ * Locks: pool_mu guards live and input_closed; share_locks[] are
+ * libcurl's share locks.  No thread holds two of them at once.  nworkers
+ * only grows, is written by the submitter and read by anyone.
+ */
+
 #define _POSIX_C_SOURCE 200809L
 #define _DEFAULT_SOURCE		/* MAP_ANONYMOUS, MAP_NORESERVE, MAP_STACK */
 
@@ -50,6 +62,9 @@
  */
 #define IDLE		16
 
+/* Results that wait for the caller before workers wait to send theirs. */
+#define RESULTS_HELD	1024
+
 /* Workers never hold more than this many threads, whatever the limits. */
 #define WORKERS_MAX	16384
 
@@ -73,16 +88,32 @@ struct worker {
 	CURL			*easy;		/* Owned; freed on exit. */
 	struct transport_port	*port;		/* Owned; freed on exit. */
 	char			 errbuf[CURL_ERROR_SIZE];
+	bool			 in_headers;	/* A response's header block
+						   began and has not ended. */
+};
+
+/* A URL queued for the workers. */
+struct job {
+	size_t	 urlnum;
+	size_t	 seq;		/* Submitted before it. */
+	char	*url;		/* Malloced; whoever holds the job owns it. */
 };
 
 struct fetch_run {
 	struct fetch_config	 cfg;
-	char *const		*urls;		/* Borrowed. */
-	size_t			 n;
-	chan_t			*jobs;		/* size_t indices; closed. */
-	chan_t			*results;	/* struct fetch_result. */
-	struct worker		*workers;
-	size_t			 nworkers;	/* Started. */
+	struct curl_slist	*headers;	/* NULL or owned: cfg's. */
+	chan_t			*jobs;		/* struct job; closed when the
+						   input ends. */
+	chan_t			*results;	/* struct fetch_result; closed
+						   after the last. */
+	struct worker		*workers;	/* max_workers of them. */
+	size_t			 max_workers;
+	atomic_size_t		 nworkers;	/* Started. */
+	atomic_size_t		 submitted;
+	atomic_size_t		 finished;	/* Results sent. */
+	pthread_mutex_t		 pool_mu;
+	size_t			 live;		/* Workers not yet exited. */
+	bool			 input_closed;	/* jobs is closed. */
 	atomic_bool		 cancelled;
 	chan_t			*done;		/* Closed on cancel; never
 						   carries a value. */
@@ -96,6 +127,7 @@ struct fetch_run {
 						   stacks_new(). */
 	size_t			 stack_slot;	/* A stack and its guard. */
 	size_t			 stacks_len;
+	pthread_attr_t		 attr;		/* For the workers' threads. */
 	pthread_mutex_t		 share_locks[CURL_LOCK_DATA_LAST];
 };
 
@@ -116,12 +148,36 @@ discard(char *data, size_t size, size_t nmemb, void *arg)
 	return size * nmemb;
 }
 
+/*
+ * Watches the header blocks of a response (one for each redirect or
+ * interim 1xx response): each starts with a status line and ends with a
+ * blank line, which libcurl passes on for HTTP/2 and 3 too.  A block that
+ * never ended means the connection closed inside the headers, which
+ * libcurl 7.88 reports as a success.
+ */
+static size_t
+header_seen(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct worker *w = arg;
+	size_t len = size * nmemb;
+
+	if (len >= 5 && memcmp(data, "HTTP/", 5) == 0)
+		w->in_headers = true;
+	else if ((len == 2 && data[0] == '\r' && data[1] == '\n') ||
+	    (len == 1 && data[0] == '\n'))
+		w->in_headers = false;
+	return len;
+}
+
+/* Sets res to an error of the given kind (static), with its message. */
 static void
-fail(struct fetch_result *res, const char *fmt, const char *what)
+fail(struct fetch_result *res, const char *kind, const char *fmt,
+    const char *what)
 {
 	size_t len = strlen(fmt) + strlen(what);
 
 	res->outcome = FETCH_ERROR;
+	res->kind = kind;
 	if ((res->error = malloc(len)) != NULL)
 		snprintf(res->error, len, fmt, what);
 }
@@ -158,13 +214,13 @@ parse_url(const char *url, struct fetch_result *res)
 	size_t len;
 
 	if ((u = curl_url()) == NULL) {
-		fail(res, "%s", "out of memory");
+		fail(res, "out of memory", "%s", "out of memory");
 		return NULL;
 	}
 	if (!has_scheme(url)) {
 		len = strlen(url) + sizeof("http://");
 		if ((full = malloc(len)) == NULL) {
-			fail(res, "%s", "out of memory");
+			fail(res, "out of memory", "%s", "out of memory");
 			goto bad;
 		}
 		snprintf(full, len, "http://%s", url);
@@ -173,17 +229,19 @@ parse_url(const char *url, struct fetch_result *res)
 	uc = curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME);
 	free(full);
 	if (uc != CURLUE_OK) {
-		fail(res, "malformed URL: %s", curl_url_strerror(uc));
+		fail(res, "malformed URL", "malformed URL: %s",
+		    curl_url_strerror(uc));
 		goto bad;
 	}
 	if ((uc = curl_url_get(u, CURLUPART_SCHEME, &scheme, 0)) !=
 	    CURLUE_OK) {
-		fail(res, "malformed URL: %s", curl_url_strerror(uc));
+		fail(res, "malformed URL", "malformed URL: %s",
+		    curl_url_strerror(uc));
 		goto bad;
 	}
 	if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) {
-		fail(res, "unsupported scheme '%s' (only http and https)",
-		    scheme);
+		fail(res, "unsupported scheme",
+		    "unsupported scheme '%s' (only http and https)", scheme);
 		goto bad;
 	}
 	curl_free(scheme);
@@ -284,17 +342,25 @@ version_name(long v)
 static void
 clear_attempt(struct fetch_result *res)
 {
-	fetch_result_free(res);
+	free(res->error);
+	res->error = NULL;
+	free(res->effective_url);
+	res->effective_url = NULL;
 	res->outcome = FETCH_OK;
 	res->status = 0;
 	res->bytes = 0;
 	res->redirects = 0;
 	res->connects = 0;
 	res->http_version = NULL;
+	res->kind = NULL;
 	memset(&res->timings, 0, sizeof(res->timings));
 }
 
-/* Fills res with the outcome of the attempt that just ended with cc. */
+/*
+ * Fills res with the outcome of the attempt that just ended with cc.  The
+ * last status received is kept also when an error followed it (a
+ * redirect loop, a body cut short), as curl's %{http_code} keeps it.
+ */
 static void
 collect(struct worker *w, CURLcode cc, struct fetch_result *res)
 {
@@ -303,15 +369,18 @@ collect(struct worker *w, CURLcode cc, struct fetch_result *res)
 	char *url = NULL;
 	long v = 0;
 
-	if (cc == CURLE_OK) {
+	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &res->status);
+	if (res->status != 0 && curl_easy_getinfo(e, CURLINFO_HTTP_VERSION,
+	    &v) == CURLE_OK)
+		res->http_version = version_name(v);
+	if (cc == CURLE_OK && w->in_headers)
+		fail(res, "incomplete response", "%s", "incomplete response: "
+		    "the connection closed inside the headers");
+	else if (cc == CURLE_OK)
 		res->outcome = FETCH_OK;
-		curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &res->status);
-		if (curl_easy_getinfo(e, CURLINFO_HTTP_VERSION, &v) ==
-		    CURLE_OK)
-			res->http_version = version_name(v);
-	} else
-		fail(res, "%s", w->errbuf[0] != '\0' ? w->errbuf :
-		    curl_easy_strerror(cc));
+	else
+		fail(res, curl_easy_strerror(cc), "%s",
+		    w->errbuf[0] != '\0' ? w->errbuf : curl_easy_strerror(cc));
 	if (curl_easy_getinfo(e, CURLINFO_SIZE_DOWNLOAD_T, &bytes) ==
 	    CURLE_OK)
 		res->bytes = (long long)bytes;
@@ -346,7 +415,7 @@ limits_take(struct worker *w, const char *host, chan_t **slot,
 			*aborted = true;
 		else {
 			clear_attempt(res);
-			fail(res, "%s", "out of memory");
+			fail(res, "out of memory", "%s", "out of memory");
 		}
 		return -1;
 	}
@@ -362,11 +431,12 @@ limits_take(struct worker *w, const char *host, chan_t **slot,
 }
 
 /*
- * Fetches the URL at index, trying again after a transient failure as
- * the run's configuration allows (see fetch.h), and fills res.
+ * Fetches the job's URL, trying again after a transient failure as the
+ * run's configuration allows (see fetch.h), and fills res, which takes
+ * the URL.
  */
 static void
-fetch_one(struct worker *w, size_t index, struct fetch_result *res)
+fetch_one(struct worker *w, struct job *job, struct fetch_result *res)
 {
 	struct fetch_run *run = w->run;
 	CURLU *u;
@@ -380,18 +450,21 @@ fetch_one(struct worker *w, size_t index, struct fetch_result *res)
 	long attempt;
 
 	memset(res, 0, sizeof(*res));
-	res->index = index;
+	res->urlnum = job->urlnum;
+	res->seq = job->seq;
+	res->url = job->url;
 	if (atomic_load(&run->cancelled)) {
 		res->outcome = FETCH_CANCELLED;
 		return;
 	}
 	start = now();
-	if ((u = parse_url(run->urls[index], res)) == NULL)
+	if ((u = parse_url(res->url, res)) == NULL)
 		goto done;
 	if ((run->hosts != NULL && (uc = curl_url_get(u, CURLUPART_HOST,
 	    &host, 0)) != CURLUE_OK) ||
 	    (uc = curl_url_get(u, CURLUPART_URL, &full, 0)) != CURLUE_OK) {
-		fail(res, "malformed URL: %s", curl_url_strerror(uc));
+		fail(res, "malformed URL", "malformed URL: %s",
+		    curl_url_strerror(uc));
 		goto out_url;
 	}
 	/*
@@ -412,7 +485,7 @@ fetch_one(struct worker *w, size_t index, struct fetch_result *res)
 	if (strncmp(full, "https://", 8) == 0 &&
 	    (path = strchr(full + 8, '/')) != NULL &&
 	    (origin = strndup(full, (size_t)(path - full))) == NULL) {
-		fail(res, "%s", "out of memory");
+		fail(res, "out of memory", "%s", "out of memory");
 		goto out_url;
 	}
 	curl_easy_setopt(w->easy, CURLOPT_PIPEWAIT, origin != NULL ? 1L : 0L);
@@ -421,6 +494,7 @@ fetch_one(struct worker *w, size_t index, struct fetch_result *res)
 			break;
 		clear_attempt(res);
 		w->errbuf[0] = '\0';
+		w->in_headers = false;
 		/* The time waited for the limits before the first is not. */
 		if (attempt == 0)
 			start = now();
@@ -451,6 +525,7 @@ out_url:
 		res->error = NULL;
 		res->status = 0;
 		res->http_version = NULL;
+		res->kind = NULL;
 		res->outcome = FETCH_CANCELLED;
 	}
 done:
@@ -531,6 +606,9 @@ setup_easy(struct worker *w)
 	if (curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, w->errbuf) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, header_seen) !=
+	    CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_HEADERDATA, w) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, cfg->max_time_ms) !=
 	    CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
@@ -551,9 +629,13 @@ setup_easy(struct worker *w)
 	    CURLE_OK) ||
 	    (cfg->head && curl_easy_setopt(e, CURLOPT_NOBODY, 1L) !=
 	    CURLE_OK) ||
-	    (cfg->headers != NULL &&
-	    curl_easy_setopt(e, CURLOPT_HTTPHEADER, cfg->headers) !=
+	    (w->run->headers != NULL &&
+	    curl_easy_setopt(e, CURLOPT_HTTPHEADER, w->run->headers) !=
 	    CURLE_OK) ||
+	    (cfg->userpwd != NULL &&
+	    (curl_easy_setopt(e, CURLOPT_USERPWD, cfg->userpwd) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC) !=
+	    CURLE_OK)) ||
 	    (cfg->insecure &&
 	    (curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L) != CURLE_OK)))
@@ -564,32 +646,62 @@ setup_easy(struct worker *w)
 	return 0;
 }
 
+/*
+ * Counts a worker out; the last one out after the input ended closes the
+ * results, and so does the end of an input that started no worker.
+ */
+static void
+close_results_if_done(struct fetch_run *run)
+{
+	if (run->live == 0 && run->input_closed)
+		(void)chan_close(run->results);
+}
+
+static void
+worker_gone(struct fetch_run *run)
+{
+	pthread_mutex_lock(&run->pool_mu);
+	run->live--;
+	close_results_if_done(run);
+	pthread_mutex_unlock(&run->pool_mu);
+}
+
 static void *
 worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct fetch_run *run = w->run;
 	struct fetch_result res;
-	size_t index;
+	struct job job;
 	bool ready;
 
 	if ((w->easy = curl_easy_init()) != NULL)
 		w->port = transport_port_new(run->transport, w->easy);
 	ready = w->port != NULL && setup_easy(w) == 0;
 
-	while (chan_recv(run->jobs, &index) == 0) {
+	while (chan_recv(run->jobs, &job) == 0) {
 		if (ready)
-			fetch_one(w, index, &res);
+			fetch_one(w, &job, &res);
 		else {
 			memset(&res, 0, sizeof(res));
-			res.index = index;
-			fail(&res, "%s", "cannot set up libcurl: out of memory");
+			res.urlnum = job.urlnum;
+			res.seq = job.seq;
+			res.url = job.url;
+			fail(&res, "out of memory", "%s",
+			    "cannot set up libcurl: out of memory");
 		}
-		/* The caller receives every result: this cannot fail. */
-		(void)chan_send(run->results, &res);
+		/*
+		 * Counted before the send: the submitter then never starts
+		 * a worker for a URL whose result is on its way.
+		 */
+		atomic_fetch_add(&run->finished, 1);
+		/* Only a cancelled caller's close could refuse it. */
+		if (chan_send(run->results, &res) < 0)
+			fetch_result_free(&res);
 	}
 	transport_port_free(w->port);
 	curl_easy_cleanup(w->easy);
+	worker_gone(run);
 	return NULL;
 }
 
@@ -606,14 +718,13 @@ fd_room(void)
 	return (size_t)(rl.rlim_cur - FDS_RESERVED) / FDS_PER_WORKER;
 }
 
-/* How many workers a run of n URLs starts when asked for workers. */
+/* The most workers a run starts when asked for workers (0: default). */
 static size_t
-workers_for(size_t n, size_t workers)
+workers_max(size_t workers)
 {
-	size_t want = workers == 0 || workers > n ? n : workers;
-	size_t room = fd_room();
+	size_t want = workers, room = fd_room();
 
-	if (want > room)
+	if (want == 0 || want > room)
 		want = room;
 	if (want > WORKERS_MAX)
 		want = WORKERS_MAX;
@@ -621,7 +732,7 @@ workers_for(size_t n, size_t workers)
 }
 
 void
-fetch_prepare(size_t n, size_t workers)
+fetch_prepare(size_t workers)
 {
 	struct rlimit rl;
 	size_t top;
@@ -636,7 +747,7 @@ fetch_prepare(size_t n, size_t workers)
 	 * descriptor to the highest number the workers may reach grows it
 	 * once, now, for good.  A new table has room for 64 already.
 	 */
-	top = FDS_RESERVED + workers_for(n, workers) * FDS_PER_WORKER;
+	top = FDS_RESERVED + workers_max(workers) * FDS_PER_WORKER;
 	if (top <= 64 || top > INT_MAX ||
 	    (fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0)
 		return;
@@ -644,6 +755,24 @@ fetch_prepare(size_t n, size_t workers)
 	if (high >= 0)
 		close(high);
 	close(fd);
+}
+
+int
+fetch_global_init(void)
+{
+	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
+}
+
+void
+fetch_global_cleanup(void)
+{
+	curl_global_cleanup();
+}
+
+const char *
+fetch_version(void)
+{
+	return curl_version();
 }
 
 /*
@@ -710,46 +839,60 @@ run_free(struct fetch_run *run)
 	if (run->has_rate)
 		limit_rate_destroy(&run->rate);
 	limit_hosts_free(run->hosts);
+	curl_slist_free_all(run->headers);
 	chan_free(run->done);
 	free(run->workers);
 	chan_free(run->results);
 	chan_free(run->jobs);
+	pthread_attr_destroy(&run->attr);
+	pthread_mutex_destroy(&run->pool_mu);
 	free(run);
 }
 
 struct fetch_run *
-fetch_start(const struct fetch_config *cfg, char *const *urls, size_t n,
-    char *err, size_t errlen)
+fetch_start(const struct fetch_config *cfg, char *err, size_t errlen)
 {
 	struct fetch_run *run;
-	pthread_attr_t attr;
-	size_t i, want;
-	int e = 0;
+	struct curl_slist *l;
+	size_t i;
 
 	if ((run = calloc(1, sizeof(*run))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
 	run->cfg = *cfg;
-	run->urls = urls;
-	run->n = n;
 	atomic_init(&run->cancelled, false);
+	atomic_init(&run->nworkers, 0);
+	atomic_init(&run->submitted, 0);
+	atomic_init(&run->finished, 0);
+	atomic_init(&run->in_flight, 0);
+	pthread_mutex_init(&run->pool_mu, NULL);
+	pthread_attr_init(&run->attr);
+	pthread_attr_setstacksize(&run->attr, WORKER_STACK);
+	run->max_workers = workers_max(cfg->workers);
 
-	want = workers_for(n, cfg->workers);
-
-	if ((run->jobs = chan_new(sizeof(size_t), n)) == NULL ||
-	    (run->results = chan_new(sizeof(struct fetch_result), want)) ==
-	    NULL || (run->workers = calloc(want, sizeof(*run->workers))) ==
-	    NULL || (run->done = chan_new(1, 0)) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		goto fail;
+	/*
+	 * The queue holds as many URLs as there may be workers, curl's
+	 * choice too; results are held for at most RESULTS_HELD workers,
+	 * which then wait for the caller.
+	 */
+	if ((run->jobs = chan_new(sizeof(struct job), run->max_workers)) ==
+	    NULL || (run->results = chan_new(sizeof(struct fetch_result),
+	    run->max_workers < RESULTS_HELD ? run->max_workers :
+	    RESULTS_HELD)) == NULL || (run->workers = calloc(run->max_workers,
+	    sizeof(*run->workers))) == NULL ||
+	    (run->done = chan_new(1, 0)) == NULL)
+		goto nomem;
+	for (i = 0; cfg->headers != NULL && cfg->headers[i] != NULL; i++) {
+		if ((l = curl_slist_append(run->headers, cfg->headers[i])) ==
+		    NULL)
+			goto nomem;
+		run->headers = l;
 	}
 	/* A cap no smaller than the number of workers never binds. */
-	if (cfg->per_host > 0 && cfg->per_host < want &&
-	    (run->hosts = limit_hosts_new(cfg->per_host)) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		goto fail;
-	}
+	if (cfg->per_host > 0 && cfg->per_host < run->max_workers &&
+	    (run->hosts = limit_hosts_new(cfg->per_host)) == NULL)
+		goto nomem;
 	if (cfg->rate > 0) {
 		if (limit_rate_init(&run->rate, cfg->rate) < 0) {
 			snprintf(err, errlen, "cannot set up --rate");
@@ -757,43 +900,100 @@ fetch_start(const struct fetch_config *cfg, char *const *urls, size_t n,
 		}
 		run->has_rate = true;
 	}
-	atomic_init(&run->in_flight, 0);
 	run->share = share_new(run);
-	if ((run->transport = transport_new(want, IDLE)) == NULL) {
+	if ((run->transport = transport_new(run->max_workers, IDLE)) == NULL) {
 		snprintf(err, errlen, "cannot start the transport: %s",
 		    strerror(errno));
 		goto fail;
 	}
-	/* Every job is queued before any worker starts; none can block. */
-	for (i = 0; i < n; i++)
-		(void)chan_send(run->jobs, &i);
-	(void)chan_close(run->jobs);
-
-	stacks_new(run, want);
-	pthread_attr_init(&attr);
-	pthread_attr_setstacksize(&attr, WORKER_STACK);
-	for (i = 0; i < want; i++) {
-		run->workers[i].run = run;
-		if (run->stacks != NULL && (e = stack_attr(run, i, &attr)) != 0)
-			break;
-		e = pthread_create(&run->workers[i].tid, &attr, worker_main,
-		    &run->workers[i]);
-		if (e != 0)
-			break;
-	}
-	pthread_attr_destroy(&attr);
-	run->nworkers = i;
-	if (run->nworkers == 0) {
-		/* strerror() is safe here: no worker thread exists. */
-		snprintf(err, errlen, "cannot start a worker thread: %s",
-		    strerror(e));
-		goto fail;
-	}
+	stacks_new(run, run->max_workers);
 	return run;
 
+nomem:
+	snprintf(err, errlen, "out of memory");
 fail:
 	run_free(run);
 	return NULL;
+}
+
+/*
+ * Starts the next worker.  Only the submitter calls it.  Returns 0, or -1
+ * with errno ECANCELED (the input has ended) or EAGAIN (the reason in
+ * err).
+ */
+static int
+start_worker(struct fetch_run *run, char *err, size_t errlen)
+{
+	size_t i = atomic_load(&run->nworkers);
+	struct worker *w = &run->workers[i];
+	char why[128];
+	int e;
+
+	pthread_mutex_lock(&run->pool_mu);
+	if (run->input_closed) {
+		pthread_mutex_unlock(&run->pool_mu);
+		errno = ECANCELED;
+		return -1;
+	}
+	run->live++;
+	pthread_mutex_unlock(&run->pool_mu);
+	w->run = run;
+	if ((run->stacks == NULL || (e = stack_attr(run, i, &run->attr)) ==
+	    0) && (e = pthread_create(&w->tid, &run->attr, worker_main, w)) ==
+	    0) {
+		/* Read by fetch_cancel() and fetch_finish(): see above. */
+		atomic_store(&run->nworkers, i + 1);
+		return 0;
+	}
+	worker_gone(run);
+	if (strerror_r(e, why, sizeof(why)) != 0)
+		snprintf(why, sizeof(why), "error %d", e);
+	snprintf(err, errlen, "cannot start a worker thread: %s", why);
+	errno = EAGAIN;
+	return -1;
+}
+
+int
+fetch_submit(struct fetch_run *run, size_t urlnum, char *url, char *err,
+    size_t errlen)
+{
+	struct job job = { urlnum, 0, url };
+	size_t n = atomic_load(&run->nworkers), pending;
+
+	if (atomic_load(&run->cancelled)) {
+		errno = ECANCELED;
+		return -1;
+	}
+	/*
+	 * URLs queued or in flight, this one included: when they are more
+	 * than the workers, one of them would wait.  finished never passes
+	 * submitted, which counts a URL before it is queued.
+	 */
+	job.seq = atomic_fetch_add(&run->submitted, 1);
+	pending = job.seq + 1 - atomic_load(&run->finished);
+	if (pending > n && n < run->max_workers &&
+	    start_worker(run, err, errlen) < 0 && (errno == ECANCELED ||
+	    n == 0))
+		goto refused;
+	if (chan_send(run->jobs, &job) == 0)
+		return 0;
+	errno = ECANCELED;
+refused:
+	atomic_fetch_sub(&run->submitted, 1);
+	return -1;
+}
+
+/* Closes the input once: no more jobs, and no more workers. */
+void
+fetch_end_input(struct fetch_run *run)
+{
+	pthread_mutex_lock(&run->pool_mu);
+	if (!run->input_closed) {
+		run->input_closed = true;
+		(void)chan_close(run->jobs);
+		close_results_if_done(run);
+	}
+	pthread_mutex_unlock(&run->pool_mu);
 }
 
 chan_t *
@@ -802,10 +1002,28 @@ fetch_results(struct fetch_run *run)
 	return run->results;
 }
 
-size_t
-fetch_workers(const struct fetch_run *run)
+chan_t *
+fetch_done(struct fetch_run *run)
 {
-	return run->nworkers;
+	return run->done;
+}
+
+size_t
+fetch_workers(struct fetch_run *run)
+{
+	return atomic_load(&run->nworkers);
+}
+
+size_t
+fetch_max_workers(const struct fetch_run *run)
+{
+	return run->max_workers;
+}
+
+size_t
+fetch_submitted(struct fetch_run *run)
+{
+	return atomic_load(&run->submitted);
 }
 
 size_t
@@ -822,16 +1040,25 @@ fetch_cancel(struct fetch_run *run)
 	/* Wakes the workers that wait for a host's slot, or pause. */
 	(void)chan_close(run->done);
 	transport_cancel(run->transport);
+	/* Queued URLs still reach a worker, which reports them cancelled. */
+	fetch_end_input(run);
+}
+
+bool
+fetch_cancelled(struct fetch_run *run)
+{
+	return atomic_load(&run->cancelled);
 }
 
 void
 fetch_finish(struct fetch_run *run)
 {
-	size_t i;
+	size_t i, n;
 
 	if (run == NULL)
 		return;
-	for (i = 0; i < run->nworkers; i++)
+	n = atomic_load(&run->nworkers);
+	for (i = 0; i < n; i++)
 		pthread_join(run->workers[i].tid, NULL);
 	run_free(run);
 }
@@ -839,6 +1066,8 @@ fetch_finish(struct fetch_run *run)
 void
 fetch_result_free(struct fetch_result *res)
 {
+	free(res->url);
+	res->url = NULL;
 	free(res->error);
 	res->error = NULL;
 	free(res->effective_url);

@@ -7,7 +7,7 @@
 
 static const char csv_header[] = "url,urlnum,status,seconds,error,bytes,"
     "redirects,effective_url,http_version,retries,connects,dns,connect,tls,"
-    "ttfb,total\r\n";
+    "ttfb,total";
 
 /* The --write-out variables, as curl names them. */
 enum wo_var {
@@ -26,7 +26,8 @@ enum wo_var {
 	WO_NUM_CONNECTS,
 	WO_URL_EFFECTIVE,
 	WO_HTTP_VERSION,
-	WO_ERRORMSG
+	WO_ERRORMSG,
+	WO_RUN
 };
 
 static const char *const wo_names[] = {
@@ -46,6 +47,7 @@ static const char *const wo_names[] = {
 	[WO_URL_EFFECTIVE] = "url_effective",
 	[WO_HTTP_VERSION] = "http_version",
 	[WO_ERRORMSG] = "errormsg",
+	[WO_RUN] = "run",
 };
 
 #define NWO_NAMES	(sizeof(wo_names) / sizeof(wo_names[0]))
@@ -351,6 +353,12 @@ wo_lookup(const char *name, size_t len)
 	return -1;
 }
 
+const char *
+output_writeout_name(size_t i)
+{
+	return i < NWO_NAMES ? wo_names[i] : NULL;
+}
+
 int
 output_writeout_check(const char *fmt, char *err, size_t errlen)
 {
@@ -387,7 +395,7 @@ output_writeout_check(const char *fmt, char *err, size_t errlen)
 }
 
 static void
-put_var(FILE *fp, enum wo_var v, const char *url,
+put_var(FILE *fp, const struct output *o, enum wo_var v, const char *url,
     const struct fetch_result *res, const char *err)
 {
 	const struct fetch_timings *t = &res->timings;
@@ -397,7 +405,7 @@ put_var(FILE *fp, enum wo_var v, const char *url,
 		put_redacted(fp, url, true, output_escaped);
 		break;
 	case WO_URLNUM:
-		fprintf(fp, "%zu", res->index);
+		fprintf(fp, "%zu", res->urlnum);
 		break;
 	case WO_HTTP_CODE:
 	case WO_RESPONSE_CODE:
@@ -442,6 +450,10 @@ put_var(FILE *fp, enum wo_var v, const char *url,
 		if (err != NULL)
 			put_redacted(fp, err, false, output_escaped);
 		break;
+	case WO_RUN:
+		if (o->run != NULL)
+			fputs(o->run, fp);
+		break;
 	}
 }
 
@@ -450,9 +462,10 @@ put_var(FILE *fp, enum wo_var v, const char *url,
  * percent sign, \n \r \t \\ the usual characters; anything else as is.
  */
 static void
-put_writeout(FILE *fp, const char *fmt, const char *url,
+put_writeout(FILE *fp, const struct output *o, const char *url,
     const struct fetch_result *res, const char *err)
 {
+	const char *fmt = o->write_out;
 	const char *p, *end;
 	int v;
 
@@ -483,7 +496,7 @@ put_writeout(FILE *fp, const char *fmt, const char *url,
 		} else if (p[0] == '%' && p[1] == '{' &&
 		    (end = strchr(p + 2, '}')) != NULL &&
 		    (v = wo_lookup(p + 2, (size_t)(end - p - 2))) >= 0) {
-			put_var(fp, (enum wo_var)v, url, res, err);
+			put_var(fp, o, (enum wo_var)v, url, res, err);
 			p = end;
 		} else
 			putc(*p, fp);
@@ -491,15 +504,18 @@ put_writeout(FILE *fp, const char *fmt, const char *url,
 }
 
 static void
-put_json(FILE *fp, const char *url, const struct fetch_result *res,
-    const char *err)
+put_json(FILE *fp, const struct output *o, const char *url,
+    const struct fetch_result *res, const char *err)
 {
 	const struct fetch_timings *t = &res->timings;
 
 	fputs("{\"url\":", fp);
 	put_redacted(fp, url, true, output_json_string);
-	fprintf(fp, ",\"urlnum\":%zu,\"status\":%ld,\"seconds\":%.6f,"
-	    "\"error\":", res->index, res->status, res->secs);
+	fprintf(fp, ",\"urlnum\":%zu,", res->urlnum);
+	if (o->run != NULL)
+		fprintf(fp, "\"run\":\"%s\",", o->run);
+	fprintf(fp, "\"status\":%ld,\"seconds\":%.6f,\"error\":",
+	    res->status, res->secs);
 	put_redacted(fp, err, false, output_json_string);
 	fprintf(fp, ",\"bytes\":%lld,\"redirects\":%ld,\"effective_url\":",
 	    res->bytes, res->redirects);
@@ -518,19 +534,24 @@ put_csv(FILE *fp, struct output *o, const char *url,
 {
 	const struct fetch_timings *t = &res->timings;
 
+	/* One header for both runs of --compare, which share o. */
 	if (!o->header_done) {
 		fputs(csv_header, fp);
+		fputs(o->run != NULL ? ",run\r\n" : "\r\n", fp);
 		o->header_done = true;
 	}
 	put_redacted(fp, url, true, output_csv_field);
-	fprintf(fp, ",%zu,%ld,%.6f,", res->index, res->status, res->secs);
+	fprintf(fp, ",%zu,%ld,%.6f,", res->urlnum, res->status, res->secs);
 	put_redacted(fp, err, false, output_csv_field);
 	fprintf(fp, ",%lld,%ld,", res->bytes, res->redirects);
 	put_redacted(fp, res->effective_url, true, output_csv_field);
 	putc(',', fp);
 	output_csv_field(fp, res->http_version);
-	fprintf(fp, ",%ld,%ld,%.6f,%.6f,%.6f,%.6f,%.6f\r\n", res->retries,
+	fprintf(fp, ",%ld,%ld,%.6f,%.6f,%.6f,%.6f,%.6f", res->retries,
 	    res->connects, t->dns, t->connect, t->tls, t->ttfb, t->total);
+	if (o->run != NULL)
+		fprintf(fp, ",\"%s\"", o->run);
+	fputs("\r\n", fp);
 }
 
 void
@@ -540,6 +561,7 @@ output_init(struct output *o, enum output_format format,
 	o->format = format;
 	o->write_out = write_out;
 	o->header_done = false;
+	o->run = NULL;
 }
 
 void
@@ -551,13 +573,13 @@ output_result(FILE *fp, struct output *o, const char *url,
 
 	switch (o->format) {
 	case OUTPUT_JSON:
-		put_json(fp, url, res, err);
+		put_json(fp, o, url, res, err);
 		return;
 	case OUTPUT_CSV:
 		put_csv(fp, o, url, res, err);
 		return;
 	case OUTPUT_WRITEOUT:
-		put_writeout(fp, o->write_out, url, res, err);
+		put_writeout(fp, o, url, res, err);
 		return;
 	case OUTPUT_TEXT:
 		break;
@@ -576,6 +598,29 @@ void
 output_total(FILE *fp, double secs)
 {
 	fprintf(fp, "Total time: %.2fs\n", secs);
+}
+
+/* Prints secs with at least three significant digits, at least two decimals. */
+static void
+put_secs(FILE *fp, double secs)
+{
+	int decimals = 2;
+	double v;
+
+	for (v = secs; v < 1 && decimals < 6; v *= 10)
+		decimals++;
+	fprintf(fp, "%.*fs", decimals, secs);
+}
+
+void
+output_speedup(FILE *fp, double serial, double concurrent)
+{
+	fputs("Serial: ", fp);
+	put_secs(fp, serial);
+	fputs(", concurrent: ", fp);
+	put_secs(fp, concurrent);
+	fprintf(fp, ", speedup: %.2fx\n", concurrent > 0 ?
+	    serial / concurrent : 0.0);
 }
 
 void

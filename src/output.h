@@ -38,6 +38,10 @@ struct output {
 	const char		*write_out;	/* For OUTPUT_WRITEOUT;
 						   borrowed. */
 	bool			 header_done;	/* The CSV header is out. */
+	const char		*run;		/* NULL, or with --compare
+						   "serial" or "concurrent":
+						   the run the records are of,
+						   a field of each.  Static. */
 };
 
 /* Sets up *o; write_out (borrowed) is the format of OUTPUT_WRITEOUT. */
@@ -66,11 +70,24 @@ void	output_escaped(FILE *fp, const char *s);
 void	output_total(FILE *fp, double secs);
 
 /*
+ * Writes "Serial: 2.231s, concurrent: 0.930s, speedup: 2.40x": each time
+ * with three significant digits or more, so that short runs do not print
+ * 0.00s, and the speedup from the times as measured, not as printed.
+ */
+void	output_speedup(FILE *fp, double serial, double concurrent);
+
+/*
  * Writes "Summary: 3 succeeded, 1 got HTTP status >= 400, 1 failed
  * without a response".
  */
 void	output_summary(FILE *fp, size_t ok, size_t http_errors,
 	    size_t failed);
+
+/*
+ * The name of --write-out variable i (from 0, in the order of the help and
+ * the manual), or NULL past the last.  Static.
+ */
+const char *output_writeout_name(size_t i);
 
 /*
  * Checks a --write-out format: every %{name} must be a known variable.

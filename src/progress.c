@@ -12,21 +12,28 @@
 /* Columns when the terminal does not say. */
 #define PROGRESS_WIDTH	80
 
-void
-progress_init(struct progress *pg, FILE *fp, bool on, size_t total,
-    double start)
+/*
+ * The terminal's width now: asked at every redraw, since the terminal may
+ * have been resized since the last (a SIGWINCH handler would only save a
+ * system call every 250 ms).
+ */
+static size_t
+width_now(const struct progress *pg)
 {
 	struct winsize ws;
 
+	if (ioctl(fileno(pg->fp), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		return ws.ws_col;
+	return PROGRESS_WIDTH;
+}
+
+void
+progress_init(struct progress *pg, FILE *fp, bool on, double start)
+{
 	memset(pg, 0, sizeof(*pg));
 	pg->fp = fp;
 	pg->on = on && isatty(fileno(fp));
-	pg->total = total;
 	pg->start = start;
-	pg->width = PROGRESS_WIDTH;
-	if (pg->on && ioctl(fileno(fp), TIOCGWINSZ, &ws) == 0 &&
-	    ws.ws_col > 0)
-		pg->width = ws.ws_col;
 }
 
 size_t
@@ -46,20 +53,21 @@ progress_format(char *buf, size_t len, size_t done, size_t total,
 }
 
 void
-progress_draw(struct progress *pg, size_t done, size_t in_flight,
-    size_t failed, double now)
+progress_draw(struct progress *pg, size_t done, size_t total,
+    size_t in_flight, size_t failed, double now)
 {
 	char line[256];
-	size_t n, max;
+	size_t n, max, width;
 
 	if (!pg->on)
 		return;
 	/* One column short of the width: a full line would wrap. */
-	max = pg->width > 1 ? pg->width - 1 : 1;
+	width = width_now(pg);
+	max = width > 1 ? width - 1 : 1;
 	if (max > sizeof(line) - 8)
 		max = sizeof(line) - 8;
 	line[0] = '\r';
-	n = 1 + progress_format(line + 1, max + 1, done, pg->total, in_flight,
+	n = 1 + progress_format(line + 1, max + 1, done, total, in_flight,
 	    failed, now - pg->start);
 	/* Clears what a longer line left behind. */
 	memcpy(line + n, "\033[K", 3);

@@ -116,8 +116,12 @@ struct origin {
  */
 struct transport {
 	pthread_t		 tid;
-	struct lane		*lanes;
+	struct lane		*lanes;		/* nlanes, each made when a
+						   transfer first needs it. */
 	size_t			 nlanes;
+	size_t			 used;		/* Lanes below it may have
+						   been made. */
+	long			 idle;
 	atomic_size_t		 next_port;	/* Ports made so far. */
 	int			 ep;		/* epoll; -1 until made. */
 	int			 wake;		/* eventfd; -1 until made. */
@@ -243,16 +247,55 @@ origin_get(struct transport *t, const char *name)
 }
 
 /*
+ * Makes lane i's multi handle, the first time a transfer runs in the
+ * lane: a run that may have thousands of workers but has few URLs makes
+ * one.  Returns 0, or -1 when out of memory (the lane stays unmade).
+ */
+static int
+lane_init(struct transport *t, uint32_t i)
+{
+	struct lane *l = &t->lanes[i];
+
+	l->t = t;
+	l->index = i;
+	l->timer_at = -1;
+	/*
+	 * libcurl counts connections in use against CURLMOPT_MAXCONNECTS
+	 * too: room for every port of the lane's, and idle more.
+	 */
+	if ((l->multi = curl_multi_init()) == NULL ||
+	    curl_multi_setopt(l->multi, CURLMOPT_PIPELINING,
+	    CURLPIPE_MULTIPLEX) != CURLM_OK ||
+	    curl_multi_setopt(l->multi, CURLMOPT_MAXCONNECTS,
+	    LANE_PORTS + t->idle) != CURLM_OK ||
+	    curl_multi_setopt(l->multi, CURLMOPT_SOCKETFUNCTION, on_socket) !=
+	    CURLM_OK ||
+	    curl_multi_setopt(l->multi, CURLMOPT_SOCKETDATA, l) != CURLM_OK ||
+	    curl_multi_setopt(l->multi, CURLMOPT_TIMERFUNCTION, on_timer) !=
+	    CURLM_OK ||
+	    curl_multi_setopt(l->multi, CURLMOPT_TIMERDATA, l) != CURLM_OK) {
+		curl_multi_cleanup(l->multi);
+		l->multi = NULL;
+		return -1;
+	}
+	if (i >= t->used)
+		t->used = i + 1;
+	return 0;
+}
+
+/*
  * Puts p's transfer into a multi handle, or answers p if it cannot: lane
  * 0 while its origin may speak HTTP/2, its own lane otherwise.
  */
 static void
 start(struct transport *t, struct transport_port *p)
 {
-	CURLMcode mc;
+	CURLMcode mc = CURLM_OUT_OF_MEMORY;
+	uint32_t i = p->o != NULL && !p->o->http1 ? 0 : p->home;
 
-	p->lane = &t->lanes[p->o != NULL && !p->o->http1 ? 0 : p->home];
-	if ((mc = curl_multi_add_handle(p->lane->multi, p->easy)) !=
+	p->lane = &t->lanes[i];
+	if ((p->lane->multi == NULL && lane_init(t, i) < 0) ||
+	    (mc = curl_multi_add_handle(p->lane->multi, p->easy)) !=
 	    CURLM_OK) {
 		p->o = NULL;
 		p->lane = NULL;
@@ -408,7 +451,7 @@ sleep_ms(const struct transport *t)
 	int64_t at = -1, left;
 	size_t i;
 
-	for (i = 0; i < t->nlanes; i++)
+	for (i = 0; i < t->used; i++)
 		if (t->lanes[i].timer_at >= 0 &&
 		    (at < 0 || t->lanes[i].timer_at < at))
 			at = t->lanes[i].timer_at;
@@ -460,7 +503,7 @@ transport_main(void *arg)
 			l->busy = true;
 		}
 		now = now_ms();
-		for (j = 0; j < t->nlanes; j++) {
+		for (j = 0; j < t->used; j++) {
 			l = &t->lanes[j];
 			if (l->timer_at < 0 || now < l->timer_at)
 				continue;
@@ -471,7 +514,7 @@ transport_main(void *arg)
 			l->busy = true;
 		}
 		take_calls(t);
-		for (j = 0; j < t->nlanes; j++)
+		for (j = 0; j < t->used; j++)
 			if (t->lanes[j].busy) {
 				t->lanes[j].busy = false;
 				answer_done(t, &t->lanes[j]);
@@ -497,7 +540,7 @@ transport_destroy(struct transport *t)
 			free(o->name);
 			free(o);
 		}
-	for (i = 0; i < t->nlanes; i++)
+	for (i = 0; i < t->used; i++)
 		if (t->lanes[i].multi != NULL)
 			curl_multi_cleanup(t->lanes[i].multi);
 	free(t->lanes);
@@ -509,40 +552,11 @@ transport_destroy(struct transport *t)
 	free(t);
 }
 
-/* Makes lane i's multi handle; returns 0, or -1 when out of memory. */
-static int
-lane_init(struct transport *t, uint32_t i, long idle)
-{
-	struct lane *l = &t->lanes[i];
-
-	l->t = t;
-	l->index = i;
-	l->timer_at = -1;
-	/*
-	 * libcurl counts connections in use against CURLMOPT_MAXCONNECTS
-	 * too: room for every port of the lane's, and idle more.
-	 */
-	if ((l->multi = curl_multi_init()) == NULL ||
-	    curl_multi_setopt(l->multi, CURLMOPT_PIPELINING,
-	    CURLPIPE_MULTIPLEX) != CURLM_OK ||
-	    curl_multi_setopt(l->multi, CURLMOPT_MAXCONNECTS,
-	    LANE_PORTS + idle) != CURLM_OK ||
-	    curl_multi_setopt(l->multi, CURLMOPT_SOCKETFUNCTION, on_socket) !=
-	    CURLM_OK ||
-	    curl_multi_setopt(l->multi, CURLMOPT_SOCKETDATA, l) != CURLM_OK ||
-	    curl_multi_setopt(l->multi, CURLMOPT_TIMERFUNCTION, on_timer) !=
-	    CURLM_OK ||
-	    curl_multi_setopt(l->multi, CURLMOPT_TIMERDATA, l) != CURLM_OK)
-		return -1;
-	return 0;
-}
-
 struct transport *
 transport_new(size_t callers, long idle)
 {
 	struct transport *t;
 	struct epoll_event ev;
-	size_t i;
 	int e;
 
 	if ((t = calloc(1, sizeof(*t))) == NULL)
@@ -561,13 +575,8 @@ transport_new(size_t callers, long idle)
 		errno = ENOMEM;
 		goto fail;
 	}
-	for (i = 0; i < (callers + LANE_PORTS - 1) / LANE_PORTS; i++) {
-		t->nlanes++;
-		if (lane_init(t, (uint32_t)i, idle) < 0) {
-			errno = ENOMEM;
-			goto fail;
-		}
-	}
+	t->nlanes = (callers + LANE_PORTS - 1) / LANE_PORTS;
+	t->idle = idle;
 	if ((t->ep = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
 	    (t->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0)
 		goto fail;

@@ -28,10 +28,10 @@ struct transport_port;
 
 /*
  * Starts a transport for at most callers ports.  It runs a multi handle
- * (a lane) for every 64 ports: an HTTP/1 transfer runs in its port's
- * lane, and reuses the connections of that lane's ports, each lane
- * keeping idle connections to reuse beyond its ports' own; an HTTP/2 one
- * in lane 0, with every other stream to its origin.
+ * (a lane, made when first used) for every 64 ports: an HTTP/1 transfer
+ * runs in its port's lane, and reuses the connections of that lane's
+ * ports, each lane keeping idle connections to reuse beyond its ports'
+ * own; an HTTP/2 one in lane 0, with every other stream to its origin.
  * curl_global_init() must have been called.  Returns the transport, or
  * NULL with errno set (ENOMEM, or what epoll, eventfd or pthread_create()
  * failed with).

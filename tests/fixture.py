@@ -28,6 +28,8 @@ Endpoints (any request may carry ?key=K to be counted under K):
   /hang            never answers; holds the connection until the client
                    leaves or the server stops.
   /close           drops the connection without answering.
+  /truncated       sends a status line and half a header line, then
+                   closes: a response whose header block never ends.
   /reset/N         promises 2N bytes, sends N, then resets the connection.
   /drip/MS[?n=B]   headers, then B (default 10) body bytes, one every MS ms.
   /headers         JSON: the request method, path and headers.  Any
@@ -305,6 +307,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self._wait_for_client_to_leave()
 
     def route_close(self, arg, query):
+        self.close_connection = True
+
+    def route_truncated(self, arg, query):
+        self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Ty")
+        self.wfile.flush()
         self.close_connection = True
 
     def route_reset(self, arg, query):

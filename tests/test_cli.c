@@ -537,11 +537,24 @@ START_TEST(unknown_long_option)
 }
 END_TEST
 
-/* A prefix of more than one option is not called unknown. */
-START_TEST(ambiguous_long_option)
+/*
+ * Long options are never abbreviated, as in curl: "--user" once sent
+ * curl's user:password as the User-Agent.  The message lists the options
+ * the prefix begins, whatever follows it.
+ */
+START_TEST(long_options_not_abbreviated)
 {
-	ERR(("--re", "u1"), ("ambiguous option '--re'"));
-	ERR(("u1", "--re=3"), ("ambiguous option '--re'"));
+	ERR(("--re", "u1"), ("unknown option '--re'", "--request",
+	    "--retry"));
+	ERR(("u1", "--re=3"), ("unknown option '--re'"));
+	ERR(("--ser", "u1"), ("unknown option '--ser'", "--serial"));
+	ERR(("--user-a", "x", "u1"), ("unknown option '--user-a'",
+	    "--user-agent"));
+	ERR(("--user-a=x", "u1"), ("unknown option '--user-a'"));
+	ERR(("--qui=1", "u1"), ("unknown option '--qui'"));
+	ERR(("--jobs", "2", "--dead"), ("unknown option '--dead'",
+	    "--deadline"));
+	ERR(("--us", "alice:s3cret", "u1"), ("unknown option '--us'"));
 }
 END_TEST
 
@@ -679,6 +692,37 @@ mentions(const char *text, const char *word)
 	return false;
 }
 
+/* An optional argument: "--stats" or "--stats=json", never "--stats json". */
+START_TEST(stats_argument_is_optional)
+{
+	struct cli_args a;
+	struct cli cli;
+	char *text;
+
+	RUN(&a, &cli, "u");
+	ck_assert_int_eq(cli.stats, CLI_STATS_OFF);
+	RUN(&a, &cli, "--stats", "u");
+	ck_assert_int_eq(cli.stats, CLI_STATS_TEXT);
+	RUN(&a, &cli, "--stats=json", "u");
+	ck_assert_int_eq(cli.stats, CLI_STATS_JSON);
+	RUN(&a, &cli, "--stats=json", "--stats=text");
+	ck_assert_int_eq(cli.stats, CLI_STATS_TEXT);
+	ck_assert_uint_eq(cli.nurls, 0);
+	RUN(&a, &cli, "--stats", "json");
+	ck_assert_int_eq(cli.stats, CLI_STATS_TEXT);
+	ck_assert_uint_eq(cli.nurls, 1);
+	ck_assert_str_eq(cli.urls[0], "json");
+	ERR(("--stats=xml"), ("--stats", "'xml'", "json"));
+	ERR(("--stats="), ("--stats", "''"));
+	ERR(("--stat"), ("'--stat'", "--stats"));
+	text = usage_text();
+	ck_assert_msg(strstr(text, "[--stats[=json]]") != NULL &&
+	    strstr(text, "\n      --stats[=json] ") != NULL,
+	    "usage:\n%s", text);
+	free(text);
+}
+END_TEST
+
 START_TEST(usage_names_every_option)
 {
 	static const struct {
@@ -709,6 +753,50 @@ START_TEST(usage_names_every_option)
 	/* The defaults the parser applies. */
 	ck_assert_ptr_nonnull(strstr(text, "default 30"));
 	ck_assert_ptr_nonnull(strstr(text, "default 10"));
+	free(text);
+}
+END_TEST
+
+/*
+ * The synopsis is made from the option table: every option the help lists
+ * is in it, by its letter when it has one, and nothing else is.
+ */
+START_TEST(synopsis_lists_every_option)
+{
+	char *text, *syn_end, *p, *cluster, name[40], letter;
+	size_t count = 0, cluster_len;
+
+	text = usage_text();
+	syn_end = strstr(text, "\n\n");
+	ck_assert_ptr_nonnull(syn_end);
+	*syn_end = '\0';
+	/* The letters without an argument come first, as one "[-cIk...]". */
+	cluster = strstr(text, "[-");
+	ck_assert_ptr_nonnull(cluster);
+	cluster_len = strcspn(cluster, "]");
+	for (p = syn_end + 1; (p = strchr(p, '\n')) != NULL; p++) {
+		letter = 0;
+		if (sscanf(p, "\n  -%c, --%39[a-z0-9-]", &letter, name) != 2 &&
+		    sscanf(p, "\n      --%39[a-z0-9-]", name) != 1)
+			continue;
+		count++;
+		if (letter == 'h')
+			continue;
+		if (letter != 0) {
+			char want[4] = { '-', letter, ' ', '\0' };
+
+			ck_assert_msg(strstr(text, want) != NULL ||
+			    memchr(cluster, letter, cluster_len) != NULL,
+			    "synopsis lacks -%c", letter);
+		} else {
+			char want[44];
+
+			snprintf(want, sizeof(want), "--%s", name);
+			ck_assert_msg(mentions(text, want),
+			    "synopsis lacks --%s", name);
+		}
+	}
+	ck_assert_uint_gt(count, 20);
 	free(text);
 }
 END_TEST
@@ -769,7 +857,7 @@ cli_suite(void)
 	tcase_add_test(tc, bad_seconds);
 	tcase_add_test(tc, unknown_short_option);
 	tcase_add_test(tc, unknown_long_option);
-	tcase_add_test(tc, ambiguous_long_option);
+	tcase_add_test(tc, long_options_not_abbreviated);
 	tcase_add_test(tc, argument_to_option_without_one);
 	tcase_add_test(tc, missing_argument);
 	tcase_add_test(tc, error_message_fits_a_small_buffer);
@@ -777,6 +865,8 @@ cli_suite(void)
 	tcase_add_test(tc, version_short_and_long);
 	tcase_add_test(tc, parses_twice_in_a_row);
 	tcase_add_test(tc, usage_names_every_option);
+	tcase_add_test(tc, stats_argument_is_optional);
+	tcase_add_test(tc, synopsis_lists_every_option);
 	tcase_add_test(tc, usage_lines_fit_79_columns);
 	suite_add_tcase(s, tc);
 	return s;

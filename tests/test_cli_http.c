@@ -283,6 +283,35 @@ START_TEST(bad_headers_never_show_values)
 }
 END_TEST
 
+/*
+ * -u keeps a copy of user:password, and says where the argument is so that
+ * main can blank it out; a reason never quotes the credentials.
+ */
+START_TEST(user_credentials)
+{
+	struct ch_args a;
+	struct cli cli;
+
+	ch_run(&a, &cli, "-u", "alice:s3cret", "u", NULL);
+	ck_assert_str_eq(cli.user, "alice:s3cret");
+	ck_assert_ptr_nonnull(cli.user_arg);
+	ck_assert_str_eq(cli.user_arg, "alice:s3cret");
+	ck_assert_ptr_ne(cli.user, cli.user_arg);
+	ck_assert_str_eq(cli.user_agent == NULL ? "(null)" : cli.user_agent,
+	    "(null)");
+	cli_free(&cli);
+	ck_assert_ptr_null(cli.user);
+	ch_free(&a);
+	ch_run(&a, &cli, "--user=bob:pw:with:colons", "u", NULL);
+	ck_assert_str_eq(cli.user, "bob:pw:with:colons");
+	cli_free(&cli);
+	ch_free(&a);
+	ch_error("--user wants user:password", "nocolon", "--user", "nocolon",
+	    "u", NULL);
+	ch_error("line break", "s3cret", "-u", "a:s3cret\r\nX: y", "u", NULL);
+}
+END_TEST
+
 START_TEST(user_agent)
 {
 	struct ch_args a;
@@ -351,6 +380,7 @@ cli_http_suite(void)
 	tcase_add_test(tc, request_and_head);
 	tcase_add_test(tc, headers_repeat_in_order);
 	tcase_add_test(tc, bad_headers_never_show_values);
+	tcase_add_test(tc, user_credentials);
 	tcase_add_test(tc, user_agent);
 	tcase_add_test(tc, usage_lists_new_options_and_variables);
 	suite_add_tcase(s, tc);

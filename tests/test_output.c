@@ -3,12 +3,18 @@
 /* open_memstream. */
 #define _GNU_SOURCE
 
+#include <sys/ioctl.h>
+
 #include <check.h>
 
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../src/fetch.h"
 #include "../src/output.h"
@@ -249,7 +255,7 @@ sample_result(void)
 	struct fetch_result r;
 
 	memset(&r, 0, sizeof(r));
-	r.index = 3;
+	r.urlnum = 3;
 	r.outcome = FETCH_OK;
 	r.status = 200;
 	r.secs = 0.256;
@@ -449,6 +455,68 @@ START_TEST(total_and_summary_lines)
 }
 END_TEST
 
+/*
+ * The comparison line of short runs: three significant digits a time, and
+ * the speedup of the times measured (0.004 / 0.0048 is 0.83), so that the
+ * three numbers agree; seconds and more keep two decimals.
+ */
+START_TEST(speedup_line_agrees_with_its_times)
+{
+	struct out_mem m;
+	char *got;
+
+	out_open(&m);
+	output_speedup(m.fp, 0.004, 0.0048);
+	output_speedup(m.fp, 0.26, 0.1234);
+	output_speedup(m.fp, 2.231, 0.93);
+	got = out_text(&m);
+	ck_assert_str_eq(got, "Serial: 0.00400s, concurrent: 0.00480s, "
+	    "speedup: 0.83x\n"
+	    "Serial: 0.260s, concurrent: 0.123s, speedup: 2.11x\n"
+	    "Serial: 2.23s, concurrent: 0.930s, speedup: 2.40x\n");
+	free(got);
+}
+END_TEST
+
+/* With --compare, every record names its run; CSV has one header. */
+START_TEST(records_name_their_run)
+{
+	struct fetch_result res = { .urlnum = 3, .outcome = FETCH_OK,
+	    .status = 200 };
+	struct output o;
+	struct out_mem m;
+	char *got;
+
+	out_open(&m);
+	output_init(&o, OUTPUT_CSV, NULL);
+	o.run = "serial";
+	output_result(m.fp, &o, "http://h/", &res, NULL);
+	o.run = "concurrent";
+	output_result(m.fp, &o, "http://h/", &res, NULL);
+	got = out_text(&m);
+	ck_assert_msg(strncmp(got, "url,urlnum,", 11) == 0 &&
+	    strstr(got, ",total,run\r\n\"http") != NULL &&
+	    strstr(strstr(got, "\r\n") + 2, "url,urlnum") == NULL, "%s", got);
+	ck_assert_msg(strstr(got, ",\"serial\"\r\n\"http://h/\",3,") != NULL &&
+	    strstr(got, ",\"concurrent\"\r\n") != NULL, "%s", got);
+	free(got);
+
+	out_open(&m);
+	output_init(&o, OUTPUT_JSON, NULL);
+	o.run = "concurrent";
+	output_result(m.fp, &o, "http://h/", &res, NULL);
+	output_init(&o, OUTPUT_WRITEOUT, "%{run}/%{urlnum}|");
+	output_result(m.fp, &o, "http://h/", &res, NULL);
+	o.run = "serial";
+	output_result(m.fp, &o, "http://h/", &res, NULL);
+	got = out_text(&m);
+	ck_assert_msg(strstr(got, "\"urlnum\":3,\"run\":\"concurrent\","
+	    "\"status\":200,") != NULL, "%s", got);
+	ck_assert_msg(strstr(got, "}\n/3|serial/3|") != NULL, "%s", got);
+	free(got);
+}
+END_TEST
+
 START_TEST(progress_line_format)
 {
 	char buf[128];
@@ -475,13 +543,111 @@ START_TEST(progress_silent_off_a_terminal)
 	char *got;
 
 	out_open(&m);
-	progress_init(&pg, m.fp, true, 10, 0);
+	progress_init(&pg, m.fp, true, 0);
 	ck_assert(!pg.on);
-	progress_draw(&pg, 1, 2, 0, 1);
+	progress_draw(&pg, 1, 10, 2, 0, 1);
 	progress_erase(&pg);
 	got = out_text(&m);
 	ck_assert_str_eq(got, "");
 	free(got);
+}
+END_TEST
+
+/*
+ * The line fits the terminal as it is now: after a resize, the next line
+ * drawn is cut to the new width, where a width read once would wrap every
+ * redraw onto a second line.
+ */
+START_TEST(progress_follows_a_resized_terminal)
+{
+	struct winsize ws = { .ws_row = 24, .ws_col = 60 };
+	struct progress pg;
+	char buf[4096], *cr;
+	ssize_t n;
+	size_t w, len;
+	FILE *fp;
+	int m, s;
+
+	m = posix_openpt(O_RDWR | O_NOCTTY);
+	ck_assert_msg(m != -1 && grantpt(m) == 0 && unlockpt(m) == 0,
+	    "pty: %s", strerror(errno));
+	s = open(ptsname(m), O_RDWR | O_NOCTTY);
+	ck_assert_int_ge(s, 0);
+	ck_assert_int_eq(ioctl(s, TIOCSWINSZ, &ws), 0);
+	fp = fdopen(s, "w");
+	ck_assert_ptr_nonnull(fp);
+	progress_init(&pg, fp, true, 0);
+	ck_assert(pg.on);
+	progress_draw(&pg, 123456, 1000000, 789, 12345, 3.25);
+	ws.ws_col = 20;
+	ck_assert_int_eq(ioctl(m, TIOCSWINSZ, &ws), 0);
+	progress_draw(&pg, 123457, 1000000, 789, 12345, 3.5);
+	/*
+	 * A pty may hand the two writes over in several reads: read until
+	 * both lines' ends (each "\033[K") have come.
+	 */
+	len = 0;
+	buf[0] = '\0';
+	while ((cr = strstr(buf, "\033[K")) == NULL ||
+	    strstr(cr + 3, "\033[K") == NULL) {
+		struct pollfd pfd = { m, POLLIN, 0 };
+
+		ck_assert_msg(len < sizeof(buf) - 1 &&
+		    poll(&pfd, 1, 10000) == 1, "no second line: %s", buf);
+		n = read(m, buf + len, sizeof(buf) - 1 - len);
+		ck_assert_int_gt(n, 0);
+		len += (size_t)n;
+		buf[len] = '\0';
+	}
+	/* Two lines drawn, each after a '\r': 59 columns, then 19. */
+	cr = strchr(buf, '\r');
+	ck_assert_ptr_nonnull(cr);
+	w = strcspn(cr + 1, "\r\033");
+	ck_assert_uint_eq(w, 59);
+	cr = strchr(cr + 1, '\r');
+	ck_assert_ptr_nonnull(cr);
+	w = strcspn(cr + 1, "\r\033");
+	ck_assert_msg(w == 19, "a %zu-column line on 20 columns: %s", w,
+	    buf);
+	fclose(fp);
+	close(m);
+}
+END_TEST
+
+/*
+ * The manual names exactly the --write-out variables of output.c's table
+ * (as ".It Li %{name}", or ".Li %{name}" inside another's item).
+ */
+START_TEST(manual_lists_every_writeout_variable)
+{
+	const char *slash = strrchr(__FILE__, '/'), *name;
+	char path[4096], line[512], found[64][40];
+	size_t nfound = 0, i, j;
+	FILE *fp;
+
+	/* __FILE__ is tests/test_output.c: the manual is one folder up. */
+	snprintf(path, sizeof(path), "%.*s%sdoc/fetch_urls.1", slash != NULL ?
+	    (int)(slash - __FILE__) : 0, __FILE__, slash != NULL ? "/../" :
+	    "../");
+	fp = fopen(path, "r");
+	ck_assert_msg(fp != NULL, "%s: %s", path, strerror(errno));
+	while (fgets(line, sizeof(line), fp) != NULL && nfound < 64)
+		if (sscanf(line, ".It Li %%{%39[a-z_]}", found[nfound]) == 1 ||
+		    sscanf(line, ".Li %%{%39[a-z_]}", found[nfound]) == 1)
+			nfound++;
+	fclose(fp);
+	for (i = 0; (name = output_writeout_name(i)) != NULL; i++) {
+		for (j = 0; j < nfound && strcmp(found[j], name) != 0; j++)
+			;
+		ck_assert_msg(j < nfound, "the manual lacks %%{%s}", name);
+	}
+	for (j = 0; j < nfound; j++) {
+		for (i = 0; (name = output_writeout_name(i)) != NULL &&
+		    strcmp(found[j], name) != 0; i++)
+			;
+		ck_assert_msg(name != NULL, "the manual has %%{%s}, which "
+		    "is no variable", found[j]);
+	}
 }
 END_TEST
 
@@ -511,8 +677,12 @@ output_suite(void)
 	tcase_add_test(tc, writeout_escapes_and_failures);
 	tcase_add_test(tc, writeout_check);
 	tcase_add_test(tc, total_and_summary_lines);
+	tcase_add_test(tc, speedup_line_agrees_with_its_times);
+	tcase_add_test(tc, records_name_their_run);
 	tcase_add_test(tc, progress_line_format);
 	tcase_add_test(tc, progress_silent_off_a_terminal);
+	tcase_add_test(tc, progress_follows_a_resized_terminal);
+	tcase_add_test(tc, manual_lists_every_writeout_variable);
 	suite_add_tcase(s, tc);
 	return s;
 }
