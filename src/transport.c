@@ -113,9 +113,17 @@ struct origin {
  * clears it with an exchange before it drains calls, so a port sent
  * before a caller saw the flag set is drained after, and none waits
  * unseen.
+ *
+ * A transport for one caller (alone) runs no thread and has no epoll
+ * set: its caller drives the one lane's multi handle itself in
+ * transport_perform(), which saves the two hand-overs between threads
+ * that each transfer costs otherwise, and a --serial run is nothing but
+ * such transfers one after another.  Its connections still outlive the
+ * transfers, one kept per host.
  */
 struct transport {
-	pthread_t		 tid;
+	pthread_t		 tid;		/* Unless alone. */
+	bool			 alone;
 	struct lane		*lanes;		/* nlanes, each made when a
 						   transfer first needs it. */
 	size_t			 nlanes;
@@ -267,20 +275,26 @@ lane_init(struct transport *t, uint32_t i)
 	    curl_multi_setopt(l->multi, CURLMOPT_PIPELINING,
 	    CURLPIPE_MULTIPLEX) != CURLM_OK ||
 	    curl_multi_setopt(l->multi, CURLMOPT_MAXCONNECTS,
-	    LANE_PORTS + t->idle) != CURLM_OK ||
-	    curl_multi_setopt(l->multi, CURLMOPT_SOCKETFUNCTION, on_socket) !=
+	    LANE_PORTS + t->idle) != CURLM_OK)
+		goto fail;
+	if (t->alone)
+		goto made;
+	if (curl_multi_setopt(l->multi, CURLMOPT_SOCKETFUNCTION, on_socket) !=
 	    CURLM_OK ||
 	    curl_multi_setopt(l->multi, CURLMOPT_SOCKETDATA, l) != CURLM_OK ||
 	    curl_multi_setopt(l->multi, CURLMOPT_TIMERFUNCTION, on_timer) !=
 	    CURLM_OK ||
-	    curl_multi_setopt(l->multi, CURLMOPT_TIMERDATA, l) != CURLM_OK) {
-		curl_multi_cleanup(l->multi);
-		l->multi = NULL;
-		return -1;
-	}
+	    curl_multi_setopt(l->multi, CURLMOPT_TIMERDATA, l) != CURLM_OK)
+		goto fail;
+made:
 	if (i >= t->used)
 		t->used = i + 1;
 	return 0;
+
+fail:
+	curl_multi_cleanup(l->multi);
+	l->multi = NULL;
+	return -1;
 }
 
 /*
@@ -577,6 +591,13 @@ transport_new(size_t callers, long idle)
 	}
 	t->nlanes = (callers + LANE_PORTS - 1) / LANE_PORTS;
 	t->idle = idle;
+	if ((t->alone = callers == 1)) {
+		if (lane_init(t, 0) < 0) {
+			errno = ENOMEM;
+			goto fail;
+		}
+		return t;
+	}
 	if ((t->ep = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
 	    (t->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0)
 		goto fail;
@@ -601,7 +622,12 @@ fail:
 void
 transport_cancel(struct transport *t)
 {
-	if (!atomic_exchange(&t->cancelled, true))
+	if (atomic_exchange(&t->cancelled, true))
+		return;
+	/* Its caller may be in curl_multi_poll(): this ends the wait. */
+	if (t->alone)
+		(void)curl_multi_wakeup(t->lanes[0].multi);
+	else
 		wake(t);
 }
 
@@ -610,9 +636,11 @@ transport_free(struct transport *t)
 {
 	if (t == NULL)
 		return;
-	atomic_store(&t->stopping, true);
-	wake(t);
-	pthread_join(t->tid, NULL);
+	if (!t->alone) {
+		atomic_store(&t->stopping, true);
+		wake(t);
+		pthread_join(t->tid, NULL);
+	}
 	transport_destroy(t);
 }
 
@@ -646,6 +674,53 @@ transport_port_free(struct transport_port *p)
 	free(p);
 }
 
+/*
+ * transport_perform() for a transport alone: runs the transfer on the
+ * lane's multi handle in the caller's thread, waking once a second, or
+ * at once on transport_cancel(), to look at the cancelled flag.
+ */
+static CURLcode
+perform_alone(struct transport *t, struct transport_port *p, bool *aborted)
+{
+	CURLM *m = t->lanes[0].multi;
+	CURLMsg *msg;
+	CURLMcode mc;
+	CURLcode cc;
+	int running, left;
+
+	if ((mc = curl_multi_add_handle(m, p->easy)) != CURLM_OK)
+		return mc == CURLM_OUT_OF_MEMORY ? CURLE_OUT_OF_MEMORY :
+		    CURLE_FAILED_INIT;
+	for (;;) {
+		/*
+		 * Pairs with transport_cancel(): a cancel after this load
+		 * wakes the poll below, whose wake-up waits for it.
+		 */
+		if (atomic_load(&t->cancelled)) {
+			*aborted = true;
+			cc = CURLE_ABORTED_BY_CALLBACK;
+			break;
+		}
+		if ((mc = curl_multi_perform(m, &running)) != CURLM_OK) {
+			cc = mc == CURLM_OUT_OF_MEMORY ? CURLE_OUT_OF_MEMORY :
+			    CURLE_FAILED_INIT;
+			break;
+		}
+		if ((msg = curl_multi_info_read(m, &left)) != NULL &&
+		    msg->msg == CURLMSG_DONE) {
+			cc = msg->data.result;
+			break;
+		}
+		if ((mc = curl_multi_poll(m, NULL, 0, 1000, NULL)) !=
+		    CURLM_OK) {
+			cc = CURLE_FAILED_INIT;
+			break;
+		}
+	}
+	curl_multi_remove_handle(m, p->easy);
+	return cc;
+}
+
 CURLcode
 transport_perform(struct transport_port *p, const char *origin,
     bool *aborted)
@@ -653,6 +728,9 @@ transport_perform(struct transport_port *p, const char *origin,
 	struct transport *t = p->t;
 	struct answer a;
 
+	*aborted = false;
+	if (t->alone)
+		return perform_alone(t, p, aborted);
 	p->origin = origin;
 	/*
 	 * Neither channel is ever closed, and each waits only while the

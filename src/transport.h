@@ -32,6 +32,8 @@ struct transport_port;
  * runs in its port's lane, and reuses the connections of that lane's
  * ports, each lane keeping idle connections to reuse beyond its ports'
  * own; an HTTP/2 one in lane 0, with every other stream to its origin.
+ * A transport for one caller starts no thread: that caller runs its
+ * transfers itself, in transport_perform().
  * curl_global_init() must have been called.  Returns the transport, or
  * NULL with errno set (ENOMEM, or what epoll, eventfd or pthread_create()
  * failed with).

@@ -530,6 +530,34 @@ START_TEST(deadline_cancels_hanging_urls)
 END_TEST
 
 /*
+ * --serial runs its transfers in the worker's own thread (a transport
+ * for one caller): the deadline still ends the one in flight at once,
+ * and the URL queued behind it is reported cancelled without a request.
+ * Were the transfer not cut, it would hang past the test's time limit.
+ */
+START_TEST(deadline_cancels_a_serial_transfer_in_flight)
+{
+	char *key = e2e_key();
+	char *h1 = e2e_url("/hang?key=%s&n=1", key);
+	char *h2 = e2e_url("/hang?key=%s&n=2", key);
+	char *fast = e2e_url("/delay/10");
+	struct proc *p;
+
+	p = e2e_run(NULL, 15, "--serial", "--deadline", "1", fast, h1, h2,
+	    NULL);
+	e2e_expect_code(p, 3);
+	ck_assert_msg(p->nlines == 4, "want 4 lines:\n%s", proc_msg(&p->obuf));
+	ok_line(p->lines[0], fast, NULL, NULL);
+	ck_assert_str_eq(p->lines[1], e2e_fmt(
+	    "%s request encountered error: cancelled (deadline reached)", h1));
+	ck_assert_str_eq(p->lines[2], e2e_fmt(
+	    "%s request encountered error: cancelled (deadline reached)", h2));
+	(void)total_line(p->lines[3]);
+	ck_assert_int_eq(e2e_count(key, "").requests, 1);
+}
+END_TEST
+
+/*
  * The deadline holds while results come faster than they are printed and
  * the program never has to wait for the next one: 20,000 refused URLs on
  * 1,000 workers, cut short after 0.1 s, which is far less than their
@@ -1022,6 +1050,7 @@ e2e_options_suite(void)
 	tcase_add_test(tc, connect_timeout_accepted);
 	tcase_add_test(tc, deadline_cancels_hanging_urls);
 	tcase_add_test(tc, deadline_holds_while_results_pour_in);
+	tcase_add_test(tc, deadline_cancels_a_serial_transfer_in_flight);
 	tcase_add_test(tc, help_lists_every_option);
 	tcase_add_test(tc, version_names_program_and_libcurl);
 	tcase_add_test(tc, schemeless_url_gets_http);
