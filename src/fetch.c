@@ -22,6 +22,7 @@
 #include <curl/curl.h>
 
 #include "fetch.h"
+#include "fetch_opts.h"
 #include "limit.h"
 
 /*
@@ -573,11 +574,13 @@ share_free(struct fetch_run *run)
 		pthread_mutex_destroy(&run->share_locks[i]);
 }
 
-/* Sets the options that stay the same for every URL a worker fetches. */
+/*
+ * Sets the options that stay the same for every URL a worker fetches:
+ * the worker's own, then the run's (fetch_opts.c).
+ */
 static int
 setup_easy(struct worker *w)
 {
-	const struct fetch_config *cfg = &w->run->cfg;
 	CURL *e = w->easy;
 
 	if (curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
@@ -586,36 +589,7 @@ setup_easy(struct worker *w)
 	    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, header_seen) !=
 	    CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_HEADERDATA, w) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, cfg->max_time_ms) !=
-	    CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
-	    cfg->connect_timeout_ms) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https") !=
-	    CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https") !=
-	    CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_USERAGENT, cfg->user_agent != NULL ?
-	    cfg->user_agent : "fetch_urls/" FETCH_VERSION) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION,
-	    cfg->follow ? 1L : 0L) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_MAXREDIRS, cfg->max_redirs) !=
-	    CURLE_OK)
-		return -1;
-	if ((cfg->method != NULL &&
-	    curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, cfg->method) !=
-	    CURLE_OK) ||
-	    (cfg->head && curl_easy_setopt(e, CURLOPT_NOBODY, 1L) !=
-	    CURLE_OK) ||
-	    (cfg->headers != NULL &&
-	    curl_easy_setopt(e, CURLOPT_HTTPHEADER, cfg->headers) !=
-	    CURLE_OK) ||
-	    (cfg->userpwd != NULL &&
-	    (curl_easy_setopt(e, CURLOPT_USERPWD, cfg->userpwd) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC) !=
-	    CURLE_OK)) ||
-	    (cfg->insecure &&
-	    (curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L) != CURLE_OK)))
+	    fetch_opts_apply(e, &w->run->cfg) != CURLE_OK)
 		return -1;
 	if (w->run->share != NULL &&
 	    curl_easy_setopt(e, CURLOPT_SHARE, w->run->share) != CURLE_OK)

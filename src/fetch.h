@@ -8,6 +8,7 @@
 #include "chan.h"
 
 struct curl_slist;
+struct fetch_opts;
 
 /*
  * A run fetches a list of URLs with a pool of worker threads.  Each worker
@@ -47,6 +48,8 @@ struct fetch_config {
 	const char *userpwd;		/* NULL or borrowed "user:password"
 					   for HTTP Basic authentication. */
 	bool	 insecure;		/* Do not verify TLS peers. */
+	const struct fetch_opts *opts;	/* NULL or borrowed: TLS, name
+					   resolution (fetch_opts.h). */
 	long	 retries;		/* Extra attempts; 0: none. */
 	double	 rate;			/* Starts a second; 0: no limit. */
 	size_t	 per_host;		/* In flight a host; 0: no limit. */

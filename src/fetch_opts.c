@@ -1,0 +1,95 @@
+/* fetch_opts.c: the libcurl options a run's configuration sets on a handle. */
+
+#include <stdlib.h>
+
+#include <curl/curl.h>
+
+#include "fetch.h"
+#include "fetch_opts.h"
+
+/* Sets one option on e, or returns its error from the calling function. */
+#define SETOPT(e, opt, val) do {					\
+	CURLcode cc_ = curl_easy_setopt((e), (opt), (val));		\
+	if (cc_ != CURLE_OK)						\
+		return cc_;						\
+} while (0)
+
+/* The environment variable name's value, or NULL when unset or empty. */
+static const char *
+env(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v != NULL && *v != '\0' ? v : NULL;
+}
+
+void
+fetch_opts_env(struct fetch_opts *o, bool insecure)
+{
+	if (o->cafile != NULL || o->capath != NULL || insecure)
+		return;
+	/* curl 7.88's tool_operate.c: one of the three, in this order. */
+	if ((o->cafile = env("CURL_CA_BUNDLE")) != NULL)
+		return;
+	if ((o->capath = env("SSL_CERT_DIR")) != NULL)
+		return;
+	o->cafile = env("SSL_CERT_FILE");
+}
+
+/* The options of struct fetch_opts, when given. */
+static CURLcode
+apply_opts(CURL *e, const struct fetch_opts *o)
+{
+	if (o->cafile != NULL)
+		SETOPT(e, CURLOPT_CAINFO, o->cafile);
+	if (o->capath != NULL)
+		SETOPT(e, CURLOPT_CAPATH, o->capath);
+	if (o->cert != NULL)
+		SETOPT(e, CURLOPT_SSLCERT, o->cert);
+	if (o->key != NULL)
+		SETOPT(e, CURLOPT_SSLKEY, o->key);
+	if (o->resolve != NULL)
+		SETOPT(e, CURLOPT_RESOLVE, o->resolve);
+	if (o->connect_to != NULL)
+		SETOPT(e, CURLOPT_CONNECT_TO, o->connect_to);
+	SETOPT(e, CURLOPT_IPRESOLVE, o->ipresolve);
+	return CURLE_OK;
+}
+
+CURLcode
+fetch_opts_apply(CURL *e, const struct fetch_config *cfg)
+{
+	/* Never another scheme, whatever a URL or a redirect names. */
+	SETOPT(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	SETOPT(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	SETOPT(e, CURLOPT_TIMEOUT_MS, cfg->max_time_ms);
+	SETOPT(e, CURLOPT_CONNECTTIMEOUT_MS, cfg->connect_timeout_ms);
+	SETOPT(e, CURLOPT_USERAGENT, cfg->user_agent != NULL ?
+	    cfg->user_agent : "fetch_urls/" FETCH_VERSION);
+	SETOPT(e, CURLOPT_FOLLOWLOCATION, cfg->follow ? 1L : 0L);
+	SETOPT(e, CURLOPT_MAXREDIRS, cfg->max_redirs);
+	if (cfg->method != NULL)
+		SETOPT(e, CURLOPT_CUSTOMREQUEST, cfg->method);
+	if (cfg->head)
+		SETOPT(e, CURLOPT_NOBODY, 1L);
+	if (cfg->headers != NULL)
+		SETOPT(e, CURLOPT_HTTPHEADER, cfg->headers);
+	if (cfg->userpwd != NULL) {
+		SETOPT(e, CURLOPT_USERPWD, cfg->userpwd);
+		SETOPT(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+	}
+	if (cfg->insecure) {
+		SETOPT(e, CURLOPT_SSL_VERIFYPEER, 0L);
+		SETOPT(e, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+	return cfg->opts != NULL ? apply_opts(e, cfg->opts) : CURLE_OK;
+}
+
+void
+fetch_opts_free(struct fetch_opts *o)
+{
+	curl_slist_free_all(o->resolve);
+	o->resolve = NULL;
+	curl_slist_free_all(o->connect_to);
+	o->connect_to = NULL;
+}

@@ -1,0 +1,56 @@
+/* fetch_opts.h: the libcurl options a run's configuration sets on a handle. */
+#ifndef FETCH_OPTS_H
+#define FETCH_OPTS_H
+
+#include <stdbool.h>
+
+#include <curl/curl.h>
+
+struct fetch_config;
+
+/*
+ * How a transfer reaches its server: whom to trust, who we are, which
+ * address a name stands for.  fetch.c hands these to libcurl as they are,
+ * as curl's tool does its config (config2setopts.c).  Whoever fills the
+ * struct owns it (cli.c: strings in argv or the environment, lists
+ * malloced) and frees it with fetch_opts_free(); a run only reads it.
+ */
+struct fetch_opts {
+	const char	*cafile;	/* NULL or borrowed: --cacert, or
+					   CURL_CA_BUNDLE, SSL_CERT_FILE. */
+	const char	*capath;	/* NULL or borrowed: --capath, or
+					   SSL_CERT_DIR. */
+	const char	*cert;		/* NULL or borrowed: client
+					   certificate, PEM. */
+	const char	*key;		/* NULL or borrowed: its private key,
+					   PEM; NULL: in the cert file. */
+	struct curl_slist *resolve;	/* NULL or owned: "host:port:addr". */
+	struct curl_slist *connect_to;	/* NULL or owned:
+					   "host:port:host:port". */
+	long		 ipresolve;	/* CURL_IPRESOLVE_WHATEVER, _V4, _V6. */
+};
+
+/*
+ * Fills in the CA certificates from the environment as curl's tool does
+ * when neither --cacert nor --capath was given and peers are verified
+ * (insecure is false): CURL_CA_BUNDLE names the file; without it,
+ * SSL_CERT_DIR names the directory, or else SSL_CERT_FILE the file.  A
+ * variable set to the empty string counts as unset.  The strings are
+ * borrowed from the environment, which must not change while they are
+ * used.  Call it before any thread starts.
+ */
+void		fetch_opts_env(struct fetch_opts *o, bool insecure);
+
+/*
+ * Sets on e every option that cfg (and cfg->opts, if not NULL) asks for,
+ * and the policy every handle follows (http and https only).  cfg and
+ * what it points to must outlive e's transfers.  Returns CURLE_OK, or
+ * the first libcurl error: out of memory, or an option this libcurl
+ * lacks.
+ */
+CURLcode	fetch_opts_apply(CURL *e, const struct fetch_config *cfg);
+
+/* Frees the lists o owns; idempotent. */
+void		fetch_opts_free(struct fetch_opts *o);
+
+#endif /* FETCH_OPTS_H */
