@@ -2,6 +2,9 @@
 
 #define _DEFAULT_SOURCE		/* explicit_bzero(), strdup() */
 
+#include <sys/stat.h>
+
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
@@ -9,20 +12,29 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
 
 #include "cli.h"
 #include "output.h"
 
 enum {
-	OPT_CONNECT_TIMEOUT = 256,
+	OPT_CACERT = 256,
+	OPT_CAPATH,
+	OPT_CERT,
+	OPT_CONNECT_TIMEOUT,
+	OPT_CONNECT_TO,
 	OPT_DEADLINE,
 	OPT_FORMAT,
 	OPT_JSON,
+	OPT_KEY,
 	OPT_MAX_REDIRS,
 	OPT_NO_PROGRESS,
 	OPT_ORDERED,
 	OPT_PER_HOST,
 	OPT_RATE,
+	OPT_RESOLVE,
 	OPT_RETRY
 };
 
@@ -36,10 +48,18 @@ struct opt {
 
 /* Sorted by long name; the help text is printed in this order. */
 static const struct opt opts[] = {
+	{ "cacert", required_argument, OPT_CACERT, "FILE",
+	    "trust the CA certificates in FILE (PEM)" },
+	{ "capath", required_argument, OPT_CAPATH, "DIR",
+	    "trust the CA certificates in DIR (hashed names)" },
+	{ "cert", required_argument, OPT_CERT, "FILE",
+	    "present the client certificate in FILE (PEM)" },
 	{ "compare", no_argument, 'c', NULL,
 	    "run serially, then concurrently; print the speedup" },
 	{ "connect-timeout", required_argument, OPT_CONNECT_TIMEOUT, "SECS",
 	    "give up connecting after SECS (default 10)" },
+	{ "connect-to", required_argument, OPT_CONNECT_TO, "H1:P1:H2:P2",
+	    "connect to H2:P2 instead of H1:P1 (repeatable)" },
 	{ "deadline", required_argument, OPT_DEADLINE, "SECS",
 	    "cancel whatever has not finished SECS into the run" },
 	{ "format", required_argument, OPT_FORMAT, "FMT",
@@ -53,9 +73,15 @@ static const struct opt opts[] = {
 	    "read URLs from FILE, one a line (- for stdin)" },
 	{ "insecure", no_argument, 'k', NULL,
 	    "do not verify TLS certificates" },
+	{ "ipv4", no_argument, '4', NULL,
+	    "connect to IPv4 addresses only" },
+	{ "ipv6", no_argument, '6', NULL,
+	    "connect to IPv6 addresses only" },
 	{ "jobs", required_argument, 'j', "N",
 	    "keep at most N requests in flight (default: all)" },
 	{ "json", no_argument, OPT_JSON, NULL, "same as --format json" },
+	{ "key", required_argument, OPT_KEY, "FILE",
+	    "the private key of --cert, if not in its file" },
 	{ "location", no_argument, 'L', NULL,
 	    "follow redirects (see --max-redirs)" },
 	{ "max-redirs", required_argument, OPT_MAX_REDIRS, "N",
@@ -74,6 +100,8 @@ static const struct opt opts[] = {
 	    "start at most N requests a second (U: s m h d)" },
 	{ "request", required_argument, 'X', "METHOD",
 	    "use METHOD instead of GET" },
+	{ "resolve", required_argument, OPT_RESOLVE, "HOST:PORT:ADDR",
+	    "use ADDR[,ADDR...] for HOST:PORT (repeatable)" },
 	{ "retry", required_argument, OPT_RETRY, "N",
 	    "retry transient failures up to N times" },
 	{ "serial", no_argument, 's', NULL,
@@ -91,7 +119,7 @@ static const struct opt opts[] = {
 #define NOPTS	(sizeof(opts) / sizeof(opts[0]))
 
 /* The leading colon makes a missing argument return ':'. */
-static const char shortopts[] = ":A:cH:hIi:j:kLm:qsu:Vw:X:";
+static const char shortopts[] = ":46A:cH:hIi:j:kLm:qsu:Vw:X:";
 
 /*
  * Adds one item of the synopsis to the line being written, starting a new
@@ -356,6 +384,149 @@ cli_free(struct cli *cli)
 	free(cli->headers);
 	cli->headers = NULL;
 	cli->nheaders = 0;
+	fetch_opts_free(&cli->opts);
+}
+
+/*
+ * Checks that path names what an option wants, a readable file or (dir)
+ * a directory, now rather than at every https URL.  Returns NULL, or the
+ * reason it does not.  The reason may be strerror()'s: parsing runs
+ * before any thread starts.
+ */
+static const char *
+bad_path(const char *path, bool dir)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0 || access(path, R_OK) != 0)
+		return strerror(errno);
+	if (dir && !S_ISDIR(st.st_mode))
+		return "not a directory";
+	if (!dir && S_ISDIR(st.st_mode))
+		return "is a directory";
+	return NULL;
+}
+
+/* Whether s[0..len) is a port, 1 to 65535; an empty one only if empty_ok. */
+static bool
+port_ok(const char *s, size_t len, bool empty_ok)
+{
+	long v = 0;
+	size_t i;
+
+	if (len == 0)
+		return empty_ok;
+	if (len > 5)
+		return false;
+	for (i = 0; i < len; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			return false;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v >= 1 && v <= 65535;
+}
+
+/* Whether s[0..len) is an IPv4 or IPv6 address, the latter maybe in []. */
+static bool
+addr_ok(const char *s, size_t len)
+{
+	char buf[INET6_ADDRSTRLEN + 2];
+	unsigned char bin[16];
+
+	if (len >= 2 && s[0] == '[' && s[len - 1] == ']') {
+		s++;
+		len -= 2;
+	}
+	if (len == 0 || len >= sizeof(buf))
+		return false;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	return inet_pton(AF_INET, buf, bin) == 1 ||
+	    inet_pton(AF_INET6, buf, bin) == 1;
+}
+
+/*
+ * The length of the host at the start of s, up to the ':' that ends it:
+ * a name, or an IPv6 address in brackets (bracketed only if v6 is set).
+ * Returns -1 when no ':' ends it.
+ */
+static int
+host_len(const char *s, bool v6)
+{
+	const char *end, *c;
+
+	if (v6 && s[0] == '[')
+		end = strchr(s, ']') != NULL ? strchr(s, ']') + 1 : NULL;
+	else
+		end = s + strcspn(s, ":");
+	if (end == NULL || *end != ':' || end - s > INT_MAX)
+		return -1;
+	/* A name with a space or a control byte matches no URL's host. */
+	for (c = s; c < end; c++)
+		if (*c <= ' ' || *c == 0x7f)
+			return -1;
+	return (int)(end - s);
+}
+
+/*
+ * Checks a --resolve entry as libcurl reads it, [+]HOST:PORT:ADDR[,ADDR]
+ * (a '+' makes the entry time out as a looked-up one would).  Returns
+ * NULL, or the reason it is refused.
+ */
+static const char *
+bad_resolve(const char *s)
+{
+	const char *p = s[0] == '+' ? s + 1 : s, *a;
+	int n;
+	size_t alen;
+
+	if ((n = host_len(p, false)) <= 0)
+		return "wants HOST:PORT:ADDR";
+	p += n + 1;
+	if ((n = host_len(p, false)) < 0 || !port_ok(p, (size_t)n, false))
+		return "wants a port from 1 to 65535 after the host";
+	for (a = p + n + 1;; a += alen + 1) {
+		alen = strcspn(a, ",");
+		if (!addr_ok(a, alen))
+			return "wants IP addresses after the port";
+		if (a[alen] == '\0')
+			return NULL;
+	}
+}
+
+/*
+ * Checks a --connect-to entry, HOST1:PORT1:HOST2:PORT2, where any part may
+ * be empty (it then matches any, or stays as it was) and a host may be an
+ * IPv6 address in brackets.  Returns NULL, or the reason it is refused.
+ */
+static const char *
+bad_connect_to(const char *s)
+{
+	const char *p = s;
+	int n, i;
+
+	for (i = 0; i < 2; i++) {
+		if ((n = host_len(p, true)) < 0)
+			return "wants HOST1:PORT1:HOST2:PORT2";
+		p += n + 1;
+		n = i == 0 ? host_len(p, false) : (int)strlen(p);
+		if (n < 0 || !port_ok(p, (size_t)n, true))
+			return "wants ports from 1 to 65535 (or nothing)";
+		p += n + (i == 0);
+	}
+	return NULL;
+}
+
+/* Appends a copy of s to the list *l; -1 when out of memory. */
+static int
+add_entry(struct curl_slist **l, const char *s)
+{
+	struct curl_slist *n;
+
+	if ((n = curl_slist_append(*l, s)) == NULL)
+		return -1;
+	*l = n;
+	return 0;
 }
 
 /* Parses positive seconds, decimals allowed, up to a day, into ms. */
@@ -503,6 +674,12 @@ parse(int argc, char **argv, struct cli *cli, char *err, size_t errlen)
 			return CLI_ERROR;
 		}
 		switch (c) {
+		case '4':
+			cli->opts.ipresolve = CURL_IPRESOLVE_V4;
+			break;
+		case '6':
+			cli->opts.ipresolve = CURL_IPRESOLVE_V6;
+			break;
 		case 'c':
 			cli->mode = CLI_COMPARE;
 			break;
@@ -642,6 +819,38 @@ parse(int argc, char **argv, struct cli *cli, char *err, size_t errlen)
 				return CLI_ERROR;
 			}
 			break;
+		case OPT_CACERT:
+		case OPT_CERT:
+		case OPT_KEY:
+			if ((why = bad_path(optarg, false)) != NULL)
+				goto badpath;
+			if (c == OPT_CACERT)
+				cli->opts.cafile = optarg;
+			else if (c == OPT_CERT)
+				cli->opts.cert = optarg;
+			else
+				cli->opts.key = optarg;
+			break;
+		case OPT_CAPATH:
+			if ((why = bad_path(optarg, true)) != NULL)
+				goto badpath;
+			cli->opts.capath = optarg;
+			break;
+		case OPT_RESOLVE:
+		case OPT_CONNECT_TO:
+			why = c == OPT_RESOLVE ? bad_resolve(optarg) :
+			    bad_connect_to(optarg);
+			if (why != NULL) {
+				snprintf(err, errlen, "--%s '%s' %s",
+				    opt_name(c), optarg, why);
+				return CLI_ERROR;
+			}
+			if (add_entry(c == OPT_RESOLVE ? &cli->opts.resolve :
+			    &cli->opts.connect_to, optarg) < 0) {
+				snprintf(err, errlen, "out of memory");
+				return CLI_ERROR;
+			}
+			break;
 		case OPT_CONNECT_TIMEOUT:
 			if (parse_secs(optarg, &cli->connect_timeout_ms) < 0)
 				goto badsecs;
@@ -685,6 +894,9 @@ badnum:
 badsecs:
 	snprintf(err, errlen, "--%s wants seconds above 0 (up to 86400), "
 	    "not '%s'", opt_name(c), optarg);
+	return CLI_ERROR;
+badpath:
+	snprintf(err, errlen, "--%s '%s': %s", opt_name(c), optarg, why);
 	return CLI_ERROR;
 }
 

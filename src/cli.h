@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "fetch_opts.h"
+
 enum cli_mode { CLI_CONCURRENT, CLI_SERIAL, CLI_COMPARE };
 
 enum cli_format { CLI_TEXT, CLI_JSON, CLI_CSV };
@@ -41,6 +43,8 @@ struct cli {
 	long		 retry;		/* Extra attempts; 0: none. */
 	double		 rate;		/* Starts a second; 0: no limit. */
 	long		 per_host;	/* In flight a host; 0: no limit. */
+	struct fetch_opts opts;		/* TLS, name resolution: strings in
+					   argv, lists owned. */
 };
 
 enum cli_action { CLI_RUN, CLI_HELP, CLI_VERSION, CLI_ERROR };
@@ -56,7 +60,10 @@ enum cli_action { CLI_RUN, CLI_HELP, CLI_VERSION, CLI_ERROR };
 enum cli_action	cli_parse(int argc, char **argv, struct cli *cli, char *err,
 		    size_t errlen);
 
-/* Frees what cli_parse() allocated in *cli (the header list); idempotent. */
+/*
+ * Frees what cli_parse() allocated in *cli (the header list, the lists of
+ * cli->opts); idempotent.
+ */
 void		cli_free(struct cli *cli);
 
 /* Writes the usage synopsis and every option's help to fp. */

@@ -24,6 +24,7 @@
 #include "chan.h"
 #include "cli.h"
 #include "fetch.h"
+#include "fetch_opts.h"
 #include "output.h"
 #include "progress.h"
 #include "urls.h"
@@ -253,6 +254,7 @@ run_urls(struct prog *pg, size_t workers, double *total,
 	cfg.user_agent = pg->cli.user_agent;
 	cfg.userpwd = pg->cli.user;
 	cfg.insecure = pg->cli.insecure;
+	cfg.opts = &pg->cli.opts;
 	cfg.retries = pg->cli.retry;
 	cfg.rate = pg->cli.rate;
 	cfg.per_host = (size_t)pg->cli.per_host;
@@ -471,6 +473,8 @@ main(int argc, char **argv)
 		cli_free(&pg.cli);
 		usage_error(err);
 	}
+	/* CURL_CA_BUNDLE and the like, read before any thread starts. */
+	fetch_opts_env(&pg.cli.opts, pg.cli.insecure);
 	output_init(&pg.out, pg.cli.write_out != NULL ? OUTPUT_WRITEOUT :
 	    pg.cli.format == CLI_JSON ? OUTPUT_JSON :
 	    pg.cli.format == CLI_CSV ? OUTPUT_CSV : OUTPUT_TEXT,

@@ -56,6 +56,26 @@ e2e_setup(void)
 }
 
 void
+e2e_setup_pki(void)
+{
+	e2e_setup_prog();
+	unsetenv("CURL_CA_BUNDLE");
+	unsetenv("SSL_CERT_FILE");
+	unsetenv("SSL_CERT_DIR");
+	proc_fixture_start_pki(&e2e_fx, e2e_prog);
+}
+
+char *
+e2e_pki(const char *name)
+{
+	const char *slash = strrchr(e2e_fx.cert, '/');
+
+	ck_assert(slash != NULL);
+	return e2e_fmt("%.*s/%s", (int)(slash - e2e_fx.cert), e2e_fx.cert,
+	    name);
+}
+
+void
 e2e_teardown(void)
 {
 	for (size_t i = 0; i < nprocs; i++)

@@ -55,6 +55,16 @@ void		 e2e_setup_prog(void);
 /* As e2e_setup_prog(), then starts e2e_fx. */
 void		 e2e_setup(void);
 
+/*
+ * As e2e_setup(), with the fixture's private CA (e2e_fx.pki, e2e_fx.mtls),
+ * and without the environment variables that name CA certificates
+ * (CURL_CA_BUNDLE, SSL_CERT_FILE, SSL_CERT_DIR), which the tests set.
+ */
+void		 e2e_setup_pki(void);
+
+/* The path of a file of the fixture's CA (fixture.py), until teardown. */
+char		*e2e_pki(const char *name);
+
 /* Frees and stops all that the test left; see the top of this file. */
 void		 e2e_teardown(void);
 

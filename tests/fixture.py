@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Loopback HTTP and HTTPS fixture server for the fetch_urls end-to-end tests.
 
-Usage: python3 tests/fixture.py [--host 127.0.0.1|::1]
+Usage: python3 tests/fixture.py [--host 127.0.0.1|::1] [--pki]
 
 It binds an ephemeral port for plain HTTP and another for HTTPS (with a
 self-signed certificate for 127.0.0.1, ::1 and localhost, made with the
@@ -10,9 +10,19 @@ exactly one line
 
     READY http=PORT https=PORT cert=/path/to/cert.pem
 
-to standard output, flushes it, and serves until standard input reaches end
+(with --pki, followed by " pki=PORT mtls=PORT": see below) to standard
+output, flushes it, and serves until standard input reaches end
 of file or the process gets SIGTERM or SIGINT.  A parent that holds the write
 end of our standard input therefore takes the server down when it dies.
+
+With --pki it also makes a private certificate authority in the same
+temporary directory, and two more HTTPS listeners whose certificate that
+CA signed (for 127.0.0.1, ::1, localhost and pki.test): pki=PORT, and
+mtls=PORT, which also demands a client certificate the CA signed.  The
+directory holds ca.pem (the CA), capath/ (ca.pem under its hash name, as
+CURLOPT_CAPATH wants), client.pem and client-key.pem (a client
+certificate and its key) and other.pem and other-key.pem (a client
+certificate of another, unknown CA).
 
 Every response carries Content-Length, so HTTP/1.1 keep-alive works.  The
 server logs nothing per request.
@@ -498,6 +508,59 @@ def make_cert(tmp):
     return cert, key
 
 
+def openssl(*args):
+    subprocess.run(["openssl"] + list(args), check=True,
+                   stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                   stderr=subprocess.PIPE)
+
+
+def make_pki(tmp):
+    """Makes the CA, a server and a client certificate it signs, and a
+    client certificate of a CA nobody trusts, in tmp (see the top)."""
+    cnf = os.path.join(tmp, "req.cnf")
+    with open(cnf, "w") as f:
+        # Only the extensions given below: no defaults from openssl.cnf.
+        f.write("[req]\ndistinguished_name = dn\n[dn]\n")
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+          "-nodes", "-days", "2", "-config", cnf]
+
+    def path(name):
+        return os.path.join(tmp, name)
+
+    for ca in ("ca", "other-ca"):
+        openssl("req", "-x509", *ec, "-keyout", path(ca + "-key.pem"),
+                "-out", path(ca + ".pem"), "-subj", "/CN=fetch_urls " + ca,
+                "-addext", "basicConstraints=critical,CA:TRUE",
+                "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    leaves = [("pki", "ca", "/CN=pki.test", "serverAuth",
+               "subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost,"
+               "DNS:pki.test"),
+              ("client", "ca", "/CN=client", "clientAuth", None),
+              ("other", "other-ca", "/CN=other", "clientAuth", None)]
+    for name, ca, subj, usage, san in leaves:
+        ext = ["-addext", "basicConstraints=critical,CA:FALSE",
+               "-addext", "extendedKeyUsage=" + usage]
+        if san:
+            ext += ["-addext", san]
+        openssl("req", *ec, "-keyout", path(name + "-key.pem"),
+                "-out", path(name + ".pem"), "-subj", subj, *ext,
+                "-CA", path(ca + ".pem"), "-CAkey", path(ca + "-key.pem"))
+    digest = subprocess.run(
+        ["openssl", "x509", "-hash", "-noout", "-in", path("ca.pem")],
+        check=True, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE).stdout.decode().strip()
+    os.mkdir(path("capath"))
+    shutil.copy(path("ca.pem"), os.path.join(path("capath"),
+                                             digest + ".0"))
+    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server.load_cert_chain(path("pki.pem"), path("pki-key.pem"))
+    mutual = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    mutual.load_cert_chain(path("pki.pem"), path("pki-key.pem"))
+    mutual.load_verify_locations(path("ca.pem"))
+    mutual.verify_mode = ssl.CERT_REQUIRED
+    return server, mutual
+
+
 def make_server(host, tls):
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
 
@@ -525,6 +588,7 @@ def main():
     ap = argparse.ArgumentParser(description="fetch_urls test fixture")
     ap.add_argument("--host", default="127.0.0.1",
                     choices=["127.0.0.1", "::1"])
+    ap.add_argument("--pki", action="store_true")
     opts = ap.parse_args()
 
     def on_signal(signum, frame):
@@ -538,16 +602,21 @@ def main():
         cert, key = make_cert(tmp)
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(cert, key)
-        plain = make_server(opts.host, None)
-        secure = make_server(opts.host, ctx)
+        servers = [make_server(opts.host, None), make_server(opts.host, ctx)]
+        if opts.pki:
+            servers += [make_server(opts.host, c) for c in make_pki(tmp)]
         threading.Thread(target=watch_stdin, daemon=True).start()
-        sys.stdout.write("READY http=%d https=%d cert=%s\n" % (
-            plain.server_address[1], secure.server_address[1], cert))
+        line = "READY http=%d https=%d cert=%s" % (
+            servers[0].server_address[1], servers[1].server_address[1], cert)
+        if opts.pki:
+            line += " pki=%d mtls=%d" % (servers[2].server_address[1],
+                                         servers[3].server_address[1])
+        sys.stdout.write(line + "\n")
         sys.stdout.flush()
         while not STOPPING.wait(1.0):
             pass
-        plain.server_close()
-        secure.server_close()
+        for srv in servers:
+            srv.server_close()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     # Connection threads may still be blocked in I/O; do not wait for them.

@@ -50,6 +50,9 @@ Suite	*http_retry_suite(void);
 Suite	*http_limits_suite(void);
 Suite	*http_progress_suite(void);
 
+/* test_e2e_tls.c: TLS and name resolution (issue 16). */
+Suite	*http_tls_suite(void);
+
 /* test_faults.c: the fault matrix and security defaults of issue 5. */
 Suite	*faults_suite(void);
 

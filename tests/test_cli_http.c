@@ -9,12 +9,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
 
 #include "../src/cli.h"
 #include "suites.h"
 
 #define CH_TLIMIT	10
-#define CH_MAXARGS	16
+#define CH_MAXARGS	32
 
 static void
 ch_setup(void)
@@ -96,6 +99,8 @@ ch_error(const char *need, const char *hide, ...)
 		    err, hide);
 	/* Nothing is left allocated after an error. */
 	ck_assert_ptr_null(cli.headers);
+	ck_assert_ptr_null(cli.opts.resolve);
+	ck_assert_ptr_null(cli.opts.connect_to);
 	ch_free(&a);
 }
 
@@ -347,7 +352,10 @@ START_TEST(usage_lists_new_options_and_variables)
 		"-k, --insecure", "-L, --location", "-w, --write-out",
 		"-X, --request", "--format", "--json", "--max-redirs",
 		"--no-progress", "--ordered", "--per-host", "--rate",
-		"--retry", "default 10", "fetch_urls/",
+		"--retry", "default 10", "fetch_urls/", "--cacert FILE",
+		"--capath DIR", "--cert FILE", "--key FILE", "-4, --ipv4",
+		"-6, --ipv6", "--resolve HOST:PORT:ADDR",
+		"--connect-to H1:P1:H2:P2",
 		"%{url}", "%{urlnum}", "%{http_code}", "%{time_total}",
 		"%{time_namelookup}", "%{time_connect}", "%{time_appconnect}",
 		"%{time_starttransfer}", "%{size_download}",
@@ -359,6 +367,82 @@ START_TEST(usage_lists_new_options_and_variables)
 		ck_assert_msg(strstr(text, need[i]) != NULL, "usage lacks %s",
 		    need[i]);
 	free(text);
+}
+END_TEST
+
+/* The TLS and resolution options land in cli.opts; -4 and -6: the last. */
+START_TEST(tls_and_resolution_options)
+{
+	char dir[] = "/tmp/cli_http.XXXXXX", *file;
+	struct curl_slist *l;
+	struct ch_args a;
+	struct cli cli;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert(asprintf(&file, "%s/ca.pem", dir) > 0);
+	fclose(fopen(file, "w"));
+	ch_run(&a, &cli, "--cacert", file, "--capath", dir, "--cert", file,
+	    "--key", file, "-6", "--resolve", "a.test:443:127.0.0.1",
+	    "--resolve", "+b.test:80:[::1],10.0.0.1", "--connect-to",
+	    "::[::1]:8080", "--connect-to", "h:1:h2:2", "-4", "u", NULL);
+	ck_assert_str_eq(cli.opts.cafile, file);
+	ck_assert_str_eq(cli.opts.capath, dir);
+	ck_assert_str_eq(cli.opts.cert, file);
+	ck_assert_str_eq(cli.opts.key, file);
+	ck_assert_int_eq(cli.opts.ipresolve, CURL_IPRESOLVE_V4);
+	l = cli.opts.resolve;
+	ck_assert(l != NULL && strcmp(l->data, "a.test:443:127.0.0.1") == 0);
+	ck_assert(l->next != NULL && strcmp(l->next->data,
+	    "+b.test:80:[::1],10.0.0.1") == 0 && l->next->next == NULL);
+	l = cli.opts.connect_to;
+	ck_assert(l != NULL && strcmp(l->data, "::[::1]:8080") == 0);
+	ck_assert(l->next != NULL && strcmp(l->next->data, "h:1:h2:2") == 0);
+	cli_free(&cli);
+	ck_assert_ptr_null(cli.opts.resolve);
+	ck_assert_ptr_null(cli.opts.connect_to);
+	ch_free(&a);
+	ch_run(&a, &cli, "-4", "--ipv6", "u", NULL);
+	ck_assert_int_eq(cli.opts.ipresolve, CURL_IPRESOLVE_V6);
+	ck_assert_ptr_null(cli.opts.cafile);
+	cli_free(&cli);
+	ch_free(&a);
+	remove(file);
+	rmdir(dir);
+	free(file);
+}
+END_TEST
+
+/* Each bad entry is refused with its option, itself and the reason. */
+START_TEST(bad_resolution_entries)
+{
+	static const char *const bad[][3] = {
+		{ "--resolve", "a.test", "wants HOST:PORT:ADDR" },
+		{ "--resolve", ":80:127.0.0.1", "wants HOST:PORT:ADDR" },
+		{ "--resolve", "a b:80:127.0.0.1", "wants HOST:PORT:ADDR" },
+		{ "--resolve", "a:0:127.0.0.1", "port from 1 to 65535" },
+		{ "--resolve", "a:65536:127.0.0.1", "port from 1 to 65535" },
+		{ "--resolve", "a:http:127.0.0.1", "port from 1 to 65535" },
+		{ "--resolve", "a:80", "port from 1 to 65535" },
+		{ "--resolve", "a:80:", "IP addresses" },
+		{ "--resolve", "a:80:localhost", "IP addresses" },
+		{ "--resolve", "a:80:127.0.0.1,", "IP addresses" },
+		{ "--resolve", "a:80:1.2.3.4.5", "IP addresses" },
+		{ "--connect-to", "a:80:b", "HOST1:PORT1:HOST2:PORT2" },
+		{ "--connect-to", "a", "HOST1:PORT1:HOST2:PORT2" },
+		{ "--connect-to", "[::1:80:b:80", "HOST1:PORT1:HOST2:PORT2" },
+		{ "--connect-to", "a:x:b:80", "ports from 1 to 65535" },
+		{ "--connect-to", "a:80:b:99999", "ports from 1 to 65535" },
+		{ "--connect-to", "a:80:b:80:", "ports from 1 to 65535" },
+		{ "--cacert", "/nonexistent", "No such file or directory" },
+		{ "--capath", "/dev/null", "not a directory" },
+		{ "--cert", "/", "is a directory" },
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ch_error(bad[i][0], NULL, bad[i][0], bad[i][1], "u", NULL);
+		ch_error(bad[i][1], NULL, bad[i][0], bad[i][1], "u", NULL);
+		ch_error(bad[i][2], NULL, bad[i][0], bad[i][1], "u", NULL);
+	}
 }
 END_TEST
 
@@ -383,6 +467,8 @@ cli_http_suite(void)
 	tcase_add_test(tc, user_credentials);
 	tcase_add_test(tc, user_agent);
 	tcase_add_test(tc, usage_lists_new_options_and_variables);
+	tcase_add_test(tc, tls_and_resolution_options);
+	tcase_add_test(tc, bad_resolution_entries);
 	suite_add_tcase(s, tc);
 	return s;
 }
