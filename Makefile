@@ -67,6 +67,7 @@ $(BUILD)/examples/healthzs: examples/healthzs.c $(LIB)
 $(TESTS): $(patsubst %.c,$(BUILD)/%.o,$(TEST_SRC)) $(BUILD)/src/cli.o \
     $(BUILD)/src/urls.o $(BUILD)/src/output.o $(BUILD)/src/progress.o \
     $(BUILD)/src/limit.o $(BUILD)/src/fetch.o $(BUILD)/src/fetch_opts.o \
+    $(BUILD)/src/postdata.o \
     $(LIB)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(CURL_LIBS) -lm
 
@@ -172,10 +173,12 @@ FUZZ_TIME ?= 600
 FUZZERS = $(BUILD)/fuzz/fuzz_urls $(BUILD)/fuzz/fuzz_cli
 
 $(BUILD)/fuzz/fuzz_urls: tests/fuzz/fuzz_urls.c src/urls.c src/urls.h
-$(BUILD)/fuzz/fuzz_cli: tests/fuzz/fuzz_cli.c src/cli.c src/cli.h src/output.c
+$(BUILD)/fuzz/fuzz_cli: tests/fuzz/fuzz_cli.c src/cli.c src/cli.h src/output.c \
+    src/fetch_opts.c src/postdata.c
 $(FUZZERS):
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) -o $@ $(filter %.c,$^) -lm
+	$(FUZZ_CC) $(CPPFLAGS) $(CURL_CFLAGS) $(FUZZ_FLAGS) -o $@ \
+	    $(filter %.c,$^) $(CURL_LIBS) -lm
 
 fuzz-smoke:
 	@tests/deps.sh fuzz

@@ -25,12 +25,15 @@ enum {
 	OPT_CERT,
 	OPT_CONNECT_TIMEOUT,
 	OPT_CONNECT_TO,
+	OPT_DATA_BINARY,
+	OPT_DATA_RAW,
 	OPT_DEADLINE,
 	OPT_FORMAT,
 	OPT_JSON,
 	OPT_KEY,
 	OPT_MAX_REDIRS,
 	OPT_NO_PROGRESS,
+	OPT_OAUTH2_BEARER,
 	OPT_ORDERED,
 	OPT_PER_HOST,
 	OPT_RATE,
@@ -60,6 +63,12 @@ static const struct opt opts[] = {
 	    "give up connecting after SECS (default 10)" },
 	{ "connect-to", required_argument, OPT_CONNECT_TO, "H1:P1:H2:P2",
 	    "connect to H2:P2 instead of H1:P1 (repeatable)" },
+	{ "data", required_argument, 'd', "DATA",
+	    "POST DATA, or @FILE without CR/LF, @- stdin" },
+	{ "data-binary", required_argument, OPT_DATA_BINARY, "DATA",
+	    "as --data, but @FILE is sent as is" },
+	{ "data-raw", required_argument, OPT_DATA_RAW, "DATA",
+	    "as --data, but @ is not special" },
 	{ "deadline", required_argument, OPT_DEADLINE, "SECS",
 	    "cancel whatever has not finished SECS into the run" },
 	{ "format", required_argument, OPT_FORMAT, "FMT",
@@ -90,6 +99,8 @@ static const struct opt opts[] = {
 	    "give up on a request after SECS (default 30)" },
 	{ "no-progress", no_argument, OPT_NO_PROGRESS, NULL,
 	    "no progress line, even on a terminal" },
+	{ "oauth2-bearer", required_argument, OPT_OAUTH2_BEARER, "TOKEN",
+	    "send an OAuth 2.0 bearer token; never printed" },
 	{ "ordered", no_argument, OPT_ORDERED, NULL,
 	    "print results in input order, each when it can" },
 	{ "per-host", required_argument, OPT_PER_HOST, "N",
@@ -119,7 +130,7 @@ static const struct opt opts[] = {
 #define NOPTS	(sizeof(opts) / sizeof(opts[0]))
 
 /* The leading colon makes a missing argument return ':'. */
-static const char shortopts[] = ":46A:cH:hIi:j:kLm:qsu:Vw:X:";
+static const char shortopts[] = ":46A:cd:H:hIi:j:kLm:qsu:Vw:X:";
 
 /*
  * Adds one item of the synopsis to the line being written, starting a new
@@ -381,10 +392,16 @@ cli_free(struct cli *cli)
 		free(cli->user);
 		cli->user = NULL;
 	}
+	if (cli->bearer != NULL) {
+		explicit_bzero(cli->bearer, strlen(cli->bearer));
+		free(cli->bearer);
+		cli->bearer = NULL;
+	}
 	free(cli->headers);
 	cli->headers = NULL;
 	cli->nheaders = 0;
 	fetch_opts_free(&cli->opts);
+	postdata_free(&cli->post);
 }
 
 /*
@@ -836,6 +853,30 @@ parse(int argc, char **argv, struct cli *cli, char *err, size_t errlen)
 				goto badpath;
 			cli->opts.capath = optarg;
 			break;
+		case 'd':
+		case OPT_DATA_BINARY:
+		case OPT_DATA_RAW:
+			if (postdata_add(&cli->post, c == 'd' ? POSTDATA_TEXT :
+			    c == OPT_DATA_BINARY ? POSTDATA_BINARY :
+			    POSTDATA_RAW, optarg) < 0) {
+				snprintf(err, errlen, "--%s '%s': %s",
+				    opt_name(c), optarg, strerror(errno));
+				return CLI_ERROR;
+			}
+			break;
+		case OPT_OAUTH2_BEARER:
+			if (strpbrk(optarg, "\r\n") != NULL) {
+				snprintf(err, errlen, "--oauth2-bearer contains "
+				    "a line break");
+				return CLI_ERROR;
+			}
+			free(cli->bearer);
+			if ((cli->bearer = strdup(optarg)) == NULL) {
+				snprintf(err, errlen, "out of memory");
+				return CLI_ERROR;
+			}
+			cli->bearer_arg = optarg;
+			break;
 		case OPT_RESOLVE:
 		case OPT_CONNECT_TO:
 			why = c == OPT_RESOLVE ? bad_resolve(optarg) :
@@ -883,6 +924,25 @@ parse(int argc, char **argv, struct cli *cli, char *err, size_t errlen)
 		    "--request %s", cli->method);
 		return CLI_ERROR;
 	}
+	if (cli->post.buf != NULL && cli->head) {
+		snprintf(err, errlen, "--head cannot be combined with --data: "
+		    "a HEAD request has no body");
+		return CLI_ERROR;
+	}
+	if (cli->post.used_stdin && cli->input != NULL &&
+	    strcmp(cli->input, "-") == 0) {
+		snprintf(err, errlen, "--data @- and --input - cannot both "
+		    "read standard input");
+		return CLI_ERROR;
+	}
+	if (cli->bearer != NULL && cli->user != NULL) {
+		snprintf(err, errlen, "--oauth2-bearer cannot be combined with "
+		    "--user: a request has one Authorization");
+		return CLI_ERROR;
+	}
+	cli->opts.data = cli->post.buf;
+	cli->opts.datalen = cli->post.len;
+	cli->opts.bearer = cli->bearer;
 	cli->urls = argv + optind;
 	cli->nurls = (size_t)(argc - optind);
 	return CLI_RUN;

@@ -36,7 +36,11 @@ fetch_opts_env(struct fetch_opts *o, bool insecure)
 	o->cafile = env("SSL_CERT_FILE");
 }
 
-/* The options of struct fetch_opts, when given. */
+/*
+ * The options of struct fetch_opts, when given.  These come after
+ * CURLOPT_CUSTOMREQUEST and CURLOPT_NOBODY: a body makes a request a POST,
+ * and -X names the method it is sent with all the same.
+ */
 static CURLcode
 apply_opts(CURL *e, const struct fetch_opts *o)
 {
@@ -53,6 +57,15 @@ apply_opts(CURL *e, const struct fetch_opts *o)
 	if (o->connect_to != NULL)
 		SETOPT(e, CURLOPT_CONNECT_TO, o->connect_to);
 	SETOPT(e, CURLOPT_IPRESOLVE, o->ipresolve);
+	if (o->data != NULL) {
+		/* Not copied: one body serves every handle of the run. */
+		SETOPT(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)o->datalen);
+		SETOPT(e, CURLOPT_POSTFIELDS, o->data);
+	}
+	if (o->bearer != NULL) {
+		SETOPT(e, CURLOPT_XOAUTH2_BEARER, o->bearer);
+		SETOPT(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BEARER);
+	}
 	return CURLE_OK;
 }
 

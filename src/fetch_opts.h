@@ -10,7 +10,7 @@ struct fetch_config;
 
 /*
  * How a transfer reaches its server: whom to trust, who we are, which
- * address a name stands for.  fetch.c hands these to libcurl as they are,
+ * address a name stands for; and what it sends.  fetch.c hands these to libcurl as they are,
  * as curl's tool does its config (config2setopts.c).  Whoever fills the
  * struct owns it (cli.c: strings in argv or the environment, lists
  * malloced) and frees it with fetch_opts_free(); a run only reads it.
@@ -28,6 +28,13 @@ struct fetch_opts {
 	struct curl_slist *connect_to;	/* NULL or owned:
 					   "host:port:host:port". */
 	long		 ipresolve;	/* CURL_IPRESOLVE_WHATEVER, _V4, _V6. */
+	const char	*data;		/* NULL or borrowed: the body of
+					   every request, datalen bytes; it
+					   makes them POSTs unless a method
+					   is given. */
+	size_t		 datalen;
+	const char	*bearer;	/* NULL or borrowed: an OAuth 2.0
+					   bearer token, a secret. */
 };
 
 /*

@@ -468,6 +468,8 @@ main(int argc, char **argv)
 	/* As curl does: the password leaves what ps(1) shows. */
 	if (pg.cli.user_arg != NULL)
 		memset(pg.cli.user_arg, '*', strlen(pg.cli.user_arg));
+	if (pg.cli.bearer_arg != NULL)
+		memset(pg.cli.bearer_arg, '*', strlen(pg.cli.bearer_arg));
 	if (pg.cli.write_out != NULL && output_writeout_check(pg.cli.write_out,
 	    err, sizeof(err)) < 0) {
 		cli_free(&pg.cli);

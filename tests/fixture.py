@@ -45,7 +45,11 @@ Endpoints (any request may carry ?key=K to be counted under K):
   /headers         JSON: the request method, path and headers.  Any
                    method is served (PUT, DELETE, PATCH, OPTIONS too).
                    With ?key=K it is also kept for /seen/K.
-  /seen/K          the JSON of the last /headers request counted under K
+  /echo            JSON as /headers, with the request's body: body_len,
+                   body_sha256 and, up to 64 kB, body (bytes as the
+                   code points 0-255).  Any method; ?key=K as /headers.
+  /seen/K          the JSON of the last /headers or /echo request counted
+                   under K
                    (for a client that does not show the body), or 404.
   /flaky/N?key=K[&code=C][&retry_after=S|&retry_after_date=S]
                    the first N requests counted under K answer with
@@ -73,6 +77,7 @@ a request for /NAME or /NAME/ARG reaches it.
 
 import argparse
 import email.utils
+import hashlib
 import http.server
 import json
 import os
@@ -172,9 +177,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self._dispatch(True)
 
     def do_POST(self):
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > 0:
-            self.rfile.read(length)
         self._dispatch(True)
 
     def do_HEAD(self):
@@ -188,6 +190,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
     do_OPTIONS = do_POST
 
     def _dispatch(self, body):
+        # Any method may carry a body (curl's -X GET -d sends one): it is
+        # read whole, for /echo, and the connection stays in step.
+        length = int(self.headers.get("Content-Length") or 0)
+        self._request_body = self.rfile.read(length) if length > 0 else b""
         self._body = body
         parts = urllib.parse.urlsplit(self.path)
         query = urllib.parse.parse_qs(parts.query)
@@ -360,6 +366,20 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def route_headers(self, arg, query):
         doc = {"method": self.command, "path": self.path,
                "headers": [[k, v] for k, v in self.headers.items()]}
+        data = (json.dumps(doc) + "\n").encode()
+        if "key" in query:
+            with SEEN_LOCK:
+                SEEN[query["key"][0]] = data
+        self._reply(200, data, "application/json")
+
+    def route_echo(self, arg, query):
+        body = self._request_body
+        doc = {"method": self.command, "path": self.path,
+               "headers": [[k, v] for k, v in self.headers.items()],
+               "body_len": len(body),
+               "body_sha256": hashlib.sha256(body).hexdigest()}
+        if len(body) <= 65536:
+            doc["body"] = body.decode("latin-1")
         data = (json.dumps(doc) + "\n").encode()
         if "key" in query:
             with SEEN_LOCK:

@@ -53,6 +53,9 @@ Suite	*http_progress_suite(void);
 /* test_e2e_tls.c: TLS and name resolution (issue 16). */
 Suite	*http_tls_suite(void);
 
+/* test_e2e_data.c: request bodies and tokens (issue 16). */
+Suite	*http_data_suite(void);
+
 /* test_faults.c: the fault matrix and security defaults of issue 5. */
 Suite	*faults_suite(void);
 

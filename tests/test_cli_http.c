@@ -355,7 +355,9 @@ START_TEST(usage_lists_new_options_and_variables)
 		"--retry", "default 10", "fetch_urls/", "--cacert FILE",
 		"--capath DIR", "--cert FILE", "--key FILE", "-4, --ipv4",
 		"-6, --ipv6", "--resolve HOST:PORT:ADDR",
-		"--connect-to H1:P1:H2:P2",
+		"--connect-to H1:P1:H2:P2", "-d, --data DATA",
+		"--data-binary DATA", "--data-raw DATA",
+		"--oauth2-bearer TOKEN",
 		"%{url}", "%{urlnum}", "%{http_code}", "%{time_total}",
 		"%{time_namelookup}", "%{time_connect}", "%{time_appconnect}",
 		"%{time_starttransfer}", "%{size_download}",
@@ -446,6 +448,40 @@ START_TEST(bad_resolution_entries)
 }
 END_TEST
 
+/* Data pieces make one body, joined with '&'; the token is copied. */
+START_TEST(data_and_bearer)
+{
+	struct ch_args a;
+	struct cli cli;
+
+	ch_run(&a, &cli, "-d", "a=1", "--data-raw", "@x", "--data-binary",
+	    "b", "--oauth2-bearer", "tok", "u", NULL);
+	ck_assert_uint_eq(cli.post.len, 8);
+	ck_assert_str_eq(cli.post.buf, "a=1&@x&b");
+	ck_assert_ptr_eq(cli.opts.data, cli.post.buf);
+	ck_assert_uint_eq(cli.opts.datalen, 8);
+	ck_assert_str_eq(cli.bearer, "tok");
+	ck_assert_ptr_eq(cli.opts.bearer, cli.bearer);
+	ck_assert_ptr_eq(cli.bearer_arg, a.argv[8]);
+	cli_free(&cli);
+	ck_assert_ptr_null(cli.post.buf);
+	ck_assert_ptr_null(cli.bearer);
+	ch_free(&a);
+	/* No body without -d; an empty -d makes an empty one. */
+	ch_run(&a, &cli, "u", NULL);
+	ck_assert_ptr_null(cli.opts.data);
+	cli_free(&cli);
+	ch_free(&a);
+	ch_run(&a, &cli, "-d", "", "u", NULL);
+	ck_assert_ptr_nonnull(cli.opts.data);
+	ck_assert_uint_eq(cli.opts.datalen, 0);
+	cli_free(&cli);
+	ch_free(&a);
+	ch_error("line break", "s3cret", "--oauth2-bearer", "s3cret\nx", "u",
+	    NULL);
+}
+END_TEST
+
 /* For main.c: the suite of this file, a test case per time limit. */
 Suite *
 cli_http_suite(void)
@@ -469,6 +505,7 @@ cli_http_suite(void)
 	tcase_add_test(tc, usage_lists_new_options_and_variables);
 	tcase_add_test(tc, tls_and_resolution_options);
 	tcase_add_test(tc, bad_resolution_entries);
+	tcase_add_test(tc, data_and_bearer);
 	suite_add_tcase(s, tc);
 	return s;
 }
