@@ -29,10 +29,14 @@ enum {
 	OPT_DATA_RAW,
 	OPT_DEADLINE,
 	OPT_FORMAT,
+	OPT_HTTP1_1,
+	OPT_HTTP2,
+	OPT_HTTP2_PRIOR_KNOWLEDGE,
 	OPT_JSON,
 	OPT_KEY,
 	OPT_MAX_REDIRS,
 	OPT_NO_PROGRESS,
+	OPT_NOPROXY,
 	OPT_OAUTH2_BEARER,
 	OPT_ORDERED,
 	OPT_PER_HOST,
@@ -78,6 +82,11 @@ static const struct opt opts[] = {
 	{ "header", required_argument, 'H', "LINE",
 	    "send header 'Name: value' (repeatable)" },
 	{ "help", no_argument, 'h', NULL, "print this help and exit" },
+	{ "http1.1", no_argument, OPT_HTTP1_1, NULL, "use HTTP/1.1 only" },
+	{ "http2", no_argument, OPT_HTTP2, NULL,
+	    "ask for HTTP/2 (TLS: ALPN; http: an h2c Upgrade)" },
+	{ "http2-prior-knowledge", no_argument, OPT_HTTP2_PRIOR_KNOWLEDGE,
+	    NULL, "speak HTTP/2 at once, even over http" },
 	{ "input", required_argument, 'i', "FILE",
 	    "read URLs from FILE, one a line (- for stdin)" },
 	{ "insecure", no_argument, 'k', NULL,
@@ -99,12 +108,16 @@ static const struct opt opts[] = {
 	    "give up on a request after SECS (default 30)" },
 	{ "no-progress", no_argument, OPT_NO_PROGRESS, NULL,
 	    "no progress line, even on a terminal" },
+	{ "noproxy", required_argument, OPT_NOPROXY, "HOSTS",
+	    "reach HOSTS (a,b.c or *) without the proxy" },
 	{ "oauth2-bearer", required_argument, OPT_OAUTH2_BEARER, "TOKEN",
 	    "send an OAuth 2.0 bearer token; never printed" },
 	{ "ordered", no_argument, OPT_ORDERED, NULL,
 	    "print results in input order, each when it can" },
 	{ "per-host", required_argument, OPT_PER_HOST, "N",
 	    "keep at most N requests in flight per host" },
+	{ "proxy", required_argument, 'x', "URL",
+	    "use the proxy at URL, [scheme://]host[:port]" },
 	{ "quiet", no_argument, 'q', NULL,
 	    "no total time, summary or progress line" },
 	{ "rate", required_argument, OPT_RATE, "N[/U]",
@@ -130,7 +143,7 @@ static const struct opt opts[] = {
 #define NOPTS	(sizeof(opts) / sizeof(opts[0]))
 
 /* The leading colon makes a missing argument return ':'. */
-static const char shortopts[] = ":46A:cd:H:hIi:j:kLm:qsu:Vw:X:";
+static const char shortopts[] = ":46A:cd:H:hIi:j:kLm:qsu:Vw:X:x:";
 
 /*
  * Adds one item of the synopsis to the line being written, starting a new
@@ -863,6 +876,32 @@ parse(int argc, char **argv, struct cli *cli, char *err, size_t errlen)
 				    opt_name(c), optarg, strerror(errno));
 				return CLI_ERROR;
 			}
+			break;
+		case 'x':
+		case OPT_NOPROXY:
+			/* libcurl judges the rest, for each request. */
+			for (tok = optarg; *tok != '\0' && *tok > ' ' &&
+			    *tok != 0x7f; tok++)
+				;
+			if (*tok != '\0') {
+				snprintf(err, errlen, "--%s contains a space or "
+				    "a control character", opt_name(c));
+				return CLI_ERROR;
+			}
+			if (c == 'x')
+				cli->opts.proxy = optarg;
+			else
+				cli->opts.noproxy = optarg;
+			break;
+		case OPT_HTTP1_1:
+			cli->opts.http_version = CURL_HTTP_VERSION_1_1;
+			break;
+		case OPT_HTTP2:
+			cli->opts.http_version = CURL_HTTP_VERSION_2_0;
+			break;
+		case OPT_HTTP2_PRIOR_KNOWLEDGE:
+			cli->opts.http_version =
+			    CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE;
 			break;
 		case OPT_OAUTH2_BEARER:
 			if (strpbrk(optarg, "\r\n") != NULL) {

@@ -62,6 +62,12 @@ apply_opts(CURL *e, const struct fetch_opts *o)
 		SETOPT(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)o->datalen);
 		SETOPT(e, CURLOPT_POSTFIELDS, o->data);
 	}
+	if (o->proxy != NULL)
+		SETOPT(e, CURLOPT_PROXY, o->proxy);
+	if (o->noproxy != NULL)
+		SETOPT(e, CURLOPT_NOPROXY, o->noproxy);
+	if (o->http_version != CURL_HTTP_VERSION_NONE)
+		SETOPT(e, CURLOPT_HTTP_VERSION, o->http_version);
 	if (o->bearer != NULL) {
 		SETOPT(e, CURLOPT_XOAUTH2_BEARER, o->bearer);
 		SETOPT(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BEARER);

@@ -35,6 +35,13 @@ struct fetch_opts {
 	size_t		 datalen;
 	const char	*bearer;	/* NULL or borrowed: an OAuth 2.0
 					   bearer token, a secret. */
+	const char	*proxy;		/* NULL (the environment's) or
+					   borrowed: -x. */
+	const char	*noproxy;	/* NULL (the environment's) or
+					   borrowed: hosts reached directly. */
+	long		 http_version;	/* CURL_HTTP_VERSION_NONE (libcurl's
+					   choice), _1_1, _2_0 or
+					   _2_PRIOR_KNOWLEDGE. */
 };
 
 /*

@@ -125,6 +125,16 @@ struct proc	*e2e_run(const char *indata, double limit, ...);
 struct proc	*e2e_rawv(double limit, size_t nargs, char **args);
 struct proc	*e2e_raw(double limit, ...);
 
+/*
+ * Sends the arguments (ended by NULL) to the fixture's /echo with
+ * fetch_urls, then with curl (-s -o /dev/null), both with indata on
+ * standard input as e2e_exec() takes it and both with the same
+ * User-Agent, and fails unless the fixture saw the same request from
+ * both, byte for byte: method, path, every header in order, the body.
+ * Returns what it saw (/echo's JSON), until teardown.
+ */
+char		*e2e_same_as_curl(const char *indata, ...);
+
 /* fetch_urls's exit status; fails the test if a signal ended it. */
 int		 e2e_code(const struct proc *p);
 

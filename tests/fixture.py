@@ -71,6 +71,11 @@ Endpoints (any request may carry ?key=K to be counted under K):
                    response before it sends the next request is never
                    counted twice at once.
 
+Any request for an absolute http:// URI is forwarded, as a forward proxy
+does (GET, POST and the rest; no CONNECT), with an X-Via-Proxy: fixture
+header added; the request as the proxy got it is kept for /seen/proxy/K
+when the URL has ?key=K.
+
 To add an endpoint, write a method route_NAME(self, arg, query) on Handler:
 a request for /NAME or /NAME/ARG reaches it.
 """
@@ -78,6 +83,7 @@ a request for /NAME or /NAME/ARG reaches it.
 import argparse
 import email.utils
 import hashlib
+import http.client
 import http.server
 import json
 import os
@@ -195,6 +201,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         self._request_body = self.rfile.read(length) if length > 0 else b""
         self._body = body
+        if self.path.startswith("http://"):
+            self._proxy()
+            return
         parts = urllib.parse.urlsplit(self.path)
         query = urllib.parse.parse_qs(parts.query)
         key = query.get("key", [None])[0]
@@ -371,6 +380,48 @@ class Handler(http.server.BaseHTTPRequestHandler):
             with SEEN_LOCK:
                 SEEN[query["key"][0]] = data
         self._reply(200, data, "application/json")
+
+    def _proxy(self):
+        """Forwards a request for an absolute http URI, as a forward
+        proxy does, adding X-Via-Proxy; keeps the request as it came, for
+        /seen/proxy/K when the URL has ?key=K."""
+        parts = urllib.parse.urlsplit(self.path)
+        key = urllib.parse.parse_qs(parts.query).get("key", [None])[0]
+        if key is not None:
+            doc = {"method": self.command, "path": self.path,
+                   "headers": [[k, v] for k, v in self.headers.items()]}
+            with SEEN_LOCK:
+                SEEN["proxy/" + key] = (json.dumps(doc) + "\n").encode()
+        hop = ("connection", "proxy-connection", "proxy-authorization",
+               "keep-alive")
+        headers = {k: v for k, v in self.headers.items()
+                   if k.lower() not in hop}
+        headers["X-Via-Proxy"] = "fixture"
+        target = parts.path or "/"
+        if parts.query:
+            target += "?" + parts.query
+        conn = http.client.HTTPConnection(parts.hostname, parts.port or 80,
+                                          timeout=30)
+        try:
+            conn.request(self.command, target, self._request_body or None,
+                         headers)
+            resp = conn.getresponse()
+            data = resp.read()
+            status, got = resp.status, resp.getheaders()
+        except OSError:
+            self._reply(502, b"proxy: upstream failed\n")
+            return
+        finally:
+            conn.close()
+        self.send_response(status)
+        for k, v in got:
+            if k.lower() not in hop + ("content-length", "transfer-encoding",
+                                       "server", "date"):
+                self.send_header(k, v)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if self._body:
+            self.wfile.write(data)
 
     def route_echo(self, arg, query):
         body = self._request_body

@@ -357,7 +357,9 @@ START_TEST(usage_lists_new_options_and_variables)
 		"-6, --ipv6", "--resolve HOST:PORT:ADDR",
 		"--connect-to H1:P1:H2:P2", "-d, --data DATA",
 		"--data-binary DATA", "--data-raw DATA",
-		"--oauth2-bearer TOKEN",
+		"--oauth2-bearer TOKEN", "-x, --proxy URL",
+		"--noproxy HOSTS", "--http1.1", "--http2 ",
+		"--http2-prior-knowledge",
 		"%{url}", "%{urlnum}", "%{http_code}", "%{time_total}",
 		"%{time_namelookup}", "%{time_connect}", "%{time_appconnect}",
 		"%{time_starttransfer}", "%{size_download}",
@@ -482,6 +484,37 @@ START_TEST(data_and_bearer)
 }
 END_TEST
 
+/* -x and --noproxy are borrowed; of the versions, the last counts. */
+START_TEST(proxy_and_versions)
+{
+	struct ch_args a;
+	struct cli cli;
+
+	ch_run(&a, &cli, "-x", "http://u:p@h:3128", "--noproxy", "a,b.c",
+	    "--http2-prior-knowledge", "--http1.1", "u", NULL);
+	ck_assert_ptr_eq(cli.opts.proxy, a.argv[2]);
+	ck_assert_ptr_eq(cli.opts.noproxy, a.argv[4]);
+	ck_assert_int_eq(cli.opts.http_version, CURL_HTTP_VERSION_1_1);
+	cli_free(&cli);
+	ch_free(&a);
+	ch_run(&a, &cli, "--http2", "u", NULL);
+	ck_assert_int_eq(cli.opts.http_version, CURL_HTTP_VERSION_2_0);
+	ck_assert_ptr_null(cli.opts.proxy);
+	cli_free(&cli);
+	ch_free(&a);
+	ch_run(&a, &cli, "--http1.1", "--http2-prior-knowledge", "u", NULL);
+	ck_assert_int_eq(cli.opts.http_version,
+	    CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
+	ck_assert_int_eq(cli.opts.ipresolve, CURL_IPRESOLVE_WHATEVER);
+	cli_free(&cli);
+	ch_free(&a);
+	/* The reason never quotes the proxy, which may hold a password. */
+	ch_error("--proxy contains a space", "s3cret", "-x",
+	    "http://u:s3cret@h :1", "u", NULL);
+	ch_error("--noproxy contains", NULL, "--noproxy", "a\tb", "u", NULL);
+}
+END_TEST
+
 /* For main.c: the suite of this file, a test case per time limit. */
 Suite *
 cli_http_suite(void)
@@ -506,6 +539,7 @@ cli_http_suite(void)
 	tcase_add_test(tc, tls_and_resolution_options);
 	tcase_add_test(tc, bad_resolution_entries);
 	tcase_add_test(tc, data_and_bearer);
+	tcase_add_test(tc, proxy_and_versions);
 	suite_add_tcase(s, tc);
 	return s;
 }

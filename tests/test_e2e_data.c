@@ -4,13 +4,11 @@
  * The fixture's /echo answers with the request it got, body included,
  * and keeps it for /seen/K.  Where curl 7.88 has the same option, the
  * request fetch_urls sends is compared with the one curl sends for the
- * same arguments, byte for byte: method, path, every header in order, and
- * the body.
+ * same arguments, byte for byte (e2e_same_as_curl()).
  */
 
 #define _POSIX_C_SOURCE 200809L
 
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,54 +19,6 @@
 #include "e2e.h"
 #include "proc.h"
 #include "suites.h"
-
-#define ED_MAXARGS	16
-
-/*
- * Sends args (ended by NULL) to /echo with fetch_urls, then with curl,
- * both with indata on standard input, and fails unless the fixture saw the
- * same request from both.  Returns what it saw, until teardown.
- */
-static char *
-ed_same_as_curl(const char *indata, ...)
-{
-	char *fargs[ED_MAXARGS + 4], *cargs[ED_MAXARGS + 8], *key = e2e_key();
-	char *url = e2e_url("/echo?key=%s", key), *mine, *theirs;
-	const char *a;
-	size_t nf = 0, nc = 0, i, from;
-	struct proc *p;
-	va_list ap;
-
-	cargs[nc++] = "curl";
-	cargs[nc++] = "-s";
-	cargs[nc++] = "-o";
-	cargs[nc++] = "/dev/null";
-	va_start(ap, indata);
-	while ((a = va_arg(ap, const char *)) != NULL) {
-		ck_assert(nf < ED_MAXARGS);
-		fargs[nf++] = cargs[nc++] = (char *)a;
-	}
-	va_end(ap);
-	fargs[nf++] = cargs[nc++] = "-A";
-	fargs[nf++] = cargs[nc++] = "probe/1";
-	fargs[nf++] = cargs[nc++] = url;
-	cargs[nc] = NULL;
-
-	p = e2e_runv(indata, 30, nf, fargs);
-	e2e_expect_code(p, 0);
-	mine = e2e_get(e2e_fmt("/seen/%s", key));
-	p = e2e_exec(indata, 30, cargs, false);
-	ck_assert_msg(p->status == 0, "curl failed:\n%s", proc_msg(&p->ebuf));
-	theirs = e2e_get(e2e_fmt("/seen/%s", key));
-	/* Where they part, briefly: the requests can be 10 MB. */
-	for (i = 0; mine[i] != '\0' && mine[i] == theirs[i]; i++)
-		;
-	from = i > 60 ? i - 60 : 0;
-	ck_assert_msg(mine[i] == theirs[i], "at byte %zu, fetch_urls sent "
-	    "...%.120s... and curl ...%.120s...", i, mine + from,
-	    theirs + from);
-	return mine;
-}
 
 static void
 ed_has(const char *seen, const char *needle)
@@ -94,7 +44,7 @@ START_TEST(data_posted_to_every_url)
 		ed_has(seen, "[\"Content-Length\", \"7\"]");
 		ed_has(seen, "\"body\": \"a=1&b=2\"");
 	}
-	seen = ed_same_as_curl(NULL, "-d", "a=1&b=2", NULL);
+	seen = e2e_same_as_curl(NULL, "-d", "a=1&b=2", NULL);
 	ed_has(seen, "\"body\": \"a=1&b=2\"");
 }
 END_TEST
@@ -110,16 +60,16 @@ START_TEST(data_pieces_and_files_as_curl)
 	    "\xc3\xa9\x01last");
 	char *seen;
 
-	seen = ed_same_as_curl(NULL, "-d", e2e_fmt("@%s", file), NULL);
+	seen = e2e_same_as_curl(NULL, "-d", e2e_fmt("@%s", file), NULL);
 	ed_has(seen, "\"body\": \"one=1two=2three\\u00c3\\u00a9\\u0001last\"");
-	seen = ed_same_as_curl(NULL, "--data-binary", e2e_fmt("@%s", file),
+	seen = e2e_same_as_curl(NULL, "--data-binary", e2e_fmt("@%s", file),
 	    NULL);
 	ed_has(seen, "\"body\": \"one=1\\r\\ntwo=2\\nthree\\r3\\n");
-	seen = ed_same_as_curl(NULL, "-d", "x=1", "--data-raw", "@y",
+	seen = e2e_same_as_curl(NULL, "-d", "x=1", "--data-raw", "@y",
 	    "--data-binary", "z", "-d", "", NULL);
 	ed_has(seen, "\"body\": \"x=1&@y&z&\"");
 	/* An empty body is still a POST with one. */
-	seen = ed_same_as_curl(NULL, "--data-raw", "", NULL);
+	seen = e2e_same_as_curl(NULL, "--data-raw", "", NULL);
 	ed_has(seen, "\"method\": \"POST\"");
 	ed_has(seen, "[\"Content-Length\", \"0\"]");
 }
@@ -133,7 +83,7 @@ START_TEST(data_long_lines_as_curl)
 	for (size_t i = 0; i < sizeof(line) - 1; i++)
 		line[i] = i % 300 == 299 ? '\r' : (char)('a' + i % 26);
 	line[sizeof(line) - 1] = '\0';
-	ed_same_as_curl(NULL, "-d", e2e_fmt("@%s", e2e_write_tmpfile(
+	e2e_same_as_curl(NULL, "-d", e2e_fmt("@%s", e2e_write_tmpfile(
 	    e2e_fmt("%s\n%s\n", line, line))), NULL);
 }
 END_TEST
@@ -143,12 +93,12 @@ START_TEST(content_type_and_method_respected)
 {
 	char *seen;
 
-	seen = ed_same_as_curl(NULL, "-H", "Content-Type: application/json",
+	seen = e2e_same_as_curl(NULL, "-H", "Content-Type: application/json",
 	    "-d", "{\"a\": 1}", NULL);
 	ed_has(seen, "[\"Content-Type\", \"application/json\"]");
 	ck_assert_msg(strstr(seen, "x-www-form-urlencoded") == NULL, "%s",
 	    seen);
-	seen = ed_same_as_curl(NULL, "-X", "PUT", "-d", "v=1", NULL);
+	seen = e2e_same_as_curl(NULL, "-X", "PUT", "-d", "v=1", NULL);
 	ed_has(seen, "\"method\": \"PUT\"");
 	ed_has(seen, "\"body\": \"v=1\"");
 }
@@ -174,9 +124,9 @@ START_TEST(data_from_stdin_10_mb)
 		seen = e2e_get(e2e_fmt("/seen/%s", i == 0 ? k1 : k2));
 		ed_has(seen, e2e_fmt("\"body_len\": %zu,", stripped));
 	}
-	seen = ed_same_as_curl(in, "-d", "@-", NULL);
+	seen = e2e_same_as_curl(in, "-d", "@-", NULL);
 	ed_has(seen, e2e_fmt("\"body_len\": %zu,", stripped));
-	seen = ed_same_as_curl(in, "--data-binary", "@-", NULL);
+	seen = e2e_same_as_curl(in, "--data-binary", "@-", NULL);
 	ed_has(seen, e2e_fmt("\"body_len\": %zu,", len));
 }
 END_TEST
@@ -192,7 +142,7 @@ START_TEST(oauth2_bearer_sent_never_printed)
 	    proc_dead_port());
 	struct proc *p;
 
-	seen = ed_same_as_curl(NULL, "--oauth2-bearer", "s3cret-tok", NULL);
+	seen = e2e_same_as_curl(NULL, "--oauth2-bearer", "s3cret-tok", NULL);
 	ed_has(seen, "[\"Authorization\", \"Bearer s3cret-tok\"]");
 	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
 		p = e2e_raw(15, forms[i][0], forms[i][1], "--oauth2-bearer",
