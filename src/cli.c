@@ -25,6 +25,7 @@ enum {
 	OPT_CERT,
 	OPT_CONNECT_TIMEOUT,
 	OPT_CONNECT_TO,
+	OPT_COOKIE_JAR,
 	OPT_DATA_BINARY,
 	OPT_DATA_RAW,
 	OPT_DEADLINE,
@@ -67,6 +68,10 @@ static const struct opt opts[] = {
 	    "give up connecting after SECS (default 10)" },
 	{ "connect-to", required_argument, OPT_CONNECT_TO, "H1:P1:H2:P2",
 	    "connect to H2:P2 instead of H1:P1 (repeatable)" },
+	{ "cookie", required_argument, 'b', "DATA|FILE",
+	    "send cookies 'n=v; n2=v2', or start with FILE's" },
+	{ "cookie-jar", required_argument, OPT_COOKIE_JAR, "FILE",
+	    "write the cookies to FILE at the end" },
 	{ "data", required_argument, 'd', "DATA",
 	    "POST DATA, or @FILE without CR/LF, @- stdin" },
 	{ "data-binary", required_argument, OPT_DATA_BINARY, "DATA",
@@ -143,7 +148,7 @@ static const struct opt opts[] = {
 #define NOPTS	(sizeof(opts) / sizeof(opts[0]))
 
 /* The leading colon makes a missing argument return ':'. */
-static const char shortopts[] = ":46A:cd:H:hIi:j:kLm:qsu:Vw:X:x:";
+static const char shortopts[] = ":46A:b:cd:H:hIi:j:kLm:qsu:Vw:X:x:";
 
 /*
  * Adds one item of the synopsis to the line being written, starting a new
@@ -435,6 +440,47 @@ bad_path(const char *path, bool dir)
 	if (!dir && S_ISDIR(st.st_mode))
 		return "is a directory";
 	return NULL;
+}
+
+/*
+ * Checks that a cookie jar can be written: an existing file that is
+ * writable, or a new one in a directory that is.  Returns NULL, or the
+ * reason it cannot.
+ */
+static const char *
+bad_jar(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char dir[PATH_MAX];
+	struct stat st;
+
+	if (stat(path, &st) == 0) {
+		if (S_ISDIR(st.st_mode))
+			return "is a directory";
+		return access(path, W_OK) != 0 ? strerror(errno) : NULL;
+	}
+	if (errno != ENOENT)
+		return strerror(errno);
+	snprintf(dir, sizeof(dir), "%.*s", slash == NULL ? 1 : slash == path ?
+	    1 : (int)(slash - path), slash == NULL ? "." : path);
+	return access(dir, W_OK | X_OK) != 0 ? strerror(errno) : NULL;
+}
+
+/*
+ * Adds cookies "n=v; n2=v2" to those sent with every request, after a
+ * ';' as curl 7.88 joins them.  Returns -1 when out of memory.
+ */
+static int
+add_cookie(struct fetch_opts *o, const char *c)
+{
+	size_t len = o->cookie != NULL ? strlen(o->cookie) : 0;
+	char *s;
+
+	if ((s = realloc(o->cookie, len + 1 + strlen(c) + 1)) == NULL)
+		return -1;
+	snprintf(s + len, 1 + strlen(c) + 1, "%s%s", len > 0 ? ";" : "", c);
+	o->cookie = s;
+	return 0;
 }
 
 /* Whether s[0..len) is a port, 1 to 65535; an empty one only if empty_ok. */
@@ -876,6 +922,34 @@ parse(int argc, char **argv, struct cli *cli, char *err, size_t errlen)
 				    opt_name(c), optarg, strerror(errno));
 				return CLI_ERROR;
 			}
+			break;
+		case 'b':
+			/* As curl: with a '=', cookies; else a file. */
+			if (strchr(optarg, '=') != NULL) {
+				/* Cookies may be secrets: never quoted. */
+				if (strpbrk(optarg, "\r\n") != NULL) {
+					snprintf(err, errlen, "--cookie "
+					    "contains a line break");
+					return CLI_ERROR;
+				}
+				if (add_cookie(&cli->opts, optarg) < 0) {
+					snprintf(err, errlen, "out of memory");
+					return CLI_ERROR;
+				}
+				break;
+			}
+			if (strcmp(optarg, "-") != 0 &&
+			    (why = bad_path(optarg, false)) != NULL)
+				goto badpath;
+			if (add_entry(&cli->opts.cookie_files, optarg) < 0) {
+				snprintf(err, errlen, "out of memory");
+				return CLI_ERROR;
+			}
+			break;
+		case OPT_COOKIE_JAR:
+			if ((why = bad_jar(optarg)) != NULL)
+				goto badpath;
+			cli->opts.cookie_jar = optarg;
 			break;
 		case 'x':
 		case OPT_NOPROXY:

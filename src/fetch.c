@@ -812,6 +812,11 @@ fetch_start(const struct fetch_config *cfg, char *const *urls, size_t n,
 	}
 	atomic_init(&run->in_flight, 0);
 	run->share = share_new(run);
+	if (run->share != NULL && cfg->opts != NULL &&
+	    fetch_opts_share(run->share, cfg->opts) != CURLE_OK) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
 	/* Every job is queued before any worker starts; none can block. */
 	for (i = 0; i < n; i++)
 		(void)chan_send(run->jobs, &i);
@@ -891,6 +896,8 @@ fetch_finish(struct fetch_run *run)
 		return;
 	for (i = 0; i < run->nworkers; i++)
 		pthread_join(run->workers[i].tid, NULL);
+	if (run->share != NULL && run->cfg.opts != NULL)
+		fetch_opts_save(run->share, run->cfg.opts);
 	run_free(run);
 }
 

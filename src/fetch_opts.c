@@ -36,6 +36,13 @@ fetch_opts_env(struct fetch_opts *o, bool insecure)
 	o->cafile = env("SSL_CERT_FILE");
 }
 
+/* Whether o asks for a cookie store: files to start it, or a jar. */
+static bool
+keeps_cookies(const struct fetch_opts *o)
+{
+	return o->cookie_files != NULL || o->cookie_jar != NULL;
+}
+
 /*
  * The options of struct fetch_opts, when given.  These come after
  * CURLOPT_CUSTOMREQUEST and CURLOPT_NOBODY: a body makes a request a POST,
@@ -62,6 +69,15 @@ apply_opts(CURL *e, const struct fetch_opts *o)
 		SETOPT(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)o->datalen);
 		SETOPT(e, CURLOPT_POSTFIELDS, o->data);
 	}
+	if (o->cookie != NULL)
+		SETOPT(e, CURLOPT_COOKIE, o->cookie);
+	/*
+	 * "" turns the store on without a file to read: the files were read
+	 * once, into the shared store, by fetch_opts_share(); and no handle
+	 * has the jar, or each would write it when freed.
+	 */
+	if (keeps_cookies(o))
+		SETOPT(e, CURLOPT_COOKIEFILE, "");
 	if (o->proxy != NULL)
 		SETOPT(e, CURLOPT_PROXY, o->proxy);
 	if (o->noproxy != NULL)
@@ -104,9 +120,49 @@ fetch_opts_apply(CURL *e, const struct fetch_config *cfg)
 	return cfg->opts != NULL ? apply_opts(e, cfg->opts) : CURLE_OK;
 }
 
+CURLcode
+fetch_opts_share(CURLSH *sh, const struct fetch_opts *o)
+{
+	struct curl_slist *f;
+	CURLcode cc = CURLE_OK;
+	CURL *e;
+
+	if (!keeps_cookies(o))
+		return CURLE_OK;
+	if (curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_COOKIE) !=
+	    CURLSHE_OK || (e = curl_easy_init()) == NULL)
+		return CURLE_OUT_OF_MEMORY;
+	/* RELOAD reads the files now, into the share's store. */
+	if ((cc = curl_easy_setopt(e, CURLOPT_SHARE, sh)) == CURLE_OK)
+		for (f = o->cookie_files; f != NULL && cc == CURLE_OK;
+		    f = f->next)
+			cc = curl_easy_setopt(e, CURLOPT_COOKIEFILE, f->data);
+	if (cc == CURLE_OK && o->cookie_files != NULL)
+		cc = curl_easy_setopt(e, CURLOPT_COOKIELIST, "RELOAD");
+	curl_easy_cleanup(e);
+	return cc;
+}
+
+void
+fetch_opts_save(CURLSH *sh, const struct fetch_opts *o)
+{
+	CURL *e;
+
+	if (o->cookie_jar == NULL || (e = curl_easy_init()) == NULL)
+		return;
+	/* The handle writes the jar when it is freed. */
+	if (curl_easy_setopt(e, CURLOPT_SHARE, sh) == CURLE_OK)
+		(void)curl_easy_setopt(e, CURLOPT_COOKIEJAR, o->cookie_jar);
+	curl_easy_cleanup(e);
+}
+
 void
 fetch_opts_free(struct fetch_opts *o)
 {
+	free(o->cookie);
+	o->cookie = NULL;
+	curl_slist_free_all(o->cookie_files);
+	o->cookie_files = NULL;
 	curl_slist_free_all(o->resolve);
 	o->resolve = NULL;
 	curl_slist_free_all(o->connect_to);

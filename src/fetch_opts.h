@@ -42,6 +42,13 @@ struct fetch_opts {
 	long		 http_version;	/* CURL_HTTP_VERSION_NONE (libcurl's
 					   choice), _1_1, _2_0 or
 					   _2_PRIOR_KNOWLEDGE. */
+	char		*cookie;	/* NULL or owned: "n=v; n2=v2", sent
+					   with every request. */
+	struct curl_slist *cookie_files; /* NULL or owned: cookie files
+					   (Netscape or Set-Cookie lines) to
+					   start the run's store with. */
+	const char	*cookie_jar;	/* NULL or borrowed: where the store
+					   is written when a run ends. */
 };
 
 /*
@@ -64,7 +71,22 @@ void		fetch_opts_env(struct fetch_opts *o, bool insecure);
  */
 CURLcode	fetch_opts_apply(CURL *e, const struct fetch_config *cfg);
 
-/* Frees the lists o owns; idempotent. */
+/*
+ * Readies the share of a run's handles for o, before any handle uses it:
+ * with cookie files or a jar, the handles share one cookie store (under
+ * the share's lock), which starts with the cookies of the files.  Returns
+ * CURLE_OK, or libcurl's error (out of memory).
+ */
+CURLcode	fetch_opts_share(CURLSH *sh, const struct fetch_opts *o);
+
+/*
+ * Writes the cookie store of the share sh to o's jar, if any, once no
+ * handle uses the share.  libcurl writes a temporary file and renames it;
+ * a failure is not reported (cli.c checks the jar's directory first).
+ */
+void		fetch_opts_save(CURLSH *sh, const struct fetch_opts *o);
+
+/* Frees the lists and strings o owns; idempotent. */
 void		fetch_opts_free(struct fetch_opts *o);
 
 #endif /* FETCH_OPTS_H */

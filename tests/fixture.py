@@ -48,6 +48,7 @@ Endpoints (any request may carry ?key=K to be counted under K):
   /echo            JSON as /headers, with the request's body: body_len,
                    body_sha256 and, up to 64 kB, body (bytes as the
                    code points 0-255).  Any method; ?key=K as /headers.
+  /set-cookie?c=C[&c=C2...]   200 with a Set-Cookie: C header for each c.
   /seen/K          the JSON of the last /headers or /echo request counted
                    under K
                    (for a client that does not show the body), or 404.
@@ -436,6 +437,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             with SEEN_LOCK:
                 SEEN[query["key"][0]] = data
         self._reply(200, data, "application/json")
+
+    def route_set_cookie(self, arg, query):
+        extra = [("Set-Cookie", c) for c in query.get("c", [])]
+        self._reply(200, b"cookies set\n", extra=extra)
 
     def route_seen(self, arg, query):
         with SEEN_LOCK:

@@ -359,7 +359,8 @@ START_TEST(usage_lists_new_options_and_variables)
 		"--data-binary DATA", "--data-raw DATA",
 		"--oauth2-bearer TOKEN", "-x, --proxy URL",
 		"--noproxy HOSTS", "--http1.1", "--http2 ",
-		"--http2-prior-knowledge",
+		"--http2-prior-knowledge", "-b, --cookie DATA|FILE",
+		"--cookie-jar FILE",
 		"%{url}", "%{urlnum}", "%{http_code}", "%{time_total}",
 		"%{time_namelookup}", "%{time_connect}", "%{time_appconnect}",
 		"%{time_starttransfer}", "%{size_download}",
@@ -515,6 +516,43 @@ START_TEST(proxy_and_versions)
 }
 END_TEST
 
+/* With a '=' -b is cookies, joined with ';' as curl; else a file. */
+START_TEST(cookies_and_files)
+{
+	char dir[] = "/tmp/cli_http.XXXXXX", *file;
+	struct ch_args a;
+	struct cli cli;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert(asprintf(&file, "%s/cookies", dir) > 0);
+	fclose(fopen(file, "w"));
+	ch_run(&a, &cli, "-b", "a=1", "--cookie", file, "-b", "b=2; c=3",
+	    "--cookie-jar", file, "u", NULL);
+	ck_assert_str_eq(cli.opts.cookie, "a=1;b=2; c=3");
+	ck_assert(cli.opts.cookie_files != NULL && strcmp(
+	    cli.opts.cookie_files->data, file) == 0 &&
+	    cli.opts.cookie_files->next == NULL);
+	ck_assert_ptr_eq(cli.opts.cookie_jar, a.argv[8]);
+	cli_free(&cli);
+	ck_assert_ptr_null(cli.opts.cookie);
+	ck_assert_ptr_null(cli.opts.cookie_files);
+	ch_free(&a);
+	/* A new jar in a writable directory is fine. */
+	ch_run(&a, &cli, "--cookie-jar", "new-jar.txt", "u", NULL);
+	cli_free(&cli);
+	ch_free(&a);
+	ch_error("--cookie-jar", NULL, "--cookie-jar", dir, "u", NULL);
+	ch_error("is a directory", NULL, "--cookie-jar", dir, "u", NULL);
+	ch_error("No such file", NULL, "--cookie-jar", "/nonexistent/j",
+	    "u", NULL);
+	ch_error("No such file", NULL, "-b", "/nonexistent/c", "u", NULL);
+	ch_error("line break", "s3cret", "-b", "sid=s3cret\n", "u", NULL);
+	remove(file);
+	rmdir(dir);
+	free(file);
+}
+END_TEST
+
 /* For main.c: the suite of this file, a test case per time limit. */
 Suite *
 cli_http_suite(void)
@@ -540,6 +578,7 @@ cli_http_suite(void)
 	tcase_add_test(tc, bad_resolution_entries);
 	tcase_add_test(tc, data_and_bearer);
 	tcase_add_test(tc, proxy_and_versions);
+	tcase_add_test(tc, cookies_and_files);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,4 +1,4 @@
-/* End-to-end tests of request bodies and bearer tokens (issue 16). */
+/* End-to-end tests of request bodies, tokens and cookies (issue 16). */
 
 /*
  * The fixture's /echo answers with the request it got, body included,
@@ -188,6 +188,85 @@ START_TEST(bad_data_usage_errors)
 }
 END_TEST
 
+/* Cookie strings go with every request, joined as curl joins them. */
+START_TEST(cookies_sent_with_every_url)
+{
+	char *k1 = e2e_key(), *k2 = e2e_key(), *seen;
+	struct proc *p;
+
+	p = e2e_raw(15, "-b", "a=1", "--cookie", "b=2; c=3",
+	    e2e_url("/echo?key=%s", k1), e2e_url("/echo?key=%s", k2), NULL);
+	e2e_expect_code(p, 0);
+	for (int i = 0; i < 2; i++)
+		ed_has(e2e_get(e2e_fmt("/seen/%s", i == 0 ? k1 : k2)),
+		    "[\"Cookie\", \"a=1;b=2; c=3\"]");
+	seen = e2e_same_as_curl(NULL, "-b", "a=1", "--cookie", "b=2; c=3",
+	    NULL);
+	ed_has(seen, "[\"Cookie\", \"a=1;b=2; c=3\"]");
+}
+END_TEST
+
+/*
+ * Cookies set by responses on every worker end up in the one jar; a run
+ * started from that jar sends them all, as curl does.
+ */
+START_TEST(cookie_jar_shared_by_every_worker)
+{
+	const char *jar = e2e_write_tmpfile("");
+	char *args[64], *seen, *text;
+	size_t n = 0, i;
+	struct proc *p;
+	FILE *fp;
+	long len;
+
+	args[n++] = "-j";
+	args[n++] = "8";
+	args[n++] = "--cookie-jar";
+	args[n++] = (char *)jar;
+	for (i = 0; i < 40; i++)
+		args[n++] = e2e_url("/set-cookie?c=n%zu%%3Dv%zu", i, i);
+	p = e2e_rawv(30, n, args);
+	e2e_expect_code(p, 0);
+	fp = fopen(jar, "r");
+	ck_assert_msg(fp != NULL, "no jar written");
+	ck_assert(fseek(fp, 0, SEEK_END) == 0 && (len = ftell(fp)) > 0);
+	rewind(fp);
+	text = e2e_keep(calloc(1, (size_t)len + 1));
+	ck_assert(fread(text, 1, (size_t)len, fp) == (size_t)len);
+	fclose(fp);
+	ck_assert_msg(strncmp(text, "# Netscape HTTP Cookie File\n", 28) == 0,
+	    "jar:\n%s", text);
+	for (i = 0; i < 40; i++)
+		ck_assert_msg(strstr(text, e2e_fmt("\tn%zu\tv%zu\n", i, i)) !=
+		    NULL, "n%zu missing from the jar:\n%s", i, text);
+	seen = e2e_same_as_curl(NULL, "-b", jar, "-b", "s=1", NULL);
+	for (i = 0; i < 40; i++)
+		ed_has(seen, e2e_fmt("n%zu=v%zu; ", i, i));
+	ed_has(seen, "; s=1\"]");
+}
+END_TEST
+
+/* Bad cookie files and jars are usage errors; cookies are never quoted. */
+START_TEST(bad_cookie_usage_errors)
+{
+	struct proc *p;
+
+	p = e2e_raw(15, "-b", "/nonexistent/cookies", e2e_url("/"), NULL);
+	e2e_expect_code(p, 2);
+	ed_has(proc_str(&p->ebuf), "--cookie '/nonexistent/cookies': No such "
+	    "file");
+	p = e2e_raw(15, "--cookie-jar", "/nonexistent/dir/jar", e2e_url("/"),
+	    NULL);
+	e2e_expect_code(p, 2);
+	ed_has(proc_str(&p->ebuf), "--cookie-jar '/nonexistent/dir/jar': No "
+	    "such file");
+	p = e2e_raw(15, "-b", "sid=s3cret\r\nX: y", e2e_url("/"), NULL);
+	e2e_expect_code(p, 2);
+	ed_has(proc_str(&p->ebuf), "--cookie contains a line break");
+	ck_assert(strstr(proc_str(&p->ebuf), "s3cret") == NULL);
+}
+END_TEST
+
 /* For main.c: the suite of this file. */
 Suite *
 http_data_suite(void)
@@ -204,6 +283,9 @@ http_data_suite(void)
 	tcase_add_test(tc, data_from_stdin_10_mb);
 	tcase_add_test(tc, oauth2_bearer_sent_never_printed);
 	tcase_add_test(tc, bad_data_usage_errors);
+	tcase_add_test(tc, cookies_sent_with_every_url);
+	tcase_add_test(tc, cookie_jar_shared_by_every_worker);
+	tcase_add_test(tc, bad_cookie_usage_errors);
 	suite_add_tcase(s, tc);
 	return s;
 }
