@@ -23,6 +23,7 @@ enum {
 	OPT_CACERT = 256,
 	OPT_CAPATH,
 	OPT_CERT,
+	OPT_COMPRESSED,
 	OPT_CONNECT_TIMEOUT,
 	OPT_CONNECT_TO,
 	OPT_COOKIE_JAR,
@@ -35,6 +36,7 @@ enum {
 	OPT_HTTP2_PRIOR_KNOWLEDGE,
 	OPT_JSON,
 	OPT_KEY,
+	OPT_MAX_FILESIZE,
 	OPT_MAX_REDIRS,
 	OPT_NO_PROGRESS,
 	OPT_NOPROXY,
@@ -64,6 +66,8 @@ static const struct opt opts[] = {
 	    "present the client certificate in FILE (PEM)" },
 	{ "compare", no_argument, 'c', NULL,
 	    "run serially, then concurrently; print the speedup" },
+	{ "compressed", no_argument, OPT_COMPRESSED, NULL,
+	    "ask for gzip, br, zstd... and decode the body" },
 	{ "connect-timeout", required_argument, OPT_CONNECT_TIMEOUT, "SECS",
 	    "give up connecting after SECS (default 10)" },
 	{ "connect-to", required_argument, OPT_CONNECT_TO, "H1:P1:H2:P2",
@@ -107,6 +111,8 @@ static const struct opt opts[] = {
 	    "the private key of --cert, if not in its file" },
 	{ "location", no_argument, 'L', NULL,
 	    "follow redirects (see --max-redirs)" },
+	{ "max-filesize", required_argument, OPT_MAX_FILESIZE, "BYTES",
+	    "fail bodies announced larger (units k, M, G)" },
 	{ "max-redirs", required_argument, OPT_MAX_REDIRS, "N",
 	    "follow at most N redirects (default 10, -1: any)" },
 	{ "max-time", required_argument, 'm', "SECS",
@@ -605,6 +611,48 @@ add_entry(struct curl_slist **l, const char *s)
 	return 0;
 }
 
+/*
+ * Parses a size in bytes, a whole number above 0 with an optional unit
+ * as curl's: k (KiB), M (MiB) or G (GiB).  -1 on junk, or above 2^50.
+ */
+static int
+parse_bytes(const char *s, long long *out)
+{
+	long long v, unit = 1;
+	char *end;
+
+	if (!isdigit((unsigned char)s[0]))
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno == ERANGE || v <= 0)
+		return -1;
+	switch (*end) {
+	case '\0':
+		break;
+	case 'k':
+	case 'K':
+		unit = 1LL << 10;
+		break;
+	case 'm':
+	case 'M':
+		unit = 1LL << 20;
+		break;
+	case 'g':
+	case 'G':
+		unit = 1LL << 30;
+		break;
+	default:
+		return -1;
+	}
+	if (*end != '\0' && end[1] != '\0')
+		return -1;
+	if (v > (1LL << 50) / unit)
+		return -1;
+	*out = v * unit;
+	return 0;
+}
+
 /* Parses positive seconds, decimals allowed, up to a day, into ms. */
 static int
 parse_secs(const char *s, long *ms)
@@ -966,6 +1014,17 @@ parse(int argc, char **argv, struct cli *cli, char *err, size_t errlen)
 				cli->opts.proxy = optarg;
 			else
 				cli->opts.noproxy = optarg;
+			break;
+		case OPT_COMPRESSED:
+			cli->opts.compressed = true;
+			break;
+		case OPT_MAX_FILESIZE:
+			if (parse_bytes(optarg, &cli->opts.max_filesize) < 0) {
+				snprintf(err, errlen, "--max-filesize wants "
+				    "bytes above 0, with k, M or G if you "
+				    "like, not '%s'", optarg);
+				return CLI_ERROR;
+			}
 			break;
 		case OPT_HTTP1_1:
 			cli->opts.http_version = CURL_HTTP_VERSION_1_1;

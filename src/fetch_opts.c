@@ -78,6 +78,12 @@ apply_opts(CURL *e, const struct fetch_opts *o)
 	 */
 	if (keeps_cookies(o))
 		SETOPT(e, CURLOPT_COOKIEFILE, "");
+	/* "": every encoding this libcurl was built to decode. */
+	if (o->compressed)
+		SETOPT(e, CURLOPT_ACCEPT_ENCODING, "");
+	if (o->max_filesize > 0)
+		SETOPT(e, CURLOPT_MAXFILESIZE_LARGE,
+		    (curl_off_t)o->max_filesize);
 	if (o->proxy != NULL)
 		SETOPT(e, CURLOPT_PROXY, o->proxy);
 	if (o->noproxy != NULL)

@@ -49,6 +49,9 @@ struct fetch_opts {
 					   start the run's store with. */
 	const char	*cookie_jar;	/* NULL or borrowed: where the store
 					   is written when a run ends. */
+	bool		 compressed;	/* Ask for every encoding libcurl
+					   decodes, and decode. */
+	long long	 max_filesize;	/* Bytes a body may announce; 0: any. */
 };
 
 /*

@@ -48,6 +48,9 @@ Endpoints (any request may carry ?key=K to be counted under K):
   /echo            JSON as /headers, with the request's body: body_len,
                    body_sha256 and, up to 64 kB, body (bytes as the
                    code points 0-255).  Any method; ?key=K as /headers.
+  /gzip/N[?bad=1]   N bytes of "z", gzip-encoded when the request's
+                   Accept-Encoding names gzip; with bad=1, a body that
+                   claims to be gzip and is not, whatever was asked.
   /set-cookie?c=C[&c=C2...]   200 with a Set-Cookie: C header for each c.
   /seen/K          the JSON of the last /headers or /echo request counted
                    under K
@@ -83,6 +86,7 @@ a request for /NAME or /NAME/ARG reaches it.
 
 import argparse
 import email.utils
+import gzip
 import hashlib
 import http.client
 import http.server
@@ -437,6 +441,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
             with SEEN_LOCK:
                 SEEN[query["key"][0]] = data
         self._reply(200, data, "application/json")
+
+    def route_gzip(self, arg, query):
+        n = self._int(arg, 0, 1 << 24)
+        if n is None:
+            return
+        data, extra = b"z" * n, []
+        accept = self.headers.get("Accept-Encoding") or ""
+        if "gzip" in accept or query.get("bad") == ["1"]:
+            data = b"this is not gzip" if query.get("bad") == ["1"] else \
+                gzip.compress(data)
+            extra = [("Content-Encoding", "gzip")]
+        self._reply(200, data, "text/plain", extra)
 
     def route_set_cookie(self, arg, query):
         extra = [("Set-Cookie", c) for c in query.get("c", [])]

@@ -59,6 +59,9 @@ Suite	*http_data_suite(void);
 /* test_e2e_proxy.c: proxies and HTTP versions (issue 16). */
 Suite	*http_proxy_suite(void);
 
+/* test_e2e_resp.c: --compressed and --max-filesize (issue 16). */
+Suite	*http_resp_suite(void);
+
 /* test_faults.c: the fault matrix and security defaults of issue 5. */
 Suite	*faults_suite(void);
 

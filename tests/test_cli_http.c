@@ -360,7 +360,7 @@ START_TEST(usage_lists_new_options_and_variables)
 		"--oauth2-bearer TOKEN", "-x, --proxy URL",
 		"--noproxy HOSTS", "--http1.1", "--http2 ",
 		"--http2-prior-knowledge", "-b, --cookie DATA|FILE",
-		"--cookie-jar FILE",
+		"--cookie-jar FILE", "--compressed", "--max-filesize BYTES",
 		"%{url}", "%{urlnum}", "%{http_code}", "%{time_total}",
 		"%{time_namelookup}", "%{time_connect}", "%{time_appconnect}",
 		"%{time_starttransfer}", "%{size_download}",
@@ -553,6 +553,40 @@ START_TEST(cookies_and_files)
 }
 END_TEST
 
+/* --max-filesize takes bytes with curl's units; --compressed a flag. */
+START_TEST(max_filesize_and_compressed)
+{
+	static const struct {
+		const char	*arg;
+		long long	 bytes;
+	} ok[] = {
+		{ "1", 1 }, { "1000", 1000 }, { "2k", 2048 }, { "3M", 3 << 20 },
+		{ "1G", 1LL << 30 }, { "1024G", 1LL << 40 },
+	};
+	struct ch_args a;
+	struct cli cli;
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		ch_run(&a, &cli, "--max-filesize", ok[i].arg, "u", NULL);
+		ck_assert_int_eq(cli.opts.max_filesize, ok[i].bytes);
+		ck_assert(!cli.opts.compressed);
+		cli_free(&cli);
+		ch_free(&a);
+	}
+	ch_run(&a, &cli, "--compressed", "u", NULL);
+	ck_assert(cli.opts.compressed);
+	ck_assert_int_eq(cli.opts.max_filesize, 0);
+	cli_free(&cli);
+	ch_free(&a);
+	ch_error("'0'", NULL, "--max-filesize", "0", "u", NULL);
+	ch_error("'-1'", NULL, "--max-filesize", "-1", "u", NULL);
+	ch_error("'1kb'", NULL, "--max-filesize", "1kb", "u", NULL);
+	ch_error("'1T'", NULL, "--max-filesize", "1T", "u", NULL);
+	ch_error("' 5'", NULL, "--max-filesize", " 5", "u", NULL);
+	ch_error("'2000000G'", NULL, "--max-filesize", "2000000G", "u", NULL);
+}
+END_TEST
+
 /* For main.c: the suite of this file, a test case per time limit. */
 Suite *
 cli_http_suite(void)
@@ -579,6 +613,7 @@ cli_http_suite(void)
 	tcase_add_test(tc, data_and_bearer);
 	tcase_add_test(tc, proxy_and_versions);
 	tcase_add_test(tc, cookies_and_files);
+	tcase_add_test(tc, max_filesize_and_compressed);
 	suite_add_tcase(s, tc);
 	return s;
 }
