@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -560,7 +561,7 @@ START_TEST(progress_follows_a_resized_terminal)
 	struct progress pg;
 	char buf[4096], *cr;
 	ssize_t n;
-	size_t w;
+	size_t w, len;
 	FILE *fp;
 	int m, s;
 
@@ -578,9 +579,23 @@ START_TEST(progress_follows_a_resized_terminal)
 	ws.ws_col = 20;
 	ck_assert_int_eq(ioctl(m, TIOCSWINSZ, &ws), 0);
 	progress_draw(&pg, 123457, 789, 12345, 3.5);
-	n = read(m, buf, sizeof(buf) - 1);
-	ck_assert_int_gt(n, 0);
-	buf[n] = '\0';
+	/*
+	 * Both lines are written; the pty may hand them over in pieces, so
+	 * read until the second line's closing "\033[K" is in.
+	 */
+	len = 0;
+	buf[0] = '\0';
+	while ((cr = strstr(buf, "\033[K")) == NULL ||
+	    strstr(cr + 3, "\033[K") == NULL) {
+		struct pollfd pfd = { .fd = m, .events = POLLIN };
+
+		ck_assert_msg(len < sizeof(buf) - 1 && poll(&pfd, 1, 10000) ==
+		    1, "the pty gave only '%s'", buf);
+		n = read(m, buf + len, sizeof(buf) - 1 - len);
+		ck_assert_int_gt(n, 0);
+		len += (size_t)n;
+		buf[len] = '\0';
+	}
 	/* Two lines drawn, each after a '\r': 59 columns, then 19. */
 	cr = strchr(buf, '\r');
 	ck_assert_ptr_nonnull(cr);
