@@ -2,6 +2,11 @@
 
 VERSION = 0.1.0
 
+# libchan's version, and its soname's major number, which changes only
+# when a change breaks programs linked against an earlier libchan.so.
+CHAN_VERSION = 0.1.0
+CHAN_MAJOR = $(firstword $(subst ., ,$(CHAN_VERSION)))
+
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 LIBDIR ?= $(PREFIX)/lib
@@ -26,8 +31,18 @@ CHECK_LIBS = $(shell $(PKG_CONFIG) --libs check)
 
 ALL_CFLAGS = $(WARNFLAGS) $(CFLAGS) -pthread -MMD -MP
 
+# The library's sources: the static and the shared library, their
+# objects, install and uninstall all follow from LIB_SRC.  The shared
+# library's objects are position-independent and hide every symbol that
+# chan.h does not mark CHAN_EXPORT.
 LIB = $(BUILD)/libchan.a
-LIB_SRC = src/chan.c
+LIB_SRC = src/chan.c src/chan_ring.c src/chan_park.c src/chan_debug.c
+LIB_OBJ = $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC))
+SONAME = libchan.so.$(CHAN_MAJOR)
+SHLIB_NAME = libchan.so.$(CHAN_VERSION)
+SHLIB = $(BUILD)/$(SHLIB_NAME)
+PIC_OBJ = $(patsubst %.c,$(BUILD)/pic/%.o,$(LIB_SRC))
+PIC_FLAGS = -fPIC -fvisibility=hidden
 PROG = $(BUILD)/fetch_urls
 PROG_SRC = $(filter-out $(LIB_SRC),$(wildcard src/*.c))
 EXAMPLES = $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
@@ -37,19 +52,42 @@ TEST_SRC = $(wildcard tests/*.c)
 BENCH = $(BUILD)/chan_bench
 
 OBJ = $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC) $(PROG_SRC) $(TEST_SRC)) \
-      $(BUILD)/bench/chan_bench.o
+      $(PIC_OBJ) $(BUILD)/bench/chan_bench.o
 
-.PHONY: all test check check-sanitize bench bench-chan bench-fetch demo install uninstall clean deps \
-    fuzz fuzz-smoke check-valgrind check-stress
+# The manual: section 1 for the program, section 3 for libchan, whose
+# pages each describe several functions.  MLINKS, as in OpenBSD's
+# Makefiles, pairs a page with another name it is installed under.
+MAN1 = doc/fetch_urls.1
+MAN3 = doc/chan.3 doc/chan_close.3 doc/chan_debug.3 doc/chan_go.3 \
+       doc/chan_new.3 doc/chan_select.3 doc/chan_send.3 doc/chan_stats.3
+MLINKS = chan_close.3 chan_cap.3 chan_close.3 chan_closed.3 \
+	 chan_close.3 chan_len.3 \
+	 chan_debug.3 chan_debug_enabled.3 chan_debug.3 chan_debug_report.3 \
+	 chan_new.3 chan_free.3 \
+	 chan_send.3 chan_recv.3 chan_send.3 chan_recv_timeout.3 \
+	 chan_send.3 chan_send_timeout.3 chan_send.3 chan_try_recv.3 \
+	 chan_send.3 chan_try_send.3 \
+	 chan_stats.3 chan_stats_print.3
+MANDOC ?= mandoc
 
-all: $(LIB) $(PROG) $(EXAMPLES)
+.PHONY: all test check check-sanitize bench bench-chan bench-fetch bench-stream demo install uninstall clean deps \
+    fuzz fuzz-smoke check-valgrind check-stress test-cluster lint-man
+
+all: $(LIB) $(SHLIB) $(PROG) $(EXAMPLES)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CURL_CFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
-$(LIB): $(BUILD)/src/chan.o
+$(BUILD)/pic/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(PIC_FLAGS) -c -o $@ $<
+
+$(LIB): $(LIB_OBJ)
 	$(AR) rcs $@ $^
+
+$(SHLIB): $(PIC_OBJ)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -shared -Wl,-soname,$(SONAME) -o $@ $^
 
 $(PROG): $(patsubst %.c,$(BUILD)/%.o,$(PROG_SRC)) $(LIB)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(CURL_LIBS) -lm
@@ -67,13 +105,14 @@ $(BUILD)/examples/healthzs: examples/healthzs.c $(LIB)
 $(TESTS): $(patsubst %.c,$(BUILD)/%.o,$(TEST_SRC)) $(BUILD)/src/cli.o \
     $(BUILD)/src/urls.o $(BUILD)/src/output.o $(BUILD)/src/progress.o \
     $(BUILD)/src/limit.o $(BUILD)/src/fetch.o $(BUILD)/src/fetch_opts.o \
-    $(BUILD)/src/postdata.o \
-    $(LIB)
+    $(BUILD)/src/postdata.o $(BUILD)/src/shard.o $(BUILD)/src/hist.o \
+    $(BUILD)/src/stats.o $(LIB)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(CURL_LIBS) -lm
 
-# White-box channel tests: they include src/chan.c to pause its lock-free
-# paths where the public API cannot.
-$(INTERLEAVE): tests/interleave/chan_interleave.c src/chan.c include/chan.h
+# White-box channel tests: they include libchan's sources to pause its
+# lock-free paths where the public API cannot.
+$(INTERLEAVE): tests/interleave/chan_interleave.c $(LIB_SRC) src/chan_impl.h \
+    include/chan.h
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CHECK_CFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< \
 	    $(CHECK_LIBS)
@@ -86,20 +125,25 @@ $(BENCH): $(BUILD)/bench/chan_bench.o $(LIB)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^
 
 # The same benchmark on a libchan with the diagnostics compiled out.
-$(BENCH)_nodiag: bench/chan_bench.c src/chan.c include/chan.h
+$(BENCH)_nodiag: bench/chan_bench.c $(LIB_SRC) src/chan_impl.h include/chan.h
 	$(CC) $(CPPFLAGS) -DCHAN_NO_DIAGNOSTICS $(ALL_CFLAGS) $(LDFLAGS) \
-	    -o $@ bench/chan_bench.c src/chan.c
+	    -o $@ bench/chan_bench.c $(LIB_SRC)
 
 deps:
 	@tests/deps.sh test
 
 # Dependencies are installed before the sub-make, whose pkg-config calls
-# need them.  The tests find the program under test and the examples
-# through the environment, so the sanitizer builds test their own binaries.
+# need them.  The tests find the program under test, the examples, and
+# for the install suite the tree, the build directory and its compiler
+# flags through the environment, so the sanitizer builds test their own
+# binaries and install and link their own libraries.
 test: deps
 	$(MAKE) all $(TESTS) $(INTERLEAVE)
+	$(MAKE) lint-man
 	$(INTERLEAVE)
 	FETCH_URLS=$(abspath $(PROG)) EXAMPLES_DIR=$(abspath $(BUILD)/examples) \
+	    TEST_SRCDIR=$(CURDIR) TEST_BUILD=$(abspath $(BUILD)) \
+	    TEST_CC='$(CC)' TEST_CFLAGS='$(CFLAGS)' TEST_LDFLAGS='$(LDFLAGS)' \
 	    $(TESTS) $(TESTFLAGS)
 
 check: test
@@ -156,6 +200,14 @@ check-stress: deps
 		} \
 	    }'
 
+# fetch_urls --shard on a throwaway Slurm cluster and over GNU parallel
+# and ssh, each with a node killed mid-run, inside namespaces of its own
+# where only loopback exists; as root.  See tests/cluster.sh.
+test-cluster:
+	@tests/deps.sh build cluster
+	$(MAKE) $(PROG)
+	tests/cluster.sh $(PROG)
+
 # memcheck over a mixed fetch_urls run; DRD over the channel benchmark and
 # the threaded examples, in a build that tells DRD about libchan's atomics.
 VALGRIND_BUILD = build/valgrind
@@ -172,9 +224,10 @@ FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined
 FUZZ_TIME ?= 600
 FUZZERS = $(BUILD)/fuzz/fuzz_urls $(BUILD)/fuzz/fuzz_cli
 
-$(BUILD)/fuzz/fuzz_urls: tests/fuzz/fuzz_urls.c src/urls.c src/urls.h
-$(BUILD)/fuzz/fuzz_cli: tests/fuzz/fuzz_cli.c src/cli.c src/cli.h src/output.c \
-    src/fetch_opts.c src/postdata.c
+$(BUILD)/fuzz/fuzz_urls: tests/fuzz/fuzz_urls.c src/urls.c src/urls.h \
+    src/shard.c src/shard.h
+$(BUILD)/fuzz/fuzz_cli: tests/fuzz/fuzz_cli.c src/cli.c src/cli.h \
+    src/output.c src/shard.c src/shard.h src/fetch_opts.c src/postdata.c
 $(FUZZERS):
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(CPPFLAGS) $(CURL_CFLAGS) $(FUZZ_FLAGS) -o $@ \
@@ -190,7 +243,7 @@ fuzz:
 	$(MAKE) $(FUZZERS)
 	tests/fuzz/run.sh $(FUZZ_TIME) $(FUZZERS)
 
-bench: bench-chan bench-fetch
+bench: bench-chan bench-fetch bench-stream
 
 bench-chan: $(BENCH) $(BENCH)_nodiag
 	@tests/deps.sh bench
@@ -199,22 +252,70 @@ bench-chan: $(BENCH) $(BENCH)_nodiag
 bench-fetch: $(PROG)
 	bench/fetch_bench.sh $(PROG)
 
+bench-stream: $(PROG)
+	bench/stream_bench.sh $(PROG)
+
 demo:
 	@tests/deps.sh demo
 	$(MAKE) all
 	tests/demo.sh $(PROG)
 
+# mandoc's lint, failing on warnings and errors.  Its check of .Xr
+# references looks only at installed pages, so the references to libchan's
+# own pages are checked here against MAN3 and MLINKS.
+lint-man:
+	$(MANDOC) -T lint -W warning $(MAN1) $(MAN3)
+	@pages=" $(notdir $(MAN3:.3=)) $(MLINKS:.3=) "; \
+	for x in $$(grep -oh 'Xr chan[a-z_]* 3' $(MAN1) $(MAN3) | \
+	    cut -d' ' -f2 | sort -u); do \
+		case $$pages in \
+		*" $$x "*) ;; \
+		*) echo "lint-man: no page $$x(3)" >&2; exit 1 ;; \
+		esac; \
+	done
+
+# chan.pc is written at install time, so that it names the PREFIX, LIBDIR
+# and INCLUDEDIR installed to, relative to ${prefix} where they lie in it.
+PC_LIBDIR = $(patsubst $(PREFIX)/%,$${prefix}/%,$(LIBDIR))
+PC_INCLUDEDIR = $(patsubst $(PREFIX)/%,$${prefix}/%,$(INCLUDEDIR))
+PC_FILE = $(DESTDIR)$(LIBDIR)/pkgconfig/chan.pc
+
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
-	    $(DESTDIR)$(MANDIR)/man1
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig \
+	    $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(MANDIR)/man1 \
+	    $(DESTDIR)$(MANDIR)/man3
 	install -m 755 $(PROG) $(DESTDIR)$(BINDIR)/fetch_urls
 	install -m 644 $(LIB) $(DESTDIR)$(LIBDIR)/libchan.a
+	install -m 755 $(SHLIB) $(DESTDIR)$(LIBDIR)/$(SHLIB_NAME)
+	ln -sf $(SHLIB_NAME) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libchan.so
 	install -m 644 include/chan.h $(DESTDIR)$(INCLUDEDIR)/chan.h
-	install -m 644 doc/fetch_urls.1 $(DESTDIR)$(MANDIR)/man1/fetch_urls.1
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(PC_LIBDIR)|' \
+	    -e 's|@INCLUDEDIR@|$(PC_INCLUDEDIR)|' \
+	    -e 's|@VERSION@|$(CHAN_VERSION)|' chan.pc.in > $(PC_FILE)
+	chmod 644 $(PC_FILE)
+	install -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1
+	install -m 644 $(MAN3) $(DESTDIR)$(MANDIR)/man3
+	@set -- $(MLINKS); while [ $$# -gt 1 ]; do \
+		echo ln -sf $$1 $(DESTDIR)$(MANDIR)/man3/$$2; \
+		ln -sf $$1 $(DESTDIR)$(MANDIR)/man3/$$2 || exit 1; \
+		shift 2; \
+	done
 
+# Removes what install put, and nothing else: not even the directories,
+# which other packages may share.
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/fetch_urls $(DESTDIR)$(LIBDIR)/libchan.a \
-	    $(DESTDIR)$(INCLUDEDIR)/chan.h $(DESTDIR)$(MANDIR)/man1/fetch_urls.1
+	    $(DESTDIR)$(LIBDIR)/$(SHLIB_NAME) $(DESTDIR)$(LIBDIR)/$(SONAME) \
+	    $(DESTDIR)$(LIBDIR)/libchan.so $(DESTDIR)$(INCLUDEDIR)/chan.h \
+	    $(PC_FILE) \
+	    $(patsubst doc/%,$(DESTDIR)$(MANDIR)/man1/%,$(MAN1)) \
+	    $(patsubst doc/%,$(DESTDIR)$(MANDIR)/man3/%,$(MAN3))
+	@set -- $(MLINKS); while [ $$# -gt 1 ]; do \
+		echo rm -f $(DESTDIR)$(MANDIR)/man3/$$2; \
+		rm -f $(DESTDIR)$(MANDIR)/man3/$$2 || exit 1; \
+		shift 2; \
+	done
 
 clean:
 	rm -rf build

@@ -1,8 +1,9 @@
 /* chan_bench.c: measures how fast libchan moves values between threads. */
 
 /*
- * Each scenario sends a fixed number of 8-byte values through one channel
- * from some producer threads to some consumer threads and prints one line:
+ * Each scenario sends a fixed number of 8-byte values through one channel,
+ * or two, from some producer threads to some consumer threads and prints
+ * one line:
  *
  *	unbuf_1p1c 2000000 msgs 312.4 ns/msg 3.20 Mmsg/s
  *
@@ -30,28 +31,42 @@
 #include "chan.h"
 
 /*
- * A scenario: a channel of the given capacity, nprod threads sending and
- * ncons receiving msgs values in all.  Keep this table in step with the one
- * in chan_bench.go: same names, same order, same default counts, chosen so
- * that each scenario takes a few tenths of a second in Go.
+ * How consumers receive: chan_recv() on the one channel, or chan_select()
+ * over a receive case on each channel, without or with a timeout (one
+ * second, which never runs out here; Go's time.After()).
+ */
+enum how { RECV, SELECT, SELECT_TIMEOUT };
+
+/*
+ * A scenario: nchan channels of the given capacity, nprod threads sending
+ * (producer i on channel i % nchan) and ncons receiving msgs values in
+ * all.  Keep this table in step with the one in chan_bench.go: same
+ * names, same order, same default counts, chosen so that each scenario
+ * takes a few tenths of a second in Go.
  */
 struct scenario {
 	const char	*name;
 	size_t		 capacity;
+	int		 nchan;
+	enum how	 how;
 	int		 nprod;
 	int		 ncons;
 	uint64_t	 msgs;
 };
 
 static const struct scenario scenarios[] = {
-	{ "unbuf_1p1c",		0,	1, 1, 2000000 },
-	{ "buf1_1p1c",		1,	1, 1, 2000000 },
-	{ "buf128_1p1c",	128,	1, 1, 8000000 },
-	{ "buf128_4p4c",	128,	4, 4, 8000000 },
-	{ "unbuf_4p4c",		0,	4, 4, 2000000 },
+	{ "unbuf_1p1c",		0,	1, RECV, 1, 1, 2000000 },
+	{ "buf1_1p1c",		1,	1, RECV, 1, 1, 2000000 },
+	{ "buf128_1p1c",	128,	1, RECV, 1, 1, 8000000 },
+	{ "buf128_4p4c",	128,	1, RECV, 4, 4, 8000000 },
+	{ "unbuf_4p4c",		0,	1, RECV, 4, 4, 2000000 },
+	{ "select2_buf128_2p1c", 128,	2, SELECT, 2, 1, 4000000 },
+	{ "select2to_buf128_2p1c", 128,	2, SELECT_TIMEOUT, 2, 1, 4000000 },
 };
 #define NSCENARIOS	(sizeof(scenarios) / sizeof(scenarios[0]))
 #define MAXTHREADS	4
+#define MAXCHANS	2
+#define SELECT_TIMEOUT_MS 1000
 
 /*
  * Each value carries its producer in the top bits and a sequence number,
@@ -63,14 +78,17 @@ static const struct scenario scenarios[] = {
 #define MAX_MSGS	SEQ_MASK
 
 /*
- * One thread's part.  A producer sends count values tagged id; a consumer
- * receives until the channel is closed and drained, and fills in count,
- * sum and, on the first inconsistency, bad.  err is the errno of a channel
- * call that failed, or 0.
+ * One thread's part.  A producer sends count values tagged id on ch[0];
+ * a consumer receives from its nchan channels, as how says, until they
+ * are closed and drained, and fills in count, sum and, on the first
+ * inconsistency, bad.  err is the errno of a channel call that failed, or
+ * 0.
  */
 struct worker {
 	pthread_t	 thread;
-	chan_t		*ch;
+	chan_t		*ch[MAXCHANS];
+	int		 nchan;
+	enum how	 how;
 	int		 id;
 	int		 nprod;
 	uint64_t	 count;
@@ -80,6 +98,7 @@ struct worker {
 };
 
 static void		*produce(void *);
+static int		 take(struct worker *, chan_t **, uint64_t *);
 static void		*consume(void *);
 static uint64_t		 checksum(int, uint64_t);
 static int		 run(const struct scenario *, uint64_t, double *);
@@ -96,7 +115,7 @@ produce(void *arg)
 	tag = (uint64_t)w->id << SEQ_BITS;
 	for (seq = 1; seq <= w->count; seq++) {
 		v = tag | seq;
-		if (chan_send(w->ch, &v) == -1) {
+		if (chan_send(w->ch[0], &v) == -1) {
 			w->err = errno;
 			break;
 		}
@@ -104,19 +123,57 @@ produce(void *arg)
 	return NULL;
 }
 
+/*
+ * Receives the next value into *v as w->how says, from the channels of
+ * open that are not NULL yet; a select case whose channel is closed and
+ * drained makes that entry NULL.  Returns 0, or -1 with errno EPIPE once
+ * every channel is closed and drained, or another errno on failure.
+ */
+static int
+take(struct worker *w, chan_t **open, uint64_t *v)
+{
+	struct chan_case	cs[MAXCHANS];
+	int			i, r, left;
+
+	if (w->how == RECV)
+		return chan_recv(open[0], v);
+	for (;;) {
+		for (i = left = 0; i < w->nchan; i++) {
+			cs[i] = (struct chan_case){ open[i], CHAN_RECV, v,
+			    false };
+			left += open[i] != NULL;
+		}
+		if (left == 0) {
+			errno = EPIPE;
+			return -1;
+		}
+		r = chan_select(cs, w->nchan, w->how == SELECT_TIMEOUT ?
+		    SELECT_TIMEOUT_MS : -1);
+		if (r == -1 && errno == ETIMEDOUT)
+			continue;
+		if (r == -1)
+			return -1;
+		if (cs[r].ok)
+			return 0;
+		open[r] = NULL;
+	}
+}
+
 static void *
 consume(void *arg)
 {
 	struct worker	*w = arg;
+	chan_t		*open[MAXCHANS];
 	uint64_t	 last[MAXTHREADS] = { 0 };
 	uint64_t	 count = 0, sum = 0, v, seq, id;
 
+	memcpy(open, w->ch, sizeof(open));
 	/*
 	 * Count in locals and store once at the end: the workers sit side by
 	 * side, and updating them in the loop would share cache lines.
 	 */
 	for (;;) {
-		if (chan_recv(w->ch, &v) == -1) {
+		if (take(w, open, &v) == -1) {
 			if (errno != EPIPE)
 				w->err = errno;
 			break;
@@ -180,21 +237,28 @@ static int
 run(const struct scenario *s, uint64_t msgs, double *elapsed)
 {
 	struct worker	 prod[MAXTHREADS], cons[MAXTHREADS];
-	chan_t		*ch;
+	chan_t		*ch[MAXCHANS] = { NULL };
 	uint64_t	 count, sum, want = 0;
 	double		 start;
-	int		 i, e, np = 0, nc = 0, ret = -1;
+	int		 i, e, k, np = 0, nc = 0, ret = -1;
 
 	memset(prod, 0, sizeof(prod));
 	memset(cons, 0, sizeof(cons));
-	if ((ch = chan_new(sizeof(uint64_t), s->capacity)) == NULL) {
-		warn("%s: chan_new", s->name);
-		return -1;
+	for (k = 0; k < s->nchan; k++) {
+		if ((ch[k] = chan_new(sizeof(uint64_t), s->capacity)) ==
+		    NULL) {
+			warn("%s: chan_new", s->name);
+			while (k-- > 0)
+				chan_free(ch[k]);
+			return -1;
+		}
 	}
 
 	start = now();
 	for (; nc < s->ncons; nc++) {
-		cons[nc].ch = ch;
+		memcpy(cons[nc].ch, ch, sizeof(ch));
+		cons[nc].nchan = s->nchan;
+		cons[nc].how = s->how;
 		cons[nc].nprod = s->nprod;
 		if ((e = pthread_create(&cons[nc].thread, NULL, consume,
 		    &cons[nc])) != 0) {
@@ -203,7 +267,7 @@ run(const struct scenario *s, uint64_t msgs, double *elapsed)
 		}
 	}
 	for (; np < s->nprod; np++) {
-		prod[np].ch = ch;
+		prod[np].ch[0] = ch[np % s->nchan];
 		prod[np].id = np;
 		prod[np].count = msgs / s->nprod +
 		    ((uint64_t)np < msgs % s->nprod);
@@ -220,14 +284,17 @@ join:
 	/* Closing after the producers are done lets the consumers finish. */
 	for (i = 0; i < np; i++)
 		pthread_join(prod[i].thread, NULL);
-	if (chan_close(ch) == -1) {
-		warn("%s: chan_close", s->name);
-		ret = -1;
+	for (k = 0; k < s->nchan; k++) {
+		if (chan_close(ch[k]) == -1) {
+			warn("%s: chan_close", s->name);
+			ret = -1;
+		}
 	}
 	for (i = 0; i < nc; i++)
 		pthread_join(cons[i].thread, NULL);
 	*elapsed = now() - start;
-	chan_free(ch);
+	for (k = 0; k < s->nchan; k++)
+		chan_free(ch[k]);
 	if (ret == -1)
 		return -1;
 

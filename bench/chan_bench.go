@@ -16,23 +16,37 @@ import (
 	"time"
 )
 
-// A scenario: a channel of capacity capacity, nprod goroutines sending and
-// ncons receiving msgs values in all.  Keep this table in step with the one
-// in chan_bench.c: same names, same order, same default counts.
+// How consumers receive: range over the one channel, or a select over a
+// receive case on each of two channels, without or with a timeout case
+// (time.After of one second, which never fires here).
+const (
+	recv = iota
+	selectRecv
+	selectTimeout
+)
+
+// A scenario: nchan channels of capacity capacity, nprod goroutines
+// sending (producer i on channel i % nchan) and ncons receiving msgs
+// values in all.  Keep this table in step with the one in chan_bench.c:
+// same names, same order, same default counts.
 type scenario struct {
 	name     string
 	capacity int
+	nchan    int
+	how      int
 	nprod    int
 	ncons    int
 	msgs     uint64
 }
 
 var scenarios = []scenario{
-	{"unbuf_1p1c", 0, 1, 1, 2000000},
-	{"buf1_1p1c", 1, 1, 1, 2000000},
-	{"buf128_1p1c", 128, 1, 1, 8000000},
-	{"buf128_4p4c", 128, 4, 4, 8000000},
-	{"unbuf_4p4c", 0, 4, 4, 2000000},
+	{"unbuf_1p1c", 0, 1, recv, 1, 1, 2000000},
+	{"buf1_1p1c", 1, 1, recv, 1, 1, 2000000},
+	{"buf128_1p1c", 128, 1, recv, 1, 1, 8000000},
+	{"buf128_4p4c", 128, 1, recv, 4, 4, 8000000},
+	{"unbuf_4p4c", 0, 1, recv, 4, 4, 2000000},
+	{"select2_buf128_2p1c", 128, 2, selectRecv, 2, 1, 4000000},
+	{"select2to_buf128_2p1c", 128, 2, selectTimeout, 2, 1, 4000000},
 }
 
 // Each value carries its producer in the top bits and a sequence number,
@@ -59,14 +73,61 @@ func produce(ch chan<- uint64, id int, count uint64, wg *sync.WaitGroup) {
 	}
 }
 
-func consume(ch <-chan uint64, nprod int, t *tally, wg *sync.WaitGroup) {
+// Receives the next value as how says from c1, or from c1 and c2, which
+// it sets to nil once closed and drained.  Returns false when all are.
+// The timeout case, when there is one, is time.After's channel; without
+// one the select has just the two receive cases.
+func take(c1, c2 *chan uint64, how int) (uint64, bool) {
+	// Whether a receive got a value; nils the channel if it is done.
+	got := func(c *chan uint64, ok bool) bool {
+		if !ok {
+			*c = nil
+		}
+		return ok
+	}
+	for *c1 != nil || *c2 != nil {
+		var v uint64
+		var ok bool
+		switch how {
+		case recv:
+			v, ok = <-*c1
+			return v, ok
+		case selectRecv:
+			select {
+			case v, ok = <-*c1:
+				ok = got(c1, ok)
+			case v, ok = <-*c2:
+				ok = got(c2, ok)
+			}
+		default:
+			select {
+			case v, ok = <-*c1:
+				ok = got(c1, ok)
+			case v, ok = <-*c2:
+				ok = got(c2, ok)
+			case <-time.After(time.Second):
+			}
+		}
+		if ok {
+			return v, true
+		}
+	}
+	return 0, false
+}
+
+func consume(c1, c2 chan uint64, how int, nprod int, t *tally,
+	wg *sync.WaitGroup) {
 	defer wg.Done()
 	// Count in locals and store once at the end: the tallies sit side by
 	// side, and updating them in the loop would share cache lines.
 	var count, sum uint64
 	var bad string
 	last := make([]uint64, nprod)
-	for v := range ch {
+	for {
+		v, more := take(&c1, &c2, how)
+		if !more {
+			break
+		}
 		id := int(v >> seqBits)
 		seq := v & seqMask
 		if id >= nprod {
@@ -105,7 +166,14 @@ func checksum(id int, count uint64) uint64 {
 // order per producer, and returns the time taken from spawning the first
 // goroutine to the last consumer's end.
 func run(s scenario, msgs uint64) (time.Duration, error) {
-	ch := make(chan uint64, s.capacity)
+	chans := make([]chan uint64, s.nchan)
+	for i := range chans {
+		chans[i] = make(chan uint64, s.capacity)
+	}
+	var c2 chan uint64
+	if s.nchan > 1 {
+		c2 = chans[1]
+	}
 	tallies := make([]tally, s.ncons)
 	var pwg, cwg sync.WaitGroup
 	var want uint64
@@ -113,7 +181,7 @@ func run(s scenario, msgs uint64) (time.Duration, error) {
 	start := time.Now()
 	cwg.Add(s.ncons)
 	for i := 0; i < s.ncons; i++ {
-		go consume(ch, s.nprod, &tallies[i], &cwg)
+		go consume(chans[0], c2, s.how, s.nprod, &tallies[i], &cwg)
 	}
 	pwg.Add(s.nprod)
 	for i := 0; i < s.nprod; i++ {
@@ -122,10 +190,12 @@ func run(s scenario, msgs uint64) (time.Duration, error) {
 			count++
 		}
 		want += checksum(i, count)
-		go produce(ch, i, count, &pwg)
+		go produce(chans[i%s.nchan], i, count, &pwg)
 	}
 	pwg.Wait()
-	close(ch)
+	for _, ch := range chans {
+		close(ch)
+	}
 	cwg.Wait()
 	elapsed := time.Since(start)
 

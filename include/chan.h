@@ -11,6 +11,17 @@ extern "C" {
 #endif
 
 /*
+ * The shared libchan is built with -fvisibility=hidden, so that its
+ * internal functions stay its own: only what this header marks CHAN_EXPORT
+ * is visible to programs, and the ABI is exactly this header.
+ */
+#if defined(__GNUC__) && __GNUC__ >= 4
+#define CHAN_EXPORT	__attribute__((visibility("default")))
+#else
+#define CHAN_EXPORT
+#endif
+
+/*
  * A channel carries fixed-size values between threads, with the semantics
  * of Go's channels.  A channel of capacity 0 is unbuffered: a send and a
  * receive meet, and each completes only when the other has.  A channel of
@@ -27,7 +38,9 @@ extern "C" {
  * set.  A NULL channel, as in Go, is never ready: see each function.
  *
  * Ordering and memory.  Values from one sender arrive in the order sent.
- * Blocked senders and receivers are served first come, first served.  No
+ * Blocked senders and receivers are served first come, first served, and
+ * before any operation that comes after they blocked: a value or a buffer
+ * slot that a blocked thread is due is never taken by a newcomer.  No
  * value is ever lost, duplicated or received twice.  A send happens before
  * the matching receive completes; on an unbuffered channel the receive
  * happens before the matching send completes; a close happens before a
@@ -45,7 +58,7 @@ typedef struct chan chan_t;
  * it with chan_free().  Returns NULL with errno EINVAL when elem_size is 0
  * or the buffer size overflows, ENOMEM when out of memory.
  */
-chan_t *chan_new(size_t elem_size, size_t capacity);
+CHAN_EXPORT chan_t *chan_new(size_t elem_size, size_t capacity);
 
 /*
  * Frees the channel and any values still buffered in it.  Values are bytes
@@ -54,7 +67,7 @@ chan_t *chan_new(size_t elem_size, size_t capacity);
  * may still use, is a misuse with undefined behaviour; close it and let
  * every user finish first.
  */
-void chan_free(chan_t *ch);
+CHAN_EXPORT void chan_free(chan_t *ch);
 
 /*
  * Sends the elem_size bytes at elem.  Blocks until a receiver has taken the
@@ -64,7 +77,7 @@ void chan_free(chan_t *ch);
  * the sender waits (the value is then not delivered); EDEADLK on a NULL
  * channel, which would block forever.
  */
-int chan_send(chan_t *ch, const void *elem);
+CHAN_EXPORT int chan_send(chan_t *ch, const void *elem);
 
 /*
  * Receives a value into the elem_size bytes at elem (NULL discards it).
@@ -73,22 +86,23 @@ int chan_send(chan_t *ch, const void *elem);
  * EPIPE at once and zero-fills elem: Go's "ok == false".
  * Errors: EPIPE as above; EDEADLK on a NULL channel.
  */
-int chan_recv(chan_t *ch, void *elem);
+CHAN_EXPORT int chan_recv(chan_t *ch, void *elem);
 
 /*
  * As chan_send() and chan_recv(), but never block: -1 with errno EAGAIN
  * when the operation would have to wait (always so on a NULL channel).
  */
-int chan_try_send(chan_t *ch, const void *elem);
-int chan_try_recv(chan_t *ch, void *elem);
+CHAN_EXPORT int chan_try_send(chan_t *ch, const void *elem);
+CHAN_EXPORT int chan_try_recv(chan_t *ch, void *elem);
 
 /*
  * As chan_send() and chan_recv(), waiting at most timeout_ms: -1 with errno
  * ETIMEDOUT when the time runs out first (0 tries once and gives EAGAIN; a
  * negative timeout waits forever).  A NULL channel waits out the timeout.
  */
-int chan_send_timeout(chan_t *ch, const void *elem, long timeout_ms);
-int chan_recv_timeout(chan_t *ch, void *elem, long timeout_ms);
+CHAN_EXPORT int chan_send_timeout(chan_t *ch, const void *elem,
+    long timeout_ms);
+CHAN_EXPORT int chan_recv_timeout(chan_t *ch, void *elem, long timeout_ms);
 
 /*
  * Closes the channel: no value can be sent any more.  Every blocked
@@ -97,16 +111,16 @@ int chan_recv_timeout(chan_t *ch, void *elem, long timeout_ms);
  * already buffered can still be received.  Closing does not free.
  * Errors: EPIPE when already closed; EINVAL on a NULL channel.
  */
-int chan_close(chan_t *ch);
+CHAN_EXPORT int chan_close(chan_t *ch);
 
 /* Returns how many values are buffered now (0 for NULL or unbuffered). */
-size_t chan_len(const chan_t *ch);
+CHAN_EXPORT size_t chan_len(const chan_t *ch);
 
 /* Returns the capacity given to chan_new() (0 for NULL). */
-size_t chan_cap(const chan_t *ch);
+CHAN_EXPORT size_t chan_cap(const chan_t *ch);
 
 /* Returns whether chan_close() has been called (false for NULL). */
-bool chan_closed(const chan_t *ch);
+CHAN_EXPORT bool chan_closed(const chan_t *ch);
 
 enum chan_op { CHAN_SEND, CHAN_RECV };
 
@@ -137,7 +151,8 @@ struct chan_case {
  * EINVAL when cases is NULL while n > 0; ENOMEM for a large n (over 64
  * cases need memory) when out of memory.
  */
-int chan_select(struct chan_case *cases, size_t n, long timeout_ms);
+CHAN_EXPORT int chan_select(struct chan_case *cases, size_t n,
+    long timeout_ms);
 
 /*
  * Starts fn(arg) on a new detached thread, like Go's go statement.  Such
@@ -145,7 +160,7 @@ int chan_select(struct chan_case *cases, size_t n, long timeout_ms);
  * (see chan_debug()).  Returns 0, or -1 with errno EINVAL (fn NULL),
  * ENOMEM, or pthread_create()'s error (EAGAIN: no more threads).
  */
-int chan_go(void (*fn)(void *), void *arg);
+CHAN_EXPORT int chan_go(void (*fn)(void *), void *arg);
 
 /*
  * Counters of a channel: values sent and received since chan_new(), and
@@ -160,10 +175,11 @@ struct chan_stats {
 	size_t			 cap;
 	bool			 closed;
 };
-int chan_stats(const chan_t *ch, struct chan_stats *st);
+CHAN_EXPORT int chan_stats(const chan_t *ch, struct chan_stats *st);
 
 /* Writes one line of ch's counters, labelled name, to fp. */
-void chan_stats_print(FILE *fp, const chan_t *ch, const char *name);
+CHAN_EXPORT void chan_stats_print(FILE *fp, const chan_t *ch,
+    const char *name);
 
 /*
  * Diagnostics, off by default and switched on by the environment variable
@@ -182,11 +198,11 @@ void chan_stats_print(FILE *fp, const chan_t *ch, const char *name);
  * and reads the clock twice.  Counters of sends and receives are always
  * kept (an increment under the lock already held).
  */
-void chan_debug(bool on);
-bool chan_debug_enabled(void);
+CHAN_EXPORT void chan_debug(bool on);
+CHAN_EXPORT bool chan_debug_enabled(void);
 
 /* Writes every operation blocked right now to fp (diagnostics on). */
-void chan_debug_report(FILE *fp);
+CHAN_EXPORT void chan_debug_report(FILE *fp);
 
 #ifdef __cplusplus
 }

@@ -14,8 +14,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
-
 #include "cli.h"
 #include "output.h"
 
@@ -44,8 +42,13 @@ enum {
 	OPT_ORDERED,
 	OPT_PER_HOST,
 	OPT_RATE,
+	OPT_RECORDS,
 	OPT_RESOLVE,
-	OPT_RETRY
+	OPT_RESUME,
+	OPT_RETRY,
+	OPT_SHARD,
+	OPT_SHARD_BY,
+	OPT_STATS
 };
 
 struct opt {
@@ -133,14 +136,24 @@ static const struct opt opts[] = {
 	    "no total time, summary or progress line" },
 	{ "rate", required_argument, OPT_RATE, "N[/U]",
 	    "start at most N requests a second (U: s m h d)" },
+	{ "records", required_argument, OPT_RECORDS, "FILE",
+	    "write the records to FILE once the run is complete" },
 	{ "request", required_argument, 'X', "METHOD",
 	    "use METHOD instead of GET" },
 	{ "resolve", required_argument, OPT_RESOLVE, "HOST:PORT:ADDR",
 	    "use ADDR[,ADDR...] for HOST:PORT (repeatable)" },
+	{ "resume", no_argument, OPT_RESUME, NULL,
+	    "with --records: skip the URLs FILE has, append" },
 	{ "retry", required_argument, OPT_RETRY, "N",
 	    "retry transient failures up to N times" },
 	{ "serial", no_argument, 's', NULL,
 	    "fetch one URL at a time, in order" },
+	{ "shard", required_argument, OPT_SHARD, "K/N",
+	    "fetch only share K of N of the input (K from 0)" },
+	{ "shard-by", required_argument, OPT_SHARD_BY, "LINE|HOST",
+	    "share out by line (default) or host" },
+	{ "stats", optional_argument, OPT_STATS, "json",
+	    "report outcomes, percentiles, slowest, hosts" },
 	{ "user", required_argument, 'u', "USER:PASS",
 	    "authenticate with HTTP Basic; never printed" },
 	{ "user-agent", required_argument, 'A', "NAME",
@@ -168,11 +181,28 @@ synopsis_item(FILE *fp, const char *item, size_t *col)
 	size_t len = strlen(item);
 
 	if (*col + 1 + len > 79) {
-		fprintf(fp, "\n%*s", (int)sizeof(lead), "");
+		fprintf(fp, "\n%*s", (int)sizeof(lead) - 1, "");
 		*col = sizeof(lead) - 1;
 	}
 	fprintf(fp, " %s", item);
 	*col += 1 + len;
+}
+
+/*
+ * What goes between an option's name and its argument's, and after it:
+ * an optional argument is written "--name[=arg]".
+ */
+static const char *
+arg_open(const struct opt *o)
+{
+	return o->arg == NULL ? "" : o->has_arg == optional_argument ?
+	    "[=" : " ";
+}
+
+static const char *
+arg_close(const struct opt *o)
+{
+	return o->has_arg == optional_argument ? "]" : "";
 }
 
 /* Orders letters as manuals do: by letter, lower case first. */
@@ -220,11 +250,13 @@ synopsis(FILE *fp)
 			k = (size_t)snprintf(item, sizeof(item), "[-%c ",
 			    opts[j].val);
 		else
-			k = (size_t)snprintf(item, sizeof(item), "[--%s ",
-			    opts[j].name);
+			k = (size_t)snprintf(item, sizeof(item), "[--%s%s",
+			    opts[j].name, arg_open(&opts[j]));
 		for (const char *a = opts[j].arg; *a != '\0' &&
-		    k + 2 < sizeof(item); a++)
+		    k + 3 < sizeof(item); a++)
 			item[k++] = (char)tolower((unsigned char)*a);
+		if (*arg_close(&opts[j]) != '\0')
+			item[k++] = ']';
 		item[k++] = ']';
 		item[k] = '\0';
 		synopsis_item(fp, item, &col);
@@ -250,13 +282,15 @@ cli_usage(FILE *fp)
 	    "finishes,\nits time and HTTP status, then the total time.\n\n");
 	for (i = 0; i < NOPTS; i++) {
 		if (opts[i].val < 256)
-			snprintf(left, sizeof(left), "-%c, --%s%s%s",
-			    opts[i].val, opts[i].name, opts[i].arg ? " " : "",
-			    opts[i].arg ? opts[i].arg : "");
+			snprintf(left, sizeof(left), "-%c, --%s%s%s%s",
+			    opts[i].val, opts[i].name, arg_open(&opts[i]),
+			    opts[i].arg ? opts[i].arg : "",
+			    arg_close(&opts[i]));
 		else
-			snprintf(left, sizeof(left), "    --%s%s%s",
-			    opts[i].name, opts[i].arg ? " " : "",
-			    opts[i].arg ? opts[i].arg : "");
+			snprintf(left, sizeof(left), "    --%s%s%s%s",
+			    opts[i].name, arg_open(&opts[i]),
+			    opts[i].arg ? opts[i].arg : "",
+			    arg_close(&opts[i]));
 		fprintf(fp, "  %-26s %s\n", left, opts[i].help);
 	}
 	/* The variables, from output.c's table, wrapped at 79 columns. */
@@ -395,16 +429,33 @@ bad_header(const char *h, int *namelen)
 	return NULL;
 }
 
+/*
+ * Appends s (borrowed) to the NULL-ended array *v (NULL: empty), kept
+ * NULL-ended as fetch.h takes its lists.  Returns 0, or -1 when out of
+ * memory with *v unaltered.
+ */
+static int
+add_entry(const char ***v, const char *s)
+{
+	const char **n;
+	size_t len = 0;
+
+	while (*v != NULL && (*v)[len] != NULL)
+		len++;
+	if ((n = realloc(*v, (len + 2) * sizeof(*n))) == NULL)
+		return -1;
+	n[len] = s;
+	n[len + 1] = NULL;
+	*v = n;
+	return 0;
+}
+
 static int
 add_header(struct cli *cli, const char *h)
 {
-	const char **v;
-
-	v = realloc(cli->headers, (cli->nheaders + 1) * sizeof(*v));
-	if (v == NULL)
+	if (add_entry(&cli->headers, h) < 0)
 		return -1;
-	cli->headers = v;
-	cli->headers[cli->nheaders++] = h;
+	cli->nheaders++;
 	return 0;
 }
 
@@ -599,18 +650,6 @@ bad_connect_to(const char *s)
 	return NULL;
 }
 
-/* Appends a copy of s to the list *l; -1 when out of memory. */
-static int
-add_entry(struct curl_slist **l, const char *s)
-{
-	struct curl_slist *n;
-
-	if ((n = curl_slist_append(*l, s)) == NULL)
-		return -1;
-	*l = n;
-	return 0;
-}
-
 /*
  * Parses a size in bytes, a whole number above 0 with an optional unit
  * as curl's: k (KiB), M (MiB) or G (GiB).  -1 on junk, or above 2^50.
@@ -766,6 +805,7 @@ parse(int argc, char **argv, struct cli *cli, char *err, size_t errlen)
 	const char *why, *tok;
 	size_t i;
 	int c, li, namelen;
+	bool shard_by = false;
 
 	memset(cli, 0, sizeof(*cli));
 	cli->mode = CLI_CONCURRENT;
@@ -799,10 +839,10 @@ parse(int argc, char **argv, struct cli *cli, char *err, size_t errlen)
 		}
 		switch (c) {
 		case '4':
-			cli->opts.ipresolve = CURL_IPRESOLVE_V4;
+			cli->opts.ipresolve = FETCH_IP_V4;
 			break;
 		case '6':
-			cli->opts.ipresolve = CURL_IPRESOLVE_V6;
+			cli->opts.ipresolve = FETCH_IP_V6;
 			break;
 		case 'c':
 			cli->mode = CLI_COMPARE;
@@ -936,6 +976,28 @@ parse(int argc, char **argv, struct cli *cli, char *err, size_t errlen)
 				return CLI_ERROR;
 			}
 			break;
+		case OPT_RECORDS:
+			if (optarg[0] == '\0') {
+				snprintf(err, errlen, "--records wants a file "
+				    "name");
+				return CLI_ERROR;
+			}
+			cli->records = optarg;
+			break;
+		case OPT_RESUME:
+			cli->resume = true;
+			break;
+		case OPT_STATS:
+			if (optarg == NULL || strcmp(optarg, "text") == 0)
+				cli->stats = CLI_STATS_TEXT;
+			else if (strcmp(optarg, "json") == 0)
+				cli->stats = CLI_STATS_JSON;
+			else {
+				snprintf(err, errlen, "--stats wants nothing, "
+				    "=text or =json, not '%s'", optarg);
+				return CLI_ERROR;
+			}
+			break;
 		case OPT_RETRY:
 			if (parse_long(optarg, 0, 1000, &cli->retry) < 0) {
 				snprintf(err, errlen, "--retry wants a whole "
@@ -1027,14 +1089,13 @@ parse(int argc, char **argv, struct cli *cli, char *err, size_t errlen)
 			}
 			break;
 		case OPT_HTTP1_1:
-			cli->opts.http_version = CURL_HTTP_VERSION_1_1;
+			cli->opts.http_version = FETCH_HTTP_1_1;
 			break;
 		case OPT_HTTP2:
-			cli->opts.http_version = CURL_HTTP_VERSION_2_0;
+			cli->opts.http_version = FETCH_HTTP_2;
 			break;
 		case OPT_HTTP2_PRIOR_KNOWLEDGE:
-			cli->opts.http_version =
-			    CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE;
+			cli->opts.http_version = FETCH_HTTP_2_PRIOR;
 			break;
 		case OPT_OAUTH2_BEARER:
 			if (strpbrk(optarg, "\r\n") != NULL) {
@@ -1064,6 +1125,21 @@ parse(int argc, char **argv, struct cli *cli, char *err, size_t errlen)
 				return CLI_ERROR;
 			}
 			break;
+		case OPT_SHARD:
+			if ((why = shard_parse(optarg, &cli->shard)) != NULL) {
+				snprintf(err, errlen, "--shard wants %s, not "
+				    "'%s'", why, optarg);
+				return CLI_ERROR;
+			}
+			break;
+		case OPT_SHARD_BY:
+			if (shard_parse_by(optarg, &cli->shard.by) < 0) {
+				snprintf(err, errlen, "--shard-by wants line "
+				    "or host, not '%s'", optarg);
+				return CLI_ERROR;
+			}
+			shard_by = true;
+			break;
 		case OPT_CONNECT_TIMEOUT:
 			if (parse_secs(optarg, &cli->connect_timeout_ms) < 0)
 				goto badsecs;
@@ -1084,6 +1160,15 @@ parse(int argc, char **argv, struct cli *cli, char *err, size_t errlen)
 	if (cli->write_out != NULL && cli->format != CLI_TEXT) {
 		snprintf(err, errlen, "--write-out cannot be combined with "
 		    "--format %s", cli->format == CLI_JSON ? "json" : "csv");
+		return CLI_ERROR;
+	}
+	if (cli->resume && cli->records == NULL) {
+		snprintf(err, errlen, "--resume needs --records FILE");
+		return CLI_ERROR;
+	}
+	if (cli->resume && cli->mode == CLI_COMPARE) {
+		snprintf(err, errlen, "--resume cannot be combined with "
+		    "--compare");
 		return CLI_ERROR;
 	}
 	/* As a method, HEAD is -I: a HEAD request has no body to wait for. */
@@ -1115,6 +1200,10 @@ parse(int argc, char **argv, struct cli *cli, char *err, size_t errlen)
 	cli->opts.data = cli->post.buf;
 	cli->opts.datalen = cli->post.len;
 	cli->opts.bearer = cli->bearer;
+	if (shard_by && cli->shard.n == 0) {
+		snprintf(err, errlen, "--shard-by needs --shard");
+		return CLI_ERROR;
+	}
 	cli->urls = argv + optind;
 	cli->nurls = (size_t)(argc - optind);
 	return CLI_RUN;

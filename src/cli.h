@@ -8,10 +8,13 @@
 
 #include "fetch_opts.h"
 #include "postdata.h"
+#include "shard.h"
 
 enum cli_mode { CLI_CONCURRENT, CLI_SERIAL, CLI_COMPARE };
 
 enum cli_format { CLI_TEXT, CLI_JSON, CLI_CSV };
+
+enum cli_stats { CLI_STATS_OFF, CLI_STATS_TEXT, CLI_STATS_JSON };
 
 struct cli {
 	enum cli_mode	 mode;
@@ -31,8 +34,8 @@ struct cli {
 	long		 max_redirs;	/* -1: no limit. */
 	const char	*method;	/* NULL (GET) or in argv. */
 	bool		 head;		/* HEAD request, no body. */
-	const char	**headers;	/* NULL or malloced; strings in
-					   argv. */
+	const char	**headers;	/* NULL, or malloced and NULL-ended;
+					   strings in argv. */
 	size_t		 nheaders;
 	const char	*user_agent;	/* NULL (the default) or in argv. */
 	char		*user;		/* NULL or malloced: -u's
@@ -53,6 +56,10 @@ struct cli {
 					   freed; opts.bearer. */
 	char		*bearer_arg;	/* NULL or where it is in argv, to
 					   blank out as user_arg. */
+	const char	*records;	/* NULL or in argv: --records FILE. */
+	bool		 resume;	/* Skip what records has; append. */
+	struct shard	 shard;		/* n == 0: the whole input. */
+	enum cli_stats	 stats;		/* --stats: the report after a run. */
 };
 
 enum cli_action { CLI_RUN, CLI_HELP, CLI_VERSION, CLI_ERROR };

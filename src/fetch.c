@@ -1,5 +1,18 @@
 /* fetch.c: worker threads that fetch URLs with libcurl and send results. */
 
+/*
+ * The pool.  The submitter (one thread) queues struct job values on jobs
+ * and starts a worker when the URLs submitted but not finished are at
+ * least the workers started, up to max_workers.  Workers take jobs until
+ * jobs is closed and drained, then exit; the last to exit after the input
+ * ended closes results.
+ *
+ * Locks: pool_mu guards live and input_closed; multis_mu guards each
+ * worker's multi member; share_locks[] are libcurl's share locks.  No
+ * thread holds two of them at once.  nworkers only grows, is written by
+ * the submitter and read by anyone (an atomic: see fetch_cancel()).
+ */
+
 #define _POSIX_C_SOURCE 200809L
 #define _DEFAULT_SOURCE		/* MAP_ANONYMOUS, MAP_NORESERVE, MAP_STACK */
 
@@ -21,8 +34,7 @@
 
 #include <curl/curl.h>
 
-#include "fetch.h"
-#include "fetch_opts.h"
+#include "fetch_impl.h"
 #include "limit.h"
 
 /*
@@ -42,6 +54,9 @@
  */
 #define FDS_PER_WORKER	5
 #define FDS_RESERVED	32
+
+/* Results that wait for the caller before workers wait to send theirs. */
+#define RESULTS_HELD	1024
 
 /* Workers never hold more than this many threads, whatever the limits. */
 #define WORKERS_MAX	16384
@@ -71,14 +86,28 @@ struct worker {
 						   began and has not ended. */
 };
 
+/* A URL queued for the workers. */
+struct job {
+	size_t	 urlnum;
+	size_t	 seq;		/* Submitted before it. */
+	char	*url;		/* Malloced; whoever holds the job owns it. */
+};
+
 struct fetch_run {
 	struct fetch_config	 cfg;
-	char *const		*urls;		/* Borrowed. */
-	size_t			 n;
-	chan_t			*jobs;		/* size_t indices; closed. */
-	chan_t			*results;	/* struct fetch_result. */
-	struct worker		*workers;
-	size_t			 nworkers;	/* Started. */
+	struct fetch_lists	 lists;		/* cfg's, for libcurl. */
+	chan_t			*jobs;		/* struct job; closed when the
+						   input ends. */
+	chan_t			*results;	/* struct fetch_result; closed
+						   after the last. */
+	struct worker		*workers;	/* max_workers of them. */
+	size_t			 max_workers;
+	atomic_size_t		 nworkers;	/* Started. */
+	atomic_size_t		 submitted;
+	atomic_size_t		 finished;	/* Results sent. */
+	pthread_mutex_t		 pool_mu;
+	size_t			 live;		/* Workers not yet exited. */
+	bool			 input_closed;	/* jobs is closed. */
 	atomic_bool		 cancelled;
 	chan_t			*done;		/* Closed on cancel; never
 						   carries a value. */
@@ -92,6 +121,7 @@ struct fetch_run {
 	size_t			 stack_slot;	/* A stack and its guard. */
 	size_t			 stacks_len;
 	pthread_mutex_t		 multis_mu;	/* Workers' multi handles. */
+	pthread_attr_t		 attr;		/* For the workers' threads. */
 	pthread_mutex_t		 share_locks[CURL_LOCK_DATA_LAST];
 };
 
@@ -133,12 +163,15 @@ header_seen(char *data, size_t size, size_t nmemb, void *arg)
 	return len;
 }
 
+/* Sets res to an error of the given kind (static), with its message. */
 static void
-fail(struct fetch_result *res, const char *fmt, const char *what)
+fail(struct fetch_result *res, const char *kind, const char *fmt,
+    const char *what)
 {
 	size_t len = strlen(fmt) + strlen(what);
 
 	res->outcome = FETCH_ERROR;
+	res->kind = kind;
 	if ((res->error = malloc(len)) != NULL)
 		snprintf(res->error, len, fmt, what);
 }
@@ -175,13 +208,13 @@ parse_url(const char *url, struct fetch_result *res)
 	size_t len;
 
 	if ((u = curl_url()) == NULL) {
-		fail(res, "%s", "out of memory");
+		fail(res, "out of memory", "%s", "out of memory");
 		return NULL;
 	}
 	if (!has_scheme(url)) {
 		len = strlen(url) + sizeof("http://");
 		if ((full = malloc(len)) == NULL) {
-			fail(res, "%s", "out of memory");
+			fail(res, "out of memory", "%s", "out of memory");
 			goto bad;
 		}
 		snprintf(full, len, "http://%s", url);
@@ -190,17 +223,19 @@ parse_url(const char *url, struct fetch_result *res)
 	uc = curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME);
 	free(full);
 	if (uc != CURLUE_OK) {
-		fail(res, "malformed URL: %s", curl_url_strerror(uc));
+		fail(res, "malformed URL", "malformed URL: %s",
+		    curl_url_strerror(uc));
 		goto bad;
 	}
 	if ((uc = curl_url_get(u, CURLUPART_SCHEME, &scheme, 0)) !=
 	    CURLUE_OK) {
-		fail(res, "malformed URL: %s", curl_url_strerror(uc));
+		fail(res, "malformed URL", "malformed URL: %s",
+		    curl_url_strerror(uc));
 		goto bad;
 	}
 	if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) {
-		fail(res, "unsupported scheme '%s' (only http and https)",
-		    scheme);
+		fail(res, "unsupported scheme",
+		    "unsupported scheme '%s' (only http and https)", scheme);
 		goto bad;
 	}
 	curl_free(scheme);
@@ -349,12 +384,16 @@ version_name(long v)
 static void
 clear_attempt(struct fetch_result *res)
 {
-	fetch_result_free(res);
+	free(res->error);
+	res->error = NULL;
+	free(res->effective_url);
+	res->effective_url = NULL;
 	res->outcome = FETCH_OK;
 	res->status = 0;
 	res->bytes = 0;
 	res->redirects = 0;
 	res->http_version = NULL;
+	res->kind = NULL;
 	memset(&res->timings, 0, sizeof(res->timings));
 }
 
@@ -376,13 +415,13 @@ collect(struct worker *w, CURLcode cc, struct fetch_result *res)
 	    &v) == CURLE_OK)
 		res->http_version = version_name(v);
 	if (cc == CURLE_OK && w->in_headers)
-		fail(res, "%s", "incomplete response: the connection closed "
-		    "inside the headers");
+		fail(res, "incomplete response", "%s", "incomplete response: "
+		    "the connection closed inside the headers");
 	else if (cc == CURLE_OK)
 		res->outcome = FETCH_OK;
 	else
-		fail(res, "%s", w->errbuf[0] != '\0' ? w->errbuf :
-		    curl_easy_strerror(cc));
+		fail(res, curl_easy_strerror(cc), "%s",
+		    w->errbuf[0] != '\0' ? w->errbuf : curl_easy_strerror(cc));
 	if (curl_easy_getinfo(e, CURLINFO_SIZE_DOWNLOAD_T, &bytes) ==
 	    CURLE_OK)
 		res->bytes = (long long)bytes;
@@ -416,7 +455,7 @@ limits_take(struct worker *w, const char *host, chan_t **slot,
 			*aborted = true;
 		else {
 			clear_attempt(res);
-			fail(res, "%s", "out of memory");
+			fail(res, "out of memory", "%s", "out of memory");
 		}
 		return -1;
 	}
@@ -432,11 +471,12 @@ limits_take(struct worker *w, const char *host, chan_t **slot,
 }
 
 /*
- * Fetches the URL at index, trying again after a transient failure as
- * the run's configuration allows (see fetch.h), and fills res.
+ * Fetches the job's URL, trying again after a transient failure as the
+ * run's configuration allows (see fetch.h), and fills res, which takes
+ * the URL.
  */
 static void
-fetch_one(struct worker *w, size_t index, struct fetch_result *res)
+fetch_one(struct worker *w, struct job *job, struct fetch_result *res)
 {
 	struct fetch_run *run = w->run;
 	CURLU *u;
@@ -449,18 +489,21 @@ fetch_one(struct worker *w, size_t index, struct fetch_result *res)
 	long attempt;
 
 	memset(res, 0, sizeof(*res));
-	res->index = index;
+	res->urlnum = job->urlnum;
+	res->seq = job->seq;
+	res->url = job->url;
 	if (atomic_load(&run->cancelled)) {
 		res->outcome = FETCH_CANCELLED;
 		return;
 	}
 	start = now();
-	if ((u = parse_url(run->urls[index], res)) == NULL)
+	if ((u = parse_url(res->url, res)) == NULL)
 		goto done;
 	if ((run->hosts != NULL && (uc = curl_url_get(u, CURLUPART_HOST,
 	    &host, 0)) != CURLUE_OK) ||
 	    (uc = curl_url_get(u, CURLUPART_URL, &full, 0)) != CURLUE_OK) {
-		fail(res, "malformed URL: %s", curl_url_strerror(uc));
+		fail(res, "malformed URL", "malformed URL: %s",
+		    curl_url_strerror(uc));
 		goto out_url;
 	}
 	/*
@@ -504,6 +547,7 @@ out_url:
 		res->error = NULL;
 		res->status = 0;
 		res->http_version = NULL;
+		res->kind = NULL;
 		res->outcome = FETCH_CANCELLED;
 	}
 done:
@@ -589,12 +633,32 @@ setup_easy(struct worker *w)
 	    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, header_seen) !=
 	    CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_HEADERDATA, w) != CURLE_OK ||
-	    fetch_opts_apply(e, &w->run->cfg) != CURLE_OK)
+	    fetch_opts_apply(e, &w->run->cfg, &w->run->lists) != CURLE_OK)
 		return -1;
 	if (w->run->share != NULL &&
 	    curl_easy_setopt(e, CURLOPT_SHARE, w->run->share) != CURLE_OK)
 		return -1;
 	return 0;
+}
+
+/*
+ * Counts a worker out; the last one out after the input ended closes the
+ * results, and so does the end of an input that started no worker.
+ */
+static void
+close_results_if_done(struct fetch_run *run)
+{
+	if (run->live == 0 && run->input_closed)
+		(void)chan_close(run->results);
+}
+
+static void
+worker_gone(struct fetch_run *run)
+{
+	pthread_mutex_lock(&run->pool_mu);
+	run->live--;
+	close_results_if_done(run);
+	pthread_mutex_unlock(&run->pool_mu);
 }
 
 static void *
@@ -603,8 +667,8 @@ worker_main(void *arg)
 	struct worker *w = arg;
 	struct fetch_run *run = w->run;
 	struct fetch_result res;
+	struct job job;
 	CURLM *multi;
-	size_t index;
 	bool ready;
 
 	w->easy = curl_easy_init();
@@ -623,16 +687,25 @@ worker_main(void *arg)
 	pthread_mutex_unlock(&run->multis_mu);
 	ready = w->easy != NULL && multi != NULL && setup_easy(w) == 0;
 
-	while (chan_recv(run->jobs, &index) == 0) {
+	while (chan_recv(run->jobs, &job) == 0) {
 		if (ready)
-			fetch_one(w, index, &res);
+			fetch_one(w, &job, &res);
 		else {
 			memset(&res, 0, sizeof(res));
-			res.index = index;
-			fail(&res, "%s", "cannot set up libcurl: out of memory");
+			res.urlnum = job.urlnum;
+			res.seq = job.seq;
+			res.url = job.url;
+			fail(&res, "out of memory", "%s",
+			    "cannot set up libcurl: out of memory");
 		}
-		/* The caller receives every result: this cannot fail. */
-		(void)chan_send(run->results, &res);
+		/*
+		 * Counted before the send: the submitter then never starts
+		 * a worker for a URL whose result is on its way.
+		 */
+		atomic_fetch_add(&run->finished, 1);
+		/* Only a cancelled caller's close could refuse it. */
+		if (chan_send(run->results, &res) < 0)
+			fetch_result_free(&res);
 	}
 	/*
 	 * Closing connections costs system calls: done here, in parallel,
@@ -643,6 +716,7 @@ worker_main(void *arg)
 	pthread_mutex_unlock(&run->multis_mu);
 	curl_easy_cleanup(w->easy);
 	curl_multi_cleanup(multi);
+	worker_gone(run);
 	return NULL;
 }
 
@@ -659,14 +733,13 @@ fd_room(void)
 	return (size_t)(rl.rlim_cur - FDS_RESERVED) / FDS_PER_WORKER;
 }
 
-/* How many workers a run of n URLs starts when asked for workers. */
+/* The most workers a run starts when asked for workers (0: default). */
 static size_t
-workers_for(size_t n, size_t workers)
+workers_max(size_t workers)
 {
-	size_t want = workers == 0 || workers > n ? n : workers;
-	size_t room = fd_room();
+	size_t want = workers, room = fd_room();
 
-	if (want > room)
+	if (want == 0 || want > room)
 		want = room;
 	if (want > WORKERS_MAX)
 		want = WORKERS_MAX;
@@ -674,7 +747,7 @@ workers_for(size_t n, size_t workers)
 }
 
 void
-fetch_prepare(size_t n, size_t workers)
+fetch_prepare(size_t workers)
 {
 	struct rlimit rl;
 	size_t top;
@@ -689,7 +762,7 @@ fetch_prepare(size_t n, size_t workers)
 	 * descriptor to the highest number the workers may reach grows it
 	 * once, now, for good.  A new table has room for 64 already.
 	 */
-	top = FDS_RESERVED + workers_for(n, workers) * FDS_PER_WORKER;
+	top = FDS_RESERVED + workers_max(workers) * FDS_PER_WORKER;
 	if (top <= 64 || top > INT_MAX ||
 	    (fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0)
 		return;
@@ -697,6 +770,24 @@ fetch_prepare(size_t n, size_t workers)
 	if (high >= 0)
 		close(high);
 	close(fd);
+}
+
+int
+fetch_global_init(void)
+{
+	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
+}
+
+void
+fetch_global_cleanup(void)
+{
+	curl_global_cleanup();
+}
+
+const char *
+fetch_version(void)
+{
+	return curl_version();
 }
 
 /*
@@ -761,48 +852,56 @@ run_free(struct fetch_run *run)
 	if (run->has_rate)
 		limit_rate_destroy(&run->rate);
 	limit_hosts_free(run->hosts);
+	fetch_lists_free(&run->lists);
 	chan_free(run->done);
 	free(run->workers);
 	chan_free(run->results);
 	chan_free(run->jobs);
+	pthread_attr_destroy(&run->attr);
+	pthread_mutex_destroy(&run->pool_mu);
 	pthread_mutex_destroy(&run->multis_mu);
 	free(run);
 }
 
 struct fetch_run *
-fetch_start(const struct fetch_config *cfg, char *const *urls, size_t n,
-    char *err, size_t errlen)
+fetch_start(const struct fetch_config *cfg, char *err, size_t errlen)
 {
 	struct fetch_run *run;
-	pthread_attr_t attr;
-	size_t i, want;
-	int e = 0;
 
 	if ((run = calloc(1, sizeof(*run))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
 	run->cfg = *cfg;
-	run->urls = urls;
-	run->n = n;
 	atomic_init(&run->cancelled, false);
+	atomic_init(&run->nworkers, 0);
+	atomic_init(&run->submitted, 0);
+	atomic_init(&run->finished, 0);
+	atomic_init(&run->in_flight, 0);
+	pthread_mutex_init(&run->pool_mu, NULL);
 	pthread_mutex_init(&run->multis_mu, NULL);
+	pthread_attr_init(&run->attr);
+	pthread_attr_setstacksize(&run->attr, WORKER_STACK);
+	run->max_workers = workers_max(cfg->workers);
 
-	want = workers_for(n, cfg->workers);
-
-	if ((run->jobs = chan_new(sizeof(size_t), n)) == NULL ||
-	    (run->results = chan_new(sizeof(struct fetch_result), want)) ==
-	    NULL || (run->workers = calloc(want, sizeof(*run->workers))) ==
-	    NULL || (run->done = chan_new(1, 0)) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		goto fail;
-	}
+	/*
+	 * The queue holds as many URLs as there may be workers, curl's
+	 * choice too; results are held for at most RESULTS_HELD workers,
+	 * which then wait for the caller.
+	 */
+	if ((run->jobs = chan_new(sizeof(struct job), run->max_workers)) ==
+	    NULL || (run->results = chan_new(sizeof(struct fetch_result),
+	    run->max_workers < RESULTS_HELD ? run->max_workers :
+	    RESULTS_HELD)) == NULL || (run->workers = calloc(run->max_workers,
+	    sizeof(*run->workers))) == NULL ||
+	    (run->done = chan_new(1, 0)) == NULL)
+		goto nomem;
+	if (fetch_lists_build(&run->lists, cfg) != CURLE_OK)
+		goto nomem;
 	/* A cap no smaller than the number of workers never binds. */
-	if (cfg->per_host > 0 && cfg->per_host < want &&
-	    (run->hosts = limit_hosts_new(cfg->per_host)) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		goto fail;
-	}
+	if (cfg->per_host > 0 && cfg->per_host < run->max_workers &&
+	    (run->hosts = limit_hosts_new(cfg->per_host)) == NULL)
+		goto nomem;
 	if (cfg->rate > 0) {
 		if (limit_rate_init(&run->rate, cfg->rate) < 0) {
 			snprintf(err, errlen, "cannot set up --rate");
@@ -810,43 +909,98 @@ fetch_start(const struct fetch_config *cfg, char *const *urls, size_t n,
 		}
 		run->has_rate = true;
 	}
-	atomic_init(&run->in_flight, 0);
 	run->share = share_new(run);
 	if (run->share != NULL && cfg->opts != NULL &&
-	    fetch_opts_share(run->share, cfg->opts) != CURLE_OK) {
-		snprintf(err, errlen, "out of memory");
-		goto fail;
-	}
-	/* Every job is queued before any worker starts; none can block. */
-	for (i = 0; i < n; i++)
-		(void)chan_send(run->jobs, &i);
-	(void)chan_close(run->jobs);
-
-	stacks_new(run, want);
-	pthread_attr_init(&attr);
-	pthread_attr_setstacksize(&attr, WORKER_STACK);
-	for (i = 0; i < want; i++) {
-		run->workers[i].run = run;
-		if (run->stacks != NULL && (e = stack_attr(run, i, &attr)) != 0)
-			break;
-		e = pthread_create(&run->workers[i].tid, &attr, worker_main,
-		    &run->workers[i]);
-		if (e != 0)
-			break;
-	}
-	pthread_attr_destroy(&attr);
-	run->nworkers = i;
-	if (run->nworkers == 0) {
-		/* strerror() is safe here: no worker thread exists. */
-		snprintf(err, errlen, "cannot start a worker thread: %s",
-		    strerror(e));
-		goto fail;
-	}
+	    fetch_opts_share(run->share, cfg->opts) != CURLE_OK)
+		goto nomem;
+	stacks_new(run, run->max_workers);
 	return run;
 
+nomem:
+	snprintf(err, errlen, "out of memory");
 fail:
 	run_free(run);
 	return NULL;
+}
+
+/*
+ * Starts the next worker.  Only the submitter calls it.  Returns 0, or -1
+ * with errno ECANCELED (the input has ended) or EAGAIN (the reason in
+ * err).
+ */
+static int
+start_worker(struct fetch_run *run, char *err, size_t errlen)
+{
+	size_t i = atomic_load(&run->nworkers);
+	struct worker *w = &run->workers[i];
+	char why[128];
+	int e;
+
+	pthread_mutex_lock(&run->pool_mu);
+	if (run->input_closed) {
+		pthread_mutex_unlock(&run->pool_mu);
+		errno = ECANCELED;
+		return -1;
+	}
+	run->live++;
+	pthread_mutex_unlock(&run->pool_mu);
+	w->run = run;
+	if ((run->stacks == NULL || (e = stack_attr(run, i, &run->attr)) ==
+	    0) && (e = pthread_create(&w->tid, &run->attr, worker_main, w)) ==
+	    0) {
+		/* Read by fetch_cancel() and fetch_finish(): see above. */
+		atomic_store(&run->nworkers, i + 1);
+		return 0;
+	}
+	worker_gone(run);
+	if (strerror_r(e, why, sizeof(why)) != 0)
+		snprintf(why, sizeof(why), "error %d", e);
+	snprintf(err, errlen, "cannot start a worker thread: %s", why);
+	errno = EAGAIN;
+	return -1;
+}
+
+int
+fetch_submit(struct fetch_run *run, size_t urlnum, char *url, char *err,
+    size_t errlen)
+{
+	struct job job = { urlnum, 0, url };
+	size_t n = atomic_load(&run->nworkers), pending;
+
+	if (atomic_load(&run->cancelled)) {
+		errno = ECANCELED;
+		return -1;
+	}
+	/*
+	 * URLs queued or in flight, this one included: when they are more
+	 * than the workers, one of them would wait.  finished never passes
+	 * submitted, which counts a URL before it is queued.
+	 */
+	job.seq = atomic_fetch_add(&run->submitted, 1);
+	pending = job.seq + 1 - atomic_load(&run->finished);
+	if (pending > n && n < run->max_workers &&
+	    start_worker(run, err, errlen) < 0 && (errno == ECANCELED ||
+	    n == 0))
+		goto refused;
+	if (chan_send(run->jobs, &job) == 0)
+		return 0;
+	errno = ECANCELED;
+refused:
+	atomic_fetch_sub(&run->submitted, 1);
+	return -1;
+}
+
+/* Closes the input once: no more jobs, and no more workers. */
+void
+fetch_end_input(struct fetch_run *run)
+{
+	pthread_mutex_lock(&run->pool_mu);
+	if (!run->input_closed) {
+		run->input_closed = true;
+		(void)chan_close(run->jobs);
+		close_results_if_done(run);
+	}
+	pthread_mutex_unlock(&run->pool_mu);
 }
 
 chan_t *
@@ -855,10 +1009,28 @@ fetch_results(struct fetch_run *run)
 	return run->results;
 }
 
-size_t
-fetch_workers(const struct fetch_run *run)
+chan_t *
+fetch_done(struct fetch_run *run)
 {
-	return run->nworkers;
+	return run->done;
+}
+
+size_t
+fetch_workers(struct fetch_run *run)
+{
+	return atomic_load(&run->nworkers);
+}
+
+size_t
+fetch_max_workers(const struct fetch_run *run)
+{
+	return run->max_workers;
+}
+
+size_t
+fetch_submitted(struct fetch_run *run)
+{
+	return atomic_load(&run->submitted);
 }
 
 size_t
@@ -870,31 +1042,41 @@ fetch_in_flight(struct fetch_run *run)
 void
 fetch_cancel(struct fetch_run *run)
 {
-	size_t i;
+	size_t i, n;
 
 	if (atomic_exchange(&run->cancelled, true))
 		return;
 	/* Wakes the workers that wait for a host's slot. */
 	(void)chan_close(run->done);
+	/* Queued URLs still reach a worker, which reports them cancelled. */
+	fetch_end_input(run);
 	/*
 	 * A worker publishes its multi handle before it checks the flag, so
 	 * a worker whose handle is not seen here will see the flag.
 	 */
+	n = atomic_load(&run->nworkers);
 	pthread_mutex_lock(&run->multis_mu);
-	for (i = 0; i < run->nworkers; i++)
+	for (i = 0; i < n; i++)
 		if (run->workers[i].multi != NULL)
 			curl_multi_wakeup(run->workers[i].multi);
 	pthread_mutex_unlock(&run->multis_mu);
 }
 
+bool
+fetch_cancelled(struct fetch_run *run)
+{
+	return atomic_load(&run->cancelled);
+}
+
 void
 fetch_finish(struct fetch_run *run)
 {
-	size_t i;
+	size_t i, n;
 
 	if (run == NULL)
 		return;
-	for (i = 0; i < run->nworkers; i++)
+	n = atomic_load(&run->nworkers);
+	for (i = 0; i < n; i++)
 		pthread_join(run->workers[i].tid, NULL);
 	if (run->share != NULL && run->cfg.opts != NULL)
 		fetch_opts_save(run->share, run->cfg.opts);
@@ -904,6 +1086,8 @@ fetch_finish(struct fetch_run *run)
 void
 fetch_result_free(struct fetch_result *res)
 {
+	free(res->url);
+	res->url = NULL;
 	free(res->error);
 	res->error = NULL;
 	free(res->effective_url);

@@ -4,8 +4,7 @@
 
 #include <curl/curl.h>
 
-#include "fetch.h"
-#include "fetch_opts.h"
+#include "fetch_impl.h"
 
 /* Sets one option on e, or returns its error from the calling function. */
 #define SETOPT(e, opt, val) do {					\
@@ -36,6 +35,77 @@ fetch_opts_env(struct fetch_opts *o, bool insecure)
 	o->cafile = env("SSL_CERT_FILE");
 }
 
+/*
+ * Appends the strings of the NULL-ended array v (NULL: none) to *l.
+ * Returns CURLE_OK, or CURLE_OUT_OF_MEMORY with *l holding those before.
+ */
+static CURLcode
+slist_add(struct curl_slist **l, const char *const *v)
+{
+	struct curl_slist *n;
+
+	for (; v != NULL && *v != NULL; v++) {
+		if ((n = curl_slist_append(*l, *v)) == NULL)
+			return CURLE_OUT_OF_MEMORY;
+		*l = n;
+	}
+	return CURLE_OK;
+}
+
+CURLcode
+fetch_lists_build(struct fetch_lists *l, const struct fetch_config *cfg)
+{
+	CURLcode cc;
+
+	if ((cc = slist_add(&l->headers, cfg->headers)) != CURLE_OK ||
+	    cfg->opts == NULL)
+		return cc;
+	if ((cc = slist_add(&l->resolve, cfg->opts->resolve)) != CURLE_OK)
+		return cc;
+	return slist_add(&l->connect_to, cfg->opts->connect_to);
+}
+
+void
+fetch_lists_free(struct fetch_lists *l)
+{
+	curl_slist_free_all(l->headers);
+	l->headers = NULL;
+	curl_slist_free_all(l->resolve);
+	l->resolve = NULL;
+	curl_slist_free_all(l->connect_to);
+	l->connect_to = NULL;
+}
+
+/* libcurl's CURLOPT_IPRESOLVE value for ip. */
+static long
+ip_value(enum fetch_ip ip)
+{
+	switch (ip) {
+	case FETCH_IP_V4:
+		return CURL_IPRESOLVE_V4;
+	case FETCH_IP_V6:
+		return CURL_IPRESOLVE_V6;
+	default:
+		return CURL_IPRESOLVE_WHATEVER;
+	}
+}
+
+/* libcurl's CURLOPT_HTTP_VERSION value for v. */
+static long
+http_value(enum fetch_http v)
+{
+	switch (v) {
+	case FETCH_HTTP_1_1:
+		return CURL_HTTP_VERSION_1_1;
+	case FETCH_HTTP_2:
+		return CURL_HTTP_VERSION_2_0;
+	case FETCH_HTTP_2_PRIOR:
+		return CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE;
+	default:
+		return CURL_HTTP_VERSION_NONE;
+	}
+}
+
 /* Whether o asks for a cookie store: files to start it, or a jar. */
 static bool
 keeps_cookies(const struct fetch_opts *o)
@@ -49,7 +119,7 @@ keeps_cookies(const struct fetch_opts *o)
  * and -X names the method it is sent with all the same.
  */
 static CURLcode
-apply_opts(CURL *e, const struct fetch_opts *o)
+apply_opts(CURL *e, const struct fetch_opts *o, const struct fetch_lists *l)
 {
 	if (o->cafile != NULL)
 		SETOPT(e, CURLOPT_CAINFO, o->cafile);
@@ -59,11 +129,11 @@ apply_opts(CURL *e, const struct fetch_opts *o)
 		SETOPT(e, CURLOPT_SSLCERT, o->cert);
 	if (o->key != NULL)
 		SETOPT(e, CURLOPT_SSLKEY, o->key);
-	if (o->resolve != NULL)
-		SETOPT(e, CURLOPT_RESOLVE, o->resolve);
-	if (o->connect_to != NULL)
-		SETOPT(e, CURLOPT_CONNECT_TO, o->connect_to);
-	SETOPT(e, CURLOPT_IPRESOLVE, o->ipresolve);
+	if (l->resolve != NULL)
+		SETOPT(e, CURLOPT_RESOLVE, l->resolve);
+	if (l->connect_to != NULL)
+		SETOPT(e, CURLOPT_CONNECT_TO, l->connect_to);
+	SETOPT(e, CURLOPT_IPRESOLVE, ip_value(o->ipresolve));
 	if (o->data != NULL) {
 		/* Not copied: one body serves every handle of the run. */
 		SETOPT(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)o->datalen);
@@ -88,8 +158,8 @@ apply_opts(CURL *e, const struct fetch_opts *o)
 		SETOPT(e, CURLOPT_PROXY, o->proxy);
 	if (o->noproxy != NULL)
 		SETOPT(e, CURLOPT_NOPROXY, o->noproxy);
-	if (o->http_version != CURL_HTTP_VERSION_NONE)
-		SETOPT(e, CURLOPT_HTTP_VERSION, o->http_version);
+	if (o->http_version != FETCH_HTTP_ANY)
+		SETOPT(e, CURLOPT_HTTP_VERSION, http_value(o->http_version));
 	if (o->bearer != NULL) {
 		SETOPT(e, CURLOPT_XOAUTH2_BEARER, o->bearer);
 		SETOPT(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BEARER);
@@ -98,7 +168,8 @@ apply_opts(CURL *e, const struct fetch_opts *o)
 }
 
 CURLcode
-fetch_opts_apply(CURL *e, const struct fetch_config *cfg)
+fetch_opts_apply(CURL *e, const struct fetch_config *cfg,
+    const struct fetch_lists *l)
 {
 	/* Never another scheme, whatever a URL or a redirect names. */
 	SETOPT(e, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -113,8 +184,8 @@ fetch_opts_apply(CURL *e, const struct fetch_config *cfg)
 		SETOPT(e, CURLOPT_CUSTOMREQUEST, cfg->method);
 	if (cfg->head)
 		SETOPT(e, CURLOPT_NOBODY, 1L);
-	if (cfg->headers != NULL)
-		SETOPT(e, CURLOPT_HTTPHEADER, cfg->headers);
+	if (l->headers != NULL)
+		SETOPT(e, CURLOPT_HTTPHEADER, l->headers);
 	if (cfg->userpwd != NULL) {
 		SETOPT(e, CURLOPT_USERPWD, cfg->userpwd);
 		SETOPT(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
@@ -123,13 +194,13 @@ fetch_opts_apply(CURL *e, const struct fetch_config *cfg)
 		SETOPT(e, CURLOPT_SSL_VERIFYPEER, 0L);
 		SETOPT(e, CURLOPT_SSL_VERIFYHOST, 0L);
 	}
-	return cfg->opts != NULL ? apply_opts(e, cfg->opts) : CURLE_OK;
+	return cfg->opts != NULL ? apply_opts(e, cfg->opts, l) : CURLE_OK;
 }
 
 CURLcode
 fetch_opts_share(CURLSH *sh, const struct fetch_opts *o)
 {
-	struct curl_slist *f;
+	const char *const *f;
 	CURLcode cc = CURLE_OK;
 	CURL *e;
 
@@ -140,9 +211,9 @@ fetch_opts_share(CURLSH *sh, const struct fetch_opts *o)
 		return CURLE_OUT_OF_MEMORY;
 	/* RELOAD reads the files now, into the share's store. */
 	if ((cc = curl_easy_setopt(e, CURLOPT_SHARE, sh)) == CURLE_OK)
-		for (f = o->cookie_files; f != NULL && cc == CURLE_OK;
-		    f = f->next)
-			cc = curl_easy_setopt(e, CURLOPT_COOKIEFILE, f->data);
+		for (f = o->cookie_files; f != NULL && *f != NULL &&
+		    cc == CURLE_OK; f++)
+			cc = curl_easy_setopt(e, CURLOPT_COOKIEFILE, *f);
 	if (cc == CURLE_OK && o->cookie_files != NULL)
 		cc = curl_easy_setopt(e, CURLOPT_COOKIELIST, "RELOAD");
 	curl_easy_cleanup(e);
@@ -167,10 +238,10 @@ fetch_opts_free(struct fetch_opts *o)
 {
 	free(o->cookie);
 	o->cookie = NULL;
-	curl_slist_free_all(o->cookie_files);
+	free(o->cookie_files);
 	o->cookie_files = NULL;
-	curl_slist_free_all(o->resolve);
+	free(o->resolve);
 	o->resolve = NULL;
-	curl_slist_free_all(o->connect_to);
+	free(o->connect_to);
 	o->connect_to = NULL;
 }

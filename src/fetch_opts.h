@@ -1,19 +1,30 @@
-/* fetch_opts.h: the libcurl options a run's configuration sets on a handle. */
+/* fetch_opts.h: the transfer options of issue 16, free of libcurl's types. */
 #ifndef FETCH_OPTS_H
 #define FETCH_OPTS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
-#include <curl/curl.h>
+/* Which addresses a name may connect to: -4, -6 or either. */
+enum fetch_ip { FETCH_IP_ANY, FETCH_IP_V4, FETCH_IP_V6 };
 
-struct fetch_config;
+/* The HTTP version asked for: libcurl's choice, or one of curl's flags. */
+enum fetch_http {
+	FETCH_HTTP_ANY,
+	FETCH_HTTP_1_1,			/* --http1.1 */
+	FETCH_HTTP_2,			/* --http2: ALPN or an h2c Upgrade. */
+	FETCH_HTTP_2_PRIOR		/* --http2-prior-knowledge */
+};
 
 /*
  * How a transfer reaches its server: whom to trust, who we are, which
- * address a name stands for; and what it sends.  fetch.c hands these to libcurl as they are,
- * as curl's tool does its config (config2setopts.c).  Whoever fills the
- * struct owns it (cli.c: strings in argv or the environment, lists
- * malloced) and frees it with fetch_opts_free(); a run only reads it.
+ * address a name stands for; and what it sends.  fetch_opts.c hands these
+ * to libcurl as they are, as curl's tool does its config
+ * (config2setopts.c); like struct fetch_config, the struct holds no
+ * libcurl type, so that only the fetch module includes libcurl.  Lists
+ * are NULL-ended arrays of strings.  Whoever fills the struct owns it
+ * (cli.c: strings in argv or the environment, arrays malloced) and frees
+ * it with fetch_opts_free(); a run only reads it.
  */
 struct fetch_opts {
 	const char	*cafile;	/* NULL or borrowed: --cacert, or
@@ -24,10 +35,11 @@ struct fetch_opts {
 					   certificate, PEM. */
 	const char	*key;		/* NULL or borrowed: its private key,
 					   PEM; NULL: in the cert file. */
-	struct curl_slist *resolve;	/* NULL or owned: "host:port:addr". */
-	struct curl_slist *connect_to;	/* NULL or owned:
+	const char	**resolve;	/* NULL or owned, strings borrowed:
+					   "host:port:addr". */
+	const char	**connect_to;	/* NULL or owned, strings borrowed:
 					   "host:port:host:port". */
-	long		 ipresolve;	/* CURL_IPRESOLVE_WHATEVER, _V4, _V6. */
+	enum fetch_ip	 ipresolve;
 	const char	*data;		/* NULL or borrowed: the body of
 					   every request, datalen bytes; it
 					   makes them POSTs unless a method
@@ -39,14 +51,13 @@ struct fetch_opts {
 					   borrowed: -x. */
 	const char	*noproxy;	/* NULL (the environment's) or
 					   borrowed: hosts reached directly. */
-	long		 http_version;	/* CURL_HTTP_VERSION_NONE (libcurl's
-					   choice), _1_1, _2_0 or
-					   _2_PRIOR_KNOWLEDGE. */
+	enum fetch_http	 http_version;
 	char		*cookie;	/* NULL or owned: "n=v; n2=v2", sent
 					   with every request. */
-	struct curl_slist *cookie_files; /* NULL or owned: cookie files
-					   (Netscape or Set-Cookie lines) to
-					   start the run's store with. */
+	const char	**cookie_files;	/* NULL or owned, strings borrowed:
+					   cookie files (Netscape or
+					   Set-Cookie lines) to start the
+					   run's store with. */
 	const char	*cookie_jar;	/* NULL or borrowed: where the store
 					   is written when a run ends. */
 	bool		 compressed;	/* Ask for every encoding libcurl
@@ -65,31 +76,7 @@ struct fetch_opts {
  */
 void		fetch_opts_env(struct fetch_opts *o, bool insecure);
 
-/*
- * Sets on e every option that cfg (and cfg->opts, if not NULL) asks for,
- * and the policy every handle follows (http and https only).  cfg and
- * what it points to must outlive e's transfers.  Returns CURLE_OK, or
- * the first libcurl error: out of memory, or an option this libcurl
- * lacks.
- */
-CURLcode	fetch_opts_apply(CURL *e, const struct fetch_config *cfg);
-
-/*
- * Readies the share of a run's handles for o, before any handle uses it:
- * with cookie files or a jar, the handles share one cookie store (under
- * the share's lock), which starts with the cookies of the files.  Returns
- * CURLE_OK, or libcurl's error (out of memory).
- */
-CURLcode	fetch_opts_share(CURLSH *sh, const struct fetch_opts *o);
-
-/*
- * Writes the cookie store of the share sh to o's jar, if any, once no
- * handle uses the share.  libcurl writes a temporary file and renames it;
- * a failure is not reported (cli.c checks the jar's directory first).
- */
-void		fetch_opts_save(CURLSH *sh, const struct fetch_opts *o);
-
-/* Frees the lists and strings o owns; idempotent. */
+/* Frees the arrays and strings o owns; idempotent. */
 void		fetch_opts_free(struct fetch_opts *o);
 
 #endif /* FETCH_OPTS_H */

@@ -1,5 +1,24 @@
 /* main.c: fetch_urls: fetch many URLs at once and time each one. */
 
+/*
+ * The threads of a run, and the channels between them:
+ *
+ *   feed      reads the URLs (arguments, then -i's file, as they arrive)
+ *             and submits them to the fetch run, whose bounded queue
+ *             holds it back while every worker is busy;
+ *   workers   (fetch.c) fetch and send a result each on the run's
+ *             results channel, closed after the last;
+ *   main      receives the results, prints them, and draws progress;
+ *   signals   turns SIGINT and SIGTERM into a cancellation of the run and
+ *             a value on pg->signals, which wakes main;
+ *   deadline  with --deadline, cancels the run when its time is up.
+ *
+ * Cancelling reaches every thread through fetch_cancel(): the feed's
+ * submit fails, queued URLs come back as cancelled results, and the
+ * results channel closes once they are all out.  Only main writes
+ * output, so a cancellation never waits for a slow reader of it.
+ */
+
 #define _POSIX_C_SOURCE 200809L
 
 #include <sys/stat.h>
@@ -7,7 +26,6 @@
 #include <errno.h>
 #include <limits.h>
 #include <locale.h>
-#include <math.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -19,14 +37,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
-
 #include "chan.h"
 #include "cli.h"
 #include "fetch.h"
 #include "fetch_opts.h"
 #include "output.h"
 #include "progress.h"
+#include "records.h"
+#include "shard.h"
+#include "stats.h"
 #include "urls.h"
 
 /* How often the progress line is redrawn while nothing else happens. */
@@ -38,19 +57,52 @@
  */
 #define READER_TICK_MS		250
 
+/*
+ * After a cancellation, how long main waits for the feed to see it: a
+ * feed blocked reading a pipe that says nothing more is left behind.
+ */
+#define FEED_WAIT_MS		100
+
+/*
+ * --ordered holds at most this many results a worker while an earlier
+ * URL is still in flight, and at least ORDER_MIN, at most ORDER_MAX.
+ */
+#define ORDER_PER_WORKER	4
+#define ORDER_MIN		64
+#define ORDER_MAX		65536
+
+/* Exit statuses besides 0, 1 and 2 (usage): see the manual. */
+#define EXIT_INCOMPLETE		3
+
 struct prog {
 	struct cli	 cli;
-	struct urls	 urls;
 	struct output	 out;
-	struct curl_slist *headers;	/* NULL or owned: the -H lines. */
-	chan_t		*signals;	/* int: signals from signal_main(). */
-	int		 signo;		/* The signal that stopped us, or 0. */
-	bool		 output_failed;	/* Standard output is gone. */
-	bool		 watch_reader;	/* Standard output is a pipe or a
-					   socket, whose reader can leave. */
+	FILE		*rec;		/* Where records go: stdout, or the
+					   file of --records. */
+	char		*rec_tmp;	/* NULL, or malloced: the file that
+					   becomes --records' when the run
+					   is complete. */
+	struct records_done *done;	/* NULL, or --resume's records. */
+	FILE		*input;		/* NULL, or -i's (stdin for "-"). */
+	struct urls	 held;		/* --compare: every URL, read first. */
+	chan_t		*signals;	/* int: wakes main on a signal. */
+	pthread_mutex_t	 active_mu;
+	struct fetch_run *active;	/* The run a signal cancels; guarded
+					   by active_mu. */
+	atomic_int	 signo;		/* The signal that stopped us, or 0. */
+	bool		 output_failed;	/* Records cannot be written. */
+	bool		 watch_reader;	/* Records go to a pipe or a socket,
+					   whose reader can leave. */
 	bool		 any_failed;	/* An error, a status >= 400, or an
 					   input line skipped. */
+	bool		 incomplete;	/* A URL read was not fetched. */
+	size_t		 submitted;	/* URLs of the last run. */
 	size_t		 unfinished;	/* URLs an interruption cut short. */
+	struct stats	*stats[2];	/* --stats: NULL or owned; a run's
+					   figures, the serial run's first
+					   with --compare. */
+	struct stats	*counting;	/* NULL or the stats[] of the run
+					   going on. */
 };
 
 /* What one run got, for the summary line. */
@@ -60,17 +112,43 @@ struct tally {
 	size_t	failed;		/* No response: an error, or cancelled. */
 };
 
+/* The feed thread's state; main reads it once the feed is over. */
+struct feed {
+	struct prog		*pg;
+	struct fetch_run	*run;
+	chan_t			*window;	/* NULL, or --ordered's
+						   tokens: see run_urls(). */
+	chan_t			*over;		/* Gets one value when the
+						   feed is done with run. */
+	size_t			 skipped;	/* Done before (--resume). */
+	int			 read_errno;	/* 0, or the read's error. */
+	bool			 start_failed;	/* No worker could start. */
+	bool			 cut_short;	/* The run was cancelled
+						   before the input ended. */
+	char			 why[192];	/* Then the reason. */
+	size_t			 nul_lines;
+	size_t			 first_nul;
+};
+
 /* One run's results while they come in; only the main thread uses it. */
 struct run {
 	struct fetch_run	*fetch;
-	struct fetch_result	*held;	/* --ordered: NULL or malloced, one
-					   a URL; early results wait here. */
-	bool			*have;	/* NULL or malloced: held[i] is set. */
-	size_t			 next;	/* --ordered: the next to print. */
+	struct fetch_result	*held;	/* --ordered: NULL, or malloced
+					   with nheld slots, by seq. */
+	bool			*have;	/* NULL or malloced: held[i] set. */
+	size_t			 nheld;
+	size_t			 next;	/* --ordered: the seq to print. */
+	chan_t			*window;
 	struct progress		 progress;
 	struct tally		 tally;
-	const char		*why;	/* Why URLs are cancelled. */
+	atomic_bool		 deadline_hit;
 };
+
+/*
+ * A run whose feed is still blocked in a read when the run ends cannot be
+ * freed; it stays here, reachable, until the process exits.
+ */
+static struct fetch_run *abandoned;
 
 static double
 now(void)
@@ -85,16 +163,17 @@ now(void)
 static atomic_bool signals_done;
 
 /*
- * Waits for SIGINT and SIGTERM, which every other thread blocks, and
- * passes the first on to the main thread as a channel value; a second one
- * ends the process at once.  Returns on the SIGTERM that follows
- * signals_done.  (pthread_cancel() would load the unwinder, libgcc_s, with
- * dlopen() at exit: a fraction of a millisecond with libcurl's libraries.)
+ * Waits for SIGINT and SIGTERM, which every other thread blocks.  The
+ * first cancels the active run at once, even while main is blocked
+ * writing, and wakes main through pg->signals; a second one ends the
+ * process.  Returns on the SIGTERM that follows signals_done.
+ * (pthread_cancel() would load the unwinder, libgcc_s, with dlopen() at
+ * exit: a fraction of a millisecond with libcurl's libraries.)
  */
 static void *
 signal_main(void *arg)
 {
-	chan_t *signals = arg;
+	struct prog *pg = arg;
 	sigset_t set;
 	int sig, count = 0;
 
@@ -108,28 +187,65 @@ signal_main(void *arg)
 			return NULL;
 		if (++count > 1)
 			_exit(128 + sig);
-		(void)chan_try_send(signals, &sig);
+		atomic_store(&pg->signo, sig);
+		pthread_mutex_lock(&pg->active_mu);
+		if (pg->active != NULL)
+			fetch_cancel(pg->active);
+		pthread_mutex_unlock(&pg->active_mu);
+		(void)chan_try_send(pg->signals, &sig);
 	}
 }
 
-/* Standard output has failed, or its reader has gone: stops the run r. */
+/* What --deadline's thread needs. */
+struct deadline {
+	struct run	*r;
+	chan_t		*stop;		/* Closed when the run is over. */
+	long		 ms;
+};
+
+/* Cancels the run when the deadline passes before the run is over. */
+static void *
+deadline_main(void *arg)
+{
+	struct deadline *d = arg;
+
+	if (chan_recv_timeout(d->stop, NULL, d->ms) < 0 &&
+	    errno == ETIMEDOUT) {
+		atomic_store(&d->r->deadline_hit, true);
+		fetch_cancel(d->r->fetch);
+	}
+	return NULL;
+}
+
+/* Why the URLs of a run that was stopped are cancelled. */
+static const char *
+cancel_why(const struct prog *pg, struct run *r)
+{
+	if (atomic_load(&pg->signo) != 0)
+		return "interrupted";
+	if (atomic_load(&r->deadline_hit))
+		return "deadline reached";
+	if (pg->output_failed)
+		return "output closed";
+	return "cancelled";
+}
+
+/* Records cannot be written, or their reader has gone: stops the run r. */
 static void
 stop_output(struct prog *pg, struct run *r)
 {
 	pg->output_failed = true;
-	if (r != NULL) {
-		r->why = "output closed";
+	if (r != NULL)
 		fetch_cancel(r->fetch);
-	}
 }
 
 /*
- * Checks standard output after writes to it, flushing it first when flush
- * is set.  On its first failure, cancels the run r (if not NULL) and says
- * why, unless the reader went away (EPIPE): a closed pipe, as under
- * `| head`, ends the program quietly.  errno must be 0 before the writes
- * checked, so that it tells what failed.  Returns -1 once output has
- * failed, else 0.
+ * Checks the records' stream after writes to it, flushing it first when
+ * flush is set.  On its first failure, cancels the run r (if not NULL)
+ * and says why, unless the reader went away (EPIPE): a closed pipe, as
+ * under `| head`, ends the program quietly.  errno must be 0 before the
+ * writes checked, so that it tells what failed.  Returns -1 once output
+ * has failed, else 0.
  */
 static int
 check_output(struct prog *pg, struct run *r, bool flush)
@@ -138,11 +254,12 @@ check_output(struct prog *pg, struct run *r, bool flush)
 		return -1;
 	if (flush)
 		errno = 0;
-	if (!(flush && fflush(stdout) == EOF) && !ferror(stdout))
+	if (!(flush && fflush(pg->rec) == EOF) && !ferror(pg->rec))
 		return 0;
 	if (errno != 0 && errno != EPIPE)
-		fprintf(stderr, "fetch_urls: cannot write standard output: "
-		    "%s\n", strerror(errno));
+		fprintf(stderr, "fetch_urls: cannot write %s: %s\n",
+		    pg->rec == stdout ? "standard output" : pg->cli.records,
+		    strerror(errno));
 	stop_output(pg, r);
 	return -1;
 }
@@ -166,20 +283,25 @@ check_reader(struct prog *pg, struct run *r)
 static void
 draw_progress(struct run *r, size_t got)
 {
-	progress_draw(&r->progress, got, fetch_in_flight(r->fetch),
-	    r->tally.http_errors + r->tally.failed, now());
+	progress_draw(&r->progress, got, fetch_submitted(r->fetch),
+	    fetch_in_flight(r->fetch), r->tally.http_errors + r->tally.failed,
+	    now());
 }
 
-/* Prints a result, unless an interruption cut it short; frees it. */
+/*
+ * Prints a result and frees it.  With --resume, a cancelled URL gets no
+ * record: the records file holds finished URLs only, so that the next
+ * run fetches it.
+ */
 static void
 emit(struct prog *pg, struct run *r, struct fetch_result *res)
 {
-	if (!(pg->signo != 0 && res->outcome == FETCH_CANCELLED) &&
-	    !pg->output_failed) {
+	if (!pg->output_failed && !(pg->done != NULL &&
+	    res->outcome == FETCH_CANCELLED)) {
 		progress_erase(&r->progress);
 		errno = 0;
-		output_result(stdout, &pg->out, pg->urls.v[res->index], res,
-		    r->why);
+		output_result(pg->rec, &pg->out, res->url, res,
+		    cancel_why(pg, r));
 		/* Sees a failed write as soon as a full buffer is written. */
 		(void)check_output(pg, r, false);
 	}
@@ -188,23 +310,31 @@ emit(struct prog *pg, struct run *r, struct fetch_result *res)
 
 /*
  * Prints a result now, or with --ordered once every earlier one has
- * printed: the results that came early wait in r->held.
+ * printed: the results that came early wait in r->held, and each printed
+ * in order gives the feed back a token of the window.
  */
 static void
 deliver(struct prog *pg, struct run *r, struct fetch_result *res)
 {
+	size_t slot;
+
 	if (r->held == NULL) {
 		emit(pg, r, res);
 		return;
 	}
-	if (res->index != r->next) {
-		r->held[res->index] = *res;
-		r->have[res->index] = true;
+	if (res->seq != r->next) {
+		slot = res->seq % r->nheld;
+		r->held[slot] = *res;
+		r->have[slot] = true;
 		return;
 	}
 	emit(pg, r, res);
-	for (r->next++; r->next < pg->urls.n && r->have[r->next]; r->next++)
-		emit(pg, r, &r->held[r->next]);
+	(void)chan_try_recv(r->window, NULL);
+	for (r->next++; r->have[slot = r->next % r->nheld]; r->next++) {
+		r->have[slot] = false;
+		emit(pg, r, &r->held[slot]);
+		(void)chan_try_recv(r->window, NULL);
+	}
 }
 
 static void
@@ -212,7 +342,9 @@ count(struct prog *pg, struct run *r, const struct fetch_result *res)
 {
 	if (res->outcome != FETCH_OK || res->status >= 400)
 		pg->any_failed = true;
-	if (pg->signo != 0 && res->outcome == FETCH_CANCELLED)
+	if (res->outcome == FETCH_CANCELLED)
+		pg->incomplete = true;
+	if (atomic_load(&pg->signo) != 0 && res->outcome == FETCH_CANCELLED)
 		pg->unfinished++;
 	else if (res->outcome != FETCH_OK)
 		r->tally.failed++;
@@ -220,10 +352,218 @@ count(struct prog *pg, struct run *r, const struct fetch_result *res)
 		r->tally.http_errors++;
 	else
 		r->tally.ok++;
+	if (pg->counting != NULL)
+		stats_add(pg->counting, res->url, res);
 }
 
 /*
- * Fetches every URL with at most `workers` threads (0: one per URL),
+ * Reads the URLs and submits them to the run: the arguments, then -i's
+ * file line by line as it arrives; with --compare the list read first.
+ * Other shards' URLs and --resume's finished ones are skipped, their
+ * numbers kept.  With --ordered, each URL first takes a token of the
+ * window, which main gives back when it prints a result in order.  Ends
+ * the run's input, then sends on f->over: after that the feed no longer
+ * uses the run.
+ */
+static void *
+feed_main(void *arg)
+{
+	struct feed *f = arg;
+	struct prog *pg = f->pg;
+	struct urls_reader rd;
+	struct chan_case cases[2];
+	size_t i = 0, urlnum = 0;
+	char *url, token = 0;
+	int rc, one = 1;
+
+	if (pg->input != NULL && pg->cli.mode != CLI_COMPARE)
+		urls_reader_init(&rd, pg->input);
+	cases[0] = (struct chan_case){ f->window, CHAN_SEND, &token, false };
+	cases[1] = (struct chan_case){ fetch_done(f->run), CHAN_RECV, NULL,
+	    false };
+	for (;; urlnum++) {
+		errno = 0;
+		if (pg->cli.mode == CLI_COMPARE)
+			url = i < pg->held.n ? strdup(pg->held.v[i++]) : NULL;
+		else if (i < pg->cli.nurls)
+			url = strdup(pg->cli.urls[i++]);
+		else if (pg->input == NULL ||
+		    (rc = urls_next(&rd, &url)) == 0)
+			break;
+		else if (rc < 0)
+			url = NULL;
+		if (url == NULL) {
+			/* The end of the held list, or a failure. */
+			f->read_errno = errno;
+			break;
+		}
+		/* Another shard's URL is skipped, its number kept. */
+		if (!shard_mine(&pg->cli.shard, urlnum, url, strlen(url))) {
+			free(url);
+			continue;
+		}
+		if (pg->done != NULL &&
+		    records_has(pg->done, &pg->out, urlnum, url)) {
+			f->skipped++;
+			free(url);
+			continue;
+		}
+		if (f->window != NULL && (chan_select(cases, 2, -1) != 0 ||
+		    !cases[0].ok)) {
+			f->cut_short = true;
+			free(url);
+			break;
+		}
+		if (fetch_submit(f->run, urlnum, url, f->why,
+		    sizeof(f->why)) < 0) {
+			f->start_failed = errno == EAGAIN;
+			f->cut_short = !f->start_failed;
+			free(url);
+			break;
+		}
+	}
+	if (pg->input != NULL && pg->cli.mode != CLI_COMPARE) {
+		f->nul_lines = rd.nul_lines;
+		f->first_nul = rd.first_nul;
+		urls_reader_free(&rd);
+	}
+	fetch_end_input(f->run);
+	(void)chan_send(f->over, &one);
+	return NULL;
+}
+
+/* Says what the feed could not do, once it is over. */
+static void
+feed_report(struct prog *pg, const struct feed *f)
+{
+	const char *path = pg->cli.input;
+	char err[PATH_MAX + 128];
+
+	/* A URL the feed read or could still read was never fetched. */
+	if (f->cut_short)
+		pg->incomplete = true;
+	if (f->read_errno != 0) {
+		snprintf(err, sizeof(err), "cannot read '%s': %s", path,
+		    strerror(f->read_errno));
+		pg->incomplete = true;
+	} else if (f->start_failed) {
+		snprintf(err, sizeof(err), "%s", f->why);
+		pg->incomplete = true;
+	} else if (f->nul_lines > 1)
+		snprintf(err, sizeof(err), "%s: line %zu and %zu more skipped: "
+		    "a NUL byte cannot be in a URL", path, f->first_nul,
+		    f->nul_lines - 1);
+	else if (f->nul_lines == 1)
+		snprintf(err, sizeof(err), "%s: line %zu skipped: a NUL byte "
+		    "cannot be in a URL", path, f->first_nul);
+	else
+		return;
+	/* Bad input, but the other URLs still ran. */
+	pg->any_failed = true;
+	fputs("fetch_urls: ", stderr);
+	output_escaped(stderr, err);
+	putc('\n', stderr);
+}
+
+/* Sets up cfg for a run with at most workers workers (0: the default). */
+static void
+run_config(const struct prog *pg, size_t workers, struct fetch_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->workers = workers;
+	cfg->max_time_ms = pg->cli.max_time_ms;
+	cfg->connect_timeout_ms = pg->cli.connect_timeout_ms;
+	cfg->follow = pg->cli.location;
+	cfg->max_redirs = pg->cli.max_redirs;
+	cfg->method = pg->cli.method;
+	cfg->head = pg->cli.head;
+	cfg->headers = pg->cli.headers;
+	cfg->user_agent = pg->cli.user_agent;
+	cfg->userpwd = pg->cli.user;
+	cfg->insecure = pg->cli.insecure;
+	cfg->opts = &pg->cli.opts;
+	cfg->retries = pg->cli.retry;
+	cfg->rate = pg->cli.rate;
+	cfg->per_host = (size_t)pg->cli.per_host;
+}
+
+/* Makes r ready to print in order; returns 0, or -1 when out of memory. */
+static int
+order_init(struct run *r)
+{
+	size_t n = fetch_max_workers(r->fetch) * ORDER_PER_WORKER;
+
+	r->nheld = n < ORDER_MIN ? ORDER_MIN : n > ORDER_MAX ? ORDER_MAX : n;
+	if ((r->held = calloc(r->nheld, sizeof(*r->held))) == NULL ||
+	    (r->have = calloc(r->nheld, sizeof(*r->have))) == NULL ||
+	    (r->window = chan_new(1, r->nheld)) == NULL)
+		return -1;
+	return 0;
+}
+
+/*
+ * Receives the run's results until its results channel closes, printing
+ * each as it arrives (or in order); returns how many there were.
+ */
+static size_t
+receive(struct prog *pg, struct run *r)
+{
+	struct fetch_result res;
+	struct chan_case cases[2];
+	long timeout;
+	size_t got = 0;
+	int i, sig;
+
+	/* Go's select { case r, ok := <-results: ...; case <-signals: }. */
+	cases[0] = (struct chan_case){ fetch_results(r->fetch), CHAN_RECV,
+	    &res, false };
+	cases[1] = (struct chan_case){ pg->signals, CHAN_RECV, &sig, false };
+	for (;;) {
+		timeout = -1;
+		if (r->progress.on)
+			timeout = PROGRESS_TICK_MS;
+		if (pg->watch_reader && !pg->output_failed &&
+		    (timeout < 0 || timeout > READER_TICK_MS))
+			timeout = READER_TICK_MS;
+		i = chan_select(cases, 2, 0);
+		if (i < 0 && errno == EAGAIN) {
+			/* Nothing more to print for now: show what we have. */
+			(void)check_output(pg, r, true);
+			if (!r->progress.shown)
+				draw_progress(r, got);
+			i = chan_select(cases, 2, timeout);
+		}
+		if (i < 0) {
+			draw_progress(r, got);
+			check_reader(pg, r);
+			continue;
+		}
+		if (i == 1) {
+			/* The signal thread has cancelled the run. */
+			cases[1].ch = NULL;
+			continue;
+		}
+		if (!cases[0].ok)
+			return got;
+		got++;
+		count(pg, r, &res);
+		deliver(pg, r, &res);
+	}
+}
+
+/* Makes run the one a signal cancels (NULL: none). */
+static void
+set_active(struct prog *pg, struct fetch_run *run)
+{
+	pthread_mutex_lock(&pg->active_mu);
+	pg->active = run;
+	if (run != NULL && atomic_load(&pg->signo) != 0)
+		fetch_cancel(run);
+	pthread_mutex_unlock(&pg->active_mu);
+}
+
+/*
+ * Fetches every URL with at most `workers` threads (0: the default),
  * printing each result as it arrives (or in order), and sets *total to
  * the wall time and *tally to the counts.  Returns 0, or -1 when the run
  * could not start (the reason printed).
@@ -233,126 +573,113 @@ run_urls(struct prog *pg, size_t workers, double *total,
     struct tally *tally)
 {
 	struct fetch_config cfg;
-	struct fetch_result res;
-	struct chan_case cases[2];
+	struct deadline dl = { NULL, NULL, 0 };
+	struct feed f;
 	struct run r;
+	pthread_t feeder, timer;
 	char err[256];
-	double start, deadline = 0;
-	long timeout;
-	size_t got = 0;
-	int i, sig;
-
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.workers = workers;
-	cfg.max_time_ms = pg->cli.max_time_ms;
-	cfg.connect_timeout_ms = pg->cli.connect_timeout_ms;
-	cfg.follow = pg->cli.location;
-	cfg.max_redirs = pg->cli.max_redirs;
-	cfg.method = pg->cli.method;
-	cfg.head = pg->cli.head;
-	cfg.headers = pg->headers;
-	cfg.user_agent = pg->cli.user_agent;
-	cfg.userpwd = pg->cli.user;
-	cfg.insecure = pg->cli.insecure;
-	cfg.opts = &pg->cli.opts;
-	cfg.retries = pg->cli.retry;
-	cfg.rate = pg->cli.rate;
-	cfg.per_host = (size_t)pg->cli.per_host;
+	double start;
+	int one;
 
 	memset(&r, 0, sizeof(r));
-	r.why = "cancelled";
-	if (pg->cli.ordered && ((r.held = calloc(pg->urls.n,
-	    sizeof(*r.held))) == NULL || (r.have = calloc(pg->urls.n,
-	    sizeof(*r.have))) == NULL)) {
+	memset(&f, 0, sizeof(f));
+	atomic_init(&r.deadline_hit, false);
+	run_config(pg, workers, &cfg);
+	start = now();
+	if ((r.fetch = fetch_start(&cfg, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "fetch_urls: %s\n", err);
+		return -1;
+	}
+	f.pg = pg;
+	f.run = r.fetch;
+	if ((pg->cli.ordered && order_init(&r) < 0) ||
+	    (f.over = chan_new(sizeof(int), 1)) == NULL ||
+	    (pg->cli.deadline_ms > 0 && (dl.stop = chan_new(1, 0)) == NULL)) {
 		fprintf(stderr, "fetch_urls: out of memory\n");
 		goto fail;
 	}
-	start = now();
-	if (pg->cli.deadline_ms > 0)
-		deadline = start + (double)pg->cli.deadline_ms / 1000;
-	if ((r.fetch = fetch_start(&cfg, pg->urls.v, pg->urls.n, err,
-	    sizeof(err))) == NULL) {
-		fprintf(stderr, "fetch_urls: %s\n", err);
-		goto fail;
-	}
+	f.window = r.window;
 	progress_init(&r.progress, stderr, !pg->cli.quiet &&
-	    !pg->cli.no_progress, pg->urls.n, start);
-
-	/* Go's select { case r := <-results: ...; case s := <-signals: }. */
-	cases[0] = (struct chan_case){ fetch_results(r.fetch), CHAN_RECV,
-	    &res, false };
-	cases[1] = (struct chan_case){ pg->signals, CHAN_RECV, &sig, false };
-	while (got < pg->urls.n) {
-		timeout = -1;
-		if (deadline > 0) {
-			/*
-			 * Looked at before every result: results that keep
-			 * coming never let the wait below time out.
-			 */
-			timeout = (long)ceil((deadline - now()) * 1000);
-			if (timeout <= 0) {
-				r.why = "deadline reached";
-				deadline = 0;
-				timeout = -1;
-				fetch_cancel(r.fetch);
-			}
-		}
-		if (r.progress.on &&
-		    (timeout < 0 || timeout > PROGRESS_TICK_MS))
-			timeout = PROGRESS_TICK_MS;
-		if (pg->watch_reader && !pg->output_failed &&
-		    (timeout < 0 || timeout > READER_TICK_MS))
-			timeout = READER_TICK_MS;
-		i = chan_select(cases, 2, 0);
-		if (i < 0 && errno == EAGAIN) {
-			/* Nothing more to print for now: show what we have. */
-			(void)check_output(pg, &r, true);
-			if (!r.progress.shown)
-				draw_progress(&r, got);
-			i = chan_select(cases, 2, timeout);
-		}
-		if (i < 0) {
-			/* A tick, or the deadline. */
-			draw_progress(&r, got);
-			check_reader(pg, &r);
-			continue;
-		}
-		if (i == 1) {
-			pg->signo = sig;
-			r.why = "interrupted";
-			cases[1].ch = NULL;
-			fetch_cancel(r.fetch);
-			continue;
-		}
-		got++;
-		count(pg, &r, &res);
-		deliver(pg, &r, &res);
+	    !pg->cli.no_progress, start);
+	set_active(pg, r.fetch);
+	dl.r = &r;
+	dl.ms = pg->cli.deadline_ms;
+	if (dl.stop != NULL && pthread_create(&timer, NULL, deadline_main,
+	    &dl) != 0) {
+		chan_free(dl.stop);
+		dl.stop = NULL;
+		fprintf(stderr, "fetch_urls: cannot start a thread\n");
+		goto fail_active;
 	}
+	if (pthread_create(&feeder, NULL, feed_main, &f) != 0) {
+		fprintf(stderr, "fetch_urls: cannot start a thread\n");
+		if (dl.stop != NULL) {
+			(void)chan_close(dl.stop);
+			pthread_join(timer, NULL);
+		}
+		goto fail_active;
+	}
+
+	(void)receive(pg, &r);
 	progress_erase(&r.progress);
 	*total = now() - start;
 	*tally = r.tally;
-	fetch_finish(r.fetch);
+	pg->submitted = fetch_submitted(r.fetch);
+
+	if (dl.stop != NULL) {
+		(void)chan_close(dl.stop);
+		pthread_join(timer, NULL);
+		chan_free(dl.stop);
+	}
+	set_active(pg, NULL);
+	/*
+	 * Without a cancellation the results closed because the input
+	 * ended, and the feed is about to say so.  After one, a feed
+	 * blocked in a read is left behind with its run.
+	 */
+	if (chan_recv_timeout(f.over, &one, fetch_cancelled(r.fetch) ?
+	    FEED_WAIT_MS : -1) == 0) {
+		pthread_join(feeder, NULL);
+		feed_report(pg, &f);
+		fetch_finish(r.fetch);
+		chan_free(f.over);
+		chan_free(r.window);
+	} else {
+		pthread_detach(feeder);
+		abandoned = r.fetch;
+		pg->incomplete = true;
+	}
 	free(r.held);
 	free(r.have);
 	return 0;
 
+fail_active:
+	set_active(pg, NULL);
 fail:
+	fetch_end_input(r.fetch);
+	fetch_finish(r.fetch);
+	chan_free(f.over);
+	chan_free(dl.stop);
+	chan_free(r.window);
 	free(r.held);
 	free(r.have);
 	return -1;
 }
 
 /*
- * Prints the total time (on standard output in text form, where the Go
- * program printed it; on standard error in the machine-readable forms)
- * and the summary (on standard error), unless -q.
+ * Prints the total time (after the records in text form to standard
+ * output, where the Go program printed it; on standard error in the
+ * machine-readable forms or when records go to a file) and the summary
+ * (on standard error), unless -q.
  */
 static void
 print_total(struct prog *pg, double total, const struct tally *t)
 {
+	bool text = pg->out.format == OUTPUT_TEXT && pg->rec == stdout;
+
 	if (pg->cli.quiet || pg->output_failed)
 		return;
-	if (pg->out.format == OUTPUT_TEXT)
+	if (text)
 		output_total(stdout, total);
 	/*
 	 * Standard output is flushed first: the summary follows the lines on
@@ -360,9 +687,36 @@ print_total(struct prog *pg, double total, const struct tally *t)
 	 */
 	if (check_output(pg, NULL, true) < 0)
 		return;
-	if (pg->out.format != OUTPUT_TEXT)
+	if (!text)
 		output_total(stderr, total);
 	output_summary(stderr, t->ok, t->http_errors, t->failed);
+}
+
+/*
+ * --stats: the report of the runs done (times as their totals), on
+ * standard error after their totals, unless output failed.
+ */
+static void
+print_stats(struct prog *pg, double serial, double concurrent)
+{
+	struct stats_run runs[2] = {
+		{ pg->stats[0], NULL, pg->cli.mode == CLI_SERIAL ? serial :
+		    concurrent },
+		{ pg->stats[1], "concurrent", concurrent },
+	};
+	size_t n = 1;
+
+	if (pg->stats[0] == NULL || pg->output_failed)
+		return;
+	if (pg->cli.mode == CLI_COMPARE) {
+		runs[0].name = "serial";
+		runs[0].elapsed = serial;
+		/* An interruption may leave the second run undone. */
+		if (pg->counting == pg->stats[1])
+			n = 2;
+	}
+	stats_print(stderr, pg->cli.stats == CLI_STATS_JSON ? STATS_JSON :
+	    STATS_TEXT, runs, n);
 }
 
 /*
@@ -378,73 +732,154 @@ usage_error(const char *reason)
 	exit(2);
 }
 
-/* Reads the URL arguments and the -i file.  Returns 0, or exits. */
+/*
+ * Opens -i's file, which the feed then reads as it goes; with --compare
+ * reads every URL first, since both runs need them.  Exits on an error.
+ */
 static void
-load_urls(struct prog *pg)
+open_input(struct prog *pg)
 {
 	const char *path = pg->cli.input;
 	char err[PATH_MAX + 128];
-	FILE *fp;
+	struct stat st;
+	FILE *fp = NULL;
 	size_t i;
 
-	urls_init(&pg->urls);
-	for (i = 0; i < pg->cli.nurls; i++)
-		if (urls_add(&pg->urls, pg->cli.urls[i],
-		    strlen(pg->cli.urls[i])) < 0)
-			goto nomem;
+	urls_init(&pg->held);
+	if (pg->cli.nurls == 0 && path == NULL)
+		usage_error("no URLs given");
 	if (path != NULL) {
 		fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
-		if (fp == NULL || urls_read(&pg->urls, fp) < 0) {
+		errno = fp != NULL && fstat(fileno(fp), &st) == 0 &&
+		    S_ISDIR(st.st_mode) ? EISDIR : errno;
+		if (fp == NULL || errno == EISDIR) {
 			snprintf(err, sizeof(err), "cannot read '%s': %s", path,
 			    strerror(errno));
 			usage_error(err);
 		}
-		if (fp != stdin)
-			fclose(fp);
-		if (pg->urls.nul_lines > 0) {
-			if (pg->urls.nul_lines > 1)
-				snprintf(err, sizeof(err), "%s: line %zu and "
-				    "%zu more skipped: a NUL byte cannot be in "
-				    "a URL", path, pg->urls.first_nul,
-				    pg->urls.nul_lines - 1);
-			else
-				snprintf(err, sizeof(err), "%s: line %zu "
-				    "skipped: a NUL byte cannot be in a URL",
-				    path, pg->urls.first_nul);
-			/* One line for a usage error, as ever. */
-			if (pg->urls.n == 0) {
-				strncat(err, ", and no URL is left",
-				    sizeof(err) - strlen(err) - 1);
-				usage_error(err);
-			}
-			/* Bad input, but the other URLs still run. */
-			fputs("fetch_urls: ", stderr);
-			output_escaped(stderr, err);
-			putc('\n', stderr);
-			pg->any_failed = true;
-		}
+		pg->input = fp;
 	}
-	if (pg->urls.n == 0)
-		usage_error("no URLs given");
+	if (pg->cli.mode != CLI_COMPARE)
+		return;
+	for (i = 0; i < pg->cli.nurls; i++)
+		if (urls_add(&pg->held, pg->cli.urls[i],
+		    strlen(pg->cli.urls[i])) < 0)
+			goto nomem;
+	if (fp != NULL && urls_read(&pg->held, fp) < 0) {
+		if (errno == ENOMEM)
+			goto nomem;
+		snprintf(err, sizeof(err), "cannot read '%s': %s", path,
+		    strerror(errno));
+		usage_error(err);
+	}
 	return;
 nomem:
 	fprintf(stderr, "fetch_urls: out of memory\n");
 	exit(1);
 }
 
+/*
+ * Opens where the records go.  Without --records, standard output.  With
+ * it, a temporary file beside FILE that becomes FILE once the run is
+ * complete; with --resume, FILE itself, after reading back the records it
+ * has, written a line at a time so that a crash loses only the lines in
+ * flight.  Exits on an error.
+ */
+static void
+open_records(struct prog *pg)
+{
+	const char *path = pg->cli.records;
+	char err[PATH_MAX + 128];
+	bool header;
+	size_t len;
+	int fd;
+
+	pg->rec = stdout;
+	if (path == NULL)
+		return;
+	if (pg->cli.resume) {
+		if (records_check(&pg->out, err, sizeof(err)) < 0 ||
+		    (pg->done = records_load(path, &pg->out, &header, err,
+		    sizeof(err))) == NULL)
+			usage_error(err);
+		/* One CSV header in the file, written by the first run. */
+		pg->out.header_done = header;
+		if ((pg->rec = fopen(path, "a")) == NULL) {
+			snprintf(err, sizeof(err), "cannot write '%s': %s",
+			    path, strerror(errno));
+			usage_error(err);
+		}
+		setvbuf(pg->rec, NULL, _IOLBF, 1 << 16);
+		return;
+	}
+	len = strlen(path) + sizeof(".XXXXXX");
+	if ((pg->rec_tmp = malloc(len)) == NULL) {
+		fprintf(stderr, "fetch_urls: out of memory\n");
+		exit(1);
+	}
+	snprintf(pg->rec_tmp, len, "%s.XXXXXX", path);
+	if ((fd = mkstemp(pg->rec_tmp)) < 0 ||
+	    (pg->rec = fdopen(fd, "w")) == NULL) {
+		snprintf(err, sizeof(err), "cannot write next to '%s': %s",
+		    path, strerror(errno));
+		usage_error(err);
+	}
+	setvbuf(pg->rec, NULL, _IOFBF, 1 << 16);
+}
+
+/*
+ * Closes the records file.  A complete run's temporary file becomes
+ * --records' FILE; an incomplete one's is removed, so that FILE exists
+ * only for a complete run.
+ */
+static void
+close_records(struct prog *pg, bool complete)
+{
+	const char *path = pg->cli.records;
+	int e;
+
+	if (pg->rec == stdout)
+		return;
+	errno = 0;
+	if (fflush(pg->rec) != 0 || ferror(pg->rec) ||
+	    (complete && pg->rec_tmp != NULL && fsync(fileno(pg->rec)) != 0)) {
+		e = errno;
+		if (!pg->output_failed)
+			fprintf(stderr, "fetch_urls: cannot write %s: %s\n",
+			    path, strerror(e));
+		pg->output_failed = true;
+		complete = false;
+	}
+	fclose(pg->rec);
+	pg->rec = stdout;
+	if (pg->rec_tmp == NULL)
+		return;
+	if (complete && rename(pg->rec_tmp, path) != 0) {
+		fprintf(stderr, "fetch_urls: cannot rename %s onto %s: %s\n",
+		    pg->rec_tmp, path, strerror(errno));
+		pg->output_failed = true;
+		complete = false;
+	}
+	if (!complete) {
+		(void)unlink(pg->rec_tmp);
+		fprintf(stderr, "fetch_urls: the run is incomplete: %s not "
+		    "written\n", path);
+	}
+	free(pg->rec_tmp);
+	pg->rec_tmp = NULL;
+}
+
 int
 main(int argc, char **argv)
 {
-	struct prog pg;
+	static struct prog pg;
 	struct tally ts, tc;
 	pthread_t sigthread;
 	sigset_t set;
 	struct stat st;
-	struct curl_slist *l;
 	char err[256];
 	double serial = 0, concurrent = 0;
-	size_t i;
-	int status = 1;
+	int status = 1, sig;
 
 	/*
 	 * The character set of the user's locale, so that libcurl can turn
@@ -452,13 +887,12 @@ main(int argc, char **argv)
 	 * messages stay as in the C locale.
 	 */
 	setlocale(LC_CTYPE, "");
-	memset(&pg, 0, sizeof(pg));
 	switch (cli_parse(argc, argv, &pg.cli, err, sizeof(err))) {
 	case CLI_HELP:
 		cli_usage(stdout);
 		return 0;
 	case CLI_VERSION:
-		printf("fetch_urls %s (%s)\n", FETCH_VERSION, curl_version());
+		printf("fetch_urls %s (%s)\n", FETCH_VERSION, fetch_version());
 		return 0;
 	case CLI_ERROR:
 		usage_error(err);
@@ -481,91 +915,106 @@ main(int argc, char **argv)
 	    pg.cli.format == CLI_JSON ? OUTPUT_JSON :
 	    pg.cli.format == CLI_CSV ? OUTPUT_CSV : OUTPUT_TEXT,
 	    pg.cli.write_out);
-	load_urls(&pg);
+	open_input(&pg);
+	open_records(&pg);
+	if (pg.cli.stats != CLI_STATS_OFF && ((pg.stats[0] = stats_new()) ==
+	    NULL || (pg.cli.mode == CLI_COMPARE && (pg.stats[1] =
+	    stats_new()) == NULL))) {
+		fprintf(stderr, "fetch_urls: out of memory\n");
+		goto out_input;
+	}
+	pg.counting = pg.stats[0];
 
 	/* A closed stdout is an error from write(), not a signal. */
 	signal(SIGPIPE, SIG_IGN);
 	/* Before any thread starts: see fetch.h. */
-	fetch_prepare(pg.urls.n, pg.cli.mode == CLI_SERIAL ? 1 :
-	    (size_t)pg.cli.jobs);
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+	fetch_prepare(pg.cli.mode == CLI_SERIAL ? 1 : (size_t)pg.cli.jobs);
+	if (fetch_global_init() < 0) {
 		fprintf(stderr, "fetch_urls: cannot initialise libcurl\n");
-		goto out_urls;
+		goto out_input;
 	}
-	/* Built once; every worker reads it and none changes it. */
-	for (i = 0; i < pg.cli.nheaders; i++) {
-		if ((l = curl_slist_append(pg.headers, pg.cli.headers[i])) ==
-		    NULL) {
-			fprintf(stderr, "fetch_urls: out of memory\n");
-			goto out_headers;
-		}
-		pg.headers = l;
-	}
+	pthread_mutex_init(&pg.active_mu, NULL);
+	atomic_init(&pg.signo, 0);
 	if ((pg.signals = chan_new(sizeof(int), 1)) == NULL) {
 		fprintf(stderr, "fetch_urls: out of memory\n");
-		goto out_headers;
+		goto out_curl;
 	}
 	/* Every thread started from here on inherits the blocked signals. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	if (pthread_create(&sigthread, NULL, signal_main, pg.signals) != 0) {
+	if (pthread_create(&sigthread, NULL, signal_main, &pg) != 0) {
 		fprintf(stderr, "fetch_urls: cannot start a thread\n");
 		goto out_chan;
 	}
-	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
-	pg.watch_reader = fstat(STDOUT_FILENO, &st) == 0 &&
+	if (pg.rec == stdout)
+		setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+	pg.watch_reader = pg.rec == stdout &&
+	    fstat(STDOUT_FILENO, &st) == 0 &&
 	    (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
 
 	switch (pg.cli.mode) {
 	case CLI_SERIAL:
 		if (run_urls(&pg, 1, &serial, &ts) < 0)
-			goto out_thread;
+			goto out_fail;
 		print_total(&pg, serial, &ts);
 		break;
 	case CLI_CONCURRENT:
 		if (run_urls(&pg, (size_t)pg.cli.jobs, &concurrent, &tc) < 0)
-			goto out_thread;
+			goto out_fail;
 		print_total(&pg, concurrent, &tc);
 		break;
 	case CLI_COMPARE:
 		/* Each record says which run it is of. */
 		pg.out.run = "serial";
 		if (run_urls(&pg, 1, &serial, &ts) < 0)
-			goto out_thread;
+			goto out_fail;
 		print_total(&pg, serial, &ts);
-		if (pg.signo != 0 || pg.output_failed)
+		if (atomic_load(&pg.signo) != 0 || pg.output_failed)
 			break;
 		pg.out.run = "concurrent";
+		pg.counting = pg.stats[1];
 		if (run_urls(&pg, (size_t)pg.cli.jobs, &concurrent, &tc) < 0)
-			goto out_thread;
+			goto out_fail;
 		print_total(&pg, concurrent, &tc);
-		if (pg.signo == 0 && !pg.output_failed)
+		if (atomic_load(&pg.signo) == 0 && !pg.output_failed)
 			output_speedup(pg.out.format == OUTPUT_TEXT ? stdout :
 			    stderr, serial, concurrent);
 		break;
 	}
 	(void)check_output(&pg, NULL, true);
-
-	if (pg.signo != 0) {
+	sig = atomic_load(&pg.signo);
+	close_records(&pg, sig == 0 && !pg.incomplete && !pg.output_failed);
+	print_stats(&pg, serial, concurrent);
+	if (sig != 0) {
 		fprintf(stderr, "fetch_urls: interrupted: %zu of %zu URLs not "
-		    "finished\n", pg.unfinished, pg.urls.n);
-		status = 128 + pg.signo;
-	} else
-		status = pg.any_failed || pg.output_failed ? 1 : 0;
+		    "finished\n", pg.unfinished, pg.submitted);
+		status = 128 + sig;
+	} else if (pg.incomplete || pg.output_failed)
+		status = EXIT_INCOMPLETE;
+	else
+		status = pg.any_failed ? 1 : 0;
+	goto out_thread;
 
+out_fail:
+	close_records(&pg, false);
+	status = EXIT_INCOMPLETE;
 out_thread:
 	atomic_store(&signals_done, true);
 	pthread_kill(sigthread, SIGTERM);
 	pthread_join(sigthread, NULL);
 out_chan:
 	chan_free(pg.signals);
-out_headers:
-	curl_slist_free_all(pg.headers);
-	curl_global_cleanup();
-out_urls:
-	urls_free(&pg.urls);
+out_curl:
+	fetch_global_cleanup();
+out_input:
+	if (pg.input != NULL && pg.input != stdin && abandoned == NULL)
+		fclose(pg.input);
+	stats_free(pg.stats[0]);
+	stats_free(pg.stats[1]);
+	records_free(pg.done);
+	urls_free(&pg.held);
 	cli_free(&pg.cli);
 	return status;
 }

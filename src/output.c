@@ -403,7 +403,7 @@ put_var(FILE *fp, const struct output *o, enum wo_var v, const char *url,
 		put_redacted(fp, url, true, output_escaped);
 		break;
 	case WO_URLNUM:
-		fprintf(fp, "%zu", res->index);
+		fprintf(fp, "%zu", res->urlnum);
 		break;
 	case WO_HTTP_CODE:
 	case WO_RESPONSE_CODE:
@@ -506,7 +506,7 @@ put_json(FILE *fp, const struct output *o, const char *url,
 
 	fputs("{\"url\":", fp);
 	put_redacted(fp, url, true, output_json_string);
-	fprintf(fp, ",\"urlnum\":%zu,", res->index);
+	fprintf(fp, ",\"urlnum\":%zu,", res->urlnum);
 	if (o->run != NULL)
 		fprintf(fp, "\"run\":\"%s\",", o->run);
 	fprintf(fp, "\"status\":%ld,\"seconds\":%.6f,\"error\":",
@@ -535,7 +535,7 @@ put_csv(FILE *fp, struct output *o, const char *url,
 		o->header_done = true;
 	}
 	put_redacted(fp, url, true, output_csv_field);
-	fprintf(fp, ",%zu,%ld,%.6f,", res->index, res->status, res->secs);
+	fprintf(fp, ",%zu,%ld,%.6f,", res->urlnum, res->status, res->secs);
 	put_redacted(fp, err, false, output_csv_field);
 	fprintf(fp, ",%lld,%ld,", res->bytes, res->redirects);
 	put_redacted(fp, res->effective_url, true, output_csv_field);

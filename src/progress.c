@@ -28,13 +28,11 @@ width_now(const struct progress *pg)
 }
 
 void
-progress_init(struct progress *pg, FILE *fp, bool on, size_t total,
-    double start)
+progress_init(struct progress *pg, FILE *fp, bool on, double start)
 {
 	memset(pg, 0, sizeof(*pg));
 	pg->fp = fp;
 	pg->on = on && isatty(fileno(fp));
-	pg->total = total;
 	pg->start = start;
 }
 
@@ -55,8 +53,8 @@ progress_format(char *buf, size_t len, size_t done, size_t total,
 }
 
 void
-progress_draw(struct progress *pg, size_t done, size_t in_flight,
-    size_t failed, double now)
+progress_draw(struct progress *pg, size_t done, size_t total,
+    size_t in_flight, size_t failed, double now)
 {
 	char line[256];
 	size_t n, max, width;
@@ -69,7 +67,7 @@ progress_draw(struct progress *pg, size_t done, size_t in_flight,
 	if (max > sizeof(line) - 8)
 		max = sizeof(line) - 8;
 	line[0] = '\r';
-	n = 1 + progress_format(line + 1, max + 1, done, pg->total, in_flight,
+	n = 1 + progress_format(line + 1, max + 1, done, total, in_flight,
 	    failed, now - pg->start);
 	/* Clears what a longer line left behind. */
 	memcpy(line + n, "\033[K", 3);

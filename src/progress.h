@@ -15,16 +15,14 @@ struct progress {
 	FILE	*fp;		/* Borrowed; standard error. */
 	bool	 on;		/* Drawing at all. */
 	bool	 shown;		/* A line is on the screen now. */
-	size_t	 total;		/* URLs in the run. */
 	double	 start;		/* When the run started. */
 };
 
 /*
- * Sets up *pg for a run of total URLs that started at start (monotonic
- * seconds).  It draws only when on is true and fp is a terminal.
+ * Sets up *pg for a run that started at start (monotonic seconds).  It
+ * draws only when on is true and fp is a terminal.
  */
-void	progress_init(struct progress *pg, FILE *fp, bool on, size_t total,
-	    double start);
+void	progress_init(struct progress *pg, FILE *fp, bool on, double start);
 
 /*
  * Formats the line into buf (truncated to len - 1 bytes): "12/100 done,
@@ -37,8 +35,8 @@ size_t	progress_format(char *buf, size_t len, size_t done, size_t total,
  * Draws the line over the last one, if on, cut to one column less than the
  * terminal is wide at that moment, so that it never wraps.
  */
-void	progress_draw(struct progress *pg, size_t done, size_t in_flight,
-	    size_t failed, double now);
+void	progress_draw(struct progress *pg, size_t done, size_t total,
+	    size_t in_flight, size_t failed, double now);
 
 /* Erases the line, if one is shown. */
 void	progress_erase(struct progress *pg);

@@ -17,9 +17,9 @@ urls_init(struct urls *u)
 }
 
 int
-urls_add(struct urls *u, const char *s, size_t len)
+urls_push(struct urls *u, char *url)
 {
-	char **v, *copy;
+	char **v;
 	size_t cap;
 
 	if (u->n == u->cap) {
@@ -31,13 +31,25 @@ urls_add(struct urls *u, const char *s, size_t len)
 		u->v = v;
 		u->cap = cap;
 	}
+	u->v[u->n++] = url;
+	return 0;
+}
+
+int
+urls_add(struct urls *u, const char *s, size_t len)
+{
+	char *copy;
+
 	if ((copy = malloc(len + 1)) == NULL) {
 		errno = ENOMEM;
 		return -1;
 	}
 	memcpy(copy, s, len);
 	copy[len] = '\0';
-	u->v[u->n++] = copy;
+	if (urls_push(u, copy) < 0) {
+		free(copy);
+		return -1;
+	}
 	return 0;
 }
 
@@ -48,37 +60,84 @@ is_blank(char c)
 	    c == '\v' || c == '\f';
 }
 
+void
+urls_reader_init(struct urls_reader *r, FILE *fp)
+{
+	memset(r, 0, sizeof(*r));
+	r->fp = fp;
+}
+
+int
+urls_next(struct urls_reader *r, char **url)
+{
+	size_t start, end;
+	ssize_t len;
+
+	while ((len = getline(&r->line, &r->size, r->fp)) != -1) {
+		end = (size_t)len;
+		start = 0;
+		/* A byte-order mark is no part of the first URL. */
+		if (r->lineno++ == 0 && end >= 3 &&
+		    memcmp(r->line, "\xef\xbb\xbf", 3) == 0)
+			start = 3;
+		for (; start < end && is_blank(r->line[start]); start++)
+			;
+		while (end > start && is_blank(r->line[end - 1]))
+			end--;
+		if (start == end || r->line[start] == '#')
+			continue;
+		if (memchr(r->line + start, '\0', end - start) != NULL) {
+			if (r->nul_lines++ == 0)
+				r->first_nul = r->lineno;
+			continue;
+		}
+		if ((*url = malloc(end - start + 1)) == NULL) {
+			errno = ENOMEM;
+			return -1;
+		}
+		memcpy(*url, r->line + start, end - start);
+		(*url)[end - start] = '\0';
+		return 1;
+	}
+	if (ferror(r->fp)) {
+		if (errno == 0)
+			errno = EIO;
+		return -1;
+	}
+	return 0;
+}
+
+void
+urls_reader_free(struct urls_reader *r)
+{
+	free(r->line);
+	r->line = NULL;
+	r->size = 0;
+}
+
 int
 urls_read(struct urls *u, FILE *fp)
 {
-	char *line = NULL;
-	size_t size = 0, start, end, lineno = 0;
-	ssize_t len;
-	int err = 0;
+	struct urls_reader r;
+	char *url;
+	int rc, err = 0;
 
-	while ((len = getline(&line, &size, fp)) != -1) {
-		lineno++;
-		end = (size_t)len;
-		for (start = 0; start < end && is_blank(line[start]); start++)
-			;
-		while (end > start && is_blank(line[end - 1]))
-			end--;
-		if (start == end || line[start] == '#')
-			continue;
-		if (memchr(line + start, '\0', end - start) != NULL) {
-			if (u->nul_lines++ == 0)
-				u->first_nul = lineno;
-			continue;
-		}
-		if (urls_add(u, line + start, end - start) < 0) {
-			err = errno;
+	urls_reader_init(&r, fp);
+	errno = 0;
+	while ((rc = urls_next(&r, &url)) == 1) {
+		if (urls_push(u, url) < 0) {
+			free(url);
+			rc = -1;
 			break;
 		}
 	}
-	if (err == 0 && ferror(fp))
-		err = errno != 0 ? errno : EIO;
-	free(line);
-	if (err != 0) {
+	if (rc < 0)
+		err = errno;
+	u->nul_lines += r.nul_lines;
+	if (u->first_nul == 0)
+		u->first_nul = r.first_nul;
+	urls_reader_free(&r);
+	if (rc < 0) {
 		errno = err;
 		return -1;
 	}

@@ -1,7 +1,7 @@
 #!/bin/sh
 # deps.sh: install the Debian packages a make target needs, or name them.
 #
-# Usage: tests/deps.sh build|test|demo|bench|fuzz...
+# Usage: tests/deps.sh build|test|demo|bench|fuzz|valgrind|cluster...
 # As root, missing packages are installed with apt-get; otherwise the
 # script prints the exact apt-get line to run and fails.
 
@@ -12,11 +12,14 @@ for group in "$@"; do
 	case $group in
 	build)	pkgs="$pkgs make gcc pkg-config libcurl4-openssl-dev libjansson-dev" ;;
 	demo)	pkgs="$pkgs make gcc pkg-config libcurl4-openssl-dev libjansson-dev python3 openssl" ;;
-	test)	pkgs="$pkgs make gcc pkg-config libcurl4-openssl-dev libjansson-dev check python3 openssl jq bsdutils curl" ;;
-	bench)	pkgs="$pkgs golang-go nginx libnginx-mod-http-echo curl"
+	test)	pkgs="$pkgs make gcc pkg-config libcurl4-openssl-dev libjansson-dev check python3 openssl jq bsdutils"
+		pkgs="$pkgs mandoc binutils curl" ;;
+	bench)	pkgs="$pkgs golang-go nginx libnginx-mod-http-echo curl bc"
 		pkgs="$pkgs python3 openssl" ;;
 	fuzz)	pkgs="$pkgs clang libclang-rt-14-dev" ;;
 	valgrind) pkgs="$pkgs valgrind" ;;
+	cluster) pkgs="$pkgs slurm-wlm munge parallel openssh-server"
+		pkgs="$pkgs openssh-client rsync python3 iproute2 util-linux procps" ;;
 	*)	echo "deps.sh: unknown group '$group'" >&2; exit 2 ;;
 	esac
 done

@@ -1,8 +1,10 @@
 /* e2e.c: what the end-to-end tests share: runs, the fixture, strings. */
 
-#define _POSIX_C_SOURCE 200809L
+/* posix_openpt, grantpt, unlockpt, ptsname; O_CLOEXEC. */
+#define _GNU_SOURCE
 
 #include <sys/types.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -10,6 +12,7 @@
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -438,4 +441,66 @@ struct e2e_counts
 e2e_count(const char *key, const char *query)
 {
 	return e2e_count_at(&e2e_fx, false, key, query);
+}
+
+char *
+e2e_test_file(const char *name)
+{
+	const char *env = getenv("FETCH_FIXTURE");
+	const char *slash;
+	char *path;
+
+	if (env != NULL && (slash = strrchr(env, '/')) != NULL) {
+		path = e2e_fmt("%.*s/%s", (int)(slash - env), env, name);
+		if (access(path, R_OK) == 0)
+			return path;
+	}
+	slash = strrchr(__FILE__, '/');
+	path = slash ? e2e_fmt("%.*s/%s", (int)(slash - __FILE__), __FILE__,
+	    name) : e2e_fmt("%s", name);
+	if (access(path, R_OK) == 0)
+		return path;
+	path = e2e_fmt("tests/%s", name);
+	ck_assert_msg(access(path, R_OK) == 0, "cannot find %s", name);
+	return path;
+}
+
+struct proc *
+e2e_run_pty(bool both, unsigned short cols, double limit, size_t nargs,
+    char **args)
+{
+	struct winsize ws = { .ws_row = 24, .ws_col = cols };
+	char *argv[E2E_MAXARGS];
+	struct proc *p;
+	int m, s, op[2] = { -1, -1 };
+
+	ck_assert(nargs + 2 <= E2E_MAXARGS);
+	argv[0] = (char *)e2e_prog;
+	for (size_t i = 0; i < nargs; i++)
+		argv[i + 1] = args[i];
+	argv[nargs + 1] = NULL;
+	m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	ck_assert_msg(m != -1 && grantpt(m) == 0 && unlockpt(m) == 0,
+	    "pty: %s", strerror(errno));
+	s = open(ptsname(m), O_RDWR | O_NOCTTY | O_CLOEXEC);
+	ck_assert_msg(s != -1, "open pty: %s", strerror(errno));
+	ck_assert_msg(ioctl(s, TIOCSWINSZ, &ws) == 0, "TIOCSWINSZ");
+	p = calloc(1, sizeof(*p));
+	ck_assert(p != NULL);
+	p->in = p->out = -1;
+	e2e_track(p);
+	if (!both)
+		proc_pipe(op);
+	p->start = proc_now();
+	p->pid = proc_spawn_fds(argv, -1, both ? s : op[1], s);
+	close(s);
+	if (!both) {
+		close(op[1]);
+		p->out = op[0];
+	}
+	/* Once the child is gone, reads of the master fail with EIO. */
+	p->err = m;
+	proc_reap(p, p->start + limit);
+	ck_assert_msg(!p->killed, "still running after %.1f s", limit);
+	return p;
 }

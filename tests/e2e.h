@@ -161,4 +161,19 @@ struct e2e_counts e2e_count_at(const struct proc_fixture *fx, bool v6,
 /* As e2e_count_at() for e2e_fx on 127.0.0.1. */
 struct e2e_counts e2e_count(const char *key, const char *query);
 
+/*
+ * The path of a file next to this one (or next to FETCH_FIXTURE), such
+ * as a Python checker, until teardown; fails the test if there is none.
+ */
+char		*e2e_test_file(const char *name);
+
+/*
+ * Runs fetch_urls with args[0..nargs) and its standard error on a
+ * pseudo-terminal cols columns wide, and its standard output there too
+ * (both) or on a pipe, waiting up to limit seconds.  What the terminal
+ * got lands in p->ebuf, what the pipe got in p->obuf; teardown frees p.
+ */
+struct proc	*e2e_run_pty(bool both, unsigned short cols, double limit,
+		    size_t nargs, char **args);
+
 #endif /* E2E_H */

@@ -21,6 +21,9 @@ Suite	*chan_select_suite(void);
 Suite	*chan_order_suite(void);
 Suite	*chan_mem_suite(void);
 
+/* test_chan_go.c: Go's channel and select tests, ported. */
+Suite	*chan_go_suite(void);
+
 /* test_chan_stress.c: channels under contention. */
 Suite	*chan_stress_suite(void);
 
@@ -33,6 +36,20 @@ Suite	*urls_suite(void);
 Suite	*output_suite(void);
 Suite	*limit_suite(void);
 Suite	*fetch_suite(void);
+
+/* test_e2e_stream.c: streaming input, stopping, --records, --resume. */
+Suite	*e2e_stream_suite(void);
+
+/* test_shard.c: shard.h, then fetch_urls --shard against the fixture. */
+Suite	*shard_suite(void);
+Suite	*shard_e2e_suite(void);
+
+/* test_hist.c and test_stats.c: --stats's histogram and report. */
+Suite	*hist_suite(void);
+Suite	*stats_suite(void);
+
+/* test_e2e_stats.c: --stats against the fixture. */
+Suite	*e2e_stats_suite(void);
 
 /* test_e2e.c: the fetch_urls binary against the fixture. */
 Suite	*e2e_output_suite(void);
@@ -67,5 +84,8 @@ Suite	*faults_suite(void);
 
 /* test_examples.c: the example programs. */
 Suite	*examples_suite(void);
+
+/* test_install.c: make install and uninstall, and libchan used installed. */
+Suite	*install_suite(void);
 
 #endif /* SUITES_H */

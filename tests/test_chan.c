@@ -2001,6 +2001,101 @@ START_TEST(per_sender_order_buffered)
 END_TEST
 
 /*
+ * No overtaking: a thread blocked on a full buffered channel keeps its
+ * turn against newcomers.  A receive frees a slot; the blocked sender's
+ * value must take it, not the value of a newcomer that tries to send
+ * meanwhile, with chan_try_send() again and again or with one chan_send()
+ * that polls the ring without the lock.  Go refills the buffer from the
+ * blocked sender under the channel's lock, so it never does this.  The
+ * race is narrow: each round gives the newcomer a fresh chance.  Before
+ * the fix, the chan_try_send() newcomer won within 2,000 rounds in every
+ * run we tried, the chan_send() one in some runs.
+ */
+
+#define OVERTAKE_ROUNDS	2000
+
+struct newcomer {
+	pthread_t	 thr;
+	chan_t		*ch;
+	int		 val;
+	bool		 blocking;	/* chan_send(), or chan_try_send(). */
+	atomic_bool	 started;
+	int		 err;		/* Other than EAGAIN, or 0. */
+};
+
+/* Sends val: once, or with tries until one succeeds. */
+static void *
+newcomer_main(void *arg)
+{
+	struct newcomer *n = arg;
+	int rc;
+
+	atomic_store(&n->started, true);
+	do
+		rc = n->blocking ? chan_send(n->ch, &n->val) :
+		    chan_try_send(n->ch, &n->val);
+	while (rc == -1 && errno == EAGAIN);
+	n->err = rc == -1 ? errno : 0;
+	return NULL;
+}
+
+/* Starts a newcomer and waits until it is about to make its first try. */
+static void
+newcomer_start(struct newcomer *n, chan_t *ch, bool blocking, int val)
+{
+	memset(n, 0, sizeof(*n));
+	n->ch = ch;
+	n->blocking = blocking;
+	n->val = val;
+	atomic_init(&n->started, false);
+	ck_assert_int_eq(pthread_create(&n->thr, NULL, newcomer_main, n), 0);
+	while (!atomic_load(&n->started))
+		sched_yield();
+}
+
+static void
+check_blocked_sender_keeps_turn(bool blocking)
+{
+	struct newcomer n;
+	struct worker w;
+	chan_t *ch;
+	int round, v;
+
+	for (round = 0; round < OVERTAKE_ROUNDS; round++) {
+		ch = mkchan(sizeof(int), 1);
+		v = 1;
+		EXPECT_OK(chan_send(ch, &v));
+		worker_init(&w, W_SEND, ch, 2);
+		start_parked(&w);
+		newcomer_start(&n, ch, blocking, 3);
+		EXPECT_OK(chan_recv(ch, &v));
+		ck_assert_int_eq(v, 1);
+		EXPECT_OK(chan_recv(ch, &v));
+		ck_assert_msg(v == 2, "round %d: the newcomer's %d came "
+		    "before the blocked sender's 2", round, v);
+		worker_join(&w);
+		ck_assert_int_eq(w.rc, 0);
+		EXPECT_OK(chan_recv(ch, &v));
+		ck_assert_int_eq(v, 3);
+		ck_assert_int_eq(pthread_join(n.thr, NULL), 0);
+		ck_assert_int_eq(n.err, 0);
+		chan_free(ch);
+	}
+}
+
+START_TEST(blocked_sender_not_overtaken_by_try_send)
+{
+	check_blocked_sender_keeps_turn(false);
+}
+END_TEST
+
+START_TEST(blocked_sender_not_overtaken_by_send)
+{
+	check_blocked_sender_keeps_turn(true);
+}
+END_TEST
+
+/*
  * The memory model: plain, non-atomic data written before a send is
  * visible after the receive, and so on.  The values checked here would
  * pass on most machines even with a broken library; ThreadSanitizer is
@@ -2355,6 +2450,8 @@ chan_order_suite(void)
 	tcase_add_test(tc, blocked_receivers_fifo_buffered);
 	tcase_add_test(tc, blocked_senders_fifo_unbuffered);
 	tcase_add_test(tc, blocked_senders_fifo_buffered);
+	tcase_add_test(tc, blocked_sender_not_overtaken_by_try_send);
+	tcase_add_test(tc, blocked_sender_not_overtaken_by_send);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("chan_order_slow");

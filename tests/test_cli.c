@@ -692,6 +692,37 @@ mentions(const char *text, const char *word)
 	return false;
 }
 
+/* An optional argument: "--stats" or "--stats=json", never "--stats json". */
+START_TEST(stats_argument_is_optional)
+{
+	struct cli_args a;
+	struct cli cli;
+	char *text;
+
+	RUN(&a, &cli, "u");
+	ck_assert_int_eq(cli.stats, CLI_STATS_OFF);
+	RUN(&a, &cli, "--stats", "u");
+	ck_assert_int_eq(cli.stats, CLI_STATS_TEXT);
+	RUN(&a, &cli, "--stats=json", "u");
+	ck_assert_int_eq(cli.stats, CLI_STATS_JSON);
+	RUN(&a, &cli, "--stats=json", "--stats=text");
+	ck_assert_int_eq(cli.stats, CLI_STATS_TEXT);
+	ck_assert_uint_eq(cli.nurls, 0);
+	RUN(&a, &cli, "--stats", "json");
+	ck_assert_int_eq(cli.stats, CLI_STATS_TEXT);
+	ck_assert_uint_eq(cli.nurls, 1);
+	ck_assert_str_eq(cli.urls[0], "json");
+	ERR(("--stats=xml"), ("--stats", "'xml'", "json"));
+	ERR(("--stats="), ("--stats", "''"));
+	ERR(("--stat"), ("'--stat'", "--stats"));
+	text = usage_text();
+	ck_assert_msg(strstr(text, "[--stats[=json]]") != NULL &&
+	    strstr(text, "\n      --stats[=json] ") != NULL,
+	    "usage:\n%s", text);
+	free(text);
+}
+END_TEST
+
 START_TEST(usage_names_every_option)
 {
 	static const struct {
@@ -834,6 +865,7 @@ cli_suite(void)
 	tcase_add_test(tc, version_short_and_long);
 	tcase_add_test(tc, parses_twice_in_a_row);
 	tcase_add_test(tc, usage_names_every_option);
+	tcase_add_test(tc, stats_argument_is_optional);
 	tcase_add_test(tc, synopsis_lists_every_option);
 	tcase_add_test(tc, usage_lines_fit_79_columns);
 	suite_add_tcase(s, tc);

@@ -11,8 +11,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
-
 #include "../src/cli.h"
 #include "suites.h"
 
@@ -379,7 +377,7 @@ END_TEST
 START_TEST(tls_and_resolution_options)
 {
 	char dir[] = "/tmp/cli_http.XXXXXX", *file;
-	struct curl_slist *l;
+	const char **l;
 	struct ch_args a;
 	struct cli cli;
 
@@ -394,20 +392,21 @@ START_TEST(tls_and_resolution_options)
 	ck_assert_str_eq(cli.opts.capath, dir);
 	ck_assert_str_eq(cli.opts.cert, file);
 	ck_assert_str_eq(cli.opts.key, file);
-	ck_assert_int_eq(cli.opts.ipresolve, CURL_IPRESOLVE_V4);
+	ck_assert_int_eq(cli.opts.ipresolve, FETCH_IP_V4);
 	l = cli.opts.resolve;
-	ck_assert(l != NULL && strcmp(l->data, "a.test:443:127.0.0.1") == 0);
-	ck_assert(l->next != NULL && strcmp(l->next->data,
-	    "+b.test:80:[::1],10.0.0.1") == 0 && l->next->next == NULL);
+	ck_assert(l != NULL && strcmp(l[0], "a.test:443:127.0.0.1") == 0);
+	ck_assert(l[1] != NULL && strcmp(l[1],
+	    "+b.test:80:[::1],10.0.0.1") == 0 && l[2] == NULL);
 	l = cli.opts.connect_to;
-	ck_assert(l != NULL && strcmp(l->data, "::[::1]:8080") == 0);
-	ck_assert(l->next != NULL && strcmp(l->next->data, "h:1:h2:2") == 0);
+	ck_assert(l != NULL && strcmp(l[0], "::[::1]:8080") == 0);
+	ck_assert(l[1] != NULL && strcmp(l[1], "h:1:h2:2") == 0 &&
+	    l[2] == NULL);
 	cli_free(&cli);
 	ck_assert_ptr_null(cli.opts.resolve);
 	ck_assert_ptr_null(cli.opts.connect_to);
 	ch_free(&a);
 	ch_run(&a, &cli, "-4", "--ipv6", "u", NULL);
-	ck_assert_int_eq(cli.opts.ipresolve, CURL_IPRESOLVE_V6);
+	ck_assert_int_eq(cli.opts.ipresolve, FETCH_IP_V6);
 	ck_assert_ptr_null(cli.opts.cafile);
 	cli_free(&cli);
 	ch_free(&a);
@@ -495,18 +494,17 @@ START_TEST(proxy_and_versions)
 	    "--http2-prior-knowledge", "--http1.1", "u", NULL);
 	ck_assert_ptr_eq(cli.opts.proxy, a.argv[2]);
 	ck_assert_ptr_eq(cli.opts.noproxy, a.argv[4]);
-	ck_assert_int_eq(cli.opts.http_version, CURL_HTTP_VERSION_1_1);
+	ck_assert_int_eq(cli.opts.http_version, FETCH_HTTP_1_1);
 	cli_free(&cli);
 	ch_free(&a);
 	ch_run(&a, &cli, "--http2", "u", NULL);
-	ck_assert_int_eq(cli.opts.http_version, CURL_HTTP_VERSION_2_0);
+	ck_assert_int_eq(cli.opts.http_version, FETCH_HTTP_2);
 	ck_assert_ptr_null(cli.opts.proxy);
 	cli_free(&cli);
 	ch_free(&a);
 	ch_run(&a, &cli, "--http1.1", "--http2-prior-knowledge", "u", NULL);
-	ck_assert_int_eq(cli.opts.http_version,
-	    CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
-	ck_assert_int_eq(cli.opts.ipresolve, CURL_IPRESOLVE_WHATEVER);
+	ck_assert_int_eq(cli.opts.http_version, FETCH_HTTP_2_PRIOR);
+	ck_assert_int_eq(cli.opts.ipresolve, FETCH_IP_ANY);
 	cli_free(&cli);
 	ch_free(&a);
 	/* The reason never quotes the proxy, which may hold a password. */
@@ -530,8 +528,8 @@ START_TEST(cookies_and_files)
 	    "--cookie-jar", file, "u", NULL);
 	ck_assert_str_eq(cli.opts.cookie, "a=1;b=2; c=3");
 	ck_assert(cli.opts.cookie_files != NULL && strcmp(
-	    cli.opts.cookie_files->data, file) == 0 &&
-	    cli.opts.cookie_files->next == NULL);
+	    cli.opts.cookie_files[0], file) == 0 &&
+	    cli.opts.cookie_files[1] == NULL);
 	ck_assert_ptr_eq(cli.opts.cookie_jar, a.argv[8]);
 	cli_free(&cli);
 	ck_assert_ptr_null(cli.opts.cookie);

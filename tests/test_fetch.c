@@ -1,17 +1,20 @@
-/* test_fetch.c: unit tests of fetch.h's set-up and tear-down of a run. */
+/* test_fetch.c: unit tests of fetch.h: set-up, the pool, cancellation. */
 
 #define _POSIX_C_SOURCE 200809L
+
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <check.h>
 
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
-
-#include <curl/curl.h>
 
 #include "../src/fetch.h"
 #include "suites.h"
@@ -70,7 +73,7 @@ START_TEST(prepare_raises_the_soft_limit)
 	set_nofile(100, 2048);
 	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
 	ck_assert_uint_eq(rl.rlim_cur, 100);
-	fetch_prepare(1, 1);
+	fetch_prepare(1);
 	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
 	ck_assert_uint_eq(rl.rlim_cur, rl.rlim_max);
 }
@@ -88,18 +91,18 @@ START_TEST(prepare_grows_the_table_for_every_worker)
 
 	set_nofile((rlim_t)(8 * base), (rlim_t)(8 * base));
 	/* Each worker may hold 5 descriptors, and 32 are kept back. */
-	fetch_prepare(workers, 0);
+	fetch_prepare(workers);
 	ck_assert_int_ge(fd_slots(), (long)(32 + 5 * workers));
 	ck_assert_int_eq(fds_open(), before);
 }
 END_TEST
 
-START_TEST(prepare_counts_workers_not_urls)
+START_TEST(prepare_grows_no_more_than_workers_need)
 {
 	long base = fd_slots();
 
 	set_nofile((rlim_t)(8 * base), (rlim_t)(8 * base));
-	fetch_prepare(100000, 10);
+	fetch_prepare(10);
 	ck_assert_int_le(fd_slots(), base > 128 ? base : 128);
 }
 END_TEST
@@ -109,7 +112,7 @@ START_TEST(prepare_stays_within_the_limit)
 	long base = fd_slots();
 
 	set_nofile((rlim_t)(2 * base), (rlim_t)(2 * base));
-	fetch_prepare(100000, 0);
+	fetch_prepare(0);
 	ck_assert_int_eq(fd_slots(), 2 * base);
 }
 END_TEST
@@ -145,19 +148,62 @@ guarded_stacks(void)
 	return n;
 }
 
-/* Receives a run's n results, each a failure to connect, and finishes it. */
+/* Submits n copies of url to run, numbered from 0. */
 static void
-finish_refused(struct fetch_run *run, size_t n)
+submit_n(struct fetch_run *run, const char *url, size_t n)
 {
-	struct fetch_result res;
+	char err[256];
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		ck_assert_int_eq(chan_recv(fetch_results(run), &res), 0);
-		ck_assert_int_eq(res.outcome, FETCH_ERROR);
-		fetch_result_free(&res);
+		char *u = strdup(url);
+
+		ck_assert_ptr_nonnull(u);
+		ck_assert_msg(fetch_submit(run, i, u, err, sizeof(err)) == 0,
+		    "submit %zu: %s", i, err);
 	}
+}
+
+/*
+ * Receives a run's results until its channel closes: n of them, numbered
+ * 0 to n - 1 once each, all with outcome want.  Finishes the run.
+ */
+static void
+finish_expecting(struct fetch_run *run, size_t n, enum fetch_outcome want)
+{
+	struct fetch_result res;
+	bool seen[64] = { false };
+	size_t got = 0;
+
+	ck_assert_uint_le(n, 64);
+	while (chan_recv(fetch_results(run), &res) == 0) {
+		ck_assert_uint_lt(res.urlnum, n);
+		ck_assert_msg(!seen[res.urlnum], "urlnum %zu twice",
+		    res.urlnum);
+		seen[res.urlnum] = true;
+		ck_assert_int_eq(res.outcome, want);
+		ck_assert_ptr_nonnull(res.url);
+		fetch_result_free(&res);
+		got++;
+	}
+	ck_assert_uint_eq(got, n);
 	fetch_finish(run);
+}
+
+static struct fetch_run *
+start_run(size_t workers)
+{
+	struct fetch_config cfg;
+	struct fetch_run *run;
+	char err[256];
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.workers = workers;
+	cfg.max_time_ms = 30000;
+	cfg.connect_timeout_ms = 10000;
+	run = fetch_start(&cfg, err, sizeof(err));
+	ck_assert_msg(run != NULL, "%s", err);
+	return run;
 }
 
 #define STACK_WORKERS	16
@@ -169,32 +215,100 @@ finish_refused(struct fetch_run *run, size_t n)
  */
 START_TEST(run_maps_and_unmaps_its_worker_stacks)
 {
-	char *urls[STACK_WORKERS];
-	struct fetch_config cfg;
 	struct fetch_run *run;
-	char err[256];
 	int before, during;
-	size_t i;
 
-	ck_assert_int_eq(curl_global_init(CURL_GLOBAL_DEFAULT), CURLE_OK);
-	for (i = 0; i < STACK_WORKERS; i++)
-		urls[i] = "http://127.0.0.1:1/";
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.workers = STACK_WORKERS;
-
-	run = fetch_start(&cfg, urls, STACK_WORKERS, err, sizeof(err));
-	ck_assert_msg(run != NULL, "%s", err);
-	ck_assert_uint_eq(fetch_workers(run), STACK_WORKERS);
-	finish_refused(run, STACK_WORKERS);
+	ck_assert_int_eq(fetch_global_init(), 0);
+	run = start_run(STACK_WORKERS);
+	submit_n(run, "http://127.0.0.1:1/", STACK_WORKERS);
+	fetch_end_input(run);
+	finish_expecting(run, STACK_WORKERS, FETCH_ERROR);
 
 	before = guarded_stacks();
-	run = fetch_start(&cfg, urls, STACK_WORKERS, err, sizeof(err));
-	ck_assert_msg(run != NULL, "%s", err);
+	run = start_run(STACK_WORKERS);
+	submit_n(run, "http://127.0.0.1:1/", STACK_WORKERS);
 	during = guarded_stacks();
-	ck_assert_int_eq(during - before, STACK_WORKERS);
-	finish_refused(run, STACK_WORKERS);
+	ck_assert_int_ge(during - before, 1);
+	ck_assert_int_eq(during - before, (int)fetch_workers(run));
+	fetch_end_input(run);
+	finish_expecting(run, STACK_WORKERS, FETCH_ERROR);
 	ck_assert_int_eq(guarded_stacks(), before);
-	curl_global_cleanup();
+	fetch_global_cleanup();
+}
+END_TEST
+
+/*
+ * Workers start as URLs arrive, never more than there are URLs; the
+ * results channel closes after the last result once the input ends, and
+ * an empty input closes it at once.
+ */
+START_TEST(workers_start_as_urls_arrive)
+{
+	struct fetch_run *run;
+
+	ck_assert_int_eq(fetch_global_init(), 0);
+	run = start_run(STACK_WORKERS);
+	ck_assert_uint_eq(fetch_workers(run), 0);
+	submit_n(run, "http://127.0.0.1:1/", 3);
+	ck_assert_uint_ge(fetch_workers(run), 1);
+	ck_assert_uint_le(fetch_workers(run), 3);
+	ck_assert_uint_eq(fetch_submitted(run), 3);
+	fetch_end_input(run);
+	finish_expecting(run, 3, FETCH_ERROR);
+
+	run = start_run(STACK_WORKERS);
+	fetch_end_input(run);
+	finish_expecting(run, 0, FETCH_OK);
+	fetch_global_cleanup();
+}
+END_TEST
+
+/*
+ * A listener that never accepts: the kernel completes connections to it,
+ * and a request sent there waits for an answer that never comes.
+ */
+static int
+silent_listener(char *url, size_t len)
+{
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	ck_assert_int_ge(fd, 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(listen(fd, 64), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
+	snprintf(url, len, "http://127.0.0.1:%d/", ntohs(sa.sin_port));
+	return fd;
+}
+
+/*
+ * Cancelling reports every URL submitted, in flight or queued, as
+ * cancelled, closes the results, and refuses what comes after.
+ */
+START_TEST(cancel_reports_every_url_submitted)
+{
+	struct fetch_run *run;
+	char url[64], err[256], *u;
+	int lfd;
+
+	ck_assert_int_eq(fetch_global_init(), 0);
+	lfd = silent_listener(url, sizeof(url));
+	run = start_run(4);
+	/* Four in flight, four queued: the queue holds one a worker. */
+	submit_n(run, url, 8);
+	ck_assert_uint_le(fetch_workers(run), 4);
+	fetch_cancel(run);
+	u = strdup(url);
+	ck_assert_int_eq(fetch_submit(run, 8, u, err, sizeof(err)), -1);
+	ck_assert_int_eq(errno, ECANCELED);
+	free(u);
+	finish_expecting(run, 8, FETCH_CANCELLED);
+	close(lfd);
+	fetch_global_cleanup();
 }
 END_TEST
 
@@ -206,11 +320,13 @@ fetch_suite(void)
 
 	tcase_add_test(tc, prepare_raises_the_soft_limit);
 	tcase_add_test(tc, prepare_grows_the_table_for_every_worker);
-	tcase_add_test(tc, prepare_counts_workers_not_urls);
+	tcase_add_test(tc, prepare_grows_no_more_than_workers_need);
 	tcase_add_test(tc, prepare_stays_within_the_limit);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("stacks");
 	tcase_add_test(tc, run_maps_and_unmaps_its_worker_stacks);
+	tcase_add_test(tc, workers_start_as_urls_arrive);
+	tcase_add_test(tc, cancel_reports_every_url_submitted);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -255,7 +255,7 @@ sample_result(void)
 	struct fetch_result r;
 
 	memset(&r, 0, sizeof(r));
-	r.index = 3;
+	r.urlnum = 3;
 	r.outcome = FETCH_OK;
 	r.status = 200;
 	r.secs = 0.256;
@@ -478,7 +478,7 @@ END_TEST
 /* With --compare, every record names its run; CSV has one header. */
 START_TEST(records_name_their_run)
 {
-	struct fetch_result res = { .index = 3, .outcome = FETCH_OK,
+	struct fetch_result res = { .urlnum = 3, .outcome = FETCH_OK,
 	    .status = 200 };
 	struct output o;
 	struct out_mem m;
@@ -540,9 +540,9 @@ START_TEST(progress_silent_off_a_terminal)
 	char *got;
 
 	out_open(&m);
-	progress_init(&pg, m.fp, true, 10, 0);
+	progress_init(&pg, m.fp, true, 0);
 	ck_assert(!pg.on);
-	progress_draw(&pg, 1, 2, 0, 1);
+	progress_draw(&pg, 1, 10, 2, 0, 1);
 	progress_erase(&pg);
 	got = out_text(&m);
 	ck_assert_str_eq(got, "");
@@ -573,24 +573,24 @@ START_TEST(progress_follows_a_resized_terminal)
 	ck_assert_int_eq(ioctl(s, TIOCSWINSZ, &ws), 0);
 	fp = fdopen(s, "w");
 	ck_assert_ptr_nonnull(fp);
-	progress_init(&pg, fp, true, 1000000, 0);
+	progress_init(&pg, fp, true, 0);
 	ck_assert(pg.on);
-	progress_draw(&pg, 123456, 789, 12345, 3.25);
+	progress_draw(&pg, 123456, 1000000, 789, 12345, 3.25);
 	ws.ws_col = 20;
 	ck_assert_int_eq(ioctl(m, TIOCSWINSZ, &ws), 0);
-	progress_draw(&pg, 123457, 789, 12345, 3.5);
+	progress_draw(&pg, 123457, 1000000, 789, 12345, 3.5);
 	/*
-	 * Both lines are written; the pty may hand them over in pieces, so
-	 * read until the second line's closing "\033[K" is in.
+	 * A pty may hand the two writes over in several reads: read until
+	 * both lines' ends (each "\033[K") have come.
 	 */
 	len = 0;
 	buf[0] = '\0';
 	while ((cr = strstr(buf, "\033[K")) == NULL ||
 	    strstr(cr + 3, "\033[K") == NULL) {
-		struct pollfd pfd = { .fd = m, .events = POLLIN };
+		struct pollfd pfd = { m, POLLIN, 0 };
 
-		ck_assert_msg(len < sizeof(buf) - 1 && poll(&pfd, 1, 10000) ==
-		    1, "the pty gave only '%s'", buf);
+		ck_assert_msg(len < sizeof(buf) - 1 &&
+		    poll(&pfd, 1, 10000) == 1, "no second line: %s", buf);
 		n = read(m, buf + len, sizeof(buf) - 1 - len);
 		ck_assert_int_gt(n, 0);
 		len += (size_t)n;

@@ -2,9 +2,10 @@
  * chan_interleave.c: channel interleavings that the public API cannot
  * force, because they need a lock-free send or receive paused between
  * claiming a ring slot and filling or emptying it.  This program includes
- * src/chan.c itself, with memcpy() hooked to park the calling thread
- * there when asked, and reads the channel's queue counts to know when
- * other threads have queued.  Each test failed before the fix it names.
+ * libchan's sources themselves, with memcpy() hooked to park the calling
+ * thread there when asked, and reads the channel's queue counts to know
+ * when other threads have queued.  Each test failed before the fix it
+ * names.
  */
 
 #define _GNU_SOURCE
@@ -33,6 +34,9 @@ hooked_memcpy(void *dst, const void *src, size_t n)
 
 #define memcpy(dst, src, n)	hooked_memcpy(dst, src, n)
 #include "../../src/chan.c"
+#include "../../src/chan_debug.c"
+#include "../../src/chan_park.c"
+#include "../../src/chan_ring.c"
 #undef memcpy
 
 #define TLIMIT	10
@@ -223,6 +227,76 @@ START_TEST(close_keeps_receivers_in_order)
 }
 END_TEST
 
+/*
+ * A newcomer's chan_try_recv() must not take a value that a queued
+ * receiver is due.  A send is paused mid-slot; a receiver queues for its
+ * value; a newcomer keeps trying to receive while the send finishes and
+ * hands the value over.  The race is narrow, so it runs many rounds;
+ * before the fix the newcomer won some in every run.
+ */
+
+#define OVERTAKE_ROUNDS	300
+
+struct tryer {
+	pthread_t	 thr;
+	chan_t		*ch;
+	atomic_bool	 started;
+	atomic_bool	 stop;
+	int		 got;		/* The value received, or -1. */
+};
+
+/*
+ * Tries to receive until told to stop.  A value received was the queued
+ * receiver's: closing the channel then lets that receiver return.
+ */
+static void *
+tryer_main(void *arg)
+{
+	struct tryer *t = arg;
+
+	atomic_store(&t->started, true);
+	while (!atomic_load(&t->stop))
+		if (chan_try_recv(t->ch, &t->got) == 0) {
+			chan_close(t->ch);
+			break;
+		}
+	return NULL;
+}
+
+START_TEST(queued_receiver_not_overtaken_by_try_recv)
+{
+	struct op f, r;
+	struct tryer t;
+	chan_t *ch;
+	int round;
+
+	for (round = 0; round < OVERTAKE_ROUNDS; round++) {
+		ch = chan_new(sizeof(int), 1);
+		ck_assert_ptr_nonnull(ch);
+		op_start(&f, ch, true, 7, true);
+		op_start(&r, ch, false, -1, false);
+		wait_queued(&ch->recvq, 1);
+		memset(&t, 0, sizeof(t));
+		t.ch = ch;
+		t.got = -1;
+		ck_assert_int_eq(pthread_create(&t.thr, NULL, tryer_main, &t),
+		    0);
+		while (!atomic_load(&t.started))
+			sched_yield();
+		sem_post(&resumed);
+		op_join(&f);
+		op_join(&r);
+		atomic_store(&t.stop, true);
+		ck_assert_int_eq(pthread_join(t.thr, NULL), 0);
+		ck_assert_int_eq(f.rc, 0);
+		ck_assert_msg(r.rc == 0 && r.val == 7, "round %d: the newcomer "
+		    "took %d, the queued receiver got %d (%s)", round, t.got,
+		    r.val, strerror(r.err));
+		chan_free(ch);
+	}
+}
+END_TEST
+
 int
 main(void)
 {
@@ -237,6 +311,7 @@ main(void)
 	tcase_add_test(tc, handoff_does_not_pass_a_queued_sender);
 	tcase_add_test(tc, close_waits_for_a_send_in_flight);
 	tcase_add_test(tc, close_keeps_receivers_in_order);
+	tcase_add_test(tc, queued_receiver_not_overtaken_by_try_recv);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

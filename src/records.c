@@ -1,0 +1,360 @@
+/* records.c: reading back the records file that --resume continues. */
+
+#define _POSIX_C_SOURCE 200809L
+
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "records.h"
+
+/* URL numbers above this in a records file are taken for junk. */
+#define URLNUM_MAX	1000000000UL
+
+struct records_done {
+	uint32_t	*key;	/* Malloced; by URL number: 0 not done, else
+				   the hash of the record's key. */
+	size_t		 cap;
+	size_t		 count;
+};
+
+/*
+ * How a --write-out format keys its records: 0 when it cannot (no
+ * leading %{urlnum}), 1 by the number alone, 2 by the number and the URL
+ * between two blanks; *blank2 is the blank after the URL.
+ */
+static int
+writeout_keying(const char *fmt, char *blank1, char *blank2)
+{
+	static const char num[] = "%{urlnum}", url[] = "%{url}";
+	const char *p;
+
+	if (strncmp(fmt, num, sizeof(num) - 1) != 0)
+		return 0;
+	p = fmt + sizeof(num) - 1;
+	if (*p == ' ' || *p == '\t')
+		*blank1 = *p++;
+	else if (p[0] == '\\' && p[1] == 't') {
+		*blank1 = '\t';
+		p += 2;
+	} else
+		return 1;
+	if (strncmp(p, url, sizeof(url) - 1) != 0)
+		return 1;
+	p += sizeof(url) - 1;
+	if (*p == ' ' || *p == '\t')
+		*blank2 = *p;
+	else if (p[0] == '\\' && p[1] == 't')
+		*blank2 = '\t';
+	else
+		return 1;
+	return 2;
+}
+
+int
+records_check(const struct output *o, char *err, size_t errlen)
+{
+	char b1, b2;
+
+	switch (o->format) {
+	case OUTPUT_JSON:
+	case OUTPUT_CSV:
+		return 0;
+	case OUTPUT_WRITEOUT:
+		if (writeout_keying(o->write_out, &b1, &b2) > 0)
+			return 0;
+		snprintf(err, errlen, "--resume needs a --write-out format "
+		    "that starts with %%{urlnum}");
+		return -1;
+	case OUTPUT_TEXT:
+		break;
+	}
+	snprintf(err, errlen, "--resume needs records with a urlnum: "
+	    "--format json or csv, or --write-out '%%{urlnum}...'");
+	return -1;
+}
+
+/* FNV-1a, never 0: 0 marks a number not done. */
+static uint32_t
+key_hash(const char *s, size_t len)
+{
+	uint32_t h = 2166136261u;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		h = (h ^ (unsigned char)s[i]) * 16777619u;
+	return h == 0 ? 1 : h;
+}
+
+/* Reads decimal digits at line[*i]; -1 when there are none or too many. */
+static int
+parse_urlnum(const char *line, size_t len, size_t *i, size_t *urlnum)
+{
+	size_t v = 0, start = *i;
+
+	for (; *i < len && line[*i] >= '0' && line[*i] <= '9'; (*i)++) {
+		v = v * 10 + (size_t)(line[*i] - '0');
+		if (v > URLNUM_MAX)
+			return -1;
+	}
+	if (*i == start)
+		return -1;
+	*urlnum = v;
+	return 0;
+}
+
+/*
+ * Finds the key at the start of a record line: sets *urlnum and *keylen.
+ * Returns 0, or -1 when the line is no record of o's format.
+ */
+static int
+parse_key(const struct output *o, const char *line, size_t len,
+    size_t *urlnum, size_t *keylen)
+{
+	static const char jstart[] = "{\"url\":\"", jnum[] = ",\"urlnum\":";
+	size_t i;
+	char b1 = 0, b2 = 0;
+
+	switch (o->format) {
+	case OUTPUT_JSON:
+		if (len < sizeof(jstart) - 1 ||
+		    memcmp(line, jstart, sizeof(jstart) - 1) != 0)
+			return -1;
+		for (i = sizeof(jstart) - 1; i < len && line[i] != '"'; i++)
+			if (line[i] == '\\')
+				i++;
+		i++;
+		if (i + sizeof(jnum) - 1 > len ||
+		    memcmp(line + i, jnum, sizeof(jnum) - 1) != 0)
+			return -1;
+		i += sizeof(jnum) - 1;
+		break;
+	case OUTPUT_CSV:
+		if (len == 0 || line[0] != '"')
+			return -1;
+		for (i = 1; i < len; i++)
+			if (line[i] == '"' && !(i + 1 < len &&
+			    line[i + 1] == '"'))
+				break;
+			else if (line[i] == '"')
+				i++;
+		if (i + 1 >= len || line[i + 1] != ',')
+			return -1;
+		i += 2;
+		break;
+	case OUTPUT_WRITEOUT:
+		i = 0;
+		if (parse_urlnum(line, len, &i, urlnum) < 0)
+			return -1;
+		if (writeout_keying(o->write_out, &b1, &b2) == 2) {
+			if (i >= len || line[i] != b1)
+				return -1;
+			for (i++; i < len && line[i] != b2; i++)
+				;
+		}
+		*keylen = i;
+		return 0;
+	default:
+		return -1;
+	}
+	if (parse_urlnum(line, len, &i, urlnum) < 0 || i >= len ||
+	    line[i] != ',')
+		return -1;
+	*keylen = i + 1;
+	return 0;
+}
+
+/* Marks urlnum done with the key hash h.  Returns 0, or -1 (ENOMEM). */
+static int
+mark(struct records_done *d, size_t urlnum, uint32_t h)
+{
+	uint32_t *v;
+	size_t cap;
+
+	if (urlnum >= d->cap) {
+		for (cap = d->cap ? d->cap : 1024; cap <= urlnum; cap *= 2)
+			;
+		if ((v = realloc(d->key, cap * sizeof(*v))) == NULL)
+			return -1;
+		memset(v + d->cap, 0, (cap - d->cap) * sizeof(*v));
+		d->key = v;
+		d->cap = cap;
+	}
+	d->key[urlnum] = h;
+	d->count++;
+	return 0;
+}
+
+/*
+ * Copies the complete records of in to out and marks them done.  Returns
+ * 0, or -1 with the reason in err.
+ */
+static int
+keep_records(FILE *in, FILE *out, const char *path, const struct output *o,
+    struct records_done *d, bool *csv_header, char *err, size_t errlen)
+{
+	static const char header[] = "url,urlnum,";
+	char *line = NULL;
+	size_t size = 0, lineno = 0, urlnum, keylen;
+	ssize_t len;
+	int rc = -1;
+
+	while ((len = getline(&line, &size, in)) != -1) {
+		lineno++;
+		/* A line a crash cut short is no record. */
+		if (line[len - 1] != '\n')
+			break;
+		if (o->format == OUTPUT_CSV && lineno == 1 &&
+		    strncmp(line, header, sizeof(header) - 1) == 0) {
+			*csv_header = true;
+		} else if (parse_key(o, line, (size_t)len, &urlnum, &keylen) <
+		    0) {
+			snprintf(err, errlen, "--resume: %s line %zu is not a "
+			    "record of this format", path, lineno);
+			goto out;
+		} else if (urlnum < d->cap && d->key[urlnum] != 0) {
+			continue;
+		} else if (mark(d, urlnum, key_hash(line, keylen)) < 0) {
+			snprintf(err, errlen, "out of memory");
+			goto out;
+		}
+		if (fwrite(line, 1, (size_t)len, out) != (size_t)len)
+			break;
+	}
+	if (ferror(in) || ferror(out)) {
+		snprintf(err, errlen, "--resume: cannot copy %s", path);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(line);
+	return rc;
+}
+
+struct records_done *
+records_load(const char *path, const struct output *o, bool *csv_header,
+    char *err, size_t errlen)
+{
+	struct records_done *d;
+	char *tmp = NULL;
+	FILE *in, *out = NULL;
+	int fd = -1, e;
+	size_t len;
+
+	*csv_header = false;
+	if ((d = calloc(1, sizeof(*d))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if ((in = fopen(path, "r")) == NULL) {
+		if (errno == ENOENT)
+			return d;
+		e = errno;
+		snprintf(err, errlen, "cannot read '%s': %s", path,
+		    strerror(e));
+		goto fail;
+	}
+	len = strlen(path) + sizeof(".resume.XXXXXX");
+	if ((tmp = malloc(len)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	snprintf(tmp, len, "%s.resume.XXXXXX", path);
+	if ((fd = mkstemp(tmp)) < 0 || (out = fdopen(fd, "w")) == NULL) {
+		e = errno;
+		snprintf(err, errlen, "cannot write next to '%s': %s", path,
+		    strerror(e));
+		goto fail;
+	}
+	fd = -1;
+	if (keep_records(in, out, path, o, d, csv_header, err, errlen) < 0)
+		goto fail;
+	if (fflush(out) != 0 || fsync(fileno(out)) != 0 || fclose(out) != 0) {
+		out = NULL;
+		e = errno;
+		snprintf(err, errlen, "cannot write next to '%s': %s", path,
+		    strerror(e));
+		goto fail;
+	}
+	out = NULL;
+	if (rename(tmp, path) != 0) {
+		e = errno;
+		snprintf(err, errlen, "cannot rewrite '%s': %s", path,
+		    strerror(e));
+		goto fail;
+	}
+	fclose(in);
+	free(tmp);
+	return d;
+
+fail:
+	if (out != NULL)
+		fclose(out);
+	if (fd >= 0)
+		close(fd);
+	if (tmp != NULL) {
+		(void)unlink(tmp);
+		free(tmp);
+	}
+	if (in != NULL)
+		fclose(in);
+	records_free(d);
+	return NULL;
+}
+
+bool
+records_has(const struct records_done *d, const struct output *o,
+    size_t urlnum, const char *url)
+{
+	char *buf = NULL, *red, b1 = 0, b2 = 0;
+	size_t len = 0;
+	bool has;
+	FILE *fp;
+
+	if (urlnum >= d->cap || d->key[urlnum] == 0)
+		return false;
+	if ((fp = open_memstream(&buf, &len)) == NULL)
+		return false;
+	red = output_redact(url, true);
+	switch (o->format) {
+	case OUTPUT_JSON:
+		fputs("{\"url\":", fp);
+		output_json_string(fp, red != NULL ? red : "***");
+		fprintf(fp, ",\"urlnum\":%zu,", urlnum);
+		break;
+	case OUTPUT_CSV:
+		output_csv_field(fp, red != NULL ? red : "***");
+		fprintf(fp, ",%zu,", urlnum);
+		break;
+	default:
+		fprintf(fp, "%zu", urlnum);
+		if (writeout_keying(o->write_out, &b1, &b2) == 2) {
+			putc(b1, fp);
+			output_escaped(fp, red != NULL ? red : "***");
+		}
+		break;
+	}
+	free(red);
+	has = fclose(fp) == 0 && key_hash(buf, len) == d->key[urlnum];
+	free(buf);
+	return has;
+}
+
+size_t
+records_count(const struct records_done *d)
+{
+	return d->count;
+}
+
+void
+records_free(struct records_done *d)
+{
+	if (d == NULL)
+		return;
+	free(d->key);
+	free(d);
+}

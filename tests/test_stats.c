@@ -1,0 +1,359 @@
+/* test_stats.c: unit tests of --stats's figures and drawing, stats.h. */
+
+#define _GNU_SOURCE		/* mallinfo2(), open_memstream() */
+
+#include <check.h>
+
+#include <locale.h>
+#include <malloc.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../src/stats.h"
+#include "suites.h"
+
+/* Adds a result of url that took secs, with a status or an error. */
+static void
+add(struct stats *st, const char *url, double secs, long status,
+    const char *kind)
+{
+	struct fetch_result res;
+
+	memset(&res, 0, sizeof(res));
+	res.outcome = kind != NULL ? FETCH_ERROR : FETCH_OK;
+	res.kind = kind;
+	res.status = status;
+	res.secs = secs;
+	res.timings.ttfb = kind != NULL ? 0 : secs / 2;
+	res.bytes = 10;
+	stats_add(st, url, &res);
+}
+
+static int
+by_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The steps (eighths, or columns of '#') of a drawn bar. */
+static size_t
+steps_of(const char *bar, bool utf8)
+{
+	size_t n = 0;
+
+	for (const unsigned char *p = (const unsigned char *)bar; *p != '\0';
+	    p++) {
+		if (!utf8) {
+			ck_assert_msg(*p == '#', "'%c' in an ASCII bar", *p);
+			n++;
+			continue;
+		}
+		/* U+2588 is 8 eighths, U+2589 7 ... U+258F 1. */
+		ck_assert_msg(p[0] == 0xe2 && p[1] == 0x96 && p[2] >= 0x88 &&
+		    p[2] <= 0x8f, "not a block character in \"%s\"", bar);
+		n += p[2] == 0x88 ? 8 : 0x90 - p[2];
+		p += 2;
+	}
+	return n;
+}
+
+START_TEST(bar_lengths_proportional_to_counts)
+{
+	char buf[1024];
+	uint64_t count, max;
+	size_t cells, n, want;
+
+	for (int utf8 = 0; utf8 < 2; utf8++)
+		for (max = 1; max <= 97; max += 12)
+			for (count = 0; count <= max; count++)
+				for (cells = 8; cells <= 70; cells += 31) {
+					n = stats_bar(buf, sizeof(buf), count,
+					    max, cells, utf8);
+					want = (size_t)llround((double)count *
+					    (double)cells * (utf8 ? 8 : 1) /
+					    (double)max);
+					if (want == 0 && count > 0)
+						want = 1;
+					ck_assert_uint_eq(n, want);
+					ck_assert_uint_eq(steps_of(buf, utf8),
+					    want);
+				}
+	/* The fullest row fills its cells; a short buffer stays whole. */
+	ck_assert_uint_eq(stats_bar(buf, sizeof(buf), 5, 5, 10, true), 80);
+	ck_assert_uint_eq(strlen(buf), 30);
+	stats_bar(buf, 8, 5, 5, 10, true);
+	ck_assert_str_eq(buf, "\u2588\u2588");
+	stats_bar(buf, 8, 1, 2, 3, true);
+	ck_assert_str_eq(buf, "\u2588\u258c");
+}
+END_TEST
+
+/* The rows of the synthetic run: min 1 s, max 2 s, rows of 0.1 s. */
+static const uint64_t draw_rows_want[10] = { 2, 4, 7, 10, 13, 16, 19, 22,
+	25, 29 };
+
+static struct stats *
+draw_stats(void)
+{
+	struct stats *st = stats_new();
+	size_t i, j;
+
+	ck_assert_ptr_nonnull(st);
+	add(st, "http://a/", 1.0, 200, NULL);
+	add(st, "http://a/", 2.0, 200, NULL);
+	for (i = 0; i < 10; i++)
+		for (j = 0; j < 3 * i + 1; j++)
+			add(st, "http://a/", 1.05 + 0.1 * (double)i, 200,
+			    NULL);
+	return st;
+}
+
+/* The columns a terminal gives to s: one a character, UTF-8 or not. */
+static size_t
+columns_of(const char *s, const char *upto)
+{
+	size_t n = 0;
+
+	for (; *s != '\0' && s != upto; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
+/*
+ * Prints the report of runs (made by draw_stats()) under the locale and
+ * COLUMNS given, and checks the histogram's rows: their counts, their
+ * bars' lengths, the columns they take.
+ */
+static void
+check_drawing(const char *locale, const struct stats_run *runs,
+    size_t nruns, int cols)
+{
+	bool utf8 = strcmp(locale, "C") != 0;
+	char *text = NULL, *line, *nl, *p, *end, bar[4096], env[16];
+	size_t len = 0, row, k, cells, n, col2 = 0;
+	uint64_t count;
+	double from;
+	int off;
+	FILE *fp = open_memstream(&text, &len);
+
+	ck_assert_ptr_nonnull(fp);
+	ck_assert_ptr_nonnull(setlocale(LC_CTYPE, locale));
+	snprintf(env, sizeof(env), "%d", cols);
+	setenv("COLUMNS", env, 1);
+	stats_print(fp, STATS_TEXT, runs, nruns);
+	fclose(fp);
+	/* "  1.0000s", then " 29 " and a bar a run; the last column free. */
+	cells = (size_t)(cols - 10 - (int)nruns * 4 - 1) / nruns;
+	line = strstr(text, "Total times, rows of 0.1000s:\n");
+	ck_assert_msg(line != NULL, "no histogram in:\n%s", text);
+	line = strchr(line, '\n') + 1;
+	for (row = 0; row < 10; row++, line = nl + 1) {
+		ck_assert_ptr_nonnull(nl = strchr(line, '\n'));
+		*nl = '\0';
+		ck_assert_msg(sscanf(line, " %lfs%n", &from, &off) == 1 &&
+		    fabs(from - (1.0 + 0.1 * (double)row)) < 1e-9,
+		    "row %zu: \"%s\"", row, line);
+		p = line + off;
+		for (k = 0; k < nruns; k++) {
+			while (*p == ' ')
+				p++;
+			count = strtoull(p, &end, 10);
+			if (k == 1) {
+				/* The second run's counts line up (right). */
+				if (col2 == 0)
+					col2 = columns_of(line, end);
+				ck_assert_uint_eq(columns_of(line, end), col2);
+			}
+			ck_assert_msg(count == draw_rows_want[row] &&
+			    *end == ' ', "row %zu: \"%s\"", row, line);
+			p = end + 1;
+			n = strcspn(p, " ");
+			memcpy(bar, p, n);
+			bar[n] = '\0';
+			ck_assert_msg(steps_of(bar, utf8) ==
+			    (size_t)llround((double)count * (double)cells *
+			    (utf8 ? 8 : 1) / 29), "row %zu: \"%s\"", row,
+			    line);
+			p += n;
+		}
+		ck_assert_msg(columns_of(line, NULL) <= (size_t)cols - 1,
+		    "row %zu takes %zu columns of %d: \"%s\"", row,
+		    columns_of(line, NULL), cols, line);
+	}
+	if (!utf8)
+		for (p = text; *p != '\0'; p++)
+			ck_assert_msg((unsigned char)*p < 0x80, "a byte above "
+			    "ASCII in the C locale:\n%s", text);
+	free(text);
+}
+
+START_TEST(histogram_drawn_to_the_width_in_utf8_and_ascii)
+{
+	struct stats *st = draw_stats();
+	struct stats_run run = { st, NULL, 3 };
+
+	check_drawing("C.UTF-8", &run, 1, 70);
+	check_drawing("C.UTF-8", &run, 1, 132);
+	check_drawing("C", &run, 1, 70);
+	check_drawing("C", &run, 1, 45);
+	stats_free(st);
+}
+END_TEST
+
+/* With --compare, each row shows both runs, on the same scale. */
+START_TEST(histogram_side_by_side)
+{
+	struct stats *a = draw_stats(), *b = draw_stats();
+	struct stats_run runs[2] = { { a, "serial", 3 },
+	    { b, "concurrent", 1 } };
+
+	check_drawing("C.UTF-8", runs, 2, 80);
+	check_drawing("C", runs, 2, 61);
+	stats_free(a);
+	stats_free(b);
+}
+END_TEST
+
+/*
+ * The space-saving table finds the heavy hosts among a million that come
+ * once each, keeps their counts within its bound, and the report's
+ * memory does not grow with the URLs or the hosts.
+ */
+START_TEST(heavy_hosts_in_bounded_memory)
+{
+	static const char *const heavy[] = { "a.test", "b.test", "c.test",
+	    "d.test", "e.test", "f.test", "g.test", "h.test", "i.test",
+	    "j.test" };
+	struct stats *st = stats_new();
+	struct stats_host top[STATS_TOP];
+	struct mallinfo2 before, after;
+	uint64_t want[10], total = 0, errors_b = 0;
+	size_t i, j, n, singles = 1000000;
+	char url[64];
+	double *times = malloc(200000 * sizeof(*times));
+	size_t ntimes = 0;
+
+	ck_assert_ptr_nonnull(st);
+	ck_assert_ptr_nonnull(times);
+	for (j = 0; j < 10; j++)
+		want[j] = 0;
+	before = mallinfo2();
+	for (i = 0; i < singles; i++) {
+		/* Heavy host j comes every 5 * (j + 1) URLs. */
+		for (j = 0; j < 10; j++) {
+			if (i % (5 * (j + 1)) != 0)
+				continue;
+			snprintf(url, sizeof(url), "https://u:p@%s:8443/%zu",
+			    heavy[j], i);
+			if (j == 0) {
+				times[ntimes] = 0.001 * (double)(i % 997 + 1);
+				add(st, url, times[ntimes++], 200, NULL);
+			} else if (j == 1 && i % 4 == 0) {
+				add(st, url, 0.5, 0, "Timeout was reached");
+				errors_b++;
+			} else
+				add(st, url, 0.1, j == 1 ? 503 : 200, NULL);
+			want[j]++;
+			total++;
+		}
+		/* The others once each; slower and slower, for the slowest. */
+		snprintf(url, sizeof(url), "http://h%zu.example/", i);
+		add(st, url, 1 + (double)i / 1e6, 200, NULL);
+		total++;
+	}
+	after = mallinfo2();
+	ck_assert_msg(after.uordblks <= before.uordblks + 4096,
+	    "the heap grew from %zu to %zu bytes", before.uordblks,
+	    after.uordblks);
+
+	n = stats_hosts(st, top, STATS_TOP);
+	ck_assert_uint_eq(n, 10);
+	for (j = 0; j < 10; j++) {
+		ck_assert_str_eq(top[j].name, heavy[j]);
+		/* Over by at most its "over", which is at most N / 100. */
+		ck_assert_msg(top[j].count >= want[j] &&
+		    top[j].count - top[j].over <= want[j] &&
+		    top[j].over <= total / STATS_HOSTS, "%s: %llu (over %llu)"
+		    ", true %llu", heavy[j], (unsigned long long)top[j].count,
+		    (unsigned long long)top[j].over,
+		    (unsigned long long)want[j]);
+	}
+	/* The two heaviest never left the table: their figures are exact. */
+	ck_assert_uint_eq(top[0].over, 0);
+	ck_assert_uint_eq(top[0].count, want[0]);
+	ck_assert_uint_eq(top[0].errors, 0);
+	ck_assert_uint_eq(top[1].over, 0);
+	ck_assert_uint_eq(top[1].errors, want[1]);
+	ck_assert_uint_eq(errors_b * 2, want[1]);
+	/* a.test's percentiles within 3.2% of the exact ones. */
+	qsort(times, ntimes, sizeof(times[0]), by_double);
+	ck_assert_msg(fabs((double)top[0].p50_us / 1e6 -
+	    times[(ntimes + 1) / 2 - 1]) <= 0.032 * times[(ntimes + 1) / 2 -
+	    1], "p50 %llu us", (unsigned long long)top[0].p50_us);
+	ck_assert_msg(fabs((double)top[0].p99_us / 1e6 -
+	    times[(size_t)ceil(0.99 * (double)ntimes) - 1]) <= 0.032 *
+	    times[(size_t)ceil(0.99 * (double)ntimes) - 1], "p99 %llu us",
+	    (unsigned long long)top[0].p99_us);
+	free(times);
+	stats_free(st);
+}
+END_TEST
+
+/* Past STATS_HOSTS hosts, both reports say the host figures are not exact. */
+START_TEST(reports_say_when_hosts_are_approximate)
+{
+	struct stats *st = stats_new();
+	struct stats_run run = { st, NULL, 1 };
+	char *text = NULL, url[64];
+	size_t len = 0, i;
+	FILE *fp;
+
+	ck_assert_ptr_nonnull(st);
+	for (i = 0; i < 1000; i++)
+		add(st, "http://big.test/", 0.2, 200, NULL);
+	for (i = 0; i < STATS_HOSTS + 50; i++) {
+		snprintf(url, sizeof(url), "http://h%zu.test/", i);
+		add(st, url, 0.1, 200, NULL);
+	}
+	for (int json = 0; json < 2; json++) {
+		ck_assert_ptr_nonnull(fp = open_memstream(&text, &len));
+		stats_print(fp, json ? STATS_JSON : STATS_TEXT, &run, 1);
+		fclose(fp);
+		if (json)
+			ck_assert_msg(strstr(text, "\"hosts_tracked\":100,"
+			    "\"hosts_approximate\":true}\n") != NULL &&
+			    strstr(text, "{\"host\":\"big.test\",\"urls\":"
+			    "1000,\"over\":0,\"errors\":0,") != NULL,
+			    "%s", text);
+		else
+			ck_assert_msg(strstr(text, "Hosts, top 10 of more "
+			    "than 100:\n") != NULL && strstr(text, "(URL "
+			    "counts may be over by up to 1;") != NULL,
+			    "%s", text);
+		free(text);
+		text = NULL;
+	}
+	stats_free(st);
+}
+END_TEST
+
+Suite *
+stats_suite(void)
+{
+	Suite *s = suite_create("stats");
+	TCase *tc = tcase_create("stats");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, bar_lengths_proportional_to_counts);
+	tcase_add_test(tc, histogram_drawn_to_the_width_in_utf8_and_ascii);
+	tcase_add_test(tc, histogram_side_by_side);
+	tcase_add_test(tc, heavy_hosts_in_bounded_memory);
+	tcase_add_test(tc, reports_say_when_hosts_are_approximate);
+	suite_add_tcase(s, tc);
+	return s;
+}
