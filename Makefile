@@ -104,8 +104,9 @@ $(BUILD)/examples/healthzs: examples/healthzs.c $(LIB)
 
 $(TESTS): $(patsubst %.c,$(BUILD)/%.o,$(TEST_SRC)) $(BUILD)/src/cli.o \
     $(BUILD)/src/urls.o $(BUILD)/src/output.o $(BUILD)/src/progress.o \
-    $(BUILD)/src/limit.o $(BUILD)/src/fetch.o $(BUILD)/src/transport.o \
-    $(BUILD)/src/shard.o $(BUILD)/src/hist.o $(BUILD)/src/stats.o $(LIB)
+    $(BUILD)/src/limit.o $(BUILD)/src/fetch.o $(BUILD)/src/fetch_opts.o \
+    $(BUILD)/src/postdata.o $(BUILD)/src/transport.o $(BUILD)/src/shard.o \
+    $(BUILD)/src/hist.o $(BUILD)/src/stats.o $(LIB)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(CURL_LIBS) -lm
 
 # White-box channel tests: they include libchan's sources to pause its
@@ -226,10 +227,11 @@ FUZZERS = $(BUILD)/fuzz/fuzz_urls $(BUILD)/fuzz/fuzz_cli
 $(BUILD)/fuzz/fuzz_urls: tests/fuzz/fuzz_urls.c src/urls.c src/urls.h \
     src/shard.c src/shard.h
 $(BUILD)/fuzz/fuzz_cli: tests/fuzz/fuzz_cli.c src/cli.c src/cli.h \
-    src/output.c src/shard.c src/shard.h
+    src/output.c src/shard.c src/shard.h src/fetch_opts.c src/postdata.c
 $(FUZZERS):
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) -o $@ $(filter %.c,$^) -lm
+	$(FUZZ_CC) $(CPPFLAGS) $(CURL_CFLAGS) $(FUZZ_FLAGS) -o $@ \
+	    $(filter %.c,$^) $(CURL_LIBS) -lm
 
 fuzz-smoke:
 	@tests/deps.sh fuzz

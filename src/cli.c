@@ -2,6 +2,9 @@
 
 #define _DEFAULT_SOURCE		/* explicit_bzero(), strdup() */
 
+#include <sys/stat.h>
+
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
@@ -9,21 +12,38 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "output.h"
 
 enum {
-	OPT_CONNECT_TIMEOUT = 256,
+	OPT_CACERT = 256,
+	OPT_CAPATH,
+	OPT_CERT,
+	OPT_COMPRESSED,
+	OPT_CONNECT_TIMEOUT,
+	OPT_CONNECT_TO,
+	OPT_COOKIE_JAR,
+	OPT_DATA_BINARY,
+	OPT_DATA_RAW,
 	OPT_DEADLINE,
 	OPT_FORMAT,
+	OPT_HTTP1_1,
+	OPT_HTTP2,
+	OPT_HTTP2_PRIOR_KNOWLEDGE,
 	OPT_JSON,
+	OPT_KEY,
+	OPT_MAX_FILESIZE,
 	OPT_MAX_REDIRS,
 	OPT_NO_PROGRESS,
+	OPT_NOPROXY,
+	OPT_OAUTH2_BEARER,
 	OPT_ORDERED,
 	OPT_PER_HOST,
 	OPT_RATE,
 	OPT_RECORDS,
+	OPT_RESOLVE,
 	OPT_RESUME,
 	OPT_RETRY,
 	OPT_SHARD,
@@ -41,10 +61,30 @@ struct opt {
 
 /* Sorted by long name; the help text is printed in this order. */
 static const struct opt opts[] = {
+	{ "cacert", required_argument, OPT_CACERT, "FILE",
+	    "trust the CA certificates in FILE (PEM)" },
+	{ "capath", required_argument, OPT_CAPATH, "DIR",
+	    "trust the CA certificates in DIR (hashed names)" },
+	{ "cert", required_argument, OPT_CERT, "FILE",
+	    "present the client certificate in FILE (PEM)" },
 	{ "compare", no_argument, 'c', NULL,
 	    "run serially, then concurrently; print the speedup" },
+	{ "compressed", no_argument, OPT_COMPRESSED, NULL,
+	    "ask for gzip, br, zstd... and decode the body" },
 	{ "connect-timeout", required_argument, OPT_CONNECT_TIMEOUT, "SECS",
 	    "give up connecting after SECS (default 10)" },
+	{ "connect-to", required_argument, OPT_CONNECT_TO, "H1:P1:H2:P2",
+	    "connect to H2:P2 instead of H1:P1 (repeatable)" },
+	{ "cookie", required_argument, 'b', "DATA|FILE",
+	    "send cookies 'n=v; n2=v2', or start with FILE's" },
+	{ "cookie-jar", required_argument, OPT_COOKIE_JAR, "FILE",
+	    "write the cookies to FILE at the end" },
+	{ "data", required_argument, 'd', "DATA",
+	    "POST DATA, or @FILE without CR/LF, @- stdin" },
+	{ "data-binary", required_argument, OPT_DATA_BINARY, "DATA",
+	    "as --data, but @FILE is sent as is" },
+	{ "data-raw", required_argument, OPT_DATA_RAW, "DATA",
+	    "as --data, but @ is not special" },
 	{ "deadline", required_argument, OPT_DEADLINE, "SECS",
 	    "cancel whatever has not finished SECS into the run" },
 	{ "format", required_argument, OPT_FORMAT, "FMT",
@@ -54,25 +94,44 @@ static const struct opt opts[] = {
 	{ "header", required_argument, 'H', "LINE",
 	    "send header 'Name: value' (repeatable)" },
 	{ "help", no_argument, 'h', NULL, "print this help and exit" },
+	{ "http1.1", no_argument, OPT_HTTP1_1, NULL, "use HTTP/1.1 only" },
+	{ "http2", no_argument, OPT_HTTP2, NULL,
+	    "ask for HTTP/2 (TLS: ALPN; http: an h2c Upgrade)" },
+	{ "http2-prior-knowledge", no_argument, OPT_HTTP2_PRIOR_KNOWLEDGE,
+	    NULL, "speak HTTP/2 at once, even over http" },
 	{ "input", required_argument, 'i', "FILE",
 	    "read URLs from FILE, one a line (- for stdin)" },
 	{ "insecure", no_argument, 'k', NULL,
 	    "do not verify TLS certificates" },
+	{ "ipv4", no_argument, '4', NULL,
+	    "connect to IPv4 addresses only" },
+	{ "ipv6", no_argument, '6', NULL,
+	    "connect to IPv6 addresses only" },
 	{ "jobs", required_argument, 'j', "N",
 	    "keep at most N requests in flight (default: all)" },
 	{ "json", no_argument, OPT_JSON, NULL, "same as --format json" },
+	{ "key", required_argument, OPT_KEY, "FILE",
+	    "the private key of --cert, if not in its file" },
 	{ "location", no_argument, 'L', NULL,
 	    "follow redirects (see --max-redirs)" },
+	{ "max-filesize", required_argument, OPT_MAX_FILESIZE, "BYTES",
+	    "fail bodies announced larger (units k, M, G)" },
 	{ "max-redirs", required_argument, OPT_MAX_REDIRS, "N",
 	    "follow at most N redirects (default 10, -1: any)" },
 	{ "max-time", required_argument, 'm', "SECS",
 	    "give up on a request after SECS (default 30)" },
 	{ "no-progress", no_argument, OPT_NO_PROGRESS, NULL,
 	    "no progress line, even on a terminal" },
+	{ "noproxy", required_argument, OPT_NOPROXY, "HOSTS",
+	    "reach HOSTS (a,b.c or *) without the proxy" },
+	{ "oauth2-bearer", required_argument, OPT_OAUTH2_BEARER, "TOKEN",
+	    "send an OAuth 2.0 bearer token; never printed" },
 	{ "ordered", no_argument, OPT_ORDERED, NULL,
 	    "print results in input order, each when it can" },
 	{ "per-host", required_argument, OPT_PER_HOST, "N",
 	    "keep at most N requests in flight per host" },
+	{ "proxy", required_argument, 'x', "URL",
+	    "use the proxy at URL, [scheme://]host[:port]" },
 	{ "quiet", no_argument, 'q', NULL,
 	    "no total time, summary or progress line" },
 	{ "rate", required_argument, OPT_RATE, "N[/U]",
@@ -81,6 +140,8 @@ static const struct opt opts[] = {
 	    "write the records to FILE once the run is complete" },
 	{ "request", required_argument, 'X', "METHOD",
 	    "use METHOD instead of GET" },
+	{ "resolve", required_argument, OPT_RESOLVE, "HOST:PORT:ADDR",
+	    "use ADDR[,ADDR...] for HOST:PORT (repeatable)" },
 	{ "resume", no_argument, OPT_RESUME, NULL,
 	    "with --records: skip the URLs FILE has, append" },
 	{ "retry", required_argument, OPT_RETRY, "N",
@@ -106,7 +167,7 @@ static const struct opt opts[] = {
 #define NOPTS	(sizeof(opts) / sizeof(opts[0]))
 
 /* The leading colon makes a missing argument return ':'. */
-static const char shortopts[] = ":A:cH:hIi:j:kLm:qsu:Vw:X:";
+static const char shortopts[] = ":46A:b:cd:H:hIi:j:kLm:qsu:Vw:X:x:";
 
 /*
  * Adds one item of the synopsis to the line being written, starting a new
@@ -368,18 +429,33 @@ bad_header(const char *h, int *namelen)
 	return NULL;
 }
 
+/*
+ * Appends s (borrowed) to the NULL-ended array *v (NULL: empty), kept
+ * NULL-ended as fetch.h takes its lists.  Returns 0, or -1 when out of
+ * memory with *v unaltered.
+ */
+static int
+add_entry(const char ***v, const char *s)
+{
+	const char **n;
+	size_t len = 0;
+
+	while (*v != NULL && (*v)[len] != NULL)
+		len++;
+	if ((n = realloc(*v, (len + 2) * sizeof(*n))) == NULL)
+		return -1;
+	n[len] = s;
+	n[len + 1] = NULL;
+	*v = n;
+	return 0;
+}
+
 static int
 add_header(struct cli *cli, const char *h)
 {
-	const char **v;
-
-	/* Kept NULL-terminated, as fetch.h takes it. */
-	v = realloc(cli->headers, (cli->nheaders + 2) * sizeof(*v));
-	if (v == NULL)
+	if (add_entry(&cli->headers, h) < 0)
 		return -1;
-	cli->headers = v;
-	cli->headers[cli->nheaders++] = h;
-	cli->headers[cli->nheaders] = NULL;
+	cli->nheaders++;
 	return 0;
 }
 
@@ -391,9 +467,229 @@ cli_free(struct cli *cli)
 		free(cli->user);
 		cli->user = NULL;
 	}
+	if (cli->bearer != NULL) {
+		explicit_bzero(cli->bearer, strlen(cli->bearer));
+		free(cli->bearer);
+		cli->bearer = NULL;
+	}
 	free(cli->headers);
 	cli->headers = NULL;
 	cli->nheaders = 0;
+	fetch_opts_free(&cli->opts);
+	postdata_free(&cli->post);
+}
+
+/*
+ * Checks that path names what an option wants, a readable file or (dir)
+ * a directory, now rather than at every https URL.  Returns NULL, or the
+ * reason it does not.  The reason may be strerror()'s: parsing runs
+ * before any thread starts.
+ */
+static const char *
+bad_path(const char *path, bool dir)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0 || access(path, R_OK) != 0)
+		return strerror(errno);
+	if (dir && !S_ISDIR(st.st_mode))
+		return "not a directory";
+	if (!dir && S_ISDIR(st.st_mode))
+		return "is a directory";
+	return NULL;
+}
+
+/*
+ * Checks that a cookie jar can be written: an existing file that is
+ * writable, or a new one in a directory that is.  Returns NULL, or the
+ * reason it cannot.
+ */
+static const char *
+bad_jar(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char dir[PATH_MAX];
+	struct stat st;
+
+	if (stat(path, &st) == 0) {
+		if (S_ISDIR(st.st_mode))
+			return "is a directory";
+		return access(path, W_OK) != 0 ? strerror(errno) : NULL;
+	}
+	if (errno != ENOENT)
+		return strerror(errno);
+	snprintf(dir, sizeof(dir), "%.*s", slash == NULL ? 1 : slash == path ?
+	    1 : (int)(slash - path), slash == NULL ? "." : path);
+	return access(dir, W_OK | X_OK) != 0 ? strerror(errno) : NULL;
+}
+
+/*
+ * Adds cookies "n=v; n2=v2" to those sent with every request, after a
+ * ';' as curl 7.88 joins them.  Returns -1 when out of memory.
+ */
+static int
+add_cookie(struct fetch_opts *o, const char *c)
+{
+	size_t len = o->cookie != NULL ? strlen(o->cookie) : 0;
+	char *s;
+
+	if ((s = realloc(o->cookie, len + 1 + strlen(c) + 1)) == NULL)
+		return -1;
+	snprintf(s + len, 1 + strlen(c) + 1, "%s%s", len > 0 ? ";" : "", c);
+	o->cookie = s;
+	return 0;
+}
+
+/* Whether s[0..len) is a port, 1 to 65535; an empty one only if empty_ok. */
+static bool
+port_ok(const char *s, size_t len, bool empty_ok)
+{
+	long v = 0;
+	size_t i;
+
+	if (len == 0)
+		return empty_ok;
+	if (len > 5)
+		return false;
+	for (i = 0; i < len; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			return false;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v >= 1 && v <= 65535;
+}
+
+/* Whether s[0..len) is an IPv4 or IPv6 address, the latter maybe in []. */
+static bool
+addr_ok(const char *s, size_t len)
+{
+	char buf[INET6_ADDRSTRLEN + 2];
+	unsigned char bin[16];
+
+	if (len >= 2 && s[0] == '[' && s[len - 1] == ']') {
+		s++;
+		len -= 2;
+	}
+	if (len == 0 || len >= sizeof(buf))
+		return false;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	return inet_pton(AF_INET, buf, bin) == 1 ||
+	    inet_pton(AF_INET6, buf, bin) == 1;
+}
+
+/*
+ * The length of the host at the start of s, up to the ':' that ends it:
+ * a name, or an IPv6 address in brackets (bracketed only if v6 is set).
+ * Returns -1 when no ':' ends it.
+ */
+static int
+host_len(const char *s, bool v6)
+{
+	const char *end, *c;
+
+	if (v6 && s[0] == '[')
+		end = strchr(s, ']') != NULL ? strchr(s, ']') + 1 : NULL;
+	else
+		end = s + strcspn(s, ":");
+	if (end == NULL || *end != ':' || end - s > INT_MAX)
+		return -1;
+	/* A name with a space or a control byte matches no URL's host. */
+	for (c = s; c < end; c++)
+		if (*c <= ' ' || *c == 0x7f)
+			return -1;
+	return (int)(end - s);
+}
+
+/*
+ * Checks a --resolve entry as libcurl reads it, [+]HOST:PORT:ADDR[,ADDR]
+ * (a '+' makes the entry time out as a looked-up one would).  Returns
+ * NULL, or the reason it is refused.
+ */
+static const char *
+bad_resolve(const char *s)
+{
+	const char *p = s[0] == '+' ? s + 1 : s, *a;
+	int n;
+	size_t alen;
+
+	if ((n = host_len(p, false)) <= 0)
+		return "wants HOST:PORT:ADDR";
+	p += n + 1;
+	if ((n = host_len(p, false)) < 0 || !port_ok(p, (size_t)n, false))
+		return "wants a port from 1 to 65535 after the host";
+	for (a = p + n + 1;; a += alen + 1) {
+		alen = strcspn(a, ",");
+		if (!addr_ok(a, alen))
+			return "wants IP addresses after the port";
+		if (a[alen] == '\0')
+			return NULL;
+	}
+}
+
+/*
+ * Checks a --connect-to entry, HOST1:PORT1:HOST2:PORT2, where any part may
+ * be empty (it then matches any, or stays as it was) and a host may be an
+ * IPv6 address in brackets.  Returns NULL, or the reason it is refused.
+ */
+static const char *
+bad_connect_to(const char *s)
+{
+	const char *p = s;
+	int n, i;
+
+	for (i = 0; i < 2; i++) {
+		if ((n = host_len(p, true)) < 0)
+			return "wants HOST1:PORT1:HOST2:PORT2";
+		p += n + 1;
+		n = i == 0 ? host_len(p, false) : (int)strlen(p);
+		if (n < 0 || !port_ok(p, (size_t)n, true))
+			return "wants ports from 1 to 65535 (or nothing)";
+		p += n + (i == 0);
+	}
+	return NULL;
+}
+
+/*
+ * Parses a size in bytes, a whole number above 0 with an optional unit
+ * as curl's: k (KiB), M (MiB) or G (GiB).  -1 on junk, or above 2^50.
+ */
+static int
+parse_bytes(const char *s, long long *out)
+{
+	long long v, unit = 1;
+	char *end;
+
+	if (!isdigit((unsigned char)s[0]))
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno == ERANGE || v <= 0)
+		return -1;
+	switch (*end) {
+	case '\0':
+		break;
+	case 'k':
+	case 'K':
+		unit = 1LL << 10;
+		break;
+	case 'm':
+	case 'M':
+		unit = 1LL << 20;
+		break;
+	case 'g':
+	case 'G':
+		unit = 1LL << 30;
+		break;
+	default:
+		return -1;
+	}
+	if (*end != '\0' && end[1] != '\0')
+		return -1;
+	if (v > (1LL << 50) / unit)
+		return -1;
+	*out = v * unit;
+	return 0;
 }
 
 /* Parses positive seconds, decimals allowed, up to a day, into ms. */
@@ -542,6 +838,12 @@ parse(int argc, char **argv, struct cli *cli, char *err, size_t errlen)
 			return CLI_ERROR;
 		}
 		switch (c) {
+		case '4':
+			cli->opts.ipresolve = FETCH_IP_V4;
+			break;
+		case '6':
+			cli->opts.ipresolve = FETCH_IP_V6;
+			break;
 		case 'c':
 			cli->mode = CLI_COMPARE;
 			break;
@@ -703,6 +1005,126 @@ parse(int argc, char **argv, struct cli *cli, char *err, size_t errlen)
 				return CLI_ERROR;
 			}
 			break;
+		case OPT_CACERT:
+		case OPT_CERT:
+		case OPT_KEY:
+			if ((why = bad_path(optarg, false)) != NULL)
+				goto badpath;
+			if (c == OPT_CACERT)
+				cli->opts.cafile = optarg;
+			else if (c == OPT_CERT)
+				cli->opts.cert = optarg;
+			else
+				cli->opts.key = optarg;
+			break;
+		case OPT_CAPATH:
+			if ((why = bad_path(optarg, true)) != NULL)
+				goto badpath;
+			cli->opts.capath = optarg;
+			break;
+		case 'd':
+		case OPT_DATA_BINARY:
+		case OPT_DATA_RAW:
+			if (postdata_add(&cli->post, c == 'd' ? POSTDATA_TEXT :
+			    c == OPT_DATA_BINARY ? POSTDATA_BINARY :
+			    POSTDATA_RAW, optarg) < 0) {
+				snprintf(err, errlen, "--%s '%s': %s",
+				    opt_name(c), optarg, strerror(errno));
+				return CLI_ERROR;
+			}
+			break;
+		case 'b':
+			/* As curl: with a '=', cookies; else a file. */
+			if (strchr(optarg, '=') != NULL) {
+				/* Cookies may be secrets: never quoted. */
+				if (strpbrk(optarg, "\r\n") != NULL) {
+					snprintf(err, errlen, "--cookie "
+					    "contains a line break");
+					return CLI_ERROR;
+				}
+				if (add_cookie(&cli->opts, optarg) < 0) {
+					snprintf(err, errlen, "out of memory");
+					return CLI_ERROR;
+				}
+				break;
+			}
+			if (strcmp(optarg, "-") != 0 &&
+			    (why = bad_path(optarg, false)) != NULL)
+				goto badpath;
+			if (add_entry(&cli->opts.cookie_files, optarg) < 0) {
+				snprintf(err, errlen, "out of memory");
+				return CLI_ERROR;
+			}
+			break;
+		case OPT_COOKIE_JAR:
+			if ((why = bad_jar(optarg)) != NULL)
+				goto badpath;
+			cli->opts.cookie_jar = optarg;
+			break;
+		case 'x':
+		case OPT_NOPROXY:
+			/* libcurl judges the rest, for each request. */
+			for (tok = optarg; *tok != '\0' && *tok > ' ' &&
+			    *tok != 0x7f; tok++)
+				;
+			if (*tok != '\0') {
+				snprintf(err, errlen, "--%s contains a space or "
+				    "a control character", opt_name(c));
+				return CLI_ERROR;
+			}
+			if (c == 'x')
+				cli->opts.proxy = optarg;
+			else
+				cli->opts.noproxy = optarg;
+			break;
+		case OPT_COMPRESSED:
+			cli->opts.compressed = true;
+			break;
+		case OPT_MAX_FILESIZE:
+			if (parse_bytes(optarg, &cli->opts.max_filesize) < 0) {
+				snprintf(err, errlen, "--max-filesize wants "
+				    "bytes above 0, with k, M or G if you "
+				    "like, not '%s'", optarg);
+				return CLI_ERROR;
+			}
+			break;
+		case OPT_HTTP1_1:
+			cli->opts.http_version = FETCH_HTTP_1_1;
+			break;
+		case OPT_HTTP2:
+			cli->opts.http_version = FETCH_HTTP_2;
+			break;
+		case OPT_HTTP2_PRIOR_KNOWLEDGE:
+			cli->opts.http_version = FETCH_HTTP_2_PRIOR;
+			break;
+		case OPT_OAUTH2_BEARER:
+			if (strpbrk(optarg, "\r\n") != NULL) {
+				snprintf(err, errlen, "--oauth2-bearer contains "
+				    "a line break");
+				return CLI_ERROR;
+			}
+			free(cli->bearer);
+			if ((cli->bearer = strdup(optarg)) == NULL) {
+				snprintf(err, errlen, "out of memory");
+				return CLI_ERROR;
+			}
+			cli->bearer_arg = optarg;
+			break;
+		case OPT_RESOLVE:
+		case OPT_CONNECT_TO:
+			why = c == OPT_RESOLVE ? bad_resolve(optarg) :
+			    bad_connect_to(optarg);
+			if (why != NULL) {
+				snprintf(err, errlen, "--%s '%s' %s",
+				    opt_name(c), optarg, why);
+				return CLI_ERROR;
+			}
+			if (add_entry(c == OPT_RESOLVE ? &cli->opts.resolve :
+			    &cli->opts.connect_to, optarg) < 0) {
+				snprintf(err, errlen, "out of memory");
+				return CLI_ERROR;
+			}
+			break;
 		case OPT_SHARD:
 			if ((why = shard_parse(optarg, &cli->shard)) != NULL) {
 				snprintf(err, errlen, "--shard wants %s, not "
@@ -759,6 +1181,25 @@ parse(int argc, char **argv, struct cli *cli, char *err, size_t errlen)
 		    "--request %s", cli->method);
 		return CLI_ERROR;
 	}
+	if (cli->post.buf != NULL && cli->head) {
+		snprintf(err, errlen, "--head cannot be combined with --data: "
+		    "a HEAD request has no body");
+		return CLI_ERROR;
+	}
+	if (cli->post.used_stdin && cli->input != NULL &&
+	    strcmp(cli->input, "-") == 0) {
+		snprintf(err, errlen, "--data @- and --input - cannot both "
+		    "read standard input");
+		return CLI_ERROR;
+	}
+	if (cli->bearer != NULL && cli->user != NULL) {
+		snprintf(err, errlen, "--oauth2-bearer cannot be combined with "
+		    "--user: a request has one Authorization");
+		return CLI_ERROR;
+	}
+	cli->opts.data = cli->post.buf;
+	cli->opts.datalen = cli->post.len;
+	cli->opts.bearer = cli->bearer;
 	if (shard_by && cli->shard.n == 0) {
 		snprintf(err, errlen, "--shard-by needs --shard");
 		return CLI_ERROR;
@@ -774,6 +1215,9 @@ badnum:
 badsecs:
 	snprintf(err, errlen, "--%s wants seconds above 0 (up to 86400), "
 	    "not '%s'", opt_name(c), optarg);
+	return CLI_ERROR;
+badpath:
+	snprintf(err, errlen, "--%s '%s': %s", opt_name(c), optarg, why);
 	return CLI_ERROR;
 }
 

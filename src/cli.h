@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "fetch_opts.h"
+#include "postdata.h"
 #include "shard.h"
 
 enum cli_mode { CLI_CONCURRENT, CLI_SERIAL, CLI_COMPARE };
@@ -45,6 +47,15 @@ struct cli {
 	long		 retry;		/* Extra attempts; 0: none. */
 	double		 rate;		/* Starts a second; 0: no limit. */
 	long		 per_host;	/* In flight a host; 0: no limit. */
+	struct fetch_opts opts;		/* TLS, name resolution, the body:
+					   strings in argv or below, lists
+					   owned. */
+	struct postdata	 post;		/* -d and the like; opts.data. */
+	char		*bearer;	/* NULL or malloced: the token of
+					   --oauth2-bearer, wiped when
+					   freed; opts.bearer. */
+	char		*bearer_arg;	/* NULL or where it is in argv, to
+					   blank out as user_arg. */
 	const char	*records;	/* NULL or in argv: --records FILE. */
 	bool		 resume;	/* Skip what records has; append. */
 	struct shard	 shard;		/* n == 0: the whole input. */
@@ -54,17 +65,21 @@ struct cli {
 enum cli_action { CLI_RUN, CLI_HELP, CLI_VERSION, CLI_ERROR };
 
 /*
- * Parses argv into *cli, which borrows argv's strings.  Returns CLI_RUN,
- * CLI_HELP or CLI_VERSION as asked, or CLI_ERROR with a one-line reason
- * naming the bad input in err.  After CLI_RUN the caller frees what *cli
- * holds with cli_free(); after anything else *cli holds no memory.  A
- * reason never quotes a header's value, which may be a secret.  Prints
- * nothing; not thread-safe (getopt).
+ * Parses argv into *cli, which borrows argv's strings, and reads the
+ * files (or standard input) that -d @file and the like name, as curl
+ * does.  Returns CLI_RUN, CLI_HELP or CLI_VERSION as asked, or CLI_ERROR
+ * with a one-line reason naming the bad input in err.  After CLI_RUN the
+ * caller frees what *cli holds with cli_free(); after anything else *cli
+ * holds no memory.  A reason never quotes a header's value or a token,
+ * which may be secrets.  Prints nothing; not thread-safe (getopt).
  */
 enum cli_action	cli_parse(int argc, char **argv, struct cli *cli, char *err,
 		    size_t errlen);
 
-/* Frees what cli_parse() allocated in *cli (the header list); idempotent. */
+/*
+ * Frees what cli_parse() allocated in *cli (the header list, the lists of
+ * cli->opts, the body, the token); idempotent.
+ */
 void		cli_free(struct cli *cli);
 
 /* Writes the usage synopsis and every option's help to fp. */

@@ -33,7 +33,7 @@
 
 #include <curl/curl.h>
 
-#include "fetch.h"
+#include "fetch_impl.h"
 #include "limit.h"
 #include "transport.h"
 
@@ -101,7 +101,7 @@ struct job {
 
 struct fetch_run {
 	struct fetch_config	 cfg;
-	struct curl_slist	*headers;	/* NULL or owned: cfg's. */
+	struct fetch_lists	 lists;		/* cfg's, for libcurl. */
 	chan_t			*jobs;		/* struct job; closed when the
 						   input ends. */
 	chan_t			*results;	/* struct fetch_result; closed
@@ -596,11 +596,13 @@ share_free(struct fetch_run *run)
 		pthread_mutex_destroy(&run->share_locks[i]);
 }
 
-/* Sets the options that stay the same for every URL a worker fetches. */
+/*
+ * Sets the options that stay the same for every URL a worker fetches:
+ * the worker's own, then the run's (fetch_opts.c).
+ */
 static int
 setup_easy(struct worker *w)
 {
-	const struct fetch_config *cfg = &w->run->cfg;
 	CURL *e = w->easy;
 
 	if (curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
@@ -609,36 +611,7 @@ setup_easy(struct worker *w)
 	    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, header_seen) !=
 	    CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_HEADERDATA, w) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, cfg->max_time_ms) !=
-	    CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
-	    cfg->connect_timeout_ms) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https") !=
-	    CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https") !=
-	    CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_USERAGENT, cfg->user_agent != NULL ?
-	    cfg->user_agent : "fetch_urls/" FETCH_VERSION) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION,
-	    cfg->follow ? 1L : 0L) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_MAXREDIRS, cfg->max_redirs) !=
-	    CURLE_OK)
-		return -1;
-	if ((cfg->method != NULL &&
-	    curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, cfg->method) !=
-	    CURLE_OK) ||
-	    (cfg->head && curl_easy_setopt(e, CURLOPT_NOBODY, 1L) !=
-	    CURLE_OK) ||
-	    (w->run->headers != NULL &&
-	    curl_easy_setopt(e, CURLOPT_HTTPHEADER, w->run->headers) !=
-	    CURLE_OK) ||
-	    (cfg->userpwd != NULL &&
-	    (curl_easy_setopt(e, CURLOPT_USERPWD, cfg->userpwd) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC) !=
-	    CURLE_OK)) ||
-	    (cfg->insecure &&
-	    (curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L) != CURLE_OK)))
+	    fetch_opts_apply(e, &w->run->cfg, &w->run->lists) != CURLE_OK)
 		return -1;
 	if (w->run->share != NULL &&
 	    curl_easy_setopt(e, CURLOPT_SHARE, w->run->share) != CURLE_OK)
@@ -839,7 +812,7 @@ run_free(struct fetch_run *run)
 	if (run->has_rate)
 		limit_rate_destroy(&run->rate);
 	limit_hosts_free(run->hosts);
-	curl_slist_free_all(run->headers);
+	fetch_lists_free(&run->lists);
 	chan_free(run->done);
 	free(run->workers);
 	chan_free(run->results);
@@ -853,8 +826,6 @@ struct fetch_run *
 fetch_start(const struct fetch_config *cfg, char *err, size_t errlen)
 {
 	struct fetch_run *run;
-	struct curl_slist *l;
-	size_t i;
 
 	if ((run = calloc(1, sizeof(*run))) == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -883,12 +854,8 @@ fetch_start(const struct fetch_config *cfg, char *err, size_t errlen)
 	    sizeof(*run->workers))) == NULL ||
 	    (run->done = chan_new(1, 0)) == NULL)
 		goto nomem;
-	for (i = 0; cfg->headers != NULL && cfg->headers[i] != NULL; i++) {
-		if ((l = curl_slist_append(run->headers, cfg->headers[i])) ==
-		    NULL)
-			goto nomem;
-		run->headers = l;
-	}
+	if (fetch_lists_build(&run->lists, cfg) != CURLE_OK)
+		goto nomem;
 	/* A cap no smaller than the number of workers never binds. */
 	if (cfg->per_host > 0 && cfg->per_host < run->max_workers &&
 	    (run->hosts = limit_hosts_new(cfg->per_host)) == NULL)
@@ -901,6 +868,9 @@ fetch_start(const struct fetch_config *cfg, char *err, size_t errlen)
 		run->has_rate = true;
 	}
 	run->share = share_new(run);
+	if (run->share != NULL && cfg->opts != NULL &&
+	    fetch_opts_share(run->share, cfg->opts) != CURLE_OK)
+		goto nomem;
 	if ((run->transport = transport_new(run->max_workers, IDLE)) == NULL) {
 		snprintf(err, errlen, "cannot start the transport: %s",
 		    strerror(errno));
@@ -1060,6 +1030,8 @@ fetch_finish(struct fetch_run *run)
 	n = atomic_load(&run->nworkers);
 	for (i = 0; i < n; i++)
 		pthread_join(run->workers[i].tid, NULL);
+	if (run->share != NULL && run->cfg.opts != NULL)
+		fetch_opts_save(run->share, run->cfg.opts);
 	run_free(run);
 }
 

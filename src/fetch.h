@@ -7,6 +7,8 @@
 
 #include "chan.h"
 
+struct fetch_opts;
+
 /*
  * A run fetches a stream of URLs with a pool of worker threads.  The
  * caller submits URLs one at a time as it reads them; a worker is started
@@ -54,6 +56,9 @@ struct fetch_config {
 	const char *userpwd;		/* NULL or borrowed "user:password"
 					   for HTTP Basic authentication. */
 	bool	 insecure;		/* Do not verify TLS peers. */
+	const struct fetch_opts *opts;	/* NULL or borrowed: TLS, names,
+					   bodies, proxies, cookies
+					   (fetch_opts.h). */
 	long	 retries;		/* Extra attempts; 0: none. */
 	double	 rate;			/* Starts a second; 0: no limit. */
 	size_t	 per_host;		/* In flight a host; 0: no limit. */

@@ -40,6 +40,7 @@
 #include "chan.h"
 #include "cli.h"
 #include "fetch.h"
+#include "fetch_opts.h"
 #include "output.h"
 #include "progress.h"
 #include "records.h"
@@ -480,6 +481,7 @@ run_config(const struct prog *pg, size_t workers, struct fetch_config *cfg)
 	cfg->user_agent = pg->cli.user_agent;
 	cfg->userpwd = pg->cli.user;
 	cfg->insecure = pg->cli.insecure;
+	cfg->opts = &pg->cli.opts;
 	cfg->retries = pg->cli.retry;
 	cfg->rate = pg->cli.rate;
 	cfg->per_host = (size_t)pg->cli.per_host;
@@ -900,11 +902,15 @@ main(int argc, char **argv)
 	/* As curl does: the password leaves what ps(1) shows. */
 	if (pg.cli.user_arg != NULL)
 		memset(pg.cli.user_arg, '*', strlen(pg.cli.user_arg));
+	if (pg.cli.bearer_arg != NULL)
+		memset(pg.cli.bearer_arg, '*', strlen(pg.cli.bearer_arg));
 	if (pg.cli.write_out != NULL && output_writeout_check(pg.cli.write_out,
 	    err, sizeof(err)) < 0) {
 		cli_free(&pg.cli);
 		usage_error(err);
 	}
+	/* CURL_CA_BUNDLE and the like, read before any thread starts. */
+	fetch_opts_env(&pg.cli.opts, pg.cli.insecure);
 	output_init(&pg.out, pg.cli.write_out != NULL ? OUTPUT_WRITEOUT :
 	    pg.cli.format == CLI_JSON ? OUTPUT_JSON :
 	    pg.cli.format == CLI_CSV ? OUTPUT_CSV : OUTPUT_TEXT,

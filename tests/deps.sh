@@ -13,7 +13,7 @@ for group in "$@"; do
 	build)	pkgs="$pkgs make gcc pkg-config libcurl4-openssl-dev libjansson-dev" ;;
 	demo)	pkgs="$pkgs make gcc pkg-config libcurl4-openssl-dev libjansson-dev python3 openssl" ;;
 	test)	pkgs="$pkgs make gcc pkg-config libcurl4-openssl-dev libjansson-dev check python3 openssl jq bsdutils nginx"
-		pkgs="$pkgs mandoc binutils" ;;
+		pkgs="$pkgs mandoc binutils curl" ;;
 	bench)	pkgs="$pkgs golang-go nginx libnginx-mod-http-echo curl bc"
 		pkgs="$pkgs python3 openssl" ;;
 	fuzz)	pkgs="$pkgs clang libclang-rt-14-dev" ;;

@@ -58,6 +58,67 @@ e2e_setup(void)
 	proc_fixture_start(&e2e_fx, e2e_prog);
 }
 
+char *
+e2e_same_as_curl(const char *indata, ...)
+{
+	char *fargs[E2E_MAXARGS], *cargs[E2E_MAXARGS], *key = e2e_key();
+	char *url = e2e_url("/echo?key=%s", key), *mine, *theirs;
+	const char *a;
+	size_t nf = 0, nc = 0, i, from;
+	struct proc *p;
+	va_list ap;
+
+	cargs[nc++] = "curl";
+	cargs[nc++] = "-s";
+	cargs[nc++] = "-o";
+	cargs[nc++] = "/dev/null";
+	va_start(ap, indata);
+	while ((a = va_arg(ap, const char *)) != NULL) {
+		ck_assert(nc + 4 < E2E_MAXARGS);
+		fargs[nf++] = cargs[nc++] = (char *)a;
+	}
+	va_end(ap);
+	fargs[nf++] = cargs[nc++] = "-A";
+	fargs[nf++] = cargs[nc++] = "probe/1";
+	fargs[nf++] = cargs[nc++] = url;
+	cargs[nc] = NULL;
+
+	p = e2e_runv(indata, 30, nf, fargs);
+	e2e_expect_code(p, 0);
+	mine = e2e_get(e2e_fmt("/seen/%s", key));
+	p = e2e_exec(indata, 30, cargs, false);
+	ck_assert_msg(p->status == 0, "curl failed:\n%s", proc_msg(&p->ebuf));
+	theirs = e2e_get(e2e_fmt("/seen/%s", key));
+	/* Where they part, briefly: the requests can be 10 MB. */
+	for (i = 0; mine[i] != '\0' && mine[i] == theirs[i]; i++)
+		;
+	from = i > 60 ? i - 60 : 0;
+	ck_assert_msg(mine[i] == theirs[i], "at byte %zu, fetch_urls sent "
+	    "...%.120s... and curl ...%.120s...", i, mine + from,
+	    theirs + from);
+	return mine;
+}
+
+void
+e2e_setup_pki(void)
+{
+	e2e_setup_prog();
+	unsetenv("CURL_CA_BUNDLE");
+	unsetenv("SSL_CERT_FILE");
+	unsetenv("SSL_CERT_DIR");
+	proc_fixture_start_pki(&e2e_fx, e2e_prog);
+}
+
+char *
+e2e_pki(const char *name)
+{
+	const char *slash = strrchr(e2e_fx.cert, '/');
+
+	ck_assert(slash != NULL);
+	return e2e_fmt("%.*s/%s", (int)(slash - e2e_fx.cert), e2e_fx.cert,
+	    name);
+}
+
 void
 e2e_teardown(void)
 {

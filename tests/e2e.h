@@ -56,6 +56,16 @@ void		 e2e_setup_prog(void);
 /* As e2e_setup_prog(), then starts e2e_fx. */
 void		 e2e_setup(void);
 
+/*
+ * As e2e_setup(), with the fixture's private CA (e2e_fx.pki, e2e_fx.mtls),
+ * and without the environment variables that name CA certificates
+ * (CURL_CA_BUNDLE, SSL_CERT_FILE, SSL_CERT_DIR), which the tests set.
+ */
+void		 e2e_setup_pki(void);
+
+/* The path of a file of the fixture's CA (fixture.py), until teardown. */
+char		*e2e_pki(const char *name);
+
 /* Frees and stops all that the test left; see the top of this file. */
 void		 e2e_teardown(void);
 
@@ -115,6 +125,16 @@ struct proc	*e2e_run(const char *indata, double limit, ...);
  */
 struct proc	*e2e_rawv(double limit, size_t nargs, char **args);
 struct proc	*e2e_raw(double limit, ...);
+
+/*
+ * Sends the arguments (ended by NULL) to the fixture's /echo with
+ * fetch_urls, then with curl (-s -o /dev/null), both with indata on
+ * standard input as e2e_exec() takes it and both with the same
+ * User-Agent, and fails unless the fixture saw the same request from
+ * both, byte for byte: method, path, every header in order, the body.
+ * Returns what it saw (/echo's JSON), until teardown.
+ */
+char		*e2e_same_as_curl(const char *indata, ...);
 
 /* fetch_urls's exit status; fails the test if a signal ended it. */
 int		 e2e_code(const struct proc *p);

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Loopback HTTP and HTTPS fixture server for the fetch_urls end-to-end tests.
 
-Usage: python3 tests/fixture.py [--host 127.0.0.1|::1]
+Usage: python3 tests/fixture.py [--host 127.0.0.1|::1] [--pki]
 
 It binds an ephemeral port for plain HTTP and another for HTTPS (with a
 self-signed certificate for 127.0.0.1, ::1 and localhost, made with the
@@ -10,9 +10,19 @@ exactly one line
 
     READY http=PORT https=PORT cert=/path/to/cert.pem
 
-to standard output, flushes it, and serves until standard input reaches end
+(with --pki, followed by " pki=PORT mtls=PORT": see below) to standard
+output, flushes it, and serves until standard input reaches end
 of file or the process gets SIGTERM or SIGINT.  A parent that holds the write
 end of our standard input therefore takes the server down when it dies.
+
+With --pki it also makes a private certificate authority in the same
+temporary directory, and two more HTTPS listeners whose certificate that
+CA signed (for 127.0.0.1, ::1, localhost and pki.test): pki=PORT, and
+mtls=PORT, which also demands a client certificate the CA signed.  The
+directory holds ca.pem (the CA), capath/ (ca.pem under its hash name, as
+CURLOPT_CAPATH wants), client.pem and client-key.pem (a client
+certificate and its key) and other.pem and other-key.pem (a client
+certificate of another, unknown CA).
 
 Every response carries Content-Length, so HTTP/1.1 keep-alive works.  The
 server logs nothing per request.
@@ -35,7 +45,15 @@ Endpoints (any request may carry ?key=K to be counted under K):
   /headers         JSON: the request method, path and headers.  Any
                    method is served (PUT, DELETE, PATCH, OPTIONS too).
                    With ?key=K it is also kept for /seen/K.
-  /seen/K          the JSON of the last /headers request counted under K
+  /echo            JSON as /headers, with the request's body: body_len,
+                   body_sha256 and, up to 64 kB, body (bytes as the
+                   code points 0-255).  Any method; ?key=K as /headers.
+  /gzip/N[?bad=1]   N bytes of "z", gzip-encoded when the request's
+                   Accept-Encoding names gzip; with bad=1, a body that
+                   claims to be gzip and is not, whatever was asked.
+  /set-cookie?c=C[&c=C2...]   200 with a Set-Cookie: C header for each c.
+  /seen/K          the JSON of the last /headers or /echo request counted
+                   under K
                    (for a client that does not show the body), or 404.
   /flaky/N?key=K[&code=C][&retry_after=S|&retry_after_date=S]
                    the first N requests counted under K answer with
@@ -59,12 +77,20 @@ Endpoints (any request may carry ?key=K to be counted under K):
                    response before it sends the next request is never
                    counted twice at once.
 
+Any request for an absolute http:// URI is forwarded, as a forward proxy
+does (GET, POST and the rest; no CONNECT), with an X-Via-Proxy: fixture
+header added; the request as the proxy got it is kept for /seen/proxy/K
+when the URL has ?key=K.
+
 To add an endpoint, write a method route_NAME(self, arg, query) on Handler:
 a request for /NAME or /NAME/ARG reaches it.
 """
 
 import argparse
 import email.utils
+import gzip
+import hashlib
+import http.client
 import http.server
 import itertools
 import json
@@ -175,9 +201,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self._dispatch(True)
 
     def do_POST(self):
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > 0:
-            self.rfile.read(length)
         self._dispatch(True)
 
     def do_HEAD(self):
@@ -191,7 +214,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
     do_OPTIONS = do_POST
 
     def _dispatch(self, body):
+        # Any method may carry a body (curl's -X GET -d sends one): it is
+        # read whole, for /echo, and the connection stays in step.
+        length = int(self.headers.get("Content-Length") or 0)
+        self._request_body = self.rfile.read(length) if length > 0 else b""
         self._body = body
+        if self.path.startswith("http://"):
+            self._proxy()
+            return
         parts = urllib.parse.urlsplit(self.path)
         query = urllib.parse.parse_qs(parts.query)
         key = query.get("key", [None])[0]
@@ -369,6 +399,78 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 SEEN[query["key"][0]] = data
         self._reply(200, data, "application/json")
 
+    def _proxy(self):
+        """Forwards a request for an absolute http URI, as a forward
+        proxy does, adding X-Via-Proxy; keeps the request as it came, for
+        /seen/proxy/K when the URL has ?key=K."""
+        parts = urllib.parse.urlsplit(self.path)
+        key = urllib.parse.parse_qs(parts.query).get("key", [None])[0]
+        if key is not None:
+            doc = {"method": self.command, "path": self.path,
+                   "headers": [[k, v] for k, v in self.headers.items()]}
+            with SEEN_LOCK:
+                SEEN["proxy/" + key] = (json.dumps(doc) + "\n").encode()
+        hop = ("connection", "proxy-connection", "proxy-authorization",
+               "keep-alive")
+        headers = {k: v for k, v in self.headers.items()
+                   if k.lower() not in hop}
+        headers["X-Via-Proxy"] = "fixture"
+        target = parts.path or "/"
+        if parts.query:
+            target += "?" + parts.query
+        conn = http.client.HTTPConnection(parts.hostname, parts.port or 80,
+                                          timeout=30)
+        try:
+            conn.request(self.command, target, self._request_body or None,
+                         headers)
+            resp = conn.getresponse()
+            data = resp.read()
+            status, got = resp.status, resp.getheaders()
+        except OSError:
+            self._reply(502, b"proxy: upstream failed\n")
+            return
+        finally:
+            conn.close()
+        self.send_response(status)
+        for k, v in got:
+            if k.lower() not in hop + ("content-length", "transfer-encoding",
+                                       "server", "date"):
+                self.send_header(k, v)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if self._body:
+            self.wfile.write(data)
+
+    def route_echo(self, arg, query):
+        body = self._request_body
+        doc = {"method": self.command, "path": self.path,
+               "headers": [[k, v] for k, v in self.headers.items()],
+               "body_len": len(body),
+               "body_sha256": hashlib.sha256(body).hexdigest()}
+        if len(body) <= 65536:
+            doc["body"] = body.decode("latin-1")
+        data = (json.dumps(doc) + "\n").encode()
+        if "key" in query:
+            with SEEN_LOCK:
+                SEEN[query["key"][0]] = data
+        self._reply(200, data, "application/json")
+
+    def route_gzip(self, arg, query):
+        n = self._int(arg, 0, 1 << 24)
+        if n is None:
+            return
+        data, extra = b"z" * n, []
+        accept = self.headers.get("Accept-Encoding") or ""
+        if "gzip" in accept or query.get("bad") == ["1"]:
+            data = b"this is not gzip" if query.get("bad") == ["1"] else \
+                gzip.compress(data)
+            extra = [("Content-Encoding", "gzip")]
+        self._reply(200, data, "text/plain", extra)
+
+    def route_set_cookie(self, arg, query):
+        extra = [("Set-Cookie", c) for c in query.get("c", [])]
+        self._reply(200, b"cookies set\n", extra=extra)
+
     def route_seen(self, arg, query):
         with SEEN_LOCK:
             data = SEEN.get(arg or "")
@@ -511,6 +613,59 @@ def make_cert(tmp):
     return cert, key
 
 
+def openssl(*args):
+    subprocess.run(["openssl"] + list(args), check=True,
+                   stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                   stderr=subprocess.PIPE)
+
+
+def make_pki(tmp):
+    """Makes the CA, a server and a client certificate it signs, and a
+    client certificate of a CA nobody trusts, in tmp (see the top)."""
+    cnf = os.path.join(tmp, "req.cnf")
+    with open(cnf, "w") as f:
+        # Only the extensions given below: no defaults from openssl.cnf.
+        f.write("[req]\ndistinguished_name = dn\n[dn]\n")
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+          "-nodes", "-days", "2", "-config", cnf]
+
+    def path(name):
+        return os.path.join(tmp, name)
+
+    for ca in ("ca", "other-ca"):
+        openssl("req", "-x509", *ec, "-keyout", path(ca + "-key.pem"),
+                "-out", path(ca + ".pem"), "-subj", "/CN=fetch_urls " + ca,
+                "-addext", "basicConstraints=critical,CA:TRUE",
+                "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    leaves = [("pki", "ca", "/CN=pki.test", "serverAuth",
+               "subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost,"
+               "DNS:pki.test"),
+              ("client", "ca", "/CN=client", "clientAuth", None),
+              ("other", "other-ca", "/CN=other", "clientAuth", None)]
+    for name, ca, subj, usage, san in leaves:
+        ext = ["-addext", "basicConstraints=critical,CA:FALSE",
+               "-addext", "extendedKeyUsage=" + usage]
+        if san:
+            ext += ["-addext", san]
+        openssl("req", *ec, "-keyout", path(name + "-key.pem"),
+                "-out", path(name + ".pem"), "-subj", subj, *ext,
+                "-CA", path(ca + ".pem"), "-CAkey", path(ca + "-key.pem"))
+    digest = subprocess.run(
+        ["openssl", "x509", "-hash", "-noout", "-in", path("ca.pem")],
+        check=True, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE).stdout.decode().strip()
+    os.mkdir(path("capath"))
+    shutil.copy(path("ca.pem"), os.path.join(path("capath"),
+                                             digest + ".0"))
+    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server.load_cert_chain(path("pki.pem"), path("pki-key.pem"))
+    mutual = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    mutual.load_cert_chain(path("pki.pem"), path("pki-key.pem"))
+    mutual.load_verify_locations(path("ca.pem"))
+    mutual.verify_mode = ssl.CERT_REQUIRED
+    return server, mutual
+
+
 def make_server(host, tls):
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
 
@@ -538,6 +693,7 @@ def main():
     ap = argparse.ArgumentParser(description="fetch_urls test fixture")
     ap.add_argument("--host", default="127.0.0.1",
                     choices=["127.0.0.1", "::1"])
+    ap.add_argument("--pki", action="store_true")
     opts = ap.parse_args()
 
     def on_signal(signum, frame):
@@ -551,16 +707,21 @@ def main():
         cert, key = make_cert(tmp)
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(cert, key)
-        plain = make_server(opts.host, None)
-        secure = make_server(opts.host, ctx)
+        servers = [make_server(opts.host, None), make_server(opts.host, ctx)]
+        if opts.pki:
+            servers += [make_server(opts.host, c) for c in make_pki(tmp)]
         threading.Thread(target=watch_stdin, daemon=True).start()
-        sys.stdout.write("READY http=%d https=%d cert=%s\n" % (
-            plain.server_address[1], secure.server_address[1], cert))
+        line = "READY http=%d https=%d cert=%s" % (
+            servers[0].server_address[1], servers[1].server_address[1], cert)
+        if opts.pki:
+            line += " pki=%d mtls=%d" % (servers[2].server_address[1],
+                                         servers[3].server_address[1])
+        sys.stdout.write(line + "\n")
         sys.stdout.flush()
         while not STOPPING.wait(1.0):
             pass
-        plain.server_close()
-        secure.server_close()
+        for srv in servers:
+            srv.server_close()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     # Connection threads may still be blocked in I/O; do not wait for them.

@@ -459,17 +459,12 @@ fixture_path(char *path, size_t size, const char *near)
 	snprintf(path, size, "tests/fixture.py");
 }
 
-void
-proc_fixture_start(struct proc_fixture *fx, const char *near)
+/* Starts the fixture on host (NULL: its default), with --pki if pki. */
+static void
+fixture_start(struct proc_fixture *fx, const char *near, const char *host,
+    bool pki)
 {
-	proc_fixture_start_host(fx, near, NULL);
-}
-
-void
-proc_fixture_start_host(struct proc_fixture *fx, const char *near,
-    const char *host)
-{
-	char script[PATH_MAX + 32], *argv[5];
+	char script[PATH_MAX + 32], *argv[6];
 	struct proc_buf b = { 0 };
 	double limit;
 	int ip[2], op[2], n;
@@ -481,9 +476,14 @@ proc_fixture_start_host(struct proc_fixture *fx, const char *near,
 	proc_pipe(op);
 	argv[0] = "python3";
 	argv[1] = script;
-	argv[2] = host != NULL ? "--host" : NULL;
-	argv[3] = (char *)host;
-	argv[4] = NULL;
+	n = 2;
+	if (pki)
+		argv[n++] = "--pki";
+	if (host != NULL) {
+		argv[n++] = "--host";
+		argv[n++] = (char *)host;
+	}
+	argv[n] = NULL;
 	fx->pid = proc_spawn_fds(argv, ip[0], op[1], -1);
 	close(ip[0]);
 	close(op[1]);
@@ -504,10 +504,30 @@ proc_fixture_start_host(struct proc_fixture *fx, const char *near,
 		ck_assert_msg(fd != -1, "fixture exited before READY: %s",
 		    proc_msg(&b));
 	}
-	n = sscanf(b.p, "READY http=%d https=%d cert=%4095s", &fx->http,
-	    &fx->https, fx->cert);
-	ck_assert_msg(n == 3, "bad fixture line: %s", b.p);
+	fx->pki = fx->mtls = 0;
+	n = sscanf(b.p, "READY http=%d https=%d cert=%4095s pki=%d mtls=%d",
+	    &fx->http, &fx->https, fx->cert, &fx->pki, &fx->mtls);
+	ck_assert_msg(n == (pki ? 5 : 3), "bad fixture line: %s", b.p);
 	free(b.p);
+}
+
+void
+proc_fixture_start(struct proc_fixture *fx, const char *near)
+{
+	fixture_start(fx, near, NULL, false);
+}
+
+void
+proc_fixture_start_host(struct proc_fixture *fx, const char *near,
+    const char *host)
+{
+	fixture_start(fx, near, host, false);
+}
+
+void
+proc_fixture_start_pki(struct proc_fixture *fx, const char *near)
+{
+	fixture_start(fx, near, NULL, true);
 }
 
 void

@@ -58,6 +58,9 @@ struct proc_fixture {
 	int	 http;		/* plain HTTP port, 127.0.0.1 or ::1 */
 	int	 https;		/* HTTPS port, self-signed certificate */
 	char	 cert[PATH_MAX];
+	int	 pki;		/* With --pki: HTTPS port, private CA; */
+	int	 mtls;		/* and the one that wants a client
+				   certificate; else 0 */
 };
 
 #define PROC_FIXTURE_INIT	{ .pid = -1, .in = -1, .out = -1 }
@@ -168,6 +171,14 @@ void		 proc_fixture_start(struct proc_fixture *fx, const char *near);
  */
 void		 proc_fixture_start_host(struct proc_fixture *fx,
 		    const char *near, const char *host);
+
+/*
+ * As proc_fixture_start(), with the fixture's private CA and its two
+ * listeners (fixture.py's --pki); their files are in the directory of
+ * fx->cert.
+ */
+void		 proc_fixture_start_pki(struct proc_fixture *fx,
+		    const char *near);
 
 /* Stops the fixture (end of file on its stdin; SIGKILL after 5 s). */
 void		 proc_fixture_stop(struct proc_fixture *fx);

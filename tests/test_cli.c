@@ -521,10 +521,10 @@ END_TEST
 
 START_TEST(unknown_short_option)
 {
-	ERR(("-x"), ("-x"));
+	ERR(("-y"), ("-y"));
 	ERR(("u1", "-Z", "u2"), ("-Z"));
 	/* Inside a cluster, the unknown letter is the one named. */
-	ERR(("-qx"), ("-x"));
+	ERR(("-qy"), ("-y"));
 	/* Also after a long option with its value in the same argument. */
 	ERR(("--jobs=4", "-Zq", "u1"), ("unknown option '-Z'"));
 }

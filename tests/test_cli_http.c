@@ -9,12 +9,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../src/cli.h"
 #include "suites.h"
 
 #define CH_TLIMIT	10
-#define CH_MAXARGS	16
+#define CH_MAXARGS	32
 
 static void
 ch_setup(void)
@@ -96,6 +97,8 @@ ch_error(const char *need, const char *hide, ...)
 		    err, hide);
 	/* Nothing is left allocated after an error. */
 	ck_assert_ptr_null(cli.headers);
+	ck_assert_ptr_null(cli.opts.resolve);
+	ck_assert_ptr_null(cli.opts.connect_to);
 	ch_free(&a);
 }
 
@@ -347,7 +350,15 @@ START_TEST(usage_lists_new_options_and_variables)
 		"-k, --insecure", "-L, --location", "-w, --write-out",
 		"-X, --request", "--format", "--json", "--max-redirs",
 		"--no-progress", "--ordered", "--per-host", "--rate",
-		"--retry", "default 10", "fetch_urls/",
+		"--retry", "default 10", "fetch_urls/", "--cacert FILE",
+		"--capath DIR", "--cert FILE", "--key FILE", "-4, --ipv4",
+		"-6, --ipv6", "--resolve HOST:PORT:ADDR",
+		"--connect-to H1:P1:H2:P2", "-d, --data DATA",
+		"--data-binary DATA", "--data-raw DATA",
+		"--oauth2-bearer TOKEN", "-x, --proxy URL",
+		"--noproxy HOSTS", "--http1.1", "--http2 ",
+		"--http2-prior-knowledge", "-b, --cookie DATA|FILE",
+		"--cookie-jar FILE", "--compressed", "--max-filesize BYTES",
 		"%{url}", "%{urlnum}", "%{http_code}", "%{time_total}",
 		"%{time_namelookup}", "%{time_connect}", "%{time_appconnect}",
 		"%{time_starttransfer}", "%{size_download}",
@@ -359,6 +370,218 @@ START_TEST(usage_lists_new_options_and_variables)
 		ck_assert_msg(strstr(text, need[i]) != NULL, "usage lacks %s",
 		    need[i]);
 	free(text);
+}
+END_TEST
+
+/* The TLS and resolution options land in cli.opts; -4 and -6: the last. */
+START_TEST(tls_and_resolution_options)
+{
+	char dir[] = "/tmp/cli_http.XXXXXX", *file;
+	const char **l;
+	struct ch_args a;
+	struct cli cli;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert(asprintf(&file, "%s/ca.pem", dir) > 0);
+	fclose(fopen(file, "w"));
+	ch_run(&a, &cli, "--cacert", file, "--capath", dir, "--cert", file,
+	    "--key", file, "-6", "--resolve", "a.test:443:127.0.0.1",
+	    "--resolve", "+b.test:80:[::1],10.0.0.1", "--connect-to",
+	    "::[::1]:8080", "--connect-to", "h:1:h2:2", "-4", "u", NULL);
+	ck_assert_str_eq(cli.opts.cafile, file);
+	ck_assert_str_eq(cli.opts.capath, dir);
+	ck_assert_str_eq(cli.opts.cert, file);
+	ck_assert_str_eq(cli.opts.key, file);
+	ck_assert_int_eq(cli.opts.ipresolve, FETCH_IP_V4);
+	l = cli.opts.resolve;
+	ck_assert(l != NULL && strcmp(l[0], "a.test:443:127.0.0.1") == 0);
+	ck_assert(l[1] != NULL && strcmp(l[1],
+	    "+b.test:80:[::1],10.0.0.1") == 0 && l[2] == NULL);
+	l = cli.opts.connect_to;
+	ck_assert(l != NULL && strcmp(l[0], "::[::1]:8080") == 0);
+	ck_assert(l[1] != NULL && strcmp(l[1], "h:1:h2:2") == 0 &&
+	    l[2] == NULL);
+	cli_free(&cli);
+	ck_assert_ptr_null(cli.opts.resolve);
+	ck_assert_ptr_null(cli.opts.connect_to);
+	ch_free(&a);
+	ch_run(&a, &cli, "-4", "--ipv6", "u", NULL);
+	ck_assert_int_eq(cli.opts.ipresolve, FETCH_IP_V6);
+	ck_assert_ptr_null(cli.opts.cafile);
+	cli_free(&cli);
+	ch_free(&a);
+	remove(file);
+	rmdir(dir);
+	free(file);
+}
+END_TEST
+
+/* Each bad entry is refused with its option, itself and the reason. */
+START_TEST(bad_resolution_entries)
+{
+	static const char *const bad[][3] = {
+		{ "--resolve", "a.test", "wants HOST:PORT:ADDR" },
+		{ "--resolve", ":80:127.0.0.1", "wants HOST:PORT:ADDR" },
+		{ "--resolve", "a b:80:127.0.0.1", "wants HOST:PORT:ADDR" },
+		{ "--resolve", "a:0:127.0.0.1", "port from 1 to 65535" },
+		{ "--resolve", "a:65536:127.0.0.1", "port from 1 to 65535" },
+		{ "--resolve", "a:http:127.0.0.1", "port from 1 to 65535" },
+		{ "--resolve", "a:80", "port from 1 to 65535" },
+		{ "--resolve", "a:80:", "IP addresses" },
+		{ "--resolve", "a:80:localhost", "IP addresses" },
+		{ "--resolve", "a:80:127.0.0.1,", "IP addresses" },
+		{ "--resolve", "a:80:1.2.3.4.5", "IP addresses" },
+		{ "--connect-to", "a:80:b", "HOST1:PORT1:HOST2:PORT2" },
+		{ "--connect-to", "a", "HOST1:PORT1:HOST2:PORT2" },
+		{ "--connect-to", "[::1:80:b:80", "HOST1:PORT1:HOST2:PORT2" },
+		{ "--connect-to", "a:x:b:80", "ports from 1 to 65535" },
+		{ "--connect-to", "a:80:b:99999", "ports from 1 to 65535" },
+		{ "--connect-to", "a:80:b:80:", "ports from 1 to 65535" },
+		{ "--cacert", "/nonexistent", "No such file or directory" },
+		{ "--capath", "/dev/null", "not a directory" },
+		{ "--cert", "/", "is a directory" },
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ch_error(bad[i][0], NULL, bad[i][0], bad[i][1], "u", NULL);
+		ch_error(bad[i][1], NULL, bad[i][0], bad[i][1], "u", NULL);
+		ch_error(bad[i][2], NULL, bad[i][0], bad[i][1], "u", NULL);
+	}
+}
+END_TEST
+
+/* Data pieces make one body, joined with '&'; the token is copied. */
+START_TEST(data_and_bearer)
+{
+	struct ch_args a;
+	struct cli cli;
+
+	ch_run(&a, &cli, "-d", "a=1", "--data-raw", "@x", "--data-binary",
+	    "b", "--oauth2-bearer", "tok", "u", NULL);
+	ck_assert_uint_eq(cli.post.len, 8);
+	ck_assert_str_eq(cli.post.buf, "a=1&@x&b");
+	ck_assert_ptr_eq(cli.opts.data, cli.post.buf);
+	ck_assert_uint_eq(cli.opts.datalen, 8);
+	ck_assert_str_eq(cli.bearer, "tok");
+	ck_assert_ptr_eq(cli.opts.bearer, cli.bearer);
+	ck_assert_ptr_eq(cli.bearer_arg, a.argv[8]);
+	cli_free(&cli);
+	ck_assert_ptr_null(cli.post.buf);
+	ck_assert_ptr_null(cli.bearer);
+	ch_free(&a);
+	/* No body without -d; an empty -d makes an empty one. */
+	ch_run(&a, &cli, "u", NULL);
+	ck_assert_ptr_null(cli.opts.data);
+	cli_free(&cli);
+	ch_free(&a);
+	ch_run(&a, &cli, "-d", "", "u", NULL);
+	ck_assert_ptr_nonnull(cli.opts.data);
+	ck_assert_uint_eq(cli.opts.datalen, 0);
+	cli_free(&cli);
+	ch_free(&a);
+	ch_error("line break", "s3cret", "--oauth2-bearer", "s3cret\nx", "u",
+	    NULL);
+}
+END_TEST
+
+/* -x and --noproxy are borrowed; of the versions, the last counts. */
+START_TEST(proxy_and_versions)
+{
+	struct ch_args a;
+	struct cli cli;
+
+	ch_run(&a, &cli, "-x", "http://u:p@h:3128", "--noproxy", "a,b.c",
+	    "--http2-prior-knowledge", "--http1.1", "u", NULL);
+	ck_assert_ptr_eq(cli.opts.proxy, a.argv[2]);
+	ck_assert_ptr_eq(cli.opts.noproxy, a.argv[4]);
+	ck_assert_int_eq(cli.opts.http_version, FETCH_HTTP_1_1);
+	cli_free(&cli);
+	ch_free(&a);
+	ch_run(&a, &cli, "--http2", "u", NULL);
+	ck_assert_int_eq(cli.opts.http_version, FETCH_HTTP_2);
+	ck_assert_ptr_null(cli.opts.proxy);
+	cli_free(&cli);
+	ch_free(&a);
+	ch_run(&a, &cli, "--http1.1", "--http2-prior-knowledge", "u", NULL);
+	ck_assert_int_eq(cli.opts.http_version, FETCH_HTTP_2_PRIOR);
+	ck_assert_int_eq(cli.opts.ipresolve, FETCH_IP_ANY);
+	cli_free(&cli);
+	ch_free(&a);
+	/* The reason never quotes the proxy, which may hold a password. */
+	ch_error("--proxy contains a space", "s3cret", "-x",
+	    "http://u:s3cret@h :1", "u", NULL);
+	ch_error("--noproxy contains", NULL, "--noproxy", "a\tb", "u", NULL);
+}
+END_TEST
+
+/* With a '=' -b is cookies, joined with ';' as curl; else a file. */
+START_TEST(cookies_and_files)
+{
+	char dir[] = "/tmp/cli_http.XXXXXX", *file;
+	struct ch_args a;
+	struct cli cli;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert(asprintf(&file, "%s/cookies", dir) > 0);
+	fclose(fopen(file, "w"));
+	ch_run(&a, &cli, "-b", "a=1", "--cookie", file, "-b", "b=2; c=3",
+	    "--cookie-jar", file, "u", NULL);
+	ck_assert_str_eq(cli.opts.cookie, "a=1;b=2; c=3");
+	ck_assert(cli.opts.cookie_files != NULL && strcmp(
+	    cli.opts.cookie_files[0], file) == 0 &&
+	    cli.opts.cookie_files[1] == NULL);
+	ck_assert_ptr_eq(cli.opts.cookie_jar, a.argv[8]);
+	cli_free(&cli);
+	ck_assert_ptr_null(cli.opts.cookie);
+	ck_assert_ptr_null(cli.opts.cookie_files);
+	ch_free(&a);
+	/* A new jar in a writable directory is fine. */
+	ch_run(&a, &cli, "--cookie-jar", "new-jar.txt", "u", NULL);
+	cli_free(&cli);
+	ch_free(&a);
+	ch_error("--cookie-jar", NULL, "--cookie-jar", dir, "u", NULL);
+	ch_error("is a directory", NULL, "--cookie-jar", dir, "u", NULL);
+	ch_error("No such file", NULL, "--cookie-jar", "/nonexistent/j",
+	    "u", NULL);
+	ch_error("No such file", NULL, "-b", "/nonexistent/c", "u", NULL);
+	ch_error("line break", "s3cret", "-b", "sid=s3cret\n", "u", NULL);
+	remove(file);
+	rmdir(dir);
+	free(file);
+}
+END_TEST
+
+/* --max-filesize takes bytes with curl's units; --compressed a flag. */
+START_TEST(max_filesize_and_compressed)
+{
+	static const struct {
+		const char	*arg;
+		long long	 bytes;
+	} ok[] = {
+		{ "1", 1 }, { "1000", 1000 }, { "2k", 2048 }, { "3M", 3 << 20 },
+		{ "1G", 1LL << 30 }, { "1024G", 1LL << 40 },
+	};
+	struct ch_args a;
+	struct cli cli;
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		ch_run(&a, &cli, "--max-filesize", ok[i].arg, "u", NULL);
+		ck_assert_int_eq(cli.opts.max_filesize, ok[i].bytes);
+		ck_assert(!cli.opts.compressed);
+		cli_free(&cli);
+		ch_free(&a);
+	}
+	ch_run(&a, &cli, "--compressed", "u", NULL);
+	ck_assert(cli.opts.compressed);
+	ck_assert_int_eq(cli.opts.max_filesize, 0);
+	cli_free(&cli);
+	ch_free(&a);
+	ch_error("'0'", NULL, "--max-filesize", "0", "u", NULL);
+	ch_error("'-1'", NULL, "--max-filesize", "-1", "u", NULL);
+	ch_error("'1kb'", NULL, "--max-filesize", "1kb", "u", NULL);
+	ch_error("'1T'", NULL, "--max-filesize", "1T", "u", NULL);
+	ch_error("' 5'", NULL, "--max-filesize", " 5", "u", NULL);
+	ch_error("'2000000G'", NULL, "--max-filesize", "2000000G", "u", NULL);
 }
 END_TEST
 
@@ -383,6 +606,12 @@ cli_http_suite(void)
 	tcase_add_test(tc, user_credentials);
 	tcase_add_test(tc, user_agent);
 	tcase_add_test(tc, usage_lists_new_options_and_variables);
+	tcase_add_test(tc, tls_and_resolution_options);
+	tcase_add_test(tc, bad_resolution_entries);
+	tcase_add_test(tc, data_and_bearer);
+	tcase_add_test(tc, proxy_and_versions);
+	tcase_add_test(tc, cookies_and_files);
+	tcase_add_test(tc, max_filesize_and_compressed);
 	suite_add_tcase(s, tc);
 	return s;
 }

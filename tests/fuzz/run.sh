@@ -14,8 +14,10 @@ for f in "$@"; do
 	corpus=$(dirname "$f")/corpus-$name
 	mkdir -p "$corpus"
 	echo "fuzz: $name for ${secs}s"
+	# Standard input is empty: the option parser reads it for -d @-.
 	"$f" -max_total_time="$secs" -artifact_prefix="$(dirname "$f")/" \
-	    -print_final_stats=1 "$corpus" 2>"$(dirname "$f")/$name.log" || {
+	    -print_final_stats=1 "$corpus" </dev/null \
+	    2>"$(dirname "$f")/$name.log" || {
 		tail -n 40 "$(dirname "$f")/$name.log" >&2
 		echo "fuzz: $name failed; see $(dirname "$f")/$name.log" >&2
 		exit 1
