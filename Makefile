@@ -129,7 +129,7 @@ $(BENCH)_nodiag: bench/chan_bench.c $(LIB_SRC) src/chan_impl.h include/chan.h
 	    -o $@ bench/chan_bench.c $(LIB_SRC)
 
 deps:
-	@tests/deps.sh test
+	@tools/deps.sh test
 
 # Dependencies are installed before the sub-make, whose pkg-config calls
 # need them.  The tests find the program under test, the examples, and
@@ -203,7 +203,7 @@ check-stress: deps
 # and ssh, each with a node killed mid-run, inside namespaces of its own
 # where only loopback exists; as root.  See tests/cluster.sh.
 test-cluster:
-	@tests/deps.sh build cluster
+	@tools/deps.sh build cluster
 	$(MAKE) $(PROG)
 	tests/cluster.sh $(PROG)
 
@@ -211,10 +211,10 @@ test-cluster:
 # the threaded examples, in a build that tells DRD about libchan's atomics.
 VALGRIND_BUILD = build/valgrind
 check-valgrind: deps
-	tests/deps.sh valgrind
+	tools/deps.sh valgrind
 	$(MAKE) BUILD=$(VALGRIND_BUILD) EXTRA_CPPFLAGS=-DCHAN_VALGRIND all \
 	    $(VALGRIND_BUILD)/chan_bench
-	tests/valgrind.sh $(VALGRIND_BUILD)
+	tools/valgrind.sh $(VALGRIND_BUILD)
 
 # libFuzzer targets for the URL-list reader and the option parser:
 # fuzz-smoke runs each briefly (CI), fuzz runs each for FUZZ_TIME seconds.
@@ -232,19 +232,19 @@ $(FUZZERS):
 	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) -o $@ $(filter %.c,$^) -lm
 
 fuzz-smoke:
-	@tests/deps.sh fuzz
+	@tools/deps.sh fuzz
 	$(MAKE) $(FUZZERS)
 	tests/fuzz/run.sh 20 $(FUZZERS)
 
 fuzz:
-	@tests/deps.sh fuzz
+	@tools/deps.sh fuzz
 	$(MAKE) $(FUZZERS)
 	tests/fuzz/run.sh $(FUZZ_TIME) $(FUZZERS)
 
 bench: bench-chan bench-fetch bench-stream
 
 bench-chan: $(BENCH) $(BENCH)_nodiag
-	@tests/deps.sh bench
+	@tools/deps.sh bench
 	bench/chan_bench.sh $(BENCH)
 
 bench-fetch: $(PROG)
@@ -254,9 +254,9 @@ bench-stream: $(PROG)
 	bench/stream_bench.sh $(PROG)
 
 demo:
-	@tests/deps.sh demo
+	@tools/deps.sh demo
 	$(MAKE) all
-	tests/demo.sh $(PROG)
+	tools/demo.sh $(PROG)
 
 # mandoc's lint, failing on warnings and errors.  Its check of .Xr
 # references looks only at installed pages, so the references to libchan's
