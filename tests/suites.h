@@ -28,6 +28,8 @@ Suite	*chan_go_suite(void);
 
 /* test_chan_stress.c: channels under contention. */
 Suite	*chan_stress_suite(void);
+/* After chan_stress alone passed: prints the operations it did; 0 or -1. */
+int	 chan_stress_report(double);
 
 /* test_cli.c and test_cli_http.c: the option parser, cli.h. */
 Suite	*cli_suite(void);
