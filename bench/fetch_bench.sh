@@ -112,7 +112,7 @@ else
 fi
 
 # The Debian packages this needs, installed as root when missing.
-"$benchdir/../tests/deps.sh" bench || exit 1
+"$benchdir/../tools/deps.sh" bench || exit 1
 PATH=$PATH:/usr/sbin:/sbin
 nginx=$(command -v nginx) || die "nginx not found after installing it"
 python=/usr/bin/python3

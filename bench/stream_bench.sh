@@ -47,7 +47,7 @@ else
 	results=$builddir/STREAM_RESULTS.partial.md
 fi
 
-"$benchdir/../tests/deps.sh" bench || exit 1
+"$benchdir/../tools/deps.sh" bench || exit 1
 PATH=$PATH:/usr/sbin:/sbin
 nginx=$(command -v nginx) || die "nginx not found after installing it"
 ulimit -n "$(ulimit -Hn)"

@@ -3,7 +3,7 @@
 
 Usage: python3 tests/check_records.py json|csv PORT DEAD_PORT < output
 
-The output is that of test_e2e_http.c's records_* tests, which fetch, in
+The output is that of test_http.c's records_* tests, which fetch, in
 this order (urlnum 0 to 6), against the fixture on 127.0.0.1:PORT:
 
   0  a hostile URL that succeeds: credentials with a quote and a comma,

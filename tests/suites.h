@@ -7,9 +7,11 @@
 /*
  * Each function builds one suite of freshly allocated test cases; the
  * runner in main.c takes ownership.  A suite's name is the one that
- * CK_RUN_SUITE selects.  Check runs every test in a process of its own
- * (fork mode), so a test may leave static state and file descriptors
- * behind, and a failed assertion ends only that test.
+ * CK_RUN_SUITE selects; the suites of tests/test_X.c are named X or
+ * X_..., so that the name says which file holds them.  Check runs every
+ * test in a process of its own (fork mode), so a test may leave static
+ * state and file descriptors behind, and a failed assertion ends only
+ * that test.
  */
 
 /* test_chan.c: the channel contract in chan.h. */
@@ -26,6 +28,8 @@ Suite	*chan_go_suite(void);
 
 /* test_chan_stress.c: channels under contention. */
 Suite	*chan_stress_suite(void);
+/* After chan_stress alone passed: prints the operations it did; 0 or -1. */
+int	 chan_stress_report(double);
 
 /* test_cli.c and test_cli_http.c: the option parser, cli.h. */
 Suite	*cli_suite(void);
@@ -59,7 +63,7 @@ Suite	*e2e_exit_suite(void);
 Suite	*e2e_usage_suite(void);
 Suite	*e2e_signal_suite(void);
 
-/* test_e2e_http.c: output formats, HTTP options, limits, progress. */
+/* test_http.c: output formats, HTTP options, limits, progress. */
 Suite	*http_records_suite(void);
 Suite	*http_order_suite(void);
 Suite	*http_options_suite(void);

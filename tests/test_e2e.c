@@ -59,7 +59,7 @@
 
 /*
  * Standard error holds nothing but the summary lines that follow the
- * totals in text mode (issue 4; -q drops them, test_e2e_http.c checks
+ * totals in text mode (issue 4; -q drops them, test_http.c checks
  * their counts).
  */
 static void

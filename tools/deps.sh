@@ -1,7 +1,7 @@
 #!/bin/sh
 # deps.sh: install the Debian packages a make target needs, or name them.
 #
-# Usage: tests/deps.sh build|test|demo|bench|fuzz|valgrind|cluster...
+# Usage: tools/deps.sh build|test|demo|bench|fuzz|valgrind|cluster...
 # As root, missing packages are installed with apt-get; otherwise the
 # script prints the exact apt-get line to run and fails.
 
