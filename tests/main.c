@@ -22,7 +22,7 @@ static Suite *(*const main_suites[])(void) = {
 	e2e_exit_suite, e2e_usage_suite, e2e_signal_suite, e2e_stream_suite,
 	http_records_suite, http_order_suite, http_options_suite,
 	http_retry_suite, http_limits_suite, http_progress_suite,
-	http_tls_suite, http_data_suite, http_proxy_suite, http_resp_suite,
+	e2e_tls_suite, e2e_data_suite, e2e_proxy_suite, e2e_resp_suite,
 	e2e_stats_suite, faults_suite, conn_suite, shard_e2e_suite,
 	examples_suite, install_suite,
 };

@@ -72,16 +72,16 @@ Suite	*http_limits_suite(void);
 Suite	*http_progress_suite(void);
 
 /* test_e2e_tls.c: TLS and name resolution (issue 16). */
-Suite	*http_tls_suite(void);
+Suite	*e2e_tls_suite(void);
 
 /* test_e2e_data.c: request bodies and tokens (issue 16). */
-Suite	*http_data_suite(void);
+Suite	*e2e_data_suite(void);
 
 /* test_e2e_proxy.c: proxies and HTTP versions (issue 16). */
-Suite	*http_proxy_suite(void);
+Suite	*e2e_proxy_suite(void);
 
 /* test_e2e_resp.c: --compressed and --max-filesize (issue 16). */
-Suite	*http_resp_suite(void);
+Suite	*e2e_resp_suite(void);
 
 /* test_faults.c: the fault matrix and security defaults of issue 5. */
 Suite	*faults_suite(void);
