@@ -88,6 +88,10 @@ struct worker {
 	struct fetch_run	*run;
 	CURL			*easy;		/* Owned; freed on exit. */
 	struct transport_port	*port;		/* Owned; freed on exit. */
+	struct transport	*own;		/* NULL, or owned: see
+						   worker_main().  Set and
+						   unset under pool_mu. */
+	struct transport_port	*own_port;	/* NULL, or owned: on own. */
 	char			 errbuf[CURL_ERROR_SIZE];
 	bool			 ready;		/* easy and port are set up. */
 	bool			 in_headers;	/* A response's header block

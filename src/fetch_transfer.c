@@ -408,7 +408,8 @@ fetch_transfer_one(struct worker *w, struct job *job,
 		if (attempt == 0)
 			start = now();
 		atomic_fetch_add(&run->in_flight, 1);
-		cc = transport_perform(w->port, origin, &aborted);
+		cc = transport_perform(origin == NULL && w->own_port != NULL ?
+		    w->own_port : w->port, origin, &aborted);
 		atomic_fetch_sub(&run->in_flight, 1);
 		if (slot != NULL)
 			limit_hosts_release(slot);

@@ -43,7 +43,7 @@
  * original in the same run, measured).  The transport runs a multi handle
  * (a lane) for each LANE_PORTS ports, and the walk covers about as many.
  */
-#define LANE_PORTS	64
+#define LANE_PORTS	TRANSPORT_LANE_PORTS
 
 /* The epoll tag of the eventfd: no lane has this number. */
 #define WAKE_TAG	UINT32_MAX
@@ -138,7 +138,8 @@ struct transport {
 	atomic_bool		 cancelled;
 	atomic_bool		 stopping;
 	struct transport_port	*active;
-	struct origin		*origins[ORIGIN_BUCKETS];
+	struct origin		**origins;	/* ORIGIN_BUCKETS, unless
+						   alone. */
 };
 
 static int64_t
@@ -548,12 +549,13 @@ transport_destroy(struct transport *t)
 	struct origin *o;
 	size_t i;
 
-	for (i = 0; i < ORIGIN_BUCKETS; i++)
+	for (i = 0; t->origins != NULL && i < ORIGIN_BUCKETS; i++)
 		while ((o = t->origins[i]) != NULL) {
 			t->origins[i] = o->next;
 			free(o->name);
 			free(o);
 		}
+	free(t->origins);
 	for (i = 0; i < t->used; i++)
 		if (t->lanes[i].multi != NULL)
 			curl_multi_cleanup(t->lanes[i].multi);
@@ -591,12 +593,18 @@ transport_new(size_t callers, long idle)
 	}
 	t->nlanes = (callers + LANE_PORTS - 1) / LANE_PORTS;
 	t->idle = idle;
+	/* A caller alone never waits for an origin: no table. */
 	if ((t->alone = callers == 1)) {
 		if (lane_init(t, 0) < 0) {
 			errno = ENOMEM;
 			goto fail;
 		}
 		return t;
+	}
+	if ((t->origins = calloc(ORIGIN_BUCKETS, sizeof(*t->origins))) ==
+	    NULL) {
+		errno = ENOMEM;
+		goto fail;
 	}
 	if ((t->ep = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
 	    (t->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0)
@@ -655,8 +663,10 @@ transport_port_new(struct transport *t, CURL *easy)
 	p->easy = easy;
 	p->home = (uint32_t)(atomic_fetch_add(&t->next_port, 1) / LANE_PORTS %
 	    t->nlanes);
+	/* Only a transport's thread looks for the port of an easy handle. */
 	if ((p->answers = chan_new(sizeof(struct answer), 1)) == NULL ||
-	    curl_easy_setopt(easy, CURLOPT_PRIVATE, p) != CURLE_OK) {
+	    (!t->alone && curl_easy_setopt(easy, CURLOPT_PRIVATE, p) !=
+	    CURLE_OK)) {
 		chan_free(p->answers);
 		free(p);
 		errno = ENOMEM;

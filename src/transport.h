@@ -26,6 +26,9 @@
 struct transport;
 struct transport_port;
 
+/* Ports a lane (a multi handle) serves: see transport_new(). */
+#define TRANSPORT_LANE_PORTS	64
+
 /*
  * Starts a transport for at most callers ports.  It runs a multi handle
  * (a lane, made when first used) for every 64 ports: an HTTP/1 transfer
@@ -57,8 +60,9 @@ void		 transport_free(struct transport *t);
 
 /*
  * Makes a port on t for easy, which the port borrows (it sets the easy
- * handle's CURLOPT_PRIVATE).  Returns the port, or NULL with errno set
- * (ENOMEM).
+ * handle's CURLOPT_PRIVATE, unless t is a transport for one caller: an
+ * easy handle may have one port on such a transport besides another).
+ * Returns the port, or NULL with errno set (ENOMEM).
  */
 struct transport_port *transport_port_new(struct transport *t, CURL *easy);
 

@@ -561,6 +561,34 @@ START_TEST(deadline_cancels_a_serial_transfer_in_flight)
 END_TEST
 
 /*
+ * In a pool larger than a lane each worker runs its plain HTTP transfers
+ * on a transport of its own: the deadline reaches every one of them.
+ * Were one missed, its transfer would hang past the test's time limit.
+ */
+START_TEST(deadline_cancels_every_worker_of_a_large_pool)
+{
+	enum { N = 100 };
+	char *key = e2e_key(), *args[N + 2];
+	struct proc *p;
+	size_t i;
+
+	args[0] = "--deadline";
+	args[1] = "1";
+	for (i = 0; i < N; i++)
+		args[i + 2] = e2e_url("/hang?key=%s&n=%zu", key, i);
+	p = e2e_rawv(15, N + 2, args);
+	e2e_expect_code(p, 3);
+	ck_assert_msg(p->nlines == N + 1, "want %d lines:\n%s", N + 1,
+	    proc_msg(&p->obuf));
+	for (i = 0; i < N; i++)
+		ck_assert_msg(strstr(p->lines[i], "request encountered error: "
+		    "cancelled (deadline reached)") != NULL, "line %s",
+		    p->lines[i]);
+	(void)total_line(p->lines[N]);
+}
+END_TEST
+
+/*
  * The deadline holds while results come faster than they are printed and
  * the program never has to wait for the next one: 20,000 refused URLs on
  * 1,000 workers, cut short after 0.1 s, which is far less than their
@@ -1054,6 +1082,7 @@ e2e_options_suite(void)
 	tcase_add_test(tc, deadline_cancels_hanging_urls);
 	tcase_add_test(tc, deadline_holds_while_results_pour_in);
 	tcase_add_test(tc, deadline_cancels_a_serial_transfer_in_flight);
+	tcase_add_test(tc, deadline_cancels_every_worker_of_a_large_pool);
 	tcase_add_test(tc, help_lists_every_option);
 	tcase_add_test(tc, version_names_program_and_libcurl);
 	tcase_add_test(tc, schemeless_url_gets_http);
