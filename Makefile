@@ -106,6 +106,7 @@ $(TESTS): $(patsubst %.c,$(BUILD)/%.o,$(TEST_SRC)) $(BUILD)/src/cli.o \
     $(BUILD)/src/urls.o $(BUILD)/src/output.o $(BUILD)/src/progress.o \
     $(BUILD)/src/limit.o $(BUILD)/src/fetch.o $(BUILD)/src/fetch_opts.o \
     $(BUILD)/src/postdata.o $(BUILD)/src/shard.o $(BUILD)/src/hist.o \
+    $(BUILD)/src/body.o \
     $(BUILD)/src/stats.o $(LIB)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(CURL_LIBS) -lm
 
@@ -227,7 +228,8 @@ FUZZERS = $(BUILD)/fuzz/fuzz_urls $(BUILD)/fuzz/fuzz_cli
 $(BUILD)/fuzz/fuzz_urls: tests/fuzz/fuzz_urls.c src/urls.c src/urls.h \
     src/shard.c src/shard.h
 $(BUILD)/fuzz/fuzz_cli: tests/fuzz/fuzz_cli.c src/cli.c src/cli.h \
-    src/output.c src/shard.c src/shard.h src/fetch_opts.c src/postdata.c
+    src/output.c src/shard.c src/shard.h src/fetch_opts.c src/postdata.c \
+    src/body.c src/body.h
 $(FUZZERS):
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(CPPFLAGS) $(CURL_CFLAGS) $(FUZZ_FLAGS) -o $@ \

@@ -34,6 +34,7 @@
 
 #include <curl/curl.h>
 
+#include "body.h"
 #include "fetch_impl.h"
 #include "limit.h"
 
@@ -82,6 +83,8 @@ struct worker {
 	CURLM			*multi;		/* Owned; freed on exit.  Set
 						   and unset under multis_mu. */
 	char			 errbuf[CURL_ERROR_SIZE];
+	struct body_file	 file;		/* The body being saved, with
+						   cfg.body. */
 	bool			 in_headers;	/* A response's header block
 						   began and has not ended. */
 };
@@ -140,6 +143,16 @@ discard(char *data, size_t size, size_t nmemb, void *arg)
 	(void)data;
 	(void)arg;
 	return size * nmemb;
+}
+
+/* Saves a piece of the body; a short count makes libcurl fail. */
+static size_t
+save_body(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct worker *w = arg;
+
+	return body_write(&w->file, data, size * nmemb) == 0 ?
+	    size * nmemb : 0;
 }
 
 /*
@@ -471,6 +484,74 @@ limits_take(struct worker *w, const char *host, chan_t **slot,
 }
 
 /*
+ * Names and opens the file the body of u (whose host is host) is saved
+ * to.  Returns 0, or -1 with the reason in res.
+ */
+static int
+open_body(struct worker *w, CURLU *u, const char *host,
+    struct fetch_result *res)
+{
+	char err[512], *path = NULL, *name;
+	CURLUcode uc;
+
+	if ((uc = curl_url_get(u, CURLUPART_PATH, &path, 0)) != CURLUE_OK) {
+		fail(res, "malformed URL", "malformed URL: %s",
+		    curl_url_strerror(uc));
+		return -1;
+	}
+	name = body_name(w->run->cfg.body, res->urlnum, host, path, err,
+	    sizeof(err));
+	curl_free(path);
+	if (name == NULL) {
+		fail(res, "bad file name", "%s", err);
+		return -1;
+	}
+	if (body_open(&w->file, w->run->cfg.body, name, err,
+	    sizeof(err)) < 0) {
+		free(name);
+		fail(res, "cannot write file", "%s", err);
+		return -1;
+	}
+	free(name);
+	return 0;
+}
+
+/*
+ * Makes the attempt that could not write its body fail with the file's
+ * reason rather than libcurl's "Failed writing body".
+ */
+static void
+file_failed(struct worker *w, struct fetch_result *res)
+{
+	char ebuf[128], err[512];
+
+	snprintf(err, sizeof(err), "cannot write %s: %s", w->file.path,
+	    strerror_r(w->file.werr, ebuf, sizeof(ebuf)) == 0 ? ebuf :
+	    "I/O error");
+	free(res->error);
+	res->error = NULL;
+	fail(res, "cannot write file", "%s", err);
+}
+
+/*
+ * Gives a complete response's body its name, or throws away the
+ * temporary file of a failed, cancelled or unopened one.
+ */
+static void
+close_body(struct worker *w, struct fetch_result *res, bool aborted)
+{
+	char err[512];
+
+	if (aborted || res->outcome != FETCH_OK || w->file.fd < 0) {
+		body_abort(&w->file);
+		return;
+	}
+	if ((res->file = body_commit(&w->file, err, sizeof(err))) == NULL)
+		fail(res, errno == EEXIST ? "file exists" :
+		    "cannot write file", "%s", err);
+}
+
+/*
  * Fetches the job's URL, trying again after a transient failure as the
  * run's configuration allows (see fetch.h), and fills res, which takes
  * the URL.
@@ -479,6 +560,7 @@ static void
 fetch_one(struct worker *w, struct job *job, struct fetch_result *res)
 {
 	struct fetch_run *run = w->run;
+	const struct body_config *body = run->cfg.body;
 	CURLU *u;
 	CURLUcode uc;
 	chan_t *slot;
@@ -499,13 +581,15 @@ fetch_one(struct worker *w, struct job *job, struct fetch_result *res)
 	start = now();
 	if ((u = parse_url(res->url, res)) == NULL)
 		goto done;
-	if ((run->hosts != NULL && (uc = curl_url_get(u, CURLUPART_HOST,
-	    &host, 0)) != CURLUE_OK) ||
+	if (((run->hosts != NULL || body != NULL) && (uc = curl_url_get(u,
+	    CURLUPART_HOST, &host, 0)) != CURLUE_OK) ||
 	    (uc = curl_url_get(u, CURLUPART_URL, &full, 0)) != CURLUE_OK) {
 		fail(res, "malformed URL", "malformed URL: %s",
 		    curl_url_strerror(uc));
 		goto out_url;
 	}
+	if (body != NULL && open_body(w, u, host, res) < 0)
+		goto out_url;
 	/*
 	 * The URL goes to libcurl as the string parse_url() checked.  (With
 	 * CURLOPT_CURLU instead, libcurl 7.88 goes on reporting a reused
@@ -518,6 +602,12 @@ fetch_one(struct worker *w, struct job *job, struct fetch_result *res)
 		clear_attempt(res);
 		w->errbuf[0] = '\0';
 		w->in_headers = false;
+		if (body != NULL && body_rewind(&w->file) < 0) {
+			file_failed(w, res);
+			if (slot != NULL)
+				limit_hosts_release(slot);
+			break;
+		}
 		/* The time waited for the limits before the first is not. */
 		if (attempt == 0)
 			start = now();
@@ -529,6 +619,10 @@ fetch_one(struct worker *w, struct job *job, struct fetch_result *res)
 		if (aborted)
 			break;
 		collect(w, cc, res);
+		if (body != NULL && w->file.werr != 0) {
+			file_failed(w, res);
+			break;
+		}
 		if (attempt >= run->cfg.retries || !transient(cc, res->status))
 			break;
 		if (!pause_until(w, now() + retry_wait(w, attempt))) {
@@ -541,6 +635,8 @@ out_url:
 	curl_free(full);
 	curl_free(host);
 	curl_url_cleanup(u);
+	if (body != NULL)
+		close_body(w, res, aborted);
 	if (aborted) {
 		/* What an earlier attempt got is not the answer. */
 		free(res->error);
@@ -629,7 +725,9 @@ setup_easy(struct worker *w)
 
 	if (curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, w->errbuf) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, w->run->cfg.body !=
+	    NULL ? save_body : discard) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_WRITEDATA, w) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, header_seen) !=
 	    CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_HEADERDATA, w) != CURLE_OK ||
@@ -671,6 +769,7 @@ worker_main(void *arg)
 	CURLM *multi;
 	bool ready;
 
+	body_init(&w->file);
 	w->easy = curl_easy_init();
 	/*
 	 * One connection kept for the next URL, the last one used: by
@@ -1092,4 +1191,6 @@ fetch_result_free(struct fetch_result *res)
 	res->error = NULL;
 	free(res->effective_url);
 	res->effective_url = NULL;
+	free(res->file);
+	res->file = NULL;
 }

@@ -7,6 +7,7 @@
 
 #include "chan.h"
 
+struct body_config;
 struct fetch_opts;
 
 /*
@@ -56,6 +57,10 @@ struct fetch_config {
 	const struct fetch_opts *opts;	/* NULL or borrowed: TLS, names,
 					   bodies, proxies, cookies
 					   (fetch_opts.h). */
+	const struct body_config *body;	/* NULL (bodies are discarded) or
+					   borrowed: where each body is saved
+					   (body.h); only a complete
+					   response's is kept. */
 	long	 retries;		/* Extra attempts; 0: none. */
 	double	 rate;			/* Starts a second; 0: no limit. */
 	size_t	 per_host;		/* In flight a host; 0: no limit. */
@@ -107,6 +112,8 @@ struct fetch_result {
 	const char		*http_version;	/* NULL or static: "1.0",
 						   "1.1", "2", "3". */
 	long			 retries;	/* Attempts after the first. */
+	char			*file;	/* NULL or malloced; receiver frees.
+					   The path the body was saved to. */
 	struct fetch_timings	 timings;
 };
 

@@ -1,13 +1,14 @@
 /* output.c: the lines fetch_urls prints, as text, JSON, CSV or curl's -w. */
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "output.h"
 
 static const char csv_header[] = "url,urlnum,status,seconds,error,bytes,"
-    "redirects,effective_url,http_version,retries,dns,connect,tls,ttfb,"
-    "total";
+    "redirects,effective_url,http_version,retries,file,dns,connect,tls,"
+    "ttfb,total";
 
 /* The --write-out variables, as curl names them. */
 enum wo_var {
@@ -26,6 +27,7 @@ enum wo_var {
 	WO_URL_EFFECTIVE,
 	WO_HTTP_VERSION,
 	WO_ERRORMSG,
+	WO_FILENAME_EFFECTIVE,
 	WO_RUN
 };
 
@@ -45,6 +47,7 @@ static const char *const wo_names[] = {
 	[WO_URL_EFFECTIVE] = "url_effective",
 	[WO_HTTP_VERSION] = "http_version",
 	[WO_ERRORMSG] = "errormsg",
+	[WO_FILENAME_EFFECTIVE] = "filename_effective",
 	[WO_RUN] = "run",
 };
 
@@ -357,14 +360,28 @@ output_writeout_name(size_t i)
 	return i < NWO_NAMES ? wo_names[i] : NULL;
 }
 
+/* Whether name[0..len) is one of name_of(0), name_of(1)... */
+static bool
+is_var(const char *name, size_t len, const char *(*name_of)(size_t))
+{
+	const char *n;
+	size_t i;
+
+	for (i = 0; (n = name_of(i)) != NULL; i++)
+		if (strlen(n) == len && strncmp(n, name, len) == 0)
+			return true;
+	return false;
+}
+
 int
-output_writeout_check(const char *fmt, char *err, size_t errlen)
+output_vars_check(const char *fmt, const char *option, bool escapes,
+    const char *(*name_of)(size_t), char *err, size_t errlen)
 {
 	const char *p, *end;
 
 	for (p = fmt; *p != '\0'; p++) {
 		/* As in put_writeout(), a backslash takes what follows. */
-		if (p[0] == '\\' && p[1] != '\0') {
+		if (escapes && p[0] == '\\' && p[1] != '\0') {
 			p++;
 			continue;
 		}
@@ -377,19 +394,26 @@ output_writeout_check(const char *fmt, char *err, size_t errlen)
 		if (p[1] != '{')
 			continue;
 		if ((end = strchr(p + 2, '}')) == NULL) {
-			snprintf(err, errlen, "--write-out has '%%{' without "
-			    "'}'");
+			snprintf(err, errlen, "%s has '%%{' without '}'",
+			    option);
 			return -1;
 		}
-		if (wo_lookup(p + 2, (size_t)(end - p - 2)) < 0) {
-			snprintf(err, errlen, "--write-out has an unknown "
-			    "variable '%%{%.*s}'", end - p - 2 > 40 ? 40 :
+		if (!is_var(p + 2, (size_t)(end - p - 2), name_of)) {
+			snprintf(err, errlen, "%s has an unknown variable "
+			    "'%%{%.*s}'", option, end - p - 2 > 40 ? 40 :
 			    (int)(end - p - 2), p + 2);
 			return -1;
 		}
 		p = end;
 	}
 	return 0;
+}
+
+int
+output_writeout_check(const char *fmt, char *err, size_t errlen)
+{
+	return output_vars_check(fmt, "--write-out", true,
+	    output_writeout_name, err, errlen);
 }
 
 static void
@@ -444,6 +468,10 @@ put_var(FILE *fp, const struct output *o, enum wo_var v, const char *url,
 	case WO_ERRORMSG:
 		if (err != NULL)
 			put_redacted(fp, err, false, output_escaped);
+		break;
+	case WO_FILENAME_EFFECTIVE:
+		if (res->file != NULL)
+			output_escaped(fp, res->file);
 		break;
 	case WO_RUN:
 		if (o->run != NULL)
@@ -517,9 +545,11 @@ put_json(FILE *fp, const struct output *o, const char *url,
 	put_redacted(fp, res->effective_url, true, output_json_string);
 	fputs(",\"http_version\":", fp);
 	output_json_string(fp, res->http_version);
-	fprintf(fp, ",\"retries\":%ld,\"timings\":{\"dns\":%.6f,"
-	    "\"connect\":%.6f,\"tls\":%.6f,\"ttfb\":%.6f,\"total\":%.6f}}\n",
-	    res->retries, t->dns, t->connect, t->tls, t->ttfb, t->total);
+	fprintf(fp, ",\"retries\":%ld,\"file\":", res->retries);
+	output_json_string(fp, res->file);
+	fprintf(fp, ",\"timings\":{\"dns\":%.6f,\"connect\":%.6f,"
+	    "\"tls\":%.6f,\"ttfb\":%.6f,\"total\":%.6f}}\n",
+	    t->dns, t->connect, t->tls, t->ttfb, t->total);
 }
 
 static void
@@ -541,8 +571,10 @@ put_csv(FILE *fp, struct output *o, const char *url,
 	put_redacted(fp, res->effective_url, true, output_csv_field);
 	putc(',', fp);
 	output_csv_field(fp, res->http_version);
-	fprintf(fp, ",%ld,%.6f,%.6f,%.6f,%.6f,%.6f", res->retries,
-	    t->dns, t->connect, t->tls, t->ttfb, t->total);
+	fprintf(fp, ",%ld,", res->retries);
+	output_csv_field(fp, res->file);
+	fprintf(fp, ",%.6f,%.6f,%.6f,%.6f,%.6f", t->dns, t->connect, t->tls,
+	    t->ttfb, t->total);
 	if (o->run != NULL)
 		fprintf(fp, ",\"%s\"", o->run);
 	fputs("\r\n", fp);

@@ -28,9 +28,9 @@ import json
 import sys
 
 FIELDS = ["url", "urlnum", "status", "seconds", "error", "bytes",
-          "redirects", "effective_url", "http_version", "retries",
+          "redirects", "effective_url", "http_version", "retries", "file",
           "dns", "connect", "tls", "ttfb", "total"]
-TIMINGS = FIELDS[10:]
+TIMINGS = FIELDS[11:]
 
 
 def expected(mode, port, dead):
@@ -103,7 +103,7 @@ def parse_csv(text):
             r[k] = int(r[k])
         for k in ["seconds"] + TIMINGS:
             r[k] = float(r[k])
-        for k in ("error", "effective_url", "http_version"):
+        for k in ("error", "effective_url", "http_version", "file"):
             r[k] = r[k] or None     # CSV has no null: an empty field.
         recs.append(r)
     return recs
@@ -119,6 +119,9 @@ def main():
         raise AssertionError("urlnums %r" % got)
     for r in recs:
         n = r["urlnum"]
+        if r["file"] is not None:
+            raise AssertionError("urlnum %d: file %r without -o" %
+                                 (n, r["file"]))
         if sorted(r) != sorted(FIELDS):
             raise AssertionError("urlnum %d: fields %r" % (n, sorted(r)))
         for k, v in want[n].items():

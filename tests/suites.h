@@ -88,4 +88,8 @@ Suite	*examples_suite(void);
 /* test_install.c: make install and uninstall, and libchan used installed. */
 Suite	*install_suite(void);
 
+/* test_body.c: body.h, and bodies saved with -o and -O end to end. */
+Suite	*body_suite(void);
+Suite	*http_body_suite(void);
+
 #endif /* SUITES_H */
