@@ -70,7 +70,7 @@ MLINKS = chan_close.3 chan_cap.3 chan_close.3 chan_closed.3 \
 	 chan_stats.3 chan_stats_print.3
 MANDOC ?= mandoc
 
-.PHONY: all test check check-sanitize bench bench-chan bench-fetch bench-stream demo install uninstall clean deps \
+.PHONY: all test check check-sanitize bench bench-chan bench-fetch bench-stream bench-body demo install uninstall clean deps \
     fuzz fuzz-smoke check-valgrind check-stress test-cluster lint-man
 
 all: $(LIB) $(SHLIB) $(PROG) $(EXAMPLES)
@@ -245,7 +245,7 @@ fuzz:
 	$(MAKE) $(FUZZERS)
 	tests/fuzz/run.sh $(FUZZ_TIME) $(FUZZERS)
 
-bench: bench-chan bench-fetch bench-stream
+bench: bench-chan bench-fetch bench-stream bench-body
 
 bench-chan: $(BENCH) $(BENCH)_nodiag
 	@tests/deps.sh bench
@@ -256,6 +256,9 @@ bench-fetch: $(PROG)
 
 bench-stream: $(PROG)
 	bench/stream_bench.sh $(PROG)
+
+bench-body: $(PROG)
+	bench/body_bench.sh $(PROG)
 
 demo:
 	@tests/deps.sh demo

@@ -420,6 +420,23 @@ START_TEST(failed_transfers_leave_nothing)
 }
 END_TEST
 
+/* A retry's body replaces what the try before it wrote. */
+START_TEST(retries_start_the_file_again)
+{
+	struct proc *p;
+	size_t len;
+
+	p = e2e_raw(30, "-o", "f", "--output-dir", tdir, "--retry", "1", "-w",
+	    "%{http_code} %{num_retries} %{filename_effective}\\n",
+	    e2e_url("/flaky/1?key=%s&retry_after=0", e2e_key()), NULL);
+	e2e_expect_code(p, 0);
+	ck_assert_str_eq(proc_str(&p->obuf), e2e_fmt("200 1 %s\n",
+	    tpath("f")));
+	ck_assert_str_eq(slurp(tpath("f"), &len), "recovered\n");
+	ck_assert_str_eq(listing(tdir), "f");
+}
+END_TEST
+
 /* 1,000 bodies at -j 50, each file checked. */
 START_TEST(thousand_bodies_at_j50)
 {
@@ -543,6 +560,7 @@ http_body_suite(void)
 	tcase_add_test(tc, hostile_names_stay_inside);
 	tcase_add_test(tc, collisions_are_errors);
 	tcase_add_test(tc, failed_transfers_leave_nothing);
+	tcase_add_test(tc, retries_start_the_file_again);
 	tcase_add_test(tc, thousand_bodies_at_j50);
 	tcase_add_test(tc, big_body_in_flat_memory);
 	tcase_add_test(tc, usage_errors);

@@ -1,0 +1,169 @@
+#!/bin/bash
+# body_bench.sh: bodies saved to files, fetch_urls -O against curl -Z.
+#
+# Usage: bench/body_bench.sh BUILD/fetch_urls
+#
+# Starts nginx on 127.0.0.1 answering every path with the same 100 kB
+# file, then saves N distinct URLs (/f0 to /fN-1) into an empty directory
+# with each contender, 50 transfers at a time:
+#
+#   fetch_urls -j 50 -O --output-dir DIR -i LIST
+#   curl -Z --parallel-max 50 --remote-name-all --output-dir DIR -K LIST
+#
+# alternating the two, RUNS times each.  Each run is measured by a small
+# Python runner that collects the contender with wait4(): wall seconds
+# from a monotonic clock around it and its peak resident memory.  A run
+# counts only if it printed status 200 for every URL and left exactly N
+# files of the body's size in DIR; the directory is emptied between runs,
+# outside the time measured.  Prints the medians and the ratio fetch_urls
+# / curl (issue 16's target: at most 1.0x curl's wall time), and writes
+# the table to bench/BODY_RESULTS.md (with other settings than the
+# defaults, to BUILD/BODY_RESULTS.partial.md).
+#
+# Environment: RUNS (5), URLS (1000), BODY_KB (100).  Needs nginx, curl
+# and python3 from Debian; as root the missing ones are installed.
+
+set -euo pipefail
+
+prog=${0##*/}
+benchdir=$(cd "$(dirname "$0")" && pwd)
+die() {
+	echo "$prog: $*" >&2
+	exit 1
+}
+[ $# -eq 1 ] && [ -x "$1" ] || { echo "usage: $prog BUILD/fetch_urls" >&2;
+    exit 2; }
+fetch=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+builddir=$(dirname "$fetch")
+runs=${RUNS:-5}
+urls=${URLS:-1000}
+body_kb=${BODY_KB:-100}
+if [ "$runs" -ge 5 ] && [ "$urls" = 1000 ] && [ "$body_kb" = 100 ]; then
+	results=$benchdir/BODY_RESULTS.md
+else
+	results=$builddir/BODY_RESULTS.partial.md
+fi
+
+"$benchdir/../tests/deps.sh" bench || exit 1
+PATH=$PATH:/usr/sbin:/sbin
+nginx=$(command -v nginx) || die "nginx not found after installing it"
+ulimit -n "$(ulimit -Hn)"
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/body_bench.XXXXXX")
+nginx_pid=
+cleanup() {
+	if [ -n "$nginx_pid" ]; then
+		kill "$nginx_pid" 2>/dev/null || true
+		wait "$nginx_pid" 2>/dev/null || true
+	fi
+	rm -rf "$tmp"
+}
+trap cleanup EXIT INT TERM
+
+mkdir "$tmp/www" "$tmp/out"
+head -c $((body_kb * 1024)) /dev/urandom > "$tmp/www/body"
+size=$(stat -c %s "$tmp/www/body")
+# A port nobody listens on now, from the kernel's ephemeral range.
+port=$(python3 -c 'import socket; s = socket.socket(); \
+s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+cat > "$tmp/nginx.conf" <<EOF
+daemon off;
+worker_processes 1;
+error_log $tmp/error.log;
+pid $tmp/nginx.pid;
+events { worker_connections 4096; }
+http {
+	access_log off;
+	keepalive_requests 1000000;
+	client_body_temp_path $tmp;
+	server {
+		listen 127.0.0.1:$port reuseport backlog=4096;
+		root $tmp/www;
+		location / { try_files /body =404; }
+	}
+}
+EOF
+"$nginx" -c "$tmp/nginx.conf" -p "$tmp" &
+nginx_pid=$!
+for _ in $(seq 100); do
+	curl -s -o /dev/null "http://127.0.0.1:$port/" && break
+	sleep 0.05
+done
+curl -s -o /dev/null "http://127.0.0.1:$port/" || die "nginx did not start"
+
+for i in $(seq 0 $((urls - 1))); do
+	echo "http://127.0.0.1:$port/f$i"
+done > "$tmp/list"
+sed 's/.*/url = "&"/' "$tmp/list" > "$tmp/curl.cfg"
+
+# The runner: runs the contender, counts its status lines, collects it
+# with wait4() for its peak memory, and checks the files it left.
+cat > "$tmp/run.py" <<'EOF'
+import os, subprocess, sys, time
+kind, prog, tmp, n, size = sys.argv[1:6]
+n, size = int(n), int(size)
+out = os.path.join(tmp, "out")
+if kind == "fetch_urls":
+    argv = [prog, "-j", "50", "-q", "-O", "--output-dir", out, "-w",
+            "%{http_code}\\n", "-i", os.path.join(tmp, "list")]
+else:
+    argv = ["curl", "-s", "-Z", "--parallel-max", "50", "--remote-name-all",
+            "--output-dir", out, "-w", "%{http_code}\\n", "-K",
+            os.path.join(tmp, "curl.cfg")]
+start = time.monotonic()
+p = subprocess.Popen(argv, stdout=subprocess.PIPE)
+ok = sum(line.strip() == b"200" for line in p.stdout)
+_, status, ru = os.wait4(p.pid, 0)
+wall = time.monotonic() - start
+names = os.listdir(out)
+good = sum(os.stat(os.path.join(out, f)).st_size == size for f in names)
+if status != 0 or ok != n or len(names) != n or good != n:
+    sys.exit("%s: exit status %d, %d of %d answered 200, %d files, %d of "
+             "the body's size" % (kind, status, ok, n, len(names), good))
+for f in names:
+    os.unlink(os.path.join(out, f))
+print("%.6f %d" % (wall, ru.ru_maxrss))
+EOF
+
+median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+: > "$tmp/fetch_urls"
+: > "$tmp/curl"
+for i in $(seq "$runs"); do
+	for kind in fetch_urls curl; do
+		echo "$prog: $kind, run $i of $runs" >&2
+		python3 "$tmp/run.py" "$kind" "$fetch" "$tmp" "$urls" "$size" \
+		    >> "$tmp/$kind" || die "$kind failed"
+	done
+done
+fw=$(awk '{ print $1 }' "$tmp/fetch_urls" | median)
+fm=$(awk '{ print $2 }' "$tmp/fetch_urls" | median)
+cw=$(awk '{ print $1 }' "$tmp/curl" | median)
+cm=$(awk '{ print $2 }' "$tmp/curl" | median)
+{
+	echo "# Bodies to files: fetch_urls -O against curl -Z --output-dir"
+	echo
+	echo "Medians of $runs runs each, alternating, $(date -u +%Y-%m-%d)," \
+	    "$(nproc) CPUs;"
+	echo "$("$fetch" --version); $(curl --version | head -n 1)."
+	echo "$urls URLs of $body_kb kB from nginx on loopback, 50 at a time," \
+	    "saved to an empty directory."
+	echo
+	echo "| contender | wall (s) | RSS (MB) |"
+	echo "|---|---:|---:|"
+	printf '| fetch_urls -j 50 -O --output-dir | %.3f | %.1f |\n' "$fw" \
+	    "$(echo "$fm / 1024" | bc -l)"
+	printf '| %s | %.3f | %.1f |\n' \
+	    "curl -Z --parallel-max 50 --remote-name-all --output-dir" \
+	    "$cw" "$(echo "$cm / 1024" | bc -l)"
+	printf '| ratio fetch_urls / curl | %.3fx | %.3fx |\n' \
+	    "$(echo "$fw / $cw" | bc -l)" "$(echo "$fm / $cm" | bc -l)"
+	echo
+	echo "Every run (wall s, RSS KiB): fetch_urls $(tr '\n' ' ' \
+	    < "$tmp/fetch_urls")| curl $(tr '\n' ' ' < "$tmp/curl")"
+	echo
+	echo "Target (issue 16): at most 1.0x curl's wall time."
+} > "$tmp/table"
+cat "$tmp/table"
+cp "$tmp/table" "$results"
+echo "$prog: table written to $results" >&2
