@@ -27,14 +27,8 @@ set -euo pipefail
 
 prog=${0##*/}
 benchdir=$(cd "$(dirname "$0")" && pwd)
-die() {
-	echo "$prog: $*" >&2
-	exit 1
-}
-[ $# -eq 1 ] && [ -x "$1" ] || { echo "usage: $prog BUILD/fetch_urls" >&2;
-    exit 2; }
-fetch=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-builddir=$(dirname "$fetch")
+. "$benchdir/loopback_nginx.sh"
+bench_prog "$@"
 runs=${RUNS:-5}
 urls=${URLS:-1000}
 body_kb=${BODY_KB:-100}
@@ -44,52 +38,10 @@ else
 	results=$builddir/BODY_RESULTS.partial.md
 fi
 
-"$benchdir/../tests/deps.sh" bench || exit 1
-PATH=$PATH:/usr/sbin:/sbin
-nginx=$(command -v nginx) || die "nginx not found after installing it"
-ulimit -n "$(ulimit -Hn)"
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/body_bench.XXXXXX")
-nginx_pid=
-cleanup() {
-	if [ -n "$nginx_pid" ]; then
-		kill "$nginx_pid" 2>/dev/null || true
-		wait "$nginx_pid" 2>/dev/null || true
-	fi
-	rm -rf "$tmp"
-}
-trap cleanup EXIT INT TERM
-
-mkdir "$tmp/www" "$tmp/out"
+nginx_start body_bench 'location / { try_files /body =404; }'
+mkdir "$tmp/out"
 head -c $((body_kb * 1024)) /dev/urandom > "$tmp/www/body"
 size=$(stat -c %s "$tmp/www/body")
-# A port nobody listens on now, from the kernel's ephemeral range.
-port=$(python3 -c 'import socket; s = socket.socket(); \
-s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-cat > "$tmp/nginx.conf" <<EOF
-daemon off;
-worker_processes 1;
-error_log $tmp/error.log;
-pid $tmp/nginx.pid;
-events { worker_connections 4096; }
-http {
-	access_log off;
-	keepalive_requests 1000000;
-	client_body_temp_path $tmp;
-	server {
-		listen 127.0.0.1:$port reuseport backlog=4096;
-		root $tmp/www;
-		location / { try_files /body =404; }
-	}
-}
-EOF
-"$nginx" -c "$tmp/nginx.conf" -p "$tmp" &
-nginx_pid=$!
-for _ in $(seq 100); do
-	curl -s -o /dev/null "http://127.0.0.1:$port/" && break
-	sleep 0.05
-done
-curl -s -o /dev/null "http://127.0.0.1:$port/" || die "nginx did not start"
 
 for i in $(seq 0 $((urls - 1))); do
 	echo "http://127.0.0.1:$port/f$i"
@@ -124,8 +76,6 @@ for f in names:
     os.unlink(os.path.join(out, f))
 print("%.6f %d" % (wall, ru.ru_maxrss))
 EOF
-
-median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 : > "$tmp/fetch_urls"
 : > "$tmp/curl"
