@@ -311,9 +311,10 @@ body_open(struct body_file *f, const struct body_config *c,
 		}
 	}
 	f->dirfd = dfd;
+	/* "out/" as "out": records show "out/name", never "out//name". */
 	if ((f->base = strdup(comp)) == NULL || asprintf(&f->path, "%s%s%s",
-	    c->dir != NULL ? c->dir : "", c->dir != NULL ? "/" : "",
-	    name) < 0) {
+	    c->dir != NULL ? c->dir : "", c->dir != NULL &&
+	    c->dir[strlen(c->dir) - 1] != '/' ? "/" : "", name) < 0) {
 		f->path = NULL;
 		goto nomem_file;
 	}

@@ -228,6 +228,37 @@ START_TEST(templates_are_checked)
 END_TEST
 
 /*
+ * The manual names exactly the template variables of body.c's table (as
+ * ".It Ql %{name}"), as test_output.c checks the -w variables.
+ */
+START_TEST(manual_lists_every_template_variable)
+{
+	const char *slash = strrchr(__FILE__, '/'), *name;
+	char path[4096], line[512], found[16][40];
+	size_t nfound = 0, i, j;
+	FILE *fp;
+
+	/* __FILE__ is tests/test_body.c: the manual is one folder up. */
+	snprintf(path, sizeof(path), "%.*s%sdoc/fetch_urls.1", slash != NULL ?
+	    (int)(slash - __FILE__) : 0, __FILE__, slash != NULL ? "/../" :
+	    "../");
+	fp = fopen(path, "r");
+	ck_assert_msg(fp != NULL, "%s: %s", path, strerror(errno));
+	while (fgets(line, sizeof(line), fp) != NULL && nfound < 16)
+		if (sscanf(line, ".It Ql %%{%39[a-z_]}", found[nfound]) == 1)
+			nfound++;
+	fclose(fp);
+	for (i = 0; (name = body_var_name(i)) != NULL; i++) {
+		for (j = 0; j < nfound && strcmp(found[j], name) != 0; j++)
+			;
+		ck_assert_msg(j < nfound, "the manual lacks %%{%s}", name);
+	}
+	ck_assert_msg(nfound == i, "the manual has %zu variables, body.c "
+	    "%zu", nfound, i);
+}
+END_TEST
+
+/*
  * A committed file is never replaced, and neither a commit that fails nor
  * an abort leaves its temporary file behind.
  */
@@ -326,7 +357,8 @@ START_TEST(bodies_saved_byte_exact)
 	expect_pattern(e2e_fmt("%s/0/127.0.0.1/pattern/p/q", dir), 10, 1);
 	ck_assert_str_eq(listing(dir), "0 404 big.bin empty one");
 	p = e2e_run(NULL, 30, "--format", "csv", "-o", "c-%{urlnum}",
-	    "--output-dir", dir, e2e_url("/pattern/c?n=5"), NULL);
+	    "--output-dir", e2e_fmt("%s/", dir), e2e_url("/pattern/c?n=5"),
+	    NULL);
 	e2e_expect_code(p, 0);
 	ck_assert_int_eq(p->nlines, 2);
 	ck_assert_msg(strstr(p->lines[0], ",retries,file,dns,") != NULL &&
@@ -540,6 +572,7 @@ body_suite(void)
 	tcase_add_test(tc, templates_expand_as_documented);
 	tcase_add_test(tc, hostile_parts_are_made_safe);
 	tcase_add_test(tc, templates_are_checked);
+	tcase_add_test(tc, manual_lists_every_template_variable);
 	suite_add_tcase(s, tc);
 	tcase_add_checked_fixture(files, dir_setup, dir_teardown);
 	tcase_add_test(files, commit_never_replaces);
