@@ -66,7 +66,7 @@ case $limit in
 esac
 
 command -v go >/dev/null 2>&1 ||
-	die "go not found: install Debian's golang-go (tests/deps.sh bench," \
+	die "go not found: install Debian's golang-go (tools/deps.sh bench," \
 	    "or apt-get install golang-go) and run again"
 
 # Build the Go contender from the standard library alone: no module, no

@@ -15,6 +15,13 @@
 #   3. 20,000 URLs answered at once, one host   fetch_urls -j50 vs curl -Z
 #   4. 2,000 URLs answered at once, serially    fetch_urls -s   vs Go -serial
 #   5. 1,000 HTTPS URLs answered at once        fetch_urls -j50 vs curl -Z
+#   6. 1,000 URLs to one HTTP/2 host            fetch_urls -j50 vs curl -Z
+#   7. the same with default options            fetch_urls      vs curl -Z
+#   8. 200 URLs alternating two HTTP/2 hosts    fetch_urls -s   vs curl
+#      (curl without -Z: one URL after another)
+#
+# The HTTP/2 server logs the connection of every request, and each run of
+# scenarios 6-8 reports the connections it made (each a TLS handshake).
 #
 # Every URL is distinct (?i=N), so that no contender can fold two into one.
 # Each run is measured by a small Python runner that starts it and collects
@@ -86,26 +93,26 @@ workers=${NGINX_WORKERS:-1}
 case $workers in
 '' | *[!0-9]* | 0) die "NGINX_WORKERS=$workers: not a positive count" ;;
 esac
-scenarios=${SCENARIOS:-1 2 3 4 5}
+scenarios=${SCENARIOS:-1 2 3 4 5 6 7 8}
 chosen=
 for s in $scenarios; do
 	case $s in
-	[1-5]) chosen="$chosen $s" ;;
-	*) die "SCENARIOS: no scenario '$s' (1 to 5)" ;;
+	[1-8]) chosen="$chosen $s" ;;
+	*) die "SCENARIOS: no scenario '$s' (1 to 8)" ;;
 	esac
 done
 # Only a full run stands for the project's figures: a quick one, one of
 # fewer runs or of some scenarios only writes its table under BUILD.
 if [ -n "$quick" ]; then
 	results=$builddir/RESULTS.quick.md
-elif [ "$runs" -lt 5 ] || [ "$chosen" != " 1 2 3 4 5" ]; then
+elif [ "$runs" -lt 5 ] || [ "$chosen" != " 1 2 3 4 5 6 7 8" ]; then
 	results=$builddir/RESULTS.partial.md
 else
 	results=$benchdir/RESULTS.md
 fi
 
 # The Debian packages this needs, installed as root when missing.
-"$benchdir/../tests/deps.sh" bench || exit 1
+"$benchdir/../tools/deps.sh" bench || exit 1
 PATH=$PATH:/usr/sbin:/sbin
 nginx=$(command -v nginx) || die "nginx not found after installing it"
 python=/usr/bin/python3
@@ -160,12 +167,12 @@ trap 'exit 143' TERM
 
 # Prints a TCP port of 127.0.0.1 that no socket of this machine uses,
 # below the usual ephemeral range so that no client connection takes it
-# while the benchmark runs.
+# while the benchmark runs, and none of the ports given.
 free_port() {
 	local p i
 	for ((i = 0; i < 100; i++)); do
 		p=$((20000 + RANDOM % 12000))
-		[ "$p" = "${1:-}" ] && continue
+		[[ " $* " = *" $p "* ]] && continue
 		if ! awk -v p="$(printf '%04X' "$p")" '
 		    FNR > 1 { split($2, a, ":"); if (a[2] == p) found = 1 }
 		    END { exit !found }' /proc/net/tcp /proc/net/tcp6 \
@@ -178,6 +185,8 @@ free_port() {
 }
 http_port=$(free_port)
 https_port=$(free_port "$http_port")
+h2_port=$(free_port "$http_port" "$https_port")
+h2b_port=$(free_port "$http_port" "$https_port" "$h2_port")
 
 # A self-signed certificate for 127.0.0.1 (P-256, cheap for both sides to
 # handshake with, so that the server's signing does not dominate).
@@ -192,7 +201,8 @@ connections=$((nofile > 65536 ? 65536 : nofile - 64))
 sed -e "s|@ECHO_MODULE@|$echo_module|g" -e "s|@WORKERS@|$workers|g" \
     -e "s|@NOFILE@|$nofile|g" -e "s|@CONNECTIONS@|$connections|g" \
     -e "s|@PREFIX@|$tmp|g" -e "s|@HTTP_PORT@|$http_port|g" \
-    -e "s|@HTTPS_PORT@|$https_port|g" "$benchdir/nginx.conf" \
+    -e "s|@HTTPS_PORT@|$https_port|g" -e "s|@H2_PORT@|$h2_port|g" \
+    -e "s|@H2B_PORT@|$h2b_port|g" "$benchdir/nginx.conf" \
     >"$tmp/nginx.conf"
 if grep -q '@[A-Z_]*@' "$tmp/nginx.conf"; then
 	die "bench/nginx.conf: unknown placeholder" \
@@ -202,21 +212,26 @@ fi
 	die "nginx did not start: $(cat "$tmp/error.log" 2>/dev/null)"
 base=http://127.0.0.1:$http_port
 sbase=https://127.0.0.1:$https_port
+h2base=https://127.0.0.1:$h2_port
+h2bbase=https://127.0.0.1:$h2b_port
 up=
 for ((i = 0; i < 50; i++)); do
 	if curl -sf -o /dev/null "$base/" &&
-	    curl -sf -o /dev/null --cacert "$tmp/cert.pem" "$sbase/"; then
+	    curl -sf -o /dev/null --cacert "$tmp/cert.pem" "$sbase/" &&
+	    [ "$(curl -sf -o /dev/null -w '%{http_version}' \
+	    --cacert "$tmp/cert.pem" "$h2bbase/")" = 2 ]; then
 		up=1
 		break
 	fi
 	sleep 0.1
 done
-[ -n "$up" ] || die "nginx does not answer on $base and $sbase:" \
+[ -n "$up" ] || die "nginx does not answer on $base, $sbase and" \
+    "HTTP/2 on $h2bbase:" \
     "$(cat "$tmp/error.log" 2>/dev/null)"
 got=$(curl -s -o /dev/null -w '%{time_total}' "$base/delay/200?probe")
 awk -v t="$got" 'BEGIN { exit !(t >= 0.19 && t < 1) }' ||
 	die "$base/delay/200 answered after $got s, not 0.2 s"
-echo "$prog: nginx serving $base and $sbase" \
+echo "$prog: nginx serving $base, $sbase, HTTP/2 $h2base and $h2bbase" \
     "(workers $workers, open files $nofile)" >&2
 
 # How fetch_urls is to trust the certificate; see the top of the file.
@@ -337,17 +352,33 @@ listen_drops() {
 	}' /proc/net/netstat 2>/dev/null || echo 0
 }
 
+# Prints the number of lines in the HTTP/2 server's log so far.
+h2_log_lines() {
+	if [ -f "$tmp/h2.log" ]; then
+		wc -l <"$tmp/h2.log"
+	else
+		echo 0
+	fi
+}
+
+# Prints how many connections made the HTTP/2 server's log lines after
+# line $1: the distinct (port, connection number) pairs.
+h2_connections() {
+	tail -n +$(($1 + 1)) "$tmp/h2.log" 2>/dev/null | sort -u | wc -l
+}
+
 # Runs one contender once.  $1 label (for files and messages), $2 file for
 # standard input, $3 output kind for check_output, $4 URL list, $5 "tls"
 # to run inside the TLS wrapper or "-"; the rest is the command.  Appends
-# "wall rss_kb user sys listen_drops" to $tmp/LABEL.runs.
+# "wall rss_kb user sys listen_drops h2_connections" to $tmp/LABEL.runs.
 run_one() {
-	local label=$1 in=$2 kind=$3 list=$4 wrap=$5 rc=0 why d0 d1
+	local label=$1 in=$2 kind=$3 list=$4 wrap=$5 rc=0 why d0 d1 l0
 	shift 5
 	local -a cmd=("$python" -c "$runner" "$limit" "$tmp/time" "$@")
 	[ "$wrap" = tls ] && cmd=("${tls_wrap[@]}" "${cmd[@]}")
 	rm -f "$tmp/time"
 	d0=$(listen_drops)
+	l0=$(h2_log_lines)
 	"${cmd[@]}" <"$in" >"$tmp/out" 2>"$tmp/err" || rc=$?
 	d1=$(listen_drops)
 	[ "$rc" -eq 0 ] || echo >&2
@@ -371,17 +402,20 @@ run_one() {
 		exit 1
 	fi
 	[ -s "$tmp/time" ] || die "$label: the runner wrote no figures"
-	awk -v d=$((d1 - d0)) '{ print $1, $2, $3, $4, d }' "$tmp/time" \
-	    >>"$tmp/$label.runs"
+	awk -v d=$((d1 - d0)) -v c="$(h2_connections "$l0")" \
+	    '{ print $1, $2, $3, $4, d, c }' "$tmp/time" >>"$tmp/$label.runs"
 	tail -n 1 "$tmp/$label.runs" |
 	    awk -v l="${label#*.}" '{
 		printf " %s %.2fs %.0fMB", l, $1, $2 / 1024
+		if ($6 > 0)
+			printf " %d conn", $6
 		if ($5 > 0)
 			printf " (%d listen drops)", $5
 	    }' >&2
 }
 
-# Medians of a runs file: prints "wall rss_kb cpu" (cpu = user + sys).
+# Medians of a runs file: prints "wall rss_kb cpu connections" (cpu =
+# user + sys).
 medians() {
 	awk '
 	function median(a, n,    i, j, t) {
@@ -391,34 +425,47 @@ medians() {
 			}
 		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
 	}
-	{ w[NR] = $1 + 0; m[NR] = $2 + 0; c[NR] = $3 + $4 }
+	{ w[NR] = $1 + 0; m[NR] = $2 + 0; c[NR] = $3 + $4; k[NR] = $6 + 0 }
 	END {
-		printf "%.4f %d %.3f\n", median(w, NR), median(m, NR),
-		    median(c, NR)
+		printf "%.4f %d %.3f %g\n", median(w, NR), median(m, NR),
+		    median(c, NR), median(k, NR)
 	}
 	' "$1"
 }
 
 # Scenario sizes; QUICK shrinks the large ones tenfold.
 if [ -n "$quick" ]; then
-	n1=100 n2=1000 n3=2000 n4=200 n5=100
+	n1=100 n2=1000 n3=2000 n4=200 n5=100 n6=100 n8=20
 else
-	n1=100 n2=10000 n3=20000 n4=2000 n5=1000
+	n1=100 n2=10000 n3=20000 n4=2000 n5=1000 n6=1000 n8=200
 fi
 
-# Per scenario: title, peer name, URL count, targets (wall, rss, or -).
-declare -A title peer plabel count twall trss
+# Per scenario: title, peer name, URL count, targets (wall, rss, cpu,
+# connections, or -).
+declare -A title peer plabel count twall trss tcpu tconn
 title[1]="$n1 URLs, 200 ms each"
 title[2]="$n2 URLs, 200 ms each, defaults"
 title[3]="$n3 URLs at once, -j 50"
 title[4]="$n4 URLs at once, --serial"
 title[5]="$n5 HTTPS URLs at once, -j 50"
+title[6]="$n6 URLs, one HTTP/2 host, -j 50"
+title[7]="$n6 URLs, one HTTP/2 host, defaults"
+title[8]="$n8 URLs, two HTTP/2 hosts, --serial"
 peer[1]="Go original" peer[2]="Go original" peer[3]="curl -Z"
 peer[4]="Go original -serial" peer[5]="curl -Z"
+peer[6]="curl -Z" peer[7]="curl -Z" peer[8]="curl"
 plabel[1]=go plabel[2]=go plabel[3]=curl plabel[4]=go plabel[5]=curl
+plabel[6]=curl plabel[7]=curl plabel[8]=curl
 count[1]=$n1 count[2]=$n2 count[3]=$n3 count[4]=$n4 count[5]=$n5
+count[6]=$n6 count[7]=$n6 count[8]=$n8
 twall[1]=1.0 twall[2]=1.0 twall[3]=1.0 twall[4]=1.0 twall[5]=1.2
+twall[6]=1.0 twall[7]=1.2 twall[8]=1.0
 trss[1]=- trss[2]=0.6 trss[3]=- trss[4]=- trss[5]=-
+trss[6]=- trss[7]=- trss[8]=-
+tcpu[1]=- tcpu[2]=- tcpu[3]=- tcpu[4]=- tcpu[5]=- tcpu[6]=1.2 tcpu[7]=-
+tcpu[8]=-
+# Connections (TLS handshakes) a fetch_urls run may make, or -.
+tconn[6]=- tconn[7]=- tconn[8]=2
 floor_target=1.15
 
 curl_w='%{url} %{time_total} %{http_code}\n'
@@ -430,8 +477,15 @@ scenario() {
 	1 | 2) make_urls "$list" "${count[$s]}" "$base/delay/200" ;;
 	3 | 4) make_urls "$list" "${count[$s]}" "$base/" ;;
 	5) make_urls "$list" "${count[$s]}" "$sbase/" ;;
+	6 | 7) make_urls "$list" "${count[$s]}" "$h2base/" ;;
+	8)
+		make_urls "$list.a" "${count[$s]}" "$h2base/"
+		make_urls "$list.b" "${count[$s]}" "$h2bbase/"
+		paste -d '\n' "$list.a" "$list.b" | head -n "${count[$s]}" \
+		    >"$list"
+		;;
 	esac
-	if [ "$s" = 3 ] || [ "$s" = 5 ]; then
+	if [ "$s" -ge 5 ] || [ "$s" = 3 ]; then
 		make_curl_config "$list" "$tmp/curl.$s"
 	fi
 	for ((r = 1; r <= runs; r++)); do
@@ -456,13 +510,31 @@ scenario() {
 			run_one "$s.go" "$list" total "$list" - \
 			    "$gofetch" -serial
 			;;
-		5)
+		5 | 6)
 			run_one "$s.fetch_urls" /dev/null total "$list" tls \
 			    "$fetch" ${fetch_tls[@]+"${fetch_tls[@]}"} \
 			    -j 50 -i "$list"
 			run_one "$s.curl" /dev/null curl "$list" tls \
 			    curl ${curl_tls[@]+"${curl_tls[@]}"} \
 			    -Z --parallel-max 50 -s --no-progress-meter \
+			    -w "$curl_w" -K "$tmp/curl.$s"
+			;;
+		7)
+			run_one "$s.fetch_urls" /dev/null total "$list" tls \
+			    "$fetch" ${fetch_tls[@]+"${fetch_tls[@]}"} \
+			    -i "$list"
+			run_one "$s.curl" /dev/null curl "$list" tls \
+			    curl ${curl_tls[@]+"${curl_tls[@]}"} \
+			    -Z -s --no-progress-meter \
+			    -w "$curl_w" -K "$tmp/curl.$s"
+			;;
+		8)
+			run_one "$s.fetch_urls" /dev/null total "$list" tls \
+			    "$fetch" ${fetch_tls[@]+"${fetch_tls[@]}"} \
+			    --serial -i "$list"
+			run_one "$s.curl" /dev/null curl "$list" tls \
+			    curl ${curl_tls[@]+"${curl_tls[@]}"} \
+			    -s --no-progress-meter \
 			    -w "$curl_w" -K "$tmp/curl.$s"
 			;;
 		esac
@@ -499,7 +571,7 @@ judge() {
 
 # Prints the comparison table; $1 is "text" or "md".
 table() {
-	local fmt=$1 s fw fm fc pw pm pc other ratio met t
+	local fmt=$1 s fw fm fc fk pw pm pc pk other ratio met t
 	row "$fmt" scenario peer metric fetch_urls peer ratio target "met?"
 	if [ "$fmt" = md ]; then
 		echo "|---|---|---|---:|---:|---:|---|---|"
@@ -509,8 +581,8 @@ table() {
 	fi
 	for s in $scenarios; do
 		other=$tmp/$s.${plabel[$s]}.runs
-		read -r fw fm fc < <(medians "$tmp/$s.fetch_urls.runs")
-		read -r pw pm pc < <(medians "$other")
+		read -r fw fm fc fk < <(medians "$tmp/$s.fetch_urls.runs")
+		read -r pw pm pc pk < <(medians "$other")
 		t=${twall[$s]}
 		read -r ratio met < <(judge "$fw" "$pw" "$t")
 		row "$fmt" "$s. ${title[$s]}" "${peer[$s]}" "wall s" \
@@ -523,8 +595,22 @@ table() {
 		    "$(awk -v k="$fm" 'BEGIN { printf "%.1f", k / 1024 }')" \
 		    "$(awk -v k="$pm" 'BEGIN { printf "%.1f", k / 1024 }')" \
 		    "$ratio" "$t" "$met"
-		read -r ratio met < <(judge "$fc" "$pc" -)
-		row "$fmt" "" "" "CPU s" "$fc" "$pc" "$ratio" - -
+		t=${tcpu[$s]}
+		read -r ratio met < <(judge "$fc" "$pc" "$t")
+		[ "$t" = - ] || t="<= ${t}x"
+		row "$fmt" "" "" "CPU s" "$fc" "$pc" "$ratio" "$t" "$met"
+		if [ "$s" -ge 6 ]; then
+			t=${tconn[$s]}
+			met=-
+			if [ "$t" != - ]; then
+				met=NO
+				awk -v k="$fk" -v t="$t" \
+				    'BEGIN { exit !(k <= t) }' && met=yes
+				t="<= $t"
+			fi
+			row "$fmt" "" "" "connections" "$fk" "$pk" - "$t" \
+			    "$met"
+		fi
 		if [ "$s" = 1 ]; then
 			read -r ratio met < <(judge "$fw" 0.2 "$floor_target")
 			row "$fmt" "" "200 ms floor" "wall s" \
@@ -561,7 +647,8 @@ sysctl_of() {
 	echo "- curl: $(curl --version | head -n 1)"
 	echo "- Server: $("$nginx" -v 2>&1 | sed 's/^nginx version: //')," \
 	    "$workers worker process(es), echo module, on 127.0.0.1;" \
-	    "HTTP/1.1, keep-alive; TLS with a self-signed P-256 certificate"
+	    "HTTP/1.1, keep-alive; TLS with a self-signed P-256 certificate;" \
+	    "scenarios 6-8 on a server with HTTP/2 (ALPN h2) on two ports"
 	echo "- Load average (1, 5, 15 min) at the start: $load0;" \
 	    "at the end: $(cut -d ' ' -f 1-3 /proc/loadavg 2>/dev/null)"
 	echo "- Open-file limit $nofile; net.core.somaxconn" \
@@ -595,8 +682,21 @@ sysctl_of() {
 	echo "4. \`fetch_urls --serial -i LIST\` against" \
 	    "\`fetch_urls_go -serial < LIST\`."
 	echo "5. As 3 over HTTPS; $tls_how."
+	echo "6. As 5 on the HTTP/2 server."
+	echo "7. \`fetch_urls -i LIST\` against \`curl -Z -s" \
+	    "--no-progress-meter -w ... -K CONFIG\` (curl's default" \
+	    "\`--parallel-max\`, 50), on the HTTP/2 server."
+	echo "8. \`fetch_urls --serial -i LIST\` against \`curl -s" \
+	    "--no-progress-meter -w ... -K CONFIG\` (one URL after" \
+	    "another), the URLs alternating between the HTTP/2 server's" \
+	    "two ports, two hosts to a client."
 	echo
-	echo "## Every run (wall s / peak RSS MB / CPU s, in run order)"
+	echo "Connections are those the HTTP/2 server's log shows for the" \
+	    "run (distinct port and connection number), each one TLS" \
+	    "handshake."
+	echo
+	echo "## Every run (wall s / peak RSS MB / CPU s [/ connections]," \
+	    "in run order)"
 	echo
 	echo "A run marked \"(N drops)\" saw the kernel drop N connection" \
 	    "attempts because nginx's listen queue was full" \
@@ -615,6 +715,8 @@ sysctl_of() {
 			    if (NR > 1)
 				    printf ", "
 			    printf "%.3f / %.1f / %.3f", $1, $2 / 1024, $3 + $4
+			    if ($6 > 0)
+				    printf " / %d conn", $6
 			    if ($5 > 0)
 				    printf " (%d drops)", $5
 			    }' "$f")"

@@ -37,7 +37,7 @@ cleanup() {
 nginx_start() {
 	local nginx
 
-	"$benchdir/../tests/deps.sh" bench || exit 1
+	"$benchdir/../tools/deps.sh" bench || exit 1
 	PATH=$PATH:/usr/sbin:/sbin
 	nginx=$(command -v nginx) || die "nginx not found after installing it"
 	ulimit -n "$(ulimit -Hn)"

@@ -15,8 +15,11 @@ struct fetch_opts;
  * caller submits URLs one at a time as it reads them; a worker is started
  * whenever a URL arrives and every worker started is busy, up to the
  * run's maximum, so a run never has more workers than URLs so far.  Each
- * worker owns one libcurl handle, takes URLs from a bounded queue and
- * sends one struct fetch_result per URL on the results channel, which the
+ * worker owns one libcurl easy handle, takes URLs from a bounded queue,
+ * runs each transfer on the run's transport (transport.h), whose
+ * connections serve every worker (kept alive from one URL to the next
+ * whoever fetches it, and shared as HTTP/2 streams), and sends one
+ * struct fetch_result per URL on the results channel, which the
  * run closes once the input has ended (fetch_end_input() or
  * fetch_cancel()) and every result has been sent.  The caller receives
  * until then; results wait in the channel while it is behind, and the
@@ -112,6 +115,9 @@ struct fetch_result {
 	const char		*http_version;	/* NULL or static: "1.0",
 						   "1.1", "2", "3". */
 	long			 retries;	/* Attempts after the first. */
+	long			 connects;	/* New connections the last
+						   attempt made: 0 when it
+						   reused one. */
 	char			*file;	/* NULL or malloced; receiver frees.
 					   The path the body was saved to. */
 	struct fetch_timings	 timings;

@@ -564,14 +564,39 @@ set_active(struct prog *pg, struct fetch_run *run)
 }
 
 /*
+ * Prints the total time (after the records in text form to standard
+ * output, where the Go program printed it; on standard error in the
+ * machine-readable forms or when records go to a file) and the summary
+ * (on standard error), unless -q.
+ */
+static void
+print_total(struct prog *pg, double total, const struct tally *t)
+{
+	bool text = pg->out.format == OUTPUT_TEXT && pg->rec == stdout;
+
+	if (pg->cli.quiet || pg->output_failed)
+		return;
+	if (text)
+		output_total(stdout, total);
+	/*
+	 * Standard output is flushed first: the summary follows the lines on
+	 * a terminal that shows both, and nothing follows output that failed.
+	 */
+	if (check_output(pg, NULL, true) < 0)
+		return;
+	if (!text)
+		output_total(stderr, total);
+	output_summary(stderr, t->ok, t->http_errors, t->failed);
+}
+
+/*
  * Fetches every URL with at most `workers` threads (0: the default),
- * printing each result as it arrives (or in order), and sets *total to
- * the wall time and *tally to the counts.  Returns 0, or -1 when the run
- * could not start (the reason printed).
+ * printing each result as it arrives (or in order), then the total and
+ * the summary, and sets *total to the wall time.  Returns 0, or -1 when
+ * the run could not start (the reason printed).
  */
 static int
-run_urls(struct prog *pg, size_t workers, double *total,
-    struct tally *tally)
+run_urls(struct prog *pg, size_t workers, double *total)
 {
 	struct fetch_config cfg;
 	struct deadline dl = { NULL, NULL, 0 };
@@ -624,7 +649,6 @@ run_urls(struct prog *pg, size_t workers, double *total,
 	(void)receive(pg, &r);
 	progress_erase(&r.progress);
 	*total = now() - start;
-	*tally = r.tally;
 	pg->submitted = fetch_submitted(r.fetch);
 
 	if (dl.stop != NULL) {
@@ -652,6 +676,7 @@ run_urls(struct prog *pg, size_t workers, double *total,
 	}
 	free(r.held);
 	free(r.have);
+	print_total(pg, *total, &r.tally);
 	return 0;
 
 fail_active:
@@ -665,32 +690,6 @@ fail:
 	free(r.held);
 	free(r.have);
 	return -1;
-}
-
-/*
- * Prints the total time (after the records in text form to standard
- * output, where the Go program printed it; on standard error in the
- * machine-readable forms or when records go to a file) and the summary
- * (on standard error), unless -q.
- */
-static void
-print_total(struct prog *pg, double total, const struct tally *t)
-{
-	bool text = pg->out.format == OUTPUT_TEXT && pg->rec == stdout;
-
-	if (pg->cli.quiet || pg->output_failed)
-		return;
-	if (text)
-		output_total(stdout, total);
-	/*
-	 * Standard output is flushed first: the summary follows the lines on
-	 * a terminal that shows both, and nothing follows output that failed.
-	 */
-	if (check_output(pg, NULL, true) < 0)
-		return;
-	if (!text)
-		output_total(stderr, total);
-	output_summary(stderr, t->ok, t->http_errors, t->failed);
 }
 
 /*
@@ -874,7 +873,6 @@ int
 main(int argc, char **argv)
 {
 	static struct prog pg;
-	struct tally ts, tc;
 	pthread_t sigthread;
 	sigset_t set;
 	struct stat st;
@@ -957,28 +955,24 @@ main(int argc, char **argv)
 
 	switch (pg.cli.mode) {
 	case CLI_SERIAL:
-		if (run_urls(&pg, 1, &serial, &ts) < 0)
+		if (run_urls(&pg, 1, &serial) < 0)
 			goto out_fail;
-		print_total(&pg, serial, &ts);
 		break;
 	case CLI_CONCURRENT:
-		if (run_urls(&pg, (size_t)pg.cli.jobs, &concurrent, &tc) < 0)
+		if (run_urls(&pg, (size_t)pg.cli.jobs, &concurrent) < 0)
 			goto out_fail;
-		print_total(&pg, concurrent, &tc);
 		break;
 	case CLI_COMPARE:
 		/* Each record says which run it is of. */
 		pg.out.run = "serial";
-		if (run_urls(&pg, 1, &serial, &ts) < 0)
+		if (run_urls(&pg, 1, &serial) < 0)
 			goto out_fail;
-		print_total(&pg, serial, &ts);
 		if (atomic_load(&pg.signo) != 0 || pg.output_failed)
 			break;
 		pg.out.run = "concurrent";
 		pg.counting = pg.stats[1];
-		if (run_urls(&pg, (size_t)pg.cli.jobs, &concurrent, &tc) < 0)
+		if (run_urls(&pg, (size_t)pg.cli.jobs, &concurrent) < 0)
 			goto out_fail;
-		print_total(&pg, concurrent, &tc);
 		if (atomic_load(&pg.signo) == 0 && !pg.output_failed)
 			output_speedup(pg.out.format == OUTPUT_TEXT ? stdout :
 			    stderr, serial, concurrent);

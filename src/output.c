@@ -1,57 +1,68 @@
 /* output.c: the lines fetch_urls prints, as text, JSON, CSV or curl's -w. */
 
-#include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "output.h"
 
-static const char csv_header[] = "url,urlnum,status,seconds,error,bytes,"
-    "redirects,effective_url,http_version,retries,file,dns,connect,tls,"
-    "ttfb,total";
-
-/* The --write-out variables, as curl names them. */
-enum wo_var {
-	WO_URL,
-	WO_URLNUM,
-	WO_HTTP_CODE,
-	WO_RESPONSE_CODE,
-	WO_TIME_TOTAL,
-	WO_TIME_NAMELOOKUP,
-	WO_TIME_CONNECT,
-	WO_TIME_APPCONNECT,
-	WO_TIME_STARTTRANSFER,
-	WO_SIZE_DOWNLOAD,
-	WO_NUM_REDIRECTS,
-	WO_NUM_RETRIES,
-	WO_URL_EFFECTIVE,
-	WO_HTTP_VERSION,
-	WO_ERRORMSG,
-	WO_FILENAME_EFFECTIVE,
-	WO_RUN
+/* What a field holds, and so how each form writes it. */
+enum field_type {
+	FT_URL,			/* The URL as given, redacted. */
+	FT_EFFECTIVE,		/* The last URL fetched, redacted; or none. */
+	FT_ERROR,		/* The error message, redacted; or none. */
+	FT_FILE,		/* The path the body was saved to, or none. */
+	FT_VERSION,		/* The HTTP version, or none ("0" in -w). */
+	FT_RUN,			/* The run's name with --compare, or none. */
+	FT_SIZE,		/* A size_t at off. */
+	FT_STATUS,		/* The status at off: three digits in -w. */
+	FT_LONG,		/* A long at off. */
+	FT_LLONG,		/* A long long at off. */
+	FT_SECS			/* A double at off, seconds: six decimals. */
 };
 
-static const char *const wo_names[] = {
-	[WO_URL] = "url",
-	[WO_URLNUM] = "urlnum",
-	[WO_HTTP_CODE] = "http_code",
-	[WO_RESPONSE_CODE] = "response_code",
-	[WO_TIME_TOTAL] = "time_total",
-	[WO_TIME_NAMELOOKUP] = "time_namelookup",
-	[WO_TIME_CONNECT] = "time_connect",
-	[WO_TIME_APPCONNECT] = "time_appconnect",
-	[WO_TIME_STARTTRANSFER] = "time_starttransfer",
-	[WO_SIZE_DOWNLOAD] = "size_download",
-	[WO_NUM_REDIRECTS] = "num_redirects",
-	[WO_NUM_RETRIES] = "num_retries",
-	[WO_URL_EFFECTIVE] = "url_effective",
-	[WO_HTTP_VERSION] = "http_version",
-	[WO_ERRORMSG] = "errormsg",
-	[WO_FILENAME_EFFECTIVE] = "filename_effective",
-	[WO_RUN] = "run",
+/*
+ * The fields of a record and the --write-out variables, as curl names
+ * them: this one table drives the -w names of the help, the -w lookup,
+ * the JSON keys and the CSV columns, in its order.  var NULL: a record
+ * field only; key NULL: a -w variable only.  Timings nest in JSON's
+ * "timings" object and are plain columns in CSV.  The run is written
+ * only with --compare, and last in CSV, so that a single run's CSV
+ * columns do not move.
+ */
+struct field {
+	const char	*var;
+	const char	*key;
+	enum field_type	 type;
+	size_t		 off;		/* In struct fetch_result. */
+	bool		 timing;
 };
 
-#define NWO_NAMES	(sizeof(wo_names) / sizeof(wo_names[0]))
+#define AT(member)	offsetof(struct fetch_result, member)
+
+static const struct field fields[] = {
+	{ "url",		"url",		FT_URL,		0, false },
+	{ "urlnum",		"urlnum",	FT_SIZE,	AT(urlnum), false },
+	{ "run",		"run",		FT_RUN,		0, false },
+	{ "http_code",		"status",	FT_STATUS,	AT(status), false },
+	{ "response_code",	NULL,		FT_STATUS,	AT(status), false },
+	{ NULL,			"seconds",	FT_SECS,	AT(secs), false },
+	{ "errormsg",		"error",	FT_ERROR,	0, false },
+	{ "size_download",	"bytes",	FT_LLONG,	AT(bytes), false },
+	{ "num_redirects",	"redirects",	FT_LONG,	AT(redirects), false },
+	{ "url_effective",	"effective_url", FT_EFFECTIVE,	0, false },
+	{ "http_version",	"http_version",	FT_VERSION,	0, false },
+	{ "num_retries",	"retries",	FT_LONG,	AT(retries), false },
+	{ "num_connects",	"connects",	FT_LONG,	AT(connects), false },
+	{ "filename_effective",	"file",		FT_FILE,	0, false },
+	{ "time_namelookup",	"dns",		FT_SECS,	AT(timings.dns), true },
+	{ "time_connect",	"connect",	FT_SECS,	AT(timings.connect), true },
+	{ "time_appconnect",	"tls",		FT_SECS,	AT(timings.tls), true },
+	{ "time_starttransfer",	"ttfb",		FT_SECS,	AT(timings.ttfb), true },
+	{ "time_total",		"total",	FT_SECS,	AT(timings.total), true },
+};
+
+#define NFIELDS		(sizeof(fields) / sizeof(fields[0]))
 
 /*
  * The length of the valid UTF-8 sequence that p starts (RFC 3629: no
@@ -342,22 +353,28 @@ error_text(const struct fetch_result *res, const char *why, char *buf,
 	return NULL;
 }
 
-static int
+/* The field of the -w variable name (len bytes), or NULL. */
+static const struct field *
 wo_lookup(const char *name, size_t len)
 {
 	size_t i;
 
-	for (i = 0; i < NWO_NAMES; i++)
-		if (strlen(wo_names[i]) == len &&
-		    strncmp(wo_names[i], name, len) == 0)
-			return (int)i;
-	return -1;
+	for (i = 0; i < NFIELDS; i++)
+		if (fields[i].var != NULL && strlen(fields[i].var) == len &&
+		    strncmp(fields[i].var, name, len) == 0)
+			return &fields[i];
+	return NULL;
 }
 
 const char *
 output_writeout_name(size_t i)
 {
-	return i < NWO_NAMES ? wo_names[i] : NULL;
+	size_t k;
+
+	for (k = 0; k < NFIELDS; k++)
+		if (fields[k].var != NULL && i-- == 0)
+			return fields[k].var;
+	return NULL;
 }
 
 /* Whether name[0..len) is one of name_of(0), name_of(1)... */
@@ -416,66 +433,53 @@ output_writeout_check(const char *fmt, char *err, size_t errlen)
 	    output_writeout_name, err, errlen);
 }
 
+/*
+ * Writes field f of a result with put, the form's writer of strings
+ * (output_escaped() for -w, which writes nothing for none).  url is the
+ * URL as given, err the error message or NULL.
+ */
 static void
-put_var(FILE *fp, const struct output *o, enum wo_var v, const char *url,
-    const struct fetch_result *res, const char *err)
+put_field(FILE *fp, const struct output *o, const struct field *f,
+    const char *url, const struct fetch_result *res, const char *err,
+    void (*put)(FILE *, const char *))
 {
-	const struct fetch_timings *t = &res->timings;
+	const char *at = (const char *)res + f->off;
+	bool wo = put == output_escaped;
 
-	switch (v) {
-	case WO_URL:
-		put_redacted(fp, url, true, output_escaped);
+	switch (f->type) {
+	case FT_URL:
+		put_redacted(fp, url, true, put);
 		break;
-	case WO_URLNUM:
-		fprintf(fp, "%zu", res->urlnum);
+	case FT_EFFECTIVE:
+		put_redacted(fp, res->effective_url, true, put);
 		break;
-	case WO_HTTP_CODE:
-	case WO_RESPONSE_CODE:
-		fprintf(fp, "%03ld", res->status);
+	case FT_ERROR:
+		put_redacted(fp, err, false, put);
 		break;
-	case WO_TIME_TOTAL:
-		fprintf(fp, "%.6f", t->total);
+	case FT_FILE:
+		put(fp, res->file);
 		break;
-	case WO_TIME_NAMELOOKUP:
-		fprintf(fp, "%.6f", t->dns);
+	case FT_VERSION:
+		put(fp, res->http_version == NULL && wo ? "0" :
+		    res->http_version);
 		break;
-	case WO_TIME_CONNECT:
-		fprintf(fp, "%.6f", t->connect);
+	case FT_RUN:
+		put(fp, o->run);
 		break;
-	case WO_TIME_APPCONNECT:
-		fprintf(fp, "%.6f", t->tls);
+	case FT_SIZE:
+		fprintf(fp, "%zu", *(const size_t *)(const void *)at);
 		break;
-	case WO_TIME_STARTTRANSFER:
-		fprintf(fp, "%.6f", t->ttfb);
+	case FT_STATUS:
+		fprintf(fp, wo ? "%03ld" : "%ld", *(const long *)(const void *)at);
 		break;
-	case WO_SIZE_DOWNLOAD:
-		fprintf(fp, "%lld", res->bytes);
+	case FT_LONG:
+		fprintf(fp, "%ld", *(const long *)(const void *)at);
 		break;
-	case WO_NUM_REDIRECTS:
-		fprintf(fp, "%ld", res->redirects);
+	case FT_LLONG:
+		fprintf(fp, "%lld", *(const long long *)(const void *)at);
 		break;
-	case WO_NUM_RETRIES:
-		fprintf(fp, "%ld", res->retries);
-		break;
-	case WO_URL_EFFECTIVE:
-		if (res->effective_url != NULL)
-			put_redacted(fp, res->effective_url, true,
-			    output_escaped);
-		break;
-	case WO_HTTP_VERSION:
-		fputs(res->http_version != NULL ? res->http_version : "0", fp);
-		break;
-	case WO_ERRORMSG:
-		if (err != NULL)
-			put_redacted(fp, err, false, output_escaped);
-		break;
-	case WO_FILENAME_EFFECTIVE:
-		if (res->file != NULL)
-			output_escaped(fp, res->file);
-		break;
-	case WO_RUN:
-		if (o->run != NULL)
-			fputs(o->run, fp);
+	case FT_SECS:
+		fprintf(fp, "%.6f", *(const double *)(const void *)at);
 		break;
 	}
 }
@@ -489,8 +493,8 @@ put_writeout(FILE *fp, const struct output *o, const char *url,
     const struct fetch_result *res, const char *err)
 {
 	const char *fmt = o->write_out;
+	const struct field *f;
 	const char *p, *end;
-	int v;
 
 	for (p = fmt; *p != '\0'; p++) {
 		if (p[0] == '\\' && p[1] != '\0') {
@@ -518,8 +522,8 @@ put_writeout(FILE *fp, const struct output *o, const char *url,
 			p++;
 		} else if (p[0] == '%' && p[1] == '{' &&
 		    (end = strchr(p + 2, '}')) != NULL &&
-		    (v = wo_lookup(p + 2, (size_t)(end - p - 2))) >= 0) {
-			put_var(fp, o, (enum wo_var)v, url, res, err);
+		    (f = wo_lookup(p + 2, (size_t)(end - p - 2))) != NULL) {
+			put_field(fp, o, f, url, res, err, output_escaped);
 			p = end;
 		} else
 			putc(*p, fp);
@@ -530,53 +534,58 @@ static void
 put_json(FILE *fp, const struct output *o, const char *url,
     const struct fetch_result *res, const char *err)
 {
-	const struct fetch_timings *t = &res->timings;
+	const struct field *f;
+	bool timings = false;
+	char sep = '{';
 
-	fputs("{\"url\":", fp);
-	put_redacted(fp, url, true, output_json_string);
-	fprintf(fp, ",\"urlnum\":%zu,", res->urlnum);
-	if (o->run != NULL)
-		fprintf(fp, "\"run\":\"%s\",", o->run);
-	fprintf(fp, "\"status\":%ld,\"seconds\":%.6f,\"error\":",
-	    res->status, res->secs);
-	put_redacted(fp, err, false, output_json_string);
-	fprintf(fp, ",\"bytes\":%lld,\"redirects\":%ld,\"effective_url\":",
-	    res->bytes, res->redirects);
-	put_redacted(fp, res->effective_url, true, output_json_string);
-	fputs(",\"http_version\":", fp);
-	output_json_string(fp, res->http_version);
-	fprintf(fp, ",\"retries\":%ld,\"file\":", res->retries);
-	output_json_string(fp, res->file);
-	fprintf(fp, ",\"timings\":{\"dns\":%.6f,\"connect\":%.6f,"
-	    "\"tls\":%.6f,\"ttfb\":%.6f,\"total\":%.6f}}\n",
-	    t->dns, t->connect, t->tls, t->ttfb, t->total);
+	for (f = fields; f < fields + NFIELDS; f++) {
+		if (f->key == NULL || (f->type == FT_RUN && o->run == NULL))
+			continue;
+		if (f->timing && !timings) {
+			fprintf(fp, ",\"timings\":");
+			timings = true;
+			sep = '{';
+		}
+		fprintf(fp, "%c\"%s\":", sep, f->key);
+		sep = ',';
+		put_field(fp, o, f, url, res, err, output_json_string);
+	}
+	fputs(timings ? "}}\n" : "}\n", fp);
 }
 
 static void
 put_csv(FILE *fp, struct output *o, const char *url,
     const struct fetch_result *res, const char *err)
 {
-	const struct fetch_timings *t = &res->timings;
+	const struct field *f, *run = NULL;
 
-	/* One header for both runs of --compare, which share o. */
+	/*
+	 * One header for both runs of --compare, which share o.  The first
+	 * field, the URL, has a key: the others follow a comma.
+	 */
 	if (!o->header_done) {
-		fputs(csv_header, fp);
+		for (f = fields; f < fields + NFIELDS; f++)
+			if (f->key != NULL && f->type != FT_RUN)
+				fprintf(fp, "%s%s", f == fields ? "" : ",",
+				    f->key);
 		fputs(o->run != NULL ? ",run\r\n" : "\r\n", fp);
 		o->header_done = true;
 	}
-	put_redacted(fp, url, true, output_csv_field);
-	fprintf(fp, ",%zu,%ld,%.6f,", res->urlnum, res->status, res->secs);
-	put_redacted(fp, err, false, output_csv_field);
-	fprintf(fp, ",%lld,%ld,", res->bytes, res->redirects);
-	put_redacted(fp, res->effective_url, true, output_csv_field);
-	putc(',', fp);
-	output_csv_field(fp, res->http_version);
-	fprintf(fp, ",%ld,", res->retries);
-	output_csv_field(fp, res->file);
-	fprintf(fp, ",%.6f,%.6f,%.6f,%.6f,%.6f", t->dns, t->connect, t->tls,
-	    t->ttfb, t->total);
-	if (o->run != NULL)
-		fprintf(fp, ",\"%s\"", o->run);
+	for (f = fields; f < fields + NFIELDS; f++) {
+		if (f->key == NULL)
+			continue;
+		if (f->type == FT_RUN) {
+			run = f;
+			continue;
+		}
+		if (f != fields)
+			putc(',', fp);
+		put_field(fp, o, f, url, res, err, output_csv_field);
+	}
+	if (o->run != NULL) {
+		putc(',', fp);
+		put_field(fp, o, run, url, res, err, output_csv_field);
+	}
 	fputs("\r\n", fp);
 }
 

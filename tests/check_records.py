@@ -3,7 +3,7 @@
 
 Usage: python3 tests/check_records.py json|csv PORT DEAD_PORT < output
 
-The output is that of test_e2e_http.c's records_* tests, which fetch, in
+The output is that of test_http.c's records_* tests, which fetch, in
 this order (urlnum 0 to 6), against the fixture on 127.0.0.1:PORT:
 
   0  a hostile URL that succeeds: credentials with a quote and a comma,
@@ -28,9 +28,9 @@ import json
 import sys
 
 FIELDS = ["url", "urlnum", "status", "seconds", "error", "bytes",
-          "redirects", "effective_url", "http_version", "retries", "file",
-          "dns", "connect", "tls", "ttfb", "total"]
-TIMINGS = FIELDS[11:]
+          "redirects", "effective_url", "http_version", "retries",
+          "connects", "file", "dns", "connect", "tls", "ttfb", "total"]
+TIMINGS = FIELDS[12:]
 
 
 def expected(mode, port, dead):
@@ -50,7 +50,7 @@ def expected(mode, port, dead):
         1: {"url": ctl(base.replace("//", "//***@") +
                        "/x?c=\x01\x1b[31m"),
             "status": 0, "effective_url": None, "http_version": None,
-            "bytes": 0},
+            "bytes": 0, "connects": 0},
         2: {"url": base + "/status/404", "status": 404, "error": None,
             "effective_url": base + "/status/404"},
         3: {"url": "http://127.0.0.1:%s/" % dead, "status": 0,
@@ -58,7 +58,7 @@ def expected(mode, port, dead):
             "http_version": None},
         4: {"url": "ftp://127.0.0.1:%s/" % port, "status": 0,
             "error": "unsupported scheme 'ftp' (only http and https)",
-            "effective_url": None},
+            "effective_url": None, "connects": 0},
         5: {"url": base + "/redirect/2", "status": 200, "redirects": 2,
             "bytes": 20, "effective_url": base + "/redirect/0"},
         6: {"url": base + "/bytes/1234", "status": 200, "bytes": 1234,
@@ -99,7 +99,8 @@ def parse_csv(text):
         if len(row) != len(FIELDS):
             raise AssertionError("record of %d fields: %r" % (len(row), row))
         r = dict(zip(FIELDS, row))
-        for k in ("urlnum", "status", "bytes", "redirects", "retries"):
+        for k in ("urlnum", "status", "bytes", "redirects", "retries",
+                  "connects"):
             r[k] = int(r[k])
         for k in ["seconds"] + TIMINGS:
             r[k] = float(r[k])
@@ -131,6 +132,9 @@ def main():
         if n in ERRORS and not (isinstance(r["error"], str) and r["error"]
                                 and r["error"].startswith(ERRORS[n])):
             raise AssertionError("urlnum %d: error %r" % (n, r["error"]))
+        if not isinstance(r["connects"], int) or r["connects"] < 0:
+            raise AssertionError("urlnum %d: connects is %r" %
+                                 (n, r["connects"]))
         for k in ["seconds"] + TIMINGS:
             if not isinstance(r[k], float) or r[k] < 0:
                 raise AssertionError("urlnum %d: %s is %r" % (n, k, r[k]))

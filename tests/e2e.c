@@ -434,6 +434,7 @@ e2e_count_at(const struct proc_fixture *fx, bool v6, const char *key,
 	c.requests = json_int(body, "requests");
 	c.max_in_flight = json_int(body, "max_in_flight");
 	c.in_flight = json_int(body, "in_flight");
+	c.connections = json_int(body, "connections");
 	return c;
 }
 

@@ -9,7 +9,7 @@
 
 /*
  * The harness of the tests that drive real programs against the fixture
- * server (test_e2e.c, test_e2e_http.c, test_faults.c, test_examples.c),
+ * server (test_e2e.c, test_http.c, test_faults.c, test_examples.c),
  * built on proc.h.  Check runs every test in a process of its own, so
  * the state kept here is one test's: e2e_setup() or e2e_setup_prog(), as
  * a test case's checked fixture, fills it in, and e2e_teardown() frees
@@ -42,6 +42,7 @@ struct e2e_counts {
 	int	requests;
 	int	max_in_flight;
 	int	in_flight;
+	int	connections;	/* That carried the key's requests. */
 };
 
 /*

@@ -68,8 +68,10 @@ Endpoints (any request may carry ?key=K to be counted under K):
                    (default 200): {"summary": {"failed-count": F,
                    "passed-count": 3, "total-count": F + 3}}; with
                    quoted=1 the failed-count is the string "F".
-  /count/K         JSON: {"requests": R, "max_in_flight": M, "in_flight": F}
-                   for the requests that carried ?key=K.  With
+  /count/K         JSON: {"requests": R, "max_in_flight": M, "in_flight": F,
+                   "connections": C} for the requests that carried
+                   ?key=K; C is how many connections (on either port,
+                   each a TLS handshake on the HTTPS one) carried them.  With
                    ?until_requests=R or ?until_in_flight=F (and optionally
                    &timeout=SECS, default 10) it first waits until the key
                    has that many requests / that many in flight, or the
@@ -94,6 +96,7 @@ import gzip
 import hashlib
 import http.client
 import http.server
+import itertools
 import json
 import os
 import select
@@ -116,16 +119,19 @@ FILLER = memoryview(b"x" * CHUNK)   # Slices of it copy nothing.
 
 
 class Counters:
-    """Per-key request counts and in-flight maxima, safe across threads."""
+    """Per-key request counts, in-flight maxima and the connections that
+    carried them, safe across threads."""
 
     def __init__(self):
         self.cond = threading.Condition()
         self.keys = {}
+        self.conns = {}             # key -> set of connection numbers
 
-    def begin(self, key):
+    def begin(self, key, conn):
         with self.cond:
             c = self.keys.setdefault(
                 key, {"requests": 0, "in_flight": 0, "max_in_flight": 0})
+            self.conns.setdefault(key, set()).add(conn)
             c["requests"] += 1
             c["in_flight"] += 1
             if c["in_flight"] > c["max_in_flight"]:
@@ -153,10 +159,12 @@ class Counters:
             c = self.keys.get(key, zero)
             return {"requests": c["requests"],
                     "max_in_flight": c["max_in_flight"],
-                    "in_flight": c["in_flight"]}
+                    "in_flight": c["in_flight"],
+                    "connections": len(self.conns.get(key, ()))}
 
 
 COUNTERS = Counters()
+CONNECTIONS = itertools.count(1)    # Numbers the connections served.
 SEEN = {}                       # key -> the last /headers answer, bytes
 SEEN_LOCK = threading.Lock()
 STOPPING = threading.Event()
@@ -171,6 +179,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def version_string(self):
         return "fixture/1"
+
+    def setup(self):
+        # One handler serves one connection, all its requests.
+        self._conn = next(CONNECTIONS)
+        super().setup()
 
     def log_message(self, format, *args):
         pass
@@ -218,7 +231,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         key = query.get("key", [None])[0]
         self._key = None
         if key is not None:
-            COUNTERS.begin(key)
+            COUNTERS.begin(key, self._conn)
             self._key = key
         try:
             segs = parts.path.strip("/").split("/", 1)

@@ -7,9 +7,11 @@
 /*
  * Each function builds one suite of freshly allocated test cases; the
  * runner in main.c takes ownership.  A suite's name is the one that
- * CK_RUN_SUITE selects.  Check runs every test in a process of its own
- * (fork mode), so a test may leave static state and file descriptors
- * behind, and a failed assertion ends only that test.
+ * CK_RUN_SUITE selects; the suites of tests/test_X.c are named X or
+ * X_..., so that the name says which file holds them.  Check runs every
+ * test in a process of its own (fork mode), so a test may leave static
+ * state and file descriptors behind, and a failed assertion ends only
+ * that test.
  */
 
 /* test_chan.c: the channel contract in chan.h. */
@@ -26,6 +28,8 @@ Suite	*chan_go_suite(void);
 
 /* test_chan_stress.c: channels under contention. */
 Suite	*chan_stress_suite(void);
+/* After chan_stress alone passed: prints the operations it did; 0 or -1. */
+int	 chan_stress_report(double);
 
 /* test_cli.c and test_cli_http.c: the option parser, cli.h. */
 Suite	*cli_suite(void);
@@ -59,7 +63,7 @@ Suite	*e2e_exit_suite(void);
 Suite	*e2e_usage_suite(void);
 Suite	*e2e_signal_suite(void);
 
-/* test_e2e_http.c: output formats, HTTP options, limits, progress. */
+/* test_http.c: output formats, HTTP options, limits, progress. */
 Suite	*http_records_suite(void);
 Suite	*http_order_suite(void);
 Suite	*http_options_suite(void);
@@ -68,19 +72,22 @@ Suite	*http_limits_suite(void);
 Suite	*http_progress_suite(void);
 
 /* test_e2e_tls.c: TLS and name resolution (issue 16). */
-Suite	*http_tls_suite(void);
+Suite	*e2e_tls_suite(void);
 
 /* test_e2e_data.c: request bodies and tokens (issue 16). */
-Suite	*http_data_suite(void);
+Suite	*e2e_data_suite(void);
 
 /* test_e2e_proxy.c: proxies and HTTP versions (issue 16). */
-Suite	*http_proxy_suite(void);
+Suite	*e2e_proxy_suite(void);
 
 /* test_e2e_resp.c: --compressed and --max-filesize (issue 16). */
-Suite	*http_resp_suite(void);
+Suite	*e2e_resp_suite(void);
 
 /* test_faults.c: the fault matrix and security defaults of issue 5. */
 Suite	*faults_suite(void);
+
+/* test_conn.c: connection reuse and HTTP/2, against the fixture and nginx. */
+Suite	*conn_suite(void);
 
 /* test_examples.c: the example programs. */
 Suite	*examples_suite(void);
@@ -90,6 +97,6 @@ Suite	*install_suite(void);
 
 /* test_body.c: body.h, and bodies saved with -o and -O end to end. */
 Suite	*body_suite(void);
-Suite	*http_body_suite(void);
+Suite	*body_e2e_suite(void);
 
 #endif /* SUITES_H */

@@ -361,8 +361,8 @@ START_TEST(bodies_saved_byte_exact)
 	    NULL);
 	e2e_expect_code(p, 0);
 	ck_assert_int_eq(p->nlines, 2);
-	ck_assert_msg(strstr(p->lines[0], ",retries,file,dns,") != NULL &&
-	    strstr(p->lines[1], e2e_fmt(",0,\"%s/c-0\",", dir)) != NULL,
+	ck_assert_msg(strstr(p->lines[0], ",connects,file,dns,") != NULL &&
+	    strstr(p->lines[1], e2e_fmt(",\"%s/c-0\",", dir)) != NULL,
 	    "%s", proc_str(&p->obuf));
 }
 END_TEST
@@ -582,9 +582,9 @@ body_suite(void)
 }
 
 Suite *
-http_body_suite(void)
+body_e2e_suite(void)
 {
-	Suite *s = suite_create("http_body");
+	Suite *s = suite_create("body_e2e");
 	TCase *tc = tcase_create("body");
 
 	tcase_add_checked_fixture(tc, e2e_dir_setup, e2e_dir_teardown);

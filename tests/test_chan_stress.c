@@ -66,8 +66,9 @@ stress_scale(void)
 	if ((s = getenv("CHAN_STRESS_SCALE")) == NULL || *s == '\0')
 		return STRESS_SCALE;
 	f = strtod(s, &end);
-	ck_assert_msg(*end == '\0' && f > 0.0 && f < 1000.0,
-	    "bad CHAN_STRESS_SCALE \"%s\"", s);
+	/* Checked without an assertion that passes: main.c calls this too. */
+	if (*end != '\0' || !(f > 0.0 && f < 1000.0))
+		ck_abort_msg("bad CHAN_STRESS_SCALE \"%s\"", s);
 	return f;
 }
 
@@ -839,6 +840,63 @@ START_TEST(select_relays)
 	chan_free(sl.sink);
 }
 END_TEST
+
+#if defined(STRESS_TSAN)
+#define STRESS_UNDER	" under ThreadSanitizer"
+#elif defined(STRESS_ASAN)
+#define STRESS_UNDER	" under AddressSanitizer"
+#else
+#define STRESS_UNDER	""
+#endif
+
+/*
+ * For main.c, once this suite alone has passed: prints how many channel
+ * operations (a send and a receive are two) its tests asserted took place,
+ * counted from the message counts of the tests above at the current scale,
+ * and the seconds they took.  Sends refused by a close and retried
+ * timeouts come on top.  Returns -1, saying so on standard error, when
+ * the environment variable CHAN_STRESS_MIN_OPS asks for more; 0 otherwise.
+ */
+int
+chan_stress_report(double seconds)
+{
+	/* The many-to-many tests: messages, producers. */
+	static const uint32_t mpmc_n[][2] = {
+		{ 240000, 4 }, { 100000, 2 }, { 320000, 8 }, { 160000, 8 },
+	};
+	uint64_t moved = 0, relayed, ops;
+	unsigned long long min;
+	const char *s;
+	char *end;
+	uint32_t i;
+
+	for (i = 0; i < sizeof(mpmc_n) / sizeof(mpmc_n[0]); i++)
+		moved += (uint64_t)(scaled(mpmc_n[i][0], 200 * mpmc_n[i][1]) /
+		    mpmc_n[i][1]) * mpmc_n[i][1];
+	/* close_while_blocked: each of its 42 rounds up to its threshold. */
+	for (i = 0; i < 42; i++)
+		moved += scaled(2500, 20) + i * 7;
+	/* select_relays: each message sent, relayed and received. */
+	relayed = (uint64_t)(scaled(200000, 400) / SEL_PRODS) * SEL_PRODS;
+	ops = 2 * moved + 4 * relayed;
+	printf("chan_stress%s: at least %llu channel operations "
+	    "(CHAN_STRESS_SCALE=%g) in %.1f s\n", STRESS_UNDER,
+	    (unsigned long long)ops, stress_scale(), seconds);
+	if ((s = getenv("CHAN_STRESS_MIN_OPS")) == NULL || *s == '\0')
+		return 0;
+	min = strtoull(s, &end, 10);
+	if (*end != '\0') {
+		fprintf(stderr, "chan_stress: bad CHAN_STRESS_MIN_OPS "
+		    "\"%s\"\n", s);
+		return -1;
+	}
+	if (ops < min) {
+		fprintf(stderr, "chan_stress: fewer than CHAN_STRESS_MIN_OPS="
+		    "%llu; raise CHAN_STRESS_SCALE\n", min);
+		return -1;
+	}
+	return 0;
+}
 
 /* For main.c: the suite of this file, a test case per time limit. */
 Suite *

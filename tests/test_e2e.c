@@ -59,7 +59,7 @@
 
 /*
  * Standard error holds nothing but the summary lines that follow the
- * totals in text mode (issue 4; -q drops them, test_e2e_http.c checks
+ * totals in text mode (issue 4; -q drops them, test_http.c checks
  * their counts).
  */
 static void
@@ -529,6 +529,62 @@ START_TEST(deadline_cancels_hanging_urls)
 	ck_assert_msg(took >= 1 - 0.05 && took < 1 + E2E_SLACK,
 	    "--deadline 1 run took %.2f s", took);
 	ck_assert_int_eq(e2e_count(key, "").requests, 2);
+}
+END_TEST
+
+/*
+ * --serial runs its transfers in the worker's own thread (a transport
+ * for one caller): the deadline still ends the one in flight at once,
+ * and the URL queued behind it is reported cancelled without a request.
+ * Were the transfer not cut, it would hang past the test's time limit.
+ */
+START_TEST(deadline_cancels_a_serial_transfer_in_flight)
+{
+	char *key = e2e_key();
+	char *h1 = e2e_url("/hang?key=%s&n=1", key);
+	char *h2 = e2e_url("/hang?key=%s&n=2", key);
+	char *fast = e2e_url("/delay/10");
+	struct proc *p;
+
+	p = e2e_run(NULL, 15, "--serial", "--deadline", "1", fast, h1, h2,
+	    NULL);
+	e2e_expect_code(p, 3);
+	ck_assert_msg(p->nlines == 4, "want 4 lines:\n%s", proc_msg(&p->obuf));
+	ok_line(p->lines[0], fast, NULL, NULL);
+	ck_assert_str_eq(p->lines[1], e2e_fmt(
+	    "%s request encountered error: cancelled (deadline reached)", h1));
+	ck_assert_str_eq(p->lines[2], e2e_fmt(
+	    "%s request encountered error: cancelled (deadline reached)", h2));
+	(void)total_line(p->lines[3]);
+	ck_assert_int_eq(e2e_count(key, "").requests, 1);
+}
+END_TEST
+
+/*
+ * In a pool larger than a lane each worker runs its plain HTTP transfers
+ * on a transport of its own: the deadline reaches every one of them.
+ * Were one missed, its transfer would hang past the test's time limit.
+ */
+START_TEST(deadline_cancels_every_worker_of_a_large_pool)
+{
+	enum { N = 100 };
+	char *key = e2e_key(), *args[N + 2];
+	struct proc *p;
+	size_t i;
+
+	args[0] = "--deadline";
+	args[1] = "1";
+	for (i = 0; i < N; i++)
+		args[i + 2] = e2e_url("/hang?key=%s&n=%zu", key, i);
+	p = e2e_rawv(15, N + 2, args);
+	e2e_expect_code(p, 3);
+	ck_assert_msg(p->nlines == N + 1, "want %d lines:\n%s", N + 1,
+	    proc_msg(&p->obuf));
+	for (i = 0; i < N; i++)
+		ck_assert_msg(strstr(p->lines[i], "request encountered error: "
+		    "cancelled (deadline reached)") != NULL, "line %s",
+		    p->lines[i]);
+	(void)total_line(p->lines[N]);
 }
 END_TEST
 
@@ -1025,6 +1081,8 @@ e2e_options_suite(void)
 	tcase_add_test(tc, connect_timeout_accepted);
 	tcase_add_test(tc, deadline_cancels_hanging_urls);
 	tcase_add_test(tc, deadline_holds_while_results_pour_in);
+	tcase_add_test(tc, deadline_cancels_a_serial_transfer_in_flight);
+	tcase_add_test(tc, deadline_cancels_every_worker_of_a_large_pool);
 	tcase_add_test(tc, help_lists_every_option);
 	tcase_add_test(tc, version_names_program_and_libcurl);
 	tcase_add_test(tc, schemeless_url_gets_http);

@@ -269,9 +269,9 @@ END_TEST
 
 /* For main.c: the suite of this file. */
 Suite *
-http_data_suite(void)
+e2e_data_suite(void)
 {
-	Suite *s = suite_create("http_data");
+	Suite *s = suite_create("e2e_data");
 	TCase *tc = tcase_create("data");
 
 	tcase_add_checked_fixture(tc, e2e_setup, e2e_teardown);

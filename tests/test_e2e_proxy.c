@@ -186,9 +186,9 @@ END_TEST
 
 /* For main.c: the suite of this file. */
 Suite *
-http_proxy_suite(void)
+e2e_proxy_suite(void)
 {
-	Suite *s = suite_create("http_proxy");
+	Suite *s = suite_create("e2e_proxy");
 	TCase *tc = tcase_create("proxy");
 
 	tcase_add_checked_fixture(tc, ep_setup, e2e_teardown);

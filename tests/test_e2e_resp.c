@@ -67,9 +67,9 @@ END_TEST
 
 /* For main.c: the suite of this file. */
 Suite *
-http_resp_suite(void)
+e2e_resp_suite(void)
 {
-	Suite *s = suite_create("http_resp");
+	Suite *s = suite_create("e2e_resp");
 	TCase *tc = tcase_create("resp");
 
 	tcase_add_checked_fixture(tc, e2e_setup, e2e_teardown);

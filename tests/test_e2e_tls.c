@@ -308,9 +308,9 @@ END_TEST
 
 /* For main.c: the suite of this file. */
 Suite *
-http_tls_suite(void)
+e2e_tls_suite(void)
 {
-	Suite *s = suite_create("http_tls");
+	Suite *s = suite_create("e2e_tls");
 	TCase *tc = tcase_create("tls");
 	TCase *tn = tcase_create("names");
 

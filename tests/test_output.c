@@ -264,6 +264,7 @@ sample_result(void)
 	r.effective_url = "http://u:p@h/final";
 	r.http_version = "1.1";
 	r.retries = 1;
+	r.connects = 1;
 	r.timings = (struct fetch_timings){ 0.001, 0.002, 0.003, 0.004,
 	    0.005 };
 	return r;
@@ -337,15 +338,16 @@ START_TEST(json_record)
 	    "\"status\":200,\"seconds\":0.256000,\"error\":null,"
 	    "\"bytes\":1234,\"redirects\":2,"
 	    "\"effective_url\":\"http://***@h/final\","
-	    "\"http_version\":\"1.1\",\"retries\":1,\"file\":null,"
-	    "\"timings\":{\"dns\":0.001000,\"connect\":0.002000,"
-	    "\"tls\":0.003000,\"ttfb\":0.004000,\"total\":0.005000}}\n");
+	    "\"http_version\":\"1.1\",\"retries\":1,\"connects\":1,"
+	    "\"file\":null,\"timings\":{"
+	    "\"dns\":0.001000,\"connect\":0.002000,\"tls\":0.003000,"
+	    "\"ttfb\":0.004000,\"total\":0.005000}}\n");
 	free(got);
 
 	/* The file saved, escaped as any string. */
 	r.file = "out/a\"\x01";
 	got = render(OUTPUT_JSON, NULL, "x", &r, 1);
-	ck_assert_msg(strstr(got, ",\"retries\":1,\"file\":\"out/a\\\""
+	ck_assert_msg(strstr(got, ",\"connects\":1,\"file\":\"out/a\\\""
 	    "\\u0001\",\"timings\":{") != NULL, "%s", got);
 	free(got);
 
@@ -355,9 +357,10 @@ START_TEST(json_record)
 	ck_assert_str_eq(got, "{\"url\":\"x\",\"urlnum\":0,\"status\":0,"
 	    "\"seconds\":0.000000,\"error\":\"cancelled (deadline reached)\","
 	    "\"bytes\":0,\"redirects\":0,\"effective_url\":null,"
-	    "\"http_version\":null,\"retries\":0,\"file\":null,"
-	    "\"timings\":{\"dns\":0.000000,\"connect\":0.000000,"
-	    "\"tls\":0.000000,\"ttfb\":0.000000,\"total\":0.000000}}\n");
+	    "\"http_version\":null,\"retries\":0,\"connects\":0,"
+	    "\"file\":null,\"timings\":{"
+	    "\"dns\":0.000000,\"connect\":0.000000,\"tls\":0.000000,"
+	    "\"ttfb\":0.000000,\"total\":0.000000}}\n");
 	free(got);
 }
 END_TEST
@@ -365,10 +368,10 @@ END_TEST
 START_TEST(csv_header_once_then_records)
 {
 	static const char header[] = "url,urlnum,status,seconds,error,bytes,"
-	    "redirects,effective_url,http_version,retries,file,dns,connect,"
-	    "tls,ttfb,total\r\n";
+	    "redirects,effective_url,http_version,retries,connects,file,dns,"
+	    "connect,tls,ttfb,total\r\n";
 	static const char rec[] = "\"http://***@h/a,\"\"b\",3,200,0.256000,"
-	    "\"\",1234,2,\"http://***@h/final\",\"1.1\",1,\"\",0.001000,"
+	    "\"\",1234,2,\"http://***@h/final\",\"1.1\",1,1,\"\",0.001000,"
 	    "0.002000,0.003000,0.004000,0.005000\r\n";
 	struct fetch_result r = sample_result();
 	char *got, want[1024];
@@ -387,9 +390,9 @@ START_TEST(writeout_variables)
 
 	got = render(OUTPUT_WRITEOUT, "%{url} %{urlnum} %{http_code} "
 	    "%{response_code} %{size_download} %{num_redirects} "
-	    "%{num_retries} %{url_effective} %{http_version} [%{errormsg}]"
-	    "\\n", "http://u:p@h/", &r, 1);
-	ck_assert_str_eq(got, "http://***@h/ 3 200 200 1234 2 1 "
+	    "%{num_retries} %{num_connects} %{url_effective} %{http_version} "
+	    "[%{errormsg}]\\n", "http://u:p@h/", &r, 1);
+	ck_assert_str_eq(got, "http://***@h/ 3 200 200 1234 2 1 1 "
 	    "http://***@h/final 1.1 []\n");
 	free(got);
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # valgrind.sh: memcheck over a mixed fetch_urls run, DRD over the channels.
 #
-# Usage: tests/valgrind.sh BUILD_DIR
+# Usage: tools/valgrind.sh BUILD_DIR
 #
 # memcheck runs fetch_urls on 200 URLs of the loopback fixture mixing
 # answers, errors, redirects, time-outs and refused schemes, and fails on
@@ -11,11 +11,11 @@
 
 set -euo pipefail
 
-build=${1:?usage: tests/valgrind.sh BUILD_DIR}
+build=${1:?usage: tools/valgrind.sh BUILD_DIR}
 here=$(cd "$(dirname "$0")" && pwd)
 log=$(mktemp -d)
 
-coproc FIXTURE { exec python3 "$here/fixture.py"; }
+coproc FIXTURE { exec python3 "$here/../tests/fixture.py"; }
 fx_pid=$FIXTURE_PID
 fx_out=${FIXTURE[0]}
 fx_in=${FIXTURE[1]}

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # demo.sh: fetch_urls --compare over five slow URLs of the loopback fixture.
 #
-# Usage: tests/demo.sh PATH/TO/fetch_urls
+# Usage: tools/demo.sh PATH/TO/fetch_urls
 #
 # Starts tests/fixture.py, runs a serial and a concurrent pass over five
 # URLs that answer after 0.3 s to 1 s, and stops the fixture on any exit.
@@ -9,12 +9,12 @@
 
 set -euo pipefail
 
-prog=${1:?usage: tests/demo.sh PATH/TO/fetch_urls}
+prog=${1:?usage: tools/demo.sh PATH/TO/fetch_urls}
 here=$(cd "$(dirname "$0")" && pwd)
 
 # The fixture serves until its standard input closes, so a coprocess whose
 # stdin is our pipe cannot outlive this script.
-coproc FIXTURE { exec python3 "$here/fixture.py"; }
+coproc FIXTURE { exec python3 "$here/../tests/fixture.py"; }
 fx_pid=$FIXTURE_PID
 fx_out=${FIXTURE[0]}
 fx_in=${FIXTURE[1]}

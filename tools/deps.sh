@@ -1,7 +1,7 @@
 #!/bin/sh
 # deps.sh: install the Debian packages a make target needs, or name them.
 #
-# Usage: tests/deps.sh build|test|demo|bench|fuzz|valgrind|cluster...
+# Usage: tools/deps.sh build|test|demo|bench|fuzz|valgrind|cluster...
 # As root, missing packages are installed with apt-get; otherwise the
 # script prints the exact apt-get line to run and fails.
 
@@ -12,7 +12,7 @@ for group in "$@"; do
 	case $group in
 	build)	pkgs="$pkgs make gcc pkg-config libcurl4-openssl-dev libjansson-dev" ;;
 	demo)	pkgs="$pkgs make gcc pkg-config libcurl4-openssl-dev libjansson-dev python3 openssl" ;;
-	test)	pkgs="$pkgs make gcc pkg-config libcurl4-openssl-dev libjansson-dev check python3 openssl jq bsdutils"
+	test)	pkgs="$pkgs make gcc pkg-config libcurl4-openssl-dev libjansson-dev check python3 openssl jq bsdutils nginx"
 		pkgs="$pkgs mandoc binutils curl" ;;
 	bench)	pkgs="$pkgs golang-go nginx libnginx-mod-http-echo curl bc"
 		pkgs="$pkgs python3 openssl" ;;

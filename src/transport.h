@@ -1,0 +1,90 @@
+/* transport.h: the thread that runs the workers' transfers. */
+#ifndef TRANSPORT_H
+#define TRANSPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <curl/curl.h>
+
+/*
+ * A transport is a thread with libcurl multi handles.  Callers (the
+ * workers of a run) hand it their easy handles, one transfer at a time
+ * each, and block until it answers; it runs all of them at once on the
+ * multi handles' connections.  So a connection outlives the transfer and
+ * the caller that opened it and serves whichever caller next needs its
+ * host, and HTTP/2 requests to one host ride one connection as streams
+ * (CURLPIPE_MULTIPLEX).  The thread waits in epoll for the sockets
+ * libcurl names (curl_multi_socket_action()), so its cost grows with
+ * the sockets that are ready, not with the transfers in flight.
+ *
+ * A caller talks to the transport through a port of its own: the port
+ * holds the caller's easy handle and the channel the answer comes back
+ * on.  Between transport_perform() calls the easy handle is the caller's
+ * alone (setopt, getinfo); during one it is the transport thread's.
+ */
+struct transport;
+struct transport_port;
+
+/* Ports a lane (a multi handle) serves: see transport_new(). */
+#define TRANSPORT_LANE_PORTS	64
+
+/*
+ * Starts a transport for at most callers ports.  It runs a multi handle
+ * (a lane, made when first used) for every 64 ports: an HTTP/1 transfer
+ * runs in its port's lane, and reuses the connections of that lane's
+ * ports, each lane keeping idle connections to reuse beyond its ports'
+ * own; an HTTP/2 one in lane 0, with every other stream to its origin.
+ * A transport for one caller starts no thread: that caller runs its
+ * transfers itself, in transport_perform().
+ * curl_global_init() must have been called.  Returns the transport, or
+ * NULL with errno set (ENOMEM, or what epoll, eventfd or pthread_create()
+ * failed with).
+ */
+struct transport *transport_new(size_t callers, long idle);
+
+/*
+ * Aborts every transfer in flight, within milliseconds, and every one
+ * handed over from now on: their transport_perform() returns with
+ * *aborted set.  Safe from any thread, a signal handler excepted;
+ * idempotent.
+ */
+void		 transport_cancel(struct transport *t);
+
+/*
+ * Stops the thread and frees the transport, closing its connections.
+ * No port may be in transport_perform(); ports are freed by their owners,
+ * before or after.  NULL is a no-op.
+ */
+void		 transport_free(struct transport *t);
+
+/*
+ * Makes a port on t for easy, which the port borrows (it sets the easy
+ * handle's CURLOPT_PRIVATE, unless t is a transport for one caller: an
+ * easy handle may have one port on such a transport besides another).
+ * Returns the port, or NULL with errno set (ENOMEM).
+ */
+struct transport_port *transport_port_new(struct transport *t, CURL *easy);
+
+/* Frees a port that is not in transport_perform(); NULL is a no-op. */
+void		 transport_port_free(struct transport_port *p);
+
+/*
+ * Runs the port's easy handle's transfer to its end on the transport, as
+ * curl_easy_perform() would, blocking the caller meanwhile.  Returns its
+ * result, with *aborted false; or, with *aborted true, it was cut short
+ * by transport_cancel() and the result means nothing.  The transfer's
+ * CURLINFO values are read from the easy handle afterwards, as usual.
+ * One call at a time per port.
+ *
+ * origin, borrowed for the call, names the transfer's scheme, host and
+ * port ("https://example.com:8443") when it may speak HTTP/2, or is NULL.
+ * An origin that has not yet answered over HTTP/1 gets at most as many
+ * transfers at once as one HTTP/2 connection carries, so that they share
+ * it rather than each open its own; the rest wait, in order, for those
+ * to end.  NULL transfers never wait.
+ */
+CURLcode	 transport_perform(struct transport_port *p,
+		    const char *origin, bool *aborted);
+
+#endif /* TRANSPORT_H */

@@ -1,0 +1,340 @@
+/* End-to-end tests of connection reuse and HTTP/2 multiplexing. */
+
+/*
+ * Each test runs the binary named by FETCH_URLS and asks the server how
+ * many connections carried its requests.  Over HTTP/1.1 the server is the
+ * fixture (tests/fixture.py), which counts the connections that carried a
+ * ?key=K (/count/K); each is one TLS handshake on its HTTPS port.  For
+ * HTTP/2 it is nginx with http2 on its TLS port, started by the test (by
+ * PID, in a temporary directory, with the fixture's certificate), whose
+ * access log has the connection serial number of every request.  The
+ * records' %{num_connects} must add up to the same count.
+ */
+
+#define _POSIX_C_SOURCE 200809L
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <check.h>
+
+#include "e2e.h"
+#include "proc.h"
+#include "suites.h"
+
+/* The test's nginx: its directory, its port, its keeper shell. */
+static char	 ngx_dir[64];
+static int	 ngx_port;
+static pid_t	 ngx_keeper = -1;
+static int	 ngx_hold = -1;		/* Closing it stops nginx. */
+
+/* The sum of the numbers that start the lines of p's standard output. */
+static long
+sum_lines(const struct proc *p)
+{
+	long sum = 0;
+
+	for (size_t i = 0; i < p->nlines; i++)
+		sum += strtol(p->lines[i], NULL, 10);
+	return sum;
+}
+
+/*
+ * HTTP/1.1: eight workers, one request at a time to the host (--per-host
+ * 1): one connection serves them all, handed from worker to worker.  With
+ * a connection per worker there were eight.
+ */
+START_TEST(connection_passes_between_workers)
+{
+	enum { N = 8 };
+	char *key = e2e_key(), *args[N + 6];
+	struct e2e_counts c;
+	struct proc *p;
+
+	args[0] = "-j";
+	args[1] = "8";
+	args[2] = "--per-host";
+	args[3] = "1";
+	args[4] = "-w";
+	args[5] = "%{num_connects}\\n";
+	for (int i = 0; i < N; i++)
+		args[i + 6] = e2e_url("/delay/20?key=%s&n=%d", key, i);
+	p = e2e_rawv(20, N + 6, args);
+	e2e_expect_code(p, 0);
+	ck_assert_msg(p->nlines == N, "stdout:\n%s", proc_msg(&p->obuf));
+	c = e2e_count(key, "");
+	ck_assert_int_eq(c.requests, N);
+	ck_assert_int_eq(c.max_in_flight, 1);
+	ck_assert_msg(c.connections == 1, "%d connections for %d requests",
+	    c.connections, N);
+	ck_assert_int_eq(sum_lines(p), 1);
+}
+END_TEST
+
+/*
+ * --serial, URLs alternating between two hosts (the fixture's HTTP and
+ * HTTPS ports): one connection to each, one TLS handshake, not one per
+ * URL.
+ */
+START_TEST(serial_keeps_a_connection_per_host)
+{
+	enum { N = 20 };
+	char *key = e2e_key(), *args[N + 4];
+	struct e2e_counts c;
+	struct proc *p;
+
+	args[0] = "--serial";
+	args[1] = "-k";
+	args[2] = "-w";
+	args[3] = "%{num_connects} %{url}\\n";
+	for (int i = 0; i < N; i++)
+		args[i + 4] = i % 2 == 0 ?
+		    e2e_url("/status/200?key=%s&n=%d", key, i) :
+		    e2e_fmt("https://127.0.0.1:%d/status/200?key=%s&n=%d",
+		    e2e_fx.https, key, i);
+	p = e2e_rawv(30, N + 4, args);
+	e2e_expect_code(p, 0);
+	ck_assert_msg(p->nlines == N, "stdout:\n%s", proc_msg(&p->obuf));
+	c = e2e_count(key, "");
+	ck_assert_int_eq(c.requests, N);
+	ck_assert_msg(c.connections == 2, "%d connections for %d requests "
+	    "to 2 hosts", c.connections, N);
+	/* The first URL of each host connected; the others reused. */
+	ck_assert_int_eq(strtol(p->lines[0], NULL, 10), 1);
+	ck_assert_int_eq(strtol(p->lines[1], NULL, 10), 1);
+	ck_assert_int_eq(sum_lines(p), 2);
+}
+END_TEST
+
+/* Connects to 127.0.0.1:port; returns whether something listens there. */
+static bool
+listening(int port)
+{
+	struct sockaddr_in sa;
+	int fd, r;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((unsigned short)port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) >= 0);
+	r = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	close(fd);
+	return r == 0;
+}
+
+/*
+ * Starts nginx serving HTTP/2 over TLS on ngx_port with the fixture's
+ * certificate, and waits until it listens.  nginx runs in the foreground
+ * under a shell that kills it when its standard input, a pipe only this
+ * process holds, reaches end of file: when the test ends, however it ends.
+ */
+static void
+nginx_start(void)
+{
+	static const char script[] =
+	    "\"$0\" -p \"$1\" -c \"$1/nginx.conf\" -e \"$1/error.log\" & "
+	    "pid=$!; cat >/dev/null; kill $pid; wait $pid";
+	char *nginx = access("/usr/sbin/nginx", X_OK) == 0 ?
+	    "/usr/sbin/nginx" : "nginx";
+	char *argv[] = { "sh", "-c", (char *)script, nginx, ngx_dir, NULL };
+	char *conf, *key, *slash;
+	struct timespec tick = { 0, 10 * 1000 * 1000 };
+	double limit;
+	FILE *fp;
+	int fds[2];
+
+	snprintf(ngx_dir, sizeof(ngx_dir), "/tmp/conn_nginx.XXXXXX");
+	ck_assert(mkdtemp(ngx_dir) != NULL);
+	ngx_port = proc_dead_port();
+	slash = strrchr(e2e_fx.cert, '/');
+	ck_assert(slash != NULL);
+	conf = e2e_fmt("%s/nginx.conf", ngx_dir);
+	ck_assert((fp = fopen(conf, "w")) != NULL);
+	key = e2e_fmt("%.*s/key.pem", (int)(slash - e2e_fx.cert),
+	    e2e_fx.cert);
+	fprintf(fp,
+	    "daemon off;\nmaster_process off;\nworker_processes 1;\n"
+	    "pid %s/nginx.pid;\nerror_log %s/error.log warn;\n"
+	    "events { worker_connections 1024; }\n"
+	    "http {\n"
+	    "  log_format conns '$connection';\n"
+	    "  access_log %s/access.log conns;\n",
+	    ngx_dir, ngx_dir, ngx_dir);
+	fprintf(fp,
+	    "  client_body_temp_path %s/body;\n"
+	    "  proxy_temp_path %s/proxy;\n"
+	    "  fastcgi_temp_path %s/fastcgi;\n"
+	    "  uwsgi_temp_path %s/uwsgi;\n"
+	    "  scgi_temp_path %s/scgi;\n",
+	    ngx_dir, ngx_dir, ngx_dir, ngx_dir, ngx_dir);
+	fprintf(fp,
+	    "  server {\n"
+	    "    listen 127.0.0.1:%d ssl http2;\n"
+	    "    ssl_certificate %s;\n"
+	    "    ssl_certificate_key %s;\n"
+	    "    location / { return 200 \"ok\\n\"; }\n"
+	    "  }\n"
+	    "}\n", ngx_port, e2e_fx.cert, key);
+	ck_assert(fclose(fp) == 0);
+
+	proc_pipe(fds);
+	ngx_keeper = proc_spawn_fds(argv, fds[0], -1, -1);
+	proc_close(&fds[0]);
+	ngx_hold = fds[1];
+	limit = proc_now() + 10;
+	while (!listening(ngx_port)) {
+		ck_assert_msg(proc_now() < limit, "nginx does not listen on "
+		    "port %d; see %s/error.log", ngx_port, ngx_dir);
+		nanosleep(&tick, NULL);
+	}
+}
+
+/*
+ * The number of distinct connections in nginx's access log, once it has
+ * n lines: nginx logs a request after answering it, so the last lines may
+ * come a little after the client has its answers.
+ */
+static int
+nginx_connections(int n)
+{
+	struct timespec tick = { 0, 10 * 1000 * 1000 };
+	double limit = proc_now() + 10;
+	long seen[64];
+	int lines, distinct, i;
+	char line[64];
+	FILE *fp;
+	long c;
+
+	for (;;) {
+		lines = distinct = 0;
+		if ((fp = fopen(e2e_fmt("%s/access.log", ngx_dir), "r")) !=
+		    NULL) {
+			while (fgets(line, sizeof(line), fp) != NULL) {
+				lines++;
+				c = strtol(line, NULL, 10);
+				for (i = 0; i < distinct && seen[i] != c; i++)
+					;
+				if (i == distinct && distinct < 64)
+					seen[distinct++] = c;
+			}
+			fclose(fp);
+		}
+		if (lines >= n)
+			break;
+		ck_assert_msg(proc_now() < limit, "nginx logged %d requests "
+		    "of %d", lines, n);
+		nanosleep(&tick, NULL);
+	}
+	ck_assert_int_eq(lines, n);
+	return distinct;
+}
+
+static void
+nginx_setup(void)
+{
+	e2e_setup();
+	nginx_start();
+}
+
+static void
+nginx_teardown(void)
+{
+	char *rm[] = { "rm", "-rf", ngx_dir, NULL };
+	int status;
+
+	proc_close(&ngx_hold);
+	if (ngx_keeper > 0) {
+		(void)waitpid(ngx_keeper, &status, 0);
+		ngx_keeper = -1;
+	}
+	if (ngx_dir[0] != '\0') {
+		e2e_exec(NULL, 10, rm, false);
+		ngx_dir[0] = '\0';
+	}
+	e2e_teardown();
+}
+
+/*
+ * Runs n URLs to the test's nginx, with "-j jobs" unless jobs is NULL,
+ * and checks that every one got status 200 over HTTP/2 and that one
+ * connection carried them all, by nginx's log and by the records.
+ */
+static void
+h2_one_connection(int n, const char *jobs)
+{
+	char *args[160];
+	struct proc *p;
+	size_t nargs = 0;
+
+	ck_assert(n + 5 <= 160);
+
+	args[nargs++] = "-k";
+	if (jobs != NULL) {
+		args[nargs++] = "-j";
+		args[nargs++] = (char *)jobs;
+	}
+	args[nargs++] = "-w";
+	args[nargs++] = "%{num_connects} %{http_version} %{http_code}\\n";
+	for (int i = 0; i < n; i++)
+		args[nargs++] = e2e_fmt("https://127.0.0.1:%d/?n=%d",
+		    ngx_port, i);
+	p = e2e_rawv(30, nargs, args);
+	e2e_expect_code(p, 0);
+	ck_assert_msg(p->nlines == (size_t)n, "stdout:\n%s",
+	    proc_msg(&p->obuf));
+	for (size_t i = 0; i < p->nlines; i++)
+		ck_assert_msg(strstr(p->lines[i], " 2 200") != NULL,
+		    "line %zu: %s", i, p->lines[i]);
+	ck_assert_int_eq(nginx_connections(n), 1);
+	ck_assert_int_eq(sum_lines(p), 1);
+}
+
+/*
+ * 150 URLs to one HTTP/2 host with the default number of workers (one a
+ * URL): every request rides one connection as a stream, more than one
+ * connection carries at once (100), rather than a connection each.
+ */
+START_TEST(h2_requests_share_one_connection)
+{
+	h2_one_connection(150, NULL);
+}
+END_TEST
+
+/* As many workers as URLs (-j 40), and still one connection. */
+START_TEST(h2_workers_share_one_connection)
+{
+	h2_one_connection(40, "40");
+}
+END_TEST
+
+Suite *
+conn_suite(void)
+{
+	Suite *s = suite_create("conn");
+	TCase *tc = tcase_create("conn");
+	TCase *h2 = tcase_create("conn_h2");
+
+	tcase_add_checked_fixture(tc, e2e_setup, e2e_teardown);
+	tcase_set_timeout(tc, 40);
+	tcase_add_test(tc, connection_passes_between_workers);
+	tcase_add_test(tc, serial_keeps_a_connection_per_host);
+	suite_add_tcase(s, tc);
+
+	tcase_add_checked_fixture(h2, nginx_setup, nginx_teardown);
+	tcase_set_timeout(h2, 40);
+	tcase_add_test(h2, h2_requests_share_one_connection);
+	tcase_add_test(h2, h2_workers_share_one_connection);
+	suite_add_tcase(s, h2);
+	return s;
+}
