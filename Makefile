@@ -70,7 +70,7 @@ MLINKS = chan_close.3 chan_cap.3 chan_close.3 chan_closed.3 \
 	 chan_stats.3 chan_stats_print.3
 MANDOC ?= mandoc
 
-.PHONY: all test check check-sanitize bench bench-chan bench-fetch bench-stream demo install uninstall clean deps \
+.PHONY: all test check check-sanitize bench bench-chan bench-fetch bench-stream bench-body demo install uninstall clean deps \
     fuzz fuzz-smoke check-valgrind check-stress test-cluster lint-man
 
 all: $(LIB) $(SHLIB) $(PROG) $(EXAMPLES)
@@ -107,7 +107,7 @@ $(TESTS): $(patsubst %.c,$(BUILD)/%.o,$(TEST_SRC)) $(BUILD)/src/cli.o \
     $(BUILD)/src/limit.o $(BUILD)/src/fetch.o $(BUILD)/src/fetch_transfer.o \
     $(BUILD)/src/fetch_os.o $(BUILD)/src/fetch_opts.o \
     $(BUILD)/src/postdata.o $(BUILD)/src/transport.o $(BUILD)/src/shard.o \
-    $(BUILD)/src/hist.o $(BUILD)/src/stats.o $(LIB)
+    $(BUILD)/src/hist.o $(BUILD)/src/stats.o $(BUILD)/src/body.o $(LIB)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(CURL_LIBS) -lm
 
 # White-box channel tests: they include libchan's sources to pause its
@@ -207,7 +207,8 @@ FUZZERS = $(BUILD)/fuzz/fuzz_urls $(BUILD)/fuzz/fuzz_cli
 $(BUILD)/fuzz/fuzz_urls: tests/fuzz/fuzz_urls.c src/urls.c src/urls.h \
     src/shard.c src/shard.h
 $(BUILD)/fuzz/fuzz_cli: tests/fuzz/fuzz_cli.c src/cli.c src/cli.h \
-    src/output.c src/shard.c src/shard.h src/fetch_opts.c src/postdata.c
+    src/output.c src/shard.c src/shard.h src/fetch_opts.c src/postdata.c \
+    src/body.c src/body.h
 $(FUZZERS):
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(CPPFLAGS) $(CURL_CFLAGS) $(FUZZ_FLAGS) -o $@ \
@@ -223,7 +224,7 @@ fuzz:
 	$(MAKE) $(FUZZERS)
 	tests/fuzz/run.sh $(FUZZ_TIME) $(FUZZERS)
 
-bench: bench-chan bench-fetch bench-stream
+bench: bench-chan bench-fetch bench-stream bench-body
 
 bench-chan: $(BENCH) $(BENCH)_nodiag
 	@tools/deps.sh bench
@@ -234,6 +235,9 @@ bench-fetch: $(PROG)
 
 bench-stream: $(PROG)
 	bench/stream_bench.sh $(PROG)
+
+bench-body: $(PROG)
+	bench/body_bench.sh $(PROG)
 
 demo:
 	@tools/deps.sh demo

@@ -29,14 +29,8 @@ set -euo pipefail
 
 prog=${0##*/}
 benchdir=$(cd "$(dirname "$0")" && pwd)
-die() {
-	echo "$prog: $*" >&2
-	exit 1
-}
-[ $# -eq 1 ] && [ -x "$1" ] || { echo "usage: $prog BUILD/fetch_urls" >&2;
-    exit 2; }
-fetch=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-builddir=$(dirname "$fetch")
+. "$benchdir/loopback_nginx.sh"
+bench_prog "$@"
 runs=${RUNS:-3}
 sizes=${SIZES:-10000 100000 1000000}
 curl_sizes=${CURL_SIZES:-10000 100000}
@@ -47,48 +41,7 @@ else
 	results=$builddir/STREAM_RESULTS.partial.md
 fi
 
-"$benchdir/../tools/deps.sh" bench || exit 1
-PATH=$PATH:/usr/sbin:/sbin
-nginx=$(command -v nginx) || die "nginx not found after installing it"
-ulimit -n "$(ulimit -Hn)"
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/stream_bench.XXXXXX")
-nginx_pid=
-cleanup() {
-	if [ -n "$nginx_pid" ]; then
-		kill "$nginx_pid" 2>/dev/null || true
-		wait "$nginx_pid" 2>/dev/null || true
-	fi
-	rm -rf "$tmp"
-}
-trap cleanup EXIT INT TERM
-
-# A port nobody listens on now, from the kernel's ephemeral range.
-port=$(python3 -c 'import socket; s = socket.socket(); \
-s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-cat > "$tmp/nginx.conf" <<EOF
-daemon off;
-worker_processes 1;
-error_log $tmp/error.log;
-pid $tmp/nginx.pid;
-events { worker_connections 4096; }
-http {
-	access_log off;
-	keepalive_requests 1000000;
-	client_body_temp_path $tmp;
-	server {
-		listen 127.0.0.1:$port reuseport backlog=4096;
-		location / { return 200 "ok\n"; }
-	}
-}
-EOF
-"$nginx" -c "$tmp/nginx.conf" -p "$tmp" &
-nginx_pid=$!
-for _ in $(seq 100); do
-	curl -s -o /dev/null "http://127.0.0.1:$port/" && break
-	sleep 0.05
-done
-curl -s -o /dev/null "http://127.0.0.1:$port/" || die "nginx did not start"
+nginx_start stream_bench 'location / { return 200 "ok\n"; }'
 
 # The runner: starts the contender with a feeder writing its input into a
 # pipe, notes when the first line comes out, counts the status lines, and
@@ -131,8 +84,6 @@ if status != 0 or ok != n:
              ok, n))
 print("%.6f %.6f %d" % (first, wall, ru.ru_maxrss))
 EOF
-
-median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 # Runs contender $1 on $2 URLs $runs times; prints "first wall rss".
 measure() {

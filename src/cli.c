@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "body.h"
 #include "cli.h"
 #include "output.h"
 
@@ -25,6 +26,7 @@ enum {
 	OPT_CONNECT_TIMEOUT,
 	OPT_CONNECT_TO,
 	OPT_COOKIE_JAR,
+	OPT_CREATE_DIRS,
 	OPT_DATA_BINARY,
 	OPT_DATA_RAW,
 	OPT_DEADLINE,
@@ -40,6 +42,7 @@ enum {
 	OPT_NOPROXY,
 	OPT_OAUTH2_BEARER,
 	OPT_ORDERED,
+	OPT_OUTPUT_DIR,
 	OPT_PER_HOST,
 	OPT_RATE,
 	OPT_RECORDS,
@@ -79,6 +82,8 @@ static const struct opt opts[] = {
 	    "send cookies 'n=v; n2=v2', or start with FILE's" },
 	{ "cookie-jar", required_argument, OPT_COOKIE_JAR, "FILE",
 	    "write the cookies to FILE at the end" },
+	{ "create-dirs", no_argument, OPT_CREATE_DIRS, NULL,
+	    "create --output-dir and the directories of names" },
 	{ "data", required_argument, 'd', "DATA",
 	    "POST DATA, or @FILE without CR/LF, @- stdin" },
 	{ "data-binary", required_argument, OPT_DATA_BINARY, "DATA",
@@ -128,6 +133,10 @@ static const struct opt opts[] = {
 	    "send an OAuth 2.0 bearer token; never printed" },
 	{ "ordered", no_argument, OPT_ORDERED, NULL,
 	    "print results in input order, each when it can" },
+	{ "output", required_argument, 'o', "TEMPLATE",
+	    "save each body to the file TEMPLATE names; below" },
+	{ "output-dir", required_argument, OPT_OUTPUT_DIR, "DIR",
+	    "save the bodies in DIR (default: here)" },
 	{ "per-host", required_argument, OPT_PER_HOST, "N",
 	    "keep at most N requests in flight per host" },
 	{ "proxy", required_argument, 'x', "URL",
@@ -138,6 +147,8 @@ static const struct opt opts[] = {
 	    "start at most N requests a second (U: s m h d)" },
 	{ "records", required_argument, OPT_RECORDS, "FILE",
 	    "write the records to FILE once the run is complete" },
+	{ "remote-name", no_argument, 'O', NULL,
+	    "save each body under its URL's last part, as curl" },
 	{ "request", required_argument, 'X', "METHOD",
 	    "use METHOD instead of GET" },
 	{ "resolve", required_argument, OPT_RESOLVE, "HOST:PORT:ADDR",
@@ -167,7 +178,7 @@ static const struct opt opts[] = {
 #define NOPTS	(sizeof(opts) / sizeof(opts[0]))
 
 /* The leading colon makes a missing argument return ':'. */
-static const char shortopts[] = ":46A:b:cd:H:hIi:j:kLm:qsu:Vw:X:x:";
+static const char shortopts[] = ":46A:b:cd:H:hIi:j:kLm:Oo:qsu:Vw:X:x:";
 
 /*
  * Adds one item of the synopsis to the line being written, starting a new
@@ -270,12 +281,35 @@ synopsis(FILE *fp)
 	putc('\n', fp);
 }
 
+/*
+ * Writes title, then the variables name(0), name(1)... up to NULL as
+ * %{name}, wrapped at 79 columns: the help lists them from their tables.
+ */
+static void
+put_vars(FILE *fp, const char *title, const char *(*name)(size_t))
+{
+	const char *n;
+	size_t i, col;
+
+	fprintf(fp, "\n%s", title);
+	col = strlen(title);
+	for (i = 0; (n = name(i)) != NULL; i++) {
+		if (col + strlen(n) + 4 > 79) {
+			putc('\n', fp);
+			col = 0;
+		} else {
+			putc(' ', fp);
+			col++;
+		}
+		col += (size_t)fprintf(fp, "%%{%s}", n);
+	}
+}
+
 void
 cli_usage(FILE *fp)
 {
-	const char *name;
 	char left[40];
-	size_t i, col;
+	size_t i;
 
 	synopsis(fp);
 	fprintf(fp, "\nFetches every URL concurrently and prints, as each "
@@ -293,22 +327,15 @@ cli_usage(FILE *fp)
 			    arg_close(&opts[i]));
 		fprintf(fp, "  %-26s %s\n", left, opts[i].help);
 	}
-	/* The variables, from output.c's table, wrapped at 79 columns. */
-	fputs("\n--write-out variables, as in curl:", fp);
-	col = strlen("--write-out variables, as in curl:");
-	for (i = 0; (name = output_writeout_name(i)) != NULL; i++) {
-		if (col + strlen(name) + 4 > 79) {
-			putc('\n', fp);
-			col = 0;
-		} else {
-			putc(' ', fp);
-			col++;
-		}
-		col += (size_t)fprintf(fp, "%%{%s}", name);
-	}
+	put_vars(fp, "--write-out variables, as in curl:",
+	    output_writeout_name);
 	fprintf(fp, "\n\\n \\t \\r \\\\ and %%%% are escapes.\n"
 	    "In json, csv and --write-out output the total time and the "
 	    "summary go to\nstandard error.\n");
+	put_vars(fp, "--output variables (-O is %{filename}):",
+	    body_var_name);
+	fprintf(fp, "\nmade safe: no name leaves --output-dir; an existing "
+	    "file is never replaced.\n");
 	fprintf(fp, "\nExit status: 0 when every URL answered below 400, "
 	    "1 otherwise,\n2 on a usage error, 130 when interrupted.\n");
 }
@@ -651,6 +678,53 @@ bad_connect_to(const char *s)
 }
 
 /*
+ * Settles where bodies go: -O is the template %{filename}, -o another;
+ * the options that only place files need one of them, and a run whose
+ * bodies would be written twice, or never come, cannot have one.
+ * Returns 0, or -1 with the reason in err.
+ */
+static int
+check_body(struct cli *cli, bool remote_name, char *err, size_t errlen)
+{
+	const char *why;
+
+	if (remote_name && cli->body.name != NULL) {
+		snprintf(err, errlen, "--remote-name cannot be combined with "
+		    "--output: each names the files");
+		return -1;
+	}
+	if (remote_name)
+		cli->body.name = "%{filename}";
+	if (cli->body.name == NULL) {
+		if (cli->body.dir != NULL || cli->body.create_dirs) {
+			snprintf(err, errlen, "--%s needs --output or "
+			    "--remote-name", cli->body.dir != NULL ?
+			    "output-dir" : "create-dirs");
+			return -1;
+		}
+		return 0;
+	}
+	if (cli->body.dir != NULL && !cli->body.create_dirs &&
+	    (why = bad_path(cli->body.dir, true)) != NULL) {
+		snprintf(err, errlen, "--output-dir '%s': %s", cli->body.dir,
+		    why);
+		return -1;
+	}
+	if (cli->head) {
+		snprintf(err, errlen, "--head cannot be combined with "
+		    "--output or --remote-name: a HEAD response has no body");
+		return -1;
+	}
+	if (cli->mode == CLI_COMPARE) {
+		snprintf(err, errlen, "--compare cannot be combined with "
+		    "--output or --remote-name: both runs would write each "
+		    "file");
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * Parses a size in bytes, a whole number above 0 with an optional unit
  * as curl's: k (KiB), M (MiB) or G (GiB).  -1 on junk, or above 2^50.
  */
@@ -805,7 +879,7 @@ parse(int argc, char **argv, struct cli *cli, char *err, size_t errlen)
 	const char *why, *tok;
 	size_t i;
 	int c, li, namelen;
-	bool shard_by = false;
+	bool shard_by = false, remote_name = false;
 
 	memset(cli, 0, sizeof(*cli));
 	cli->mode = CLI_CONCURRENT;
@@ -914,6 +988,27 @@ parse(int argc, char **argv, struct cli *cli, char *err, size_t errlen)
 			break;
 		case 'I':
 			cli->head = true;
+			break;
+		case 'O':
+			remote_name = true;
+			break;
+		case 'o':
+			if (output_vars_check(optarg, "--output", false,
+			    body_var_name, err, errlen) < 0 ||
+			    body_check(optarg, err, errlen) < 0)
+				return CLI_ERROR;
+			cli->body.name = optarg;
+			break;
+		case OPT_OUTPUT_DIR:
+			if (*optarg == '\0') {
+				snprintf(err, errlen, "--output-dir wants a "
+				    "directory, not ''");
+				return CLI_ERROR;
+			}
+			cli->body.dir = optarg;
+			break;
+		case OPT_CREATE_DIRS:
+			cli->body.create_dirs = true;
 			break;
 		case 'k':
 			cli->insecure = true;
@@ -1200,6 +1295,8 @@ parse(int argc, char **argv, struct cli *cli, char *err, size_t errlen)
 	cli->opts.data = cli->post.buf;
 	cli->opts.datalen = cli->post.len;
 	cli->opts.bearer = cli->bearer;
+	if (check_body(cli, remote_name, err, errlen) < 0)
+		return CLI_ERROR;
 	if (shard_by && cli->shard.n == 0) {
 		snprintf(err, errlen, "--shard-by needs --shard");
 		return CLI_ERROR;

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "body.h"
 #include "fetch_opts.h"
 #include "postdata.h"
 #include "shard.h"
@@ -50,6 +51,8 @@ struct cli {
 	struct fetch_opts opts;		/* TLS, name resolution, the body:
 					   strings in argv or below, lists
 					   owned. */
+	struct body_config body;	/* body.name NULL: bodies are
+					   discarded; strings in argv. */
 	struct postdata	 post;		/* -d and the like; opts.data. */
 	char		*bearer;	/* NULL or malloced: the token of
 					   --oauth2-bearer, wiped when

@@ -70,6 +70,7 @@ worker_main(void *arg)
 	struct transport *own = NULL;
 	struct job job;
 
+	body_init(&w->file);
 	if ((w->easy = curl_easy_init()) != NULL)
 		w->port = transport_port_new(run->transport, w->easy);
 	/*
@@ -388,4 +389,6 @@ fetch_result_free(struct fetch_result *res)
 	res->error = NULL;
 	free(res->effective_url);
 	res->effective_url = NULL;
+	free(res->file);
+	res->file = NULL;
 }

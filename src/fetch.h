@@ -7,6 +7,7 @@
 
 #include "chan.h"
 
+struct body_config;
 struct fetch_opts;
 
 /*
@@ -59,6 +60,10 @@ struct fetch_config {
 	const struct fetch_opts *opts;	/* NULL or borrowed: TLS, names,
 					   bodies, proxies, cookies
 					   (fetch_opts.h). */
+	const struct body_config *body;	/* NULL (bodies are discarded) or
+					   borrowed: where each body is saved
+					   (body.h); only a complete
+					   response's is kept. */
 	long	 retries;		/* Extra attempts; 0: none. */
 	double	 rate;			/* Starts a second; 0: no limit. */
 	size_t	 per_host;		/* In flight a host; 0: no limit. */
@@ -113,6 +118,8 @@ struct fetch_result {
 	long			 connects;	/* New connections the last
 						   attempt made: 0 when it
 						   reused one. */
+	char			*file;	/* NULL or malloced; receiver frees.
+					   The path the body was saved to. */
 	struct fetch_timings	 timings;
 };
 

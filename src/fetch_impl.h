@@ -15,6 +15,7 @@
 
 #include <curl/curl.h>
 
+#include "body.h"
 #include "fetch.h"
 #include "fetch_opts.h"
 #include "limit.h"
@@ -93,6 +94,8 @@ struct worker {
 						   unset under pool_mu. */
 	struct transport_port	*own_port;	/* NULL, or owned: on own. */
 	char			 errbuf[CURL_ERROR_SIZE];
+	struct body_file	 file;		/* The body being saved, with
+						   cfg.body. */
 	bool			 ready;		/* easy and port are set up. */
 	bool			 in_headers;	/* A response's header block
 						   began and has not ended. */

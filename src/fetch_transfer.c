@@ -52,6 +52,20 @@ discard(char *data, size_t size, size_t nmemb, void *arg)
 }
 
 /*
+ * Saves a piece of the body.  The transport's thread may call it, while
+ * the worker waits for the transfer to end.  A short count makes libcurl
+ * fail.
+ */
+static size_t
+save_body(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct worker *w = arg;
+
+	return body_write(&w->file, data, size * nmemb) == 0 ?
+	    size * nmemb : 0;
+}
+
+/*
  * Watches the header blocks of a response (one for each redirect or
  * interim 1xx response): each starts with a status line and ends with a
  * blank line, which libcurl passes on for HTTP/2 and 3 too.  A block that
@@ -334,6 +348,74 @@ limits_take(struct worker *w, const char *host, chan_t **slot,
 }
 
 /*
+ * Names and opens the file the body of u (whose host is host) is saved
+ * to.  Returns 0, or -1 with the reason in res.
+ */
+static int
+open_body(struct worker *w, CURLU *u, const char *host,
+    struct fetch_result *res)
+{
+	char err[512], *path = NULL, *name;
+	CURLUcode uc;
+
+	if ((uc = curl_url_get(u, CURLUPART_PATH, &path, 0)) != CURLUE_OK) {
+		fail(res, "malformed URL", "malformed URL: %s",
+		    curl_url_strerror(uc));
+		return -1;
+	}
+	name = body_name(w->run->cfg.body, res->urlnum, host, path, err,
+	    sizeof(err));
+	curl_free(path);
+	if (name == NULL) {
+		fail(res, "bad file name", "%s", err);
+		return -1;
+	}
+	if (body_open(&w->file, w->run->cfg.body, name, err,
+	    sizeof(err)) < 0) {
+		free(name);
+		fail(res, "cannot write file", "%s", err);
+		return -1;
+	}
+	free(name);
+	return 0;
+}
+
+/*
+ * Makes the attempt that could not write its body fail with the file's
+ * reason rather than libcurl's "Failed writing body".
+ */
+static void
+file_failed(struct worker *w, struct fetch_result *res)
+{
+	char ebuf[128], err[512];
+
+	snprintf(err, sizeof(err), "cannot write %s: %s", w->file.path,
+	    strerror_r(w->file.werr, ebuf, sizeof(ebuf)) == 0 ? ebuf :
+	    "I/O error");
+	free(res->error);
+	res->error = NULL;
+	fail(res, "cannot write file", "%s", err);
+}
+
+/*
+ * Gives a complete response's body its name, or throws away the
+ * temporary file of a failed, cancelled or unopened one.
+ */
+static void
+close_body(struct worker *w, struct fetch_result *res, bool aborted)
+{
+	char err[512];
+
+	if (aborted || res->outcome != FETCH_OK || w->file.fd < 0) {
+		body_abort(&w->file);
+		return;
+	}
+	if ((res->file = body_commit(&w->file, err, sizeof(err))) == NULL)
+		fail(res, errno == EEXIST ? "file exists" :
+		    "cannot write file", "%s", err);
+}
+
+/*
  * Fetches the job's URL, trying again after a transient failure as the
  * run's configuration allows (see fetch.h), and fills res, which takes
  * the URL.
@@ -343,6 +425,7 @@ fetch_transfer_one(struct worker *w, struct job *job,
     struct fetch_result *res)
 {
 	struct fetch_run *run = w->run;
+	const struct body_config *body = run->cfg.body;
 	CURLU *u;
 	CURLUcode uc;
 	chan_t *slot;
@@ -369,13 +452,15 @@ fetch_transfer_one(struct worker *w, struct job *job,
 	start = now();
 	if ((u = parse_url(res->url, res)) == NULL)
 		goto done;
-	if ((run->hosts != NULL && (uc = curl_url_get(u, CURLUPART_HOST,
-	    &host, 0)) != CURLUE_OK) ||
+	if (((run->hosts != NULL || body != NULL) && (uc = curl_url_get(u,
+	    CURLUPART_HOST, &host, 0)) != CURLUE_OK) ||
 	    (uc = curl_url_get(u, CURLUPART_URL, &full, 0)) != CURLUE_OK) {
 		fail(res, "malformed URL", "malformed URL: %s",
 		    curl_url_strerror(uc));
 		goto out_url;
 	}
+	if (body != NULL && open_body(w, u, host, res) < 0)
+		goto out_url;
 	/*
 	 * The URL goes to libcurl as the string parse_url() checked.  (With
 	 * CURLOPT_CURLU instead, libcurl 7.88 goes on reporting a reused
@@ -404,6 +489,12 @@ fetch_transfer_one(struct worker *w, struct job *job,
 		clear_attempt(res);
 		w->errbuf[0] = '\0';
 		w->in_headers = false;
+		if (body != NULL && body_rewind(&w->file) < 0) {
+			file_failed(w, res);
+			if (slot != NULL)
+				limit_hosts_release(slot);
+			break;
+		}
 		/* The time waited for the limits before the first is not. */
 		if (attempt == 0)
 			start = now();
@@ -416,6 +507,10 @@ fetch_transfer_one(struct worker *w, struct job *job,
 		if (aborted)
 			break;
 		collect(w, cc, res);
+		if (body != NULL && w->file.werr != 0) {
+			file_failed(w, res);
+			break;
+		}
 		if (attempt >= run->cfg.retries || !transient(cc, res->status))
 			break;
 		if (!pause_until(w, now() + retry_wait(w, attempt))) {
@@ -429,6 +524,8 @@ out_url:
 	curl_free(full);
 	curl_free(host);
 	curl_url_cleanup(u);
+	if (body != NULL)
+		close_body(w, res, aborted);
 	if (aborted) {
 		/* What an earlier attempt got is not the answer. */
 		free(res->error);
@@ -517,7 +614,9 @@ fetch_transfer_setup(struct worker *w)
 
 	if (curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, w->errbuf) != CURLE_OK ||
-	    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, w->run->cfg.body !=
+	    NULL ? save_body : discard) != CURLE_OK ||
+	    curl_easy_setopt(e, CURLOPT_WRITEDATA, w) != CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, header_seen) !=
 	    CURLE_OK ||
 	    curl_easy_setopt(e, CURLOPT_HEADERDATA, w) != CURLE_OK ||

@@ -482,6 +482,7 @@ run_config(const struct prog *pg, size_t workers, struct fetch_config *cfg)
 	cfg->userpwd = pg->cli.user;
 	cfg->insecure = pg->cli.insecure;
 	cfg->opts = &pg->cli.opts;
+	cfg->body = pg->cli.body.name != NULL ? &pg->cli.body : NULL;
 	cfg->retries = pg->cli.retry;
 	cfg->rate = pg->cli.rate;
 	cfg->per_host = (size_t)pg->cli.per_host;

@@ -11,6 +11,7 @@ enum field_type {
 	FT_URL,			/* The URL as given, redacted. */
 	FT_EFFECTIVE,		/* The last URL fetched, redacted; or none. */
 	FT_ERROR,		/* The error message, redacted; or none. */
+	FT_FILE,		/* The path the body was saved to, or none. */
 	FT_VERSION,		/* The HTTP version, or none ("0" in -w). */
 	FT_RUN,			/* The run's name with --compare, or none. */
 	FT_SIZE,		/* A size_t at off. */
@@ -53,6 +54,7 @@ static const struct field fields[] = {
 	{ "http_version",	"http_version",	FT_VERSION,	0, false },
 	{ "num_retries",	"retries",	FT_LONG,	AT(retries), false },
 	{ "num_connects",	"connects",	FT_LONG,	AT(connects), false },
+	{ "filename_effective",	"file",		FT_FILE,	0, false },
 	{ "time_namelookup",	"dns",		FT_SECS,	AT(timings.dns), true },
 	{ "time_connect",	"connect",	FT_SECS,	AT(timings.connect), true },
 	{ "time_appconnect",	"tls",		FT_SECS,	AT(timings.tls), true },
@@ -375,14 +377,28 @@ output_writeout_name(size_t i)
 	return NULL;
 }
 
+/* Whether name[0..len) is one of name_of(0), name_of(1)... */
+static bool
+is_var(const char *name, size_t len, const char *(*name_of)(size_t))
+{
+	const char *n;
+	size_t i;
+
+	for (i = 0; (n = name_of(i)) != NULL; i++)
+		if (strlen(n) == len && strncmp(n, name, len) == 0)
+			return true;
+	return false;
+}
+
 int
-output_writeout_check(const char *fmt, char *err, size_t errlen)
+output_vars_check(const char *fmt, const char *option, bool escapes,
+    const char *(*name_of)(size_t), char *err, size_t errlen)
 {
 	const char *p, *end;
 
 	for (p = fmt; *p != '\0'; p++) {
 		/* As in put_writeout(), a backslash takes what follows. */
-		if (p[0] == '\\' && p[1] != '\0') {
+		if (escapes && p[0] == '\\' && p[1] != '\0') {
 			p++;
 			continue;
 		}
@@ -395,19 +411,26 @@ output_writeout_check(const char *fmt, char *err, size_t errlen)
 		if (p[1] != '{')
 			continue;
 		if ((end = strchr(p + 2, '}')) == NULL) {
-			snprintf(err, errlen, "--write-out has '%%{' without "
-			    "'}'");
+			snprintf(err, errlen, "%s has '%%{' without '}'",
+			    option);
 			return -1;
 		}
-		if (wo_lookup(p + 2, (size_t)(end - p - 2)) == NULL) {
-			snprintf(err, errlen, "--write-out has an unknown "
-			    "variable '%%{%.*s}'", end - p - 2 > 40 ? 40 :
+		if (!is_var(p + 2, (size_t)(end - p - 2), name_of)) {
+			snprintf(err, errlen, "%s has an unknown variable "
+			    "'%%{%.*s}'", option, end - p - 2 > 40 ? 40 :
 			    (int)(end - p - 2), p + 2);
 			return -1;
 		}
 		p = end;
 	}
 	return 0;
+}
+
+int
+output_writeout_check(const char *fmt, char *err, size_t errlen)
+{
+	return output_vars_check(fmt, "--write-out", true,
+	    output_writeout_name, err, errlen);
 }
 
 /*
@@ -432,6 +455,9 @@ put_field(FILE *fp, const struct output *o, const struct field *f,
 		break;
 	case FT_ERROR:
 		put_redacted(fp, err, false, put);
+		break;
+	case FT_FILE:
+		put(fp, res->file);
 		break;
 	case FT_VERSION:
 		put(fp, res->http_version == NULL && wo ? "0" :

@@ -96,6 +96,15 @@ const char *output_writeout_name(size_t i);
 int	output_writeout_check(const char *fmt, char *err, size_t errlen);
 
 /*
+ * Checks a format in the syntax of --write-out, given to option (named in
+ * the reason): every %{name} must be one of name_of(0), name_of(1)...
+ * up to NULL; %% is a percent sign and, with escapes, a backslash takes
+ * the character after it.  Returns 0, or -1 with a one-line reason in err.
+ */
+int	output_vars_check(const char *fmt, const char *option, bool escapes,
+	    const char *(*name_of)(size_t), char *err, size_t errlen);
+
+/*
  * Returns a malloced copy of s with credentials replaced by "***" (see
  * above); url says that s is a URL, whose scheme may be left out, rather
  * than a message that may contain URLs.  NULL when out of memory.

@@ -29,8 +29,8 @@ import sys
 
 FIELDS = ["url", "urlnum", "status", "seconds", "error", "bytes",
           "redirects", "effective_url", "http_version", "retries",
-          "connects", "dns", "connect", "tls", "ttfb", "total"]
-TIMINGS = FIELDS[11:]
+          "connects", "file", "dns", "connect", "tls", "ttfb", "total"]
+TIMINGS = FIELDS[12:]
 
 
 def expected(mode, port, dead):
@@ -104,7 +104,7 @@ def parse_csv(text):
             r[k] = int(r[k])
         for k in ["seconds"] + TIMINGS:
             r[k] = float(r[k])
-        for k in ("error", "effective_url", "http_version"):
+        for k in ("error", "effective_url", "http_version", "file"):
             r[k] = r[k] or None     # CSV has no null: an empty field.
         recs.append(r)
     return recs
@@ -120,6 +120,9 @@ def main():
         raise AssertionError("urlnums %r" % got)
     for r in recs:
         n = r["urlnum"]
+        if r["file"] is not None:
+            raise AssertionError("urlnum %d: file %r without -o" %
+                                 (n, r["file"]))
         if sorted(r) != sorted(FIELDS):
             raise AssertionError("urlnum %d: fields %r" % (n, sorted(r)))
         for k, v in want[n].items():

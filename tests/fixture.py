@@ -51,6 +51,10 @@ Endpoints (any request may carry ?key=K to be counted under K):
   /gzip/N[?bad=1]   N bytes of "z", gzip-encoded when the request's
                    Accept-Encoding names gzip; with bad=1, a body that
                    claims to be gzip and is not, whatever was asked.
+  /pattern/NAME[?n=B&seed=S]   B (default 1000) bytes of body, byte i
+                   being (S + 31 i + 7 (i >> 8)) mod 256 (S default 0),
+                   whatever NAME is (slashes too): bodies that every
+                   byte value, and the seed, tell apart, for -o and -O.
   /set-cookie?c=C[&c=C2...]   200 with a Set-Cookie: C header for each c.
   /seen/K          the JSON of the last /headers or /echo request counted
                    under K
@@ -455,6 +459,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 SEEN[query["key"][0]] = data
         self._reply(200, data, "application/json")
 
+    def route_pattern(self, arg, query):
+        n = self._int(query.get("n", ["1000"])[0], 0, 1 << 30)
+        if n is None:
+            return
+        seed = self._int(query.get("seed", ["0"])[0], 0, 255)
+        if seed is None:
+            return
+        self._reply(200, pattern(n, seed), "application/octet-stream")
+
     def route_gzip(self, arg, query):
         n = self._int(arg, 0, 1 << 24)
         if n is None:
@@ -597,6 +610,16 @@ class Server(http.server.ThreadingHTTPServer):
         if isinstance(exc, (OSError, ssl.SSLError, ValueError)):
             return
         super().handle_error(request, client_address)
+
+
+def pattern(n, seed):
+    """The body of /pattern: byte i is (seed + 31 i + 7 (i >> 8)) % 256."""
+    row = bytes((seed + 31 * i) % 256 for i in range(256))
+    out = bytearray()
+    for block in range((n + 255) // 256):
+        add = 7 * block
+        out += row.translate(bytes((k + add) % 256 for k in range(256)))
+    return bytes(out[:n])
 
 
 def make_cert(tmp):

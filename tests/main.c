@@ -16,7 +16,7 @@ static Suite *(*const main_suites[])(void) = {
 	chan_suite, chan_close_suite, chan_null_suite, chan_timeout_suite,
 	chan_select_suite, chan_order_suite, chan_mem_suite,
 	cli_suite, cli_http_suite, urls_suite, output_suite, limit_suite,
-	fetch_suite, shard_suite, hist_suite, stats_suite,
+	fetch_suite, shard_suite, hist_suite, stats_suite, body_suite,
 	chan_go_suite, chan_stress_suite,
 	e2e_output_suite, e2e_options_suite, e2e_errors_suite,
 	e2e_exit_suite, e2e_usage_suite, e2e_signal_suite, e2e_stream_suite,
@@ -24,7 +24,7 @@ static Suite *(*const main_suites[])(void) = {
 	http_retry_suite, http_limits_suite, http_progress_suite,
 	e2e_tls_suite, e2e_data_suite, e2e_proxy_suite, e2e_resp_suite,
 	e2e_stats_suite, faults_suite, conn_suite, shard_e2e_suite,
-	examples_suite, install_suite,
+	body_e2e_suite, examples_suite, install_suite,
 };
 
 /*

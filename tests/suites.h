@@ -95,4 +95,8 @@ Suite	*examples_suite(void);
 /* test_install.c: make install and uninstall, and libchan used installed. */
 Suite	*install_suite(void);
 
+/* test_body.c: body.h, and bodies saved with -o and -O end to end. */
+Suite	*body_suite(void);
+Suite	*body_e2e_suite(void);
+
 #endif /* SUITES_H */

@@ -339,9 +339,16 @@ START_TEST(json_record)
 	    "\"bytes\":1234,\"redirects\":2,"
 	    "\"effective_url\":\"http://***@h/final\","
 	    "\"http_version\":\"1.1\",\"retries\":1,\"connects\":1,"
-	    "\"timings\":{"
+	    "\"file\":null,\"timings\":{"
 	    "\"dns\":0.001000,\"connect\":0.002000,\"tls\":0.003000,"
 	    "\"ttfb\":0.004000,\"total\":0.005000}}\n");
+	free(got);
+
+	/* The file saved, escaped as any string. */
+	r.file = "out/a\"\x01";
+	got = render(OUTPUT_JSON, NULL, "x", &r, 1);
+	ck_assert_msg(strstr(got, ",\"connects\":1,\"file\":\"out/a\\\""
+	    "\\u0001\",\"timings\":{") != NULL, "%s", got);
 	free(got);
 
 	memset(&r, 0, sizeof(r));
@@ -351,7 +358,7 @@ START_TEST(json_record)
 	    "\"seconds\":0.000000,\"error\":\"cancelled (deadline reached)\","
 	    "\"bytes\":0,\"redirects\":0,\"effective_url\":null,"
 	    "\"http_version\":null,\"retries\":0,\"connects\":0,"
-	    "\"timings\":{"
+	    "\"file\":null,\"timings\":{"
 	    "\"dns\":0.000000,\"connect\":0.000000,\"tls\":0.000000,"
 	    "\"ttfb\":0.000000,\"total\":0.000000}}\n");
 	free(got);
@@ -361,10 +368,10 @@ END_TEST
 START_TEST(csv_header_once_then_records)
 {
 	static const char header[] = "url,urlnum,status,seconds,error,bytes,"
-	    "redirects,effective_url,http_version,retries,connects,dns,"
+	    "redirects,effective_url,http_version,retries,connects,file,dns,"
 	    "connect,tls,ttfb,total\r\n";
 	static const char rec[] = "\"http://***@h/a,\"\"b\",3,200,0.256000,"
-	    "\"\",1234,2,\"http://***@h/final\",\"1.1\",1,1,0.001000,"
+	    "\"\",1234,2,\"http://***@h/final\",\"1.1\",1,1,\"\",0.001000,"
 	    "0.002000,0.003000,0.004000,0.005000\r\n";
 	struct fetch_result r = sample_result();
 	char *got, want[1024];

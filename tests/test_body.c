@@ -1,0 +1,602 @@
+/* Tests of bodies saved to files: body.h, and -o, -O end to end. */
+
+#define _XOPEN_SOURCE 700	/* nftw() */
+
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <check.h>
+
+#include "../src/body.h"
+#include "e2e.h"
+#include "proc.h"
+#include "suites.h"
+
+/* The directory each test works in, made by setup, removed by teardown. */
+static char tdir[64];
+
+static int
+rm_entry(const char *path, const struct stat *st, int flag, struct FTW *f)
+{
+	(void)st;
+	(void)flag;
+	(void)f;
+	return remove(path);
+}
+
+static void
+dir_setup(void)
+{
+	snprintf(tdir, sizeof(tdir), "/tmp/test_body.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(tdir));
+}
+
+static void
+dir_teardown(void)
+{
+	(void)nftw(tdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void
+e2e_dir_setup(void)
+{
+	e2e_setup();
+	dir_setup();
+}
+
+static void
+e2e_dir_teardown(void)
+{
+	dir_teardown();
+	e2e_teardown();
+}
+
+/* tdir/rel, until teardown. */
+static char *
+tpath(const char *rel)
+{
+	return e2e_fmt("%s/%s", tdir, rel);
+}
+
+/* The names in the directory path, sorted and joined by spaces. */
+static char *
+listing(const char *path)
+{
+	struct dirent **v;
+	char *s = NULL;
+	size_t len = 0;
+	int i, n;
+	FILE *fp;
+
+	n = scandir(path, &v, NULL, alphasort);
+	ck_assert_msg(n >= 0, "scandir %s: %s", path, strerror(errno));
+	ck_assert_ptr_nonnull(fp = open_memstream(&s, &len));
+	for (i = 0; i < n; i++) {
+		if (strcmp(v[i]->d_name, ".") != 0 &&
+		    strcmp(v[i]->d_name, "..") != 0)
+			fprintf(fp, "%s%s", len > 0 || ftell(fp) > 0 ? " " :
+			    "", v[i]->d_name);
+		free(v[i]);
+	}
+	free(v);
+	ck_assert_int_eq(fclose(fp), 0);
+	return e2e_keep(s);
+}
+
+/* The whole file at path, with its length in *len, until teardown. */
+static char *
+slurp(const char *path, size_t *len)
+{
+	struct stat st;
+	char *buf;
+	int fd;
+
+	fd = open(path, O_RDONLY);
+	ck_assert_msg(fd >= 0, "open %s: %s", path, strerror(errno));
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	buf = e2e_keep(malloc((size_t)st.st_size + 1));
+	ck_assert(read(fd, buf, (size_t)st.st_size) == st.st_size);
+	buf[st.st_size] = '\0';
+	close(fd);
+	*len = (size_t)st.st_size;
+	return buf;
+}
+
+/*
+ * Fails unless path holds the fixture's /pattern body of n bytes, seed.
+ * Keeps nothing until teardown, which holds a limited number of strings.
+ */
+static void
+expect_pattern(const char *path, size_t n, unsigned seed)
+{
+	unsigned char *b;
+	struct stat st;
+	size_t i;
+	int fd;
+
+	fd = open(path, O_RDONLY);
+	ck_assert_msg(fd >= 0, "open %s: %s", path, strerror(errno));
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	ck_assert_msg((size_t)st.st_size == n, "%s: %lld bytes, want %zu",
+	    path, (long long)st.st_size, n);
+	ck_assert_ptr_nonnull(b = malloc(n + 1));
+	ck_assert(read(fd, b, n + 1) == (ssize_t)n);
+	close(fd);
+	for (i = 0; i < n; i++)
+		ck_assert_msg(b[i] == (unsigned char)(seed + 31 * i +
+		    7 * (i >> 8)), "%s: byte %zu is %u", path, i, b[i]);
+	free(b);
+}
+
+/* Writes text to the new file path. */
+static void
+put_file(const char *path, const char *text)
+{
+	FILE *fp = fopen(path, "wx");
+
+	ck_assert_msg(fp != NULL, "%s: %s", path, strerror(errno));
+	fputs(text, fp);
+	ck_assert_int_eq(fclose(fp), 0);
+}
+
+/* body_name() for the template tmpl, or "NULL: reason". */
+static char *
+name_of(const char *tmpl, size_t urlnum, const char *host, const char *path)
+{
+	struct body_config c = { tmpl, NULL, false };
+	char err[256], *n;
+
+	if ((n = body_name(&c, urlnum, host, path, err, sizeof(err))) == NULL)
+		return e2e_fmt("NULL: %s", err);
+	return e2e_keep(n);
+}
+
+START_TEST(templates_expand_as_documented)
+{
+	ck_assert_str_eq(name_of("%{urlnum}.bin", 7, "h", "/a"), "7.bin");
+	ck_assert_str_eq(name_of("%{host}/%{path}", 0, "example.test",
+	    "/a//b/c.txt"), "example.test/a/b/c.txt");
+	ck_assert_str_eq(name_of("%{filename}", 0, "h", "/a/b.txt"),
+	    "b.txt");
+	ck_assert_str_eq(name_of("x-%%{host}-%{nope}", 0, "h", "/a"),
+	    "x-%{host}-%{nope}");
+	ck_assert_str_eq(name_of("d/%{urlnum}-%{filename}", 12, "h",
+	    "/q/%2e%2e%2fx"), "d/12-%2e%2e%2fx");
+}
+END_TEST
+
+/* Whatever a URL holds, a name stays below the directory. */
+START_TEST(hostile_parts_are_made_safe)
+{
+	ck_assert_str_eq(name_of("%{path}", 0, "h", "/../../etc/passwd"),
+	    "_/_/etc/passwd");
+	ck_assert_str_eq(name_of("%{path}", 0, "h", "/./a/."), "_/a/_");
+	ck_assert_str_eq(name_of("%{filename}", 0, "h", "/x/.."), "_");
+	ck_assert_str_eq(name_of("%{host}", 0, "../x", "/"), ".._x");
+	ck_assert_str_eq(name_of("%{host}", 0, "..", "/"), "_");
+	ck_assert_str_eq(name_of("%{filename}", 0, "h", "/a\x01\x1f\x7f\\b"),
+	    "a____b");
+	ck_assert_str_eq(name_of("%{filename}", 0, "h", "/dir/"),
+	    "NULL: no file name in the URL's path (%{filename} is its last "
+	    "part)");
+	ck_assert_str_eq(name_of("%{path}", 0, "h", "/"),
+	    "NULL: the file name has an empty component");
+	ck_assert_str_eq(name_of("a/%{path}", 0, "h", "//"),
+	    "NULL: the file name has an empty component");
+}
+END_TEST
+
+START_TEST(templates_are_checked)
+{
+	static const struct {
+		const char	*tmpl;
+		const char	*err;	/* NULL: accepted. */
+	} t[] = {
+		{ "%{urlnum}", NULL },
+		{ "d/%{host}/%{path}", NULL },
+		{ "100%% %{filename}", NULL },
+		{ "/etc/%{filename}", "--output '/etc/%{filename}' is an "
+		    "absolute path" },
+		{ "a/../%{filename}", "--output 'a/../%{filename}' has a "
+		    "component '.' or '..'" },
+		{ "./%{filename}", "--output './%{filename}' has a component "
+		    "'.' or '..'" },
+		{ "a//%{filename}", "--output 'a//%{filename}' has an empty "
+		    "component" },
+		{ "d/", "--output 'd/' has an empty component" },
+	};
+	char err[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		err[0] = '\0';
+		ck_assert_msg(body_check(t[i].tmpl, err, sizeof(err)) ==
+		    (t[i].err != NULL ? -1 : 0), "%s: '%s'", t[i].tmpl, err);
+		if (t[i].err != NULL)
+			ck_assert_str_eq(err, t[i].err);
+	}
+}
+END_TEST
+
+/*
+ * The manual names exactly the template variables of body.c's table (as
+ * ".It Ql %{name}"), as test_output.c checks the -w variables.
+ */
+START_TEST(manual_lists_every_template_variable)
+{
+	const char *slash = strrchr(__FILE__, '/'), *name;
+	char path[4096], line[512], found[16][40];
+	size_t nfound = 0, i, j;
+	FILE *fp;
+
+	/* __FILE__ is tests/test_body.c: the manual is one folder up. */
+	snprintf(path, sizeof(path), "%.*s%sdoc/fetch_urls.1", slash != NULL ?
+	    (int)(slash - __FILE__) : 0, __FILE__, slash != NULL ? "/../" :
+	    "../");
+	fp = fopen(path, "r");
+	ck_assert_msg(fp != NULL, "%s: %s", path, strerror(errno));
+	while (fgets(line, sizeof(line), fp) != NULL && nfound < 16)
+		if (sscanf(line, ".It Ql %%{%39[a-z_]}", found[nfound]) == 1)
+			nfound++;
+	fclose(fp);
+	for (i = 0; (name = body_var_name(i)) != NULL; i++) {
+		for (j = 0; j < nfound && strcmp(found[j], name) != 0; j++)
+			;
+		ck_assert_msg(j < nfound, "the manual lacks %%{%s}", name);
+	}
+	ck_assert_msg(nfound == i, "the manual has %zu variables, body.c "
+	    "%zu", nfound, i);
+}
+END_TEST
+
+/*
+ * A committed file is never replaced, and neither a commit that fails nor
+ * an abort leaves its temporary file behind.
+ */
+START_TEST(commit_never_replaces)
+{
+	struct body_config c = { "%{filename}", tdir, false };
+	struct body_file f;
+	char err[256], *path;
+	size_t len;
+
+	ck_assert_int_eq(body_open(&f, &c, "x", err, sizeof(err)), 0);
+	ck_assert_int_eq(body_write(&f, "one", 3), 0);
+	/* Until it is complete, the body has a temporary name only. */
+	ck_assert_msg(strncmp(listing(tdir), ".fetch_urls.", 12) == 0 &&
+	    strchr(listing(tdir), ' ') == NULL, "%s", listing(tdir));
+	path = body_commit(&f, err, sizeof(err));
+	ck_assert_msg(path != NULL, "%s", err);
+	ck_assert_str_eq(path, tpath("x"));
+	free(path);
+
+	ck_assert_int_eq(body_open(&f, &c, "x", err, sizeof(err)), 0);
+	ck_assert_int_eq(body_write(&f, "two", 3), 0);
+	errno = 0;
+	ck_assert_ptr_null(body_commit(&f, err, sizeof(err)));
+	ck_assert_int_eq(errno, EEXIST);
+	ck_assert_str_eq(err, e2e_fmt("%s exists already (another URL's, "
+	    "or there before): not overwritten", tpath("x")));
+	ck_assert_str_eq(slurp(tpath("x"), &len), "one");
+
+	ck_assert_int_eq(body_open(&f, &c, "y", err, sizeof(err)), 0);
+	ck_assert_int_eq(body_write(&f, "three", 5), 0);
+	body_abort(&f);
+	ck_assert_str_eq(listing(tdir), "x");
+}
+END_TEST
+
+/* A symbolic link inside the directory is never followed. */
+START_TEST(links_inside_are_not_followed)
+{
+	struct body_config c = { "%{path}", tdir, true };
+	struct body_file f;
+	char err[256];
+
+	ck_assert_int_eq(mkdir(tpath("outside"), 0777), 0);
+	ck_assert_int_eq(symlink(tpath("outside"), tpath("link")), 0);
+	ck_assert_int_eq(body_open(&f, &c, "link/x", err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "cannot open the directory of link/x") !=
+	    NULL, "%s", err);
+	ck_assert_str_eq(listing(tpath("outside")), "");
+	ck_assert_int_eq(body_open(&f, &c, "new/sub/x", err, sizeof(err)), 0);
+	body_abort(&f);
+	ck_assert_str_eq(listing(tpath("new/sub")), "");
+}
+END_TEST
+
+/* Bodies land byte for byte, under the names -w and the records give. */
+START_TEST(bodies_saved_byte_exact)
+{
+	char *dir = tpath("out");
+	struct proc *p;
+
+	p = e2e_raw(30, "-O", "--output-dir", dir, "--ordered", "-w",
+	    "%{urlnum} %{http_code} %{filename_effective}\\n",
+	    e2e_url("/pattern/a/empty?n=0"), e2e_url("/pattern/one?n=1&seed=9"),
+	    e2e_url("/pattern/x/y/big.bin?n=3000000&seed=200"),
+	    e2e_url("/status/404"), NULL);
+	/* The directory must exist, unless --create-dirs. */
+	e2e_expect_code(p, 2);
+	ck_assert_msg(strstr(proc_str(&p->ebuf), "--output-dir") != NULL,
+	    "%s", proc_str(&p->ebuf));
+	p = e2e_raw(30, "-O", "--create-dirs", "--output-dir", dir,
+	    "--ordered", "-w", "%{urlnum} %{http_code} %{filename_effective}\\n",
+	    e2e_url("/pattern/a/empty?n=0"), e2e_url("/pattern/one?n=1&seed=9"),
+	    e2e_url("/pattern/x/y/big.bin?n=3000000&seed=200"),
+	    e2e_url("/status/404"), NULL);
+	e2e_expect_code(p, 1);
+	ck_assert_str_eq(proc_str(&p->obuf), e2e_fmt("0 200 %s/empty\n"
+	    "1 200 %s/one\n2 200 %s/big.bin\n3 404 %s/404\n", dir, dir, dir,
+	    dir));
+	expect_pattern(e2e_fmt("%s/empty", dir), 0, 0);
+	expect_pattern(e2e_fmt("%s/one", dir), 1, 9);
+	expect_pattern(e2e_fmt("%s/big.bin", dir), 3000000, 200);
+	/* As curl, an error status's body is kept too. */
+	ck_assert_str_eq(listing(dir), "404 big.bin empty one");
+
+	/* The records carry the path; null without a file. */
+	p = e2e_run(NULL, 30, "--json", "-o", "%{urlnum}/%{host}/%{path}",
+	    "--create-dirs", "--output-dir", dir, "--ordered",
+	    e2e_url("/pattern/p/q?n=10&seed=1"), "http://127.0.0.1:1/", NULL);
+	e2e_expect_code(p, 1);
+	ck_assert_int_eq(p->nlines, 2);
+	ck_assert_msg(strstr(p->lines[0], e2e_fmt("\"file\":\"%s/0/127.0.0.1/"
+	    "pattern/p/q\"", dir)) != NULL, "%s", p->lines[0]);
+	ck_assert_msg(strstr(p->lines[1], "\"file\":null") != NULL, "%s",
+	    p->lines[1]);
+	expect_pattern(e2e_fmt("%s/0/127.0.0.1/pattern/p/q", dir), 10, 1);
+	ck_assert_str_eq(listing(dir), "0 404 big.bin empty one");
+	p = e2e_run(NULL, 30, "--format", "csv", "-o", "c-%{urlnum}",
+	    "--output-dir", e2e_fmt("%s/", dir), e2e_url("/pattern/c?n=5"),
+	    NULL);
+	e2e_expect_code(p, 0);
+	ck_assert_int_eq(p->nlines, 2);
+	ck_assert_msg(strstr(p->lines[0], ",connects,file,dns,") != NULL &&
+	    strstr(p->lines[1], e2e_fmt(",\"%s/c-0\",", dir)) != NULL,
+	    "%s", proc_str(&p->obuf));
+}
+END_TEST
+
+/*
+ * Hostile URLs and redirects: names come from the URL as given, made
+ * safe, and nothing is written outside the directory.
+ */
+START_TEST(hostile_names_stay_inside)
+{
+	char *dir = tpath("in");
+	struct proc *p;
+
+	ck_assert_int_eq(mkdir(dir, 0777), 0);
+	ck_assert_int_eq(mkdir(tpath("outside"), 0777), 0);
+	ck_assert_int_eq(symlink(tpath("outside"), tpath("in/link")), 0);
+	p = e2e_raw(30, "-o", "%{path}", "--create-dirs", "--output-dir",
+	    dir, "-L", "--ordered", "-w", "%{urlnum} %{filename_effective} "
+	    "%{errormsg}\\n",
+	    e2e_url("/pattern/%%2e%%2e/%%2e%%2e%%2fx?n=3"),
+	    e2e_url("/pattern/a/../../../../../escape?n=4"),
+	    e2e_url("/redirect-to?url=/pattern/../../../etc/passwd"),
+	    e2e_url("/link/x"), e2e_url("/"), NULL);
+	e2e_expect_code(p, 1);
+	ck_assert_str_eq(proc_str(&p->obuf), e2e_fmt(
+	    "0 %s/pattern/%%2e%%2e/%%2e%%2e%%2fx \n"
+	    "1 %s/escape \n"
+	    "2 %s/redirect-to \n"
+	    "3  cannot open the directory of link/x: Not a directory\n"
+	    "4  the file name has an empty component\n", dir, dir, dir));
+	ck_assert_str_eq(listing(tdir), "in outside");
+	ck_assert_str_eq(listing(tpath("outside")), "");
+	ck_assert_str_eq(listing(dir), "escape link pattern redirect-to");
+	expect_pattern(e2e_fmt("%s/pattern/%%2e%%2e/%%2e%%2e%%2fx", dir), 3,
+	    0);
+
+	/* -O wants a name in the path, as curl's. */
+	p = e2e_raw(30, "-O", "--output-dir", dir, "-w", "%{errormsg}\\n",
+	    e2e_url("/pattern/dir/"), NULL);
+	e2e_expect_code(p, 1);
+	ck_assert_str_eq(proc_str(&p->obuf), "no file name in the URL's "
+	    "path (%{filename} is its last part)\n");
+}
+END_TEST
+
+/* A second body for a name gets an error; the first file stays. */
+START_TEST(collisions_are_errors)
+{
+	struct proc *p;
+	size_t len;
+
+	put_file(tpath("keep"), "mine");
+	p = e2e_raw(30, "-O", "--output-dir", tdir, "-j", "1", "--ordered",
+	    "-w", "%{urlnum} %{filename_effective}|%{errormsg}\\n",
+	    e2e_url("/pattern/a/same?seed=1"), e2e_url("/pattern/b/same?seed=2"),
+	    e2e_url("/pattern/keep?n=10"), NULL);
+	e2e_expect_code(p, 1);
+	ck_assert_str_eq(proc_str(&p->obuf), e2e_fmt("0 %s/same|\n"
+	    "1 |%s/same exists already (another URL's, or there before): "
+	    "not overwritten\n"
+	    "2 |%s/keep exists already (another URL's, or there before): "
+	    "not overwritten\n", tdir, tdir, tdir));
+	expect_pattern(tpath("same"), 1000, 1);
+	ck_assert_str_eq(slurp(tpath("keep"), &len), "mine");
+	ck_assert_str_eq(listing(tdir), "keep same");
+}
+END_TEST
+
+/* A transfer that fails or is cut short leaves no file, not even a part. */
+START_TEST(failed_transfers_leave_nothing)
+{
+	struct proc *p;
+
+	p = e2e_raw(30, "-O", "--output-dir", tdir, "-m", "1", "--retry",
+	    "1", "-w", "%{filename_effective}|\\n",
+	    e2e_url("/reset/100000"), e2e_url("/truncated"),
+	    e2e_url("/drip/50?n=100"), "http://127.0.0.1:1/refused", NULL);
+	e2e_expect_code(p, 1);
+	ck_assert_str_eq(proc_str(&p->obuf), "|\n|\n|\n|\n");
+	ck_assert_str_eq(listing(tdir), "");
+	/* Nor does a run the deadline cuts short. */
+	p = e2e_raw(30, "-O", "--output-dir", tdir, "--deadline", "0.5",
+	    "-w", "%{filename_effective}|\\n", e2e_url("/drip/50?n=100"),
+	    NULL);
+	e2e_expect_code(p, 3);
+	ck_assert_str_eq(listing(tdir), "");
+}
+END_TEST
+
+/* A retry's body replaces what the try before it wrote. */
+START_TEST(retries_start_the_file_again)
+{
+	struct proc *p;
+	size_t len;
+
+	p = e2e_raw(30, "-o", "f", "--output-dir", tdir, "--retry", "1", "-w",
+	    "%{http_code} %{num_retries} %{filename_effective}\\n",
+	    e2e_url("/flaky/1?key=%s&retry_after=0", e2e_key()), NULL);
+	e2e_expect_code(p, 0);
+	ck_assert_str_eq(proc_str(&p->obuf), e2e_fmt("200 1 %s\n",
+	    tpath("f")));
+	ck_assert_str_eq(slurp(tpath("f"), &len), "recovered\n");
+	ck_assert_str_eq(listing(tdir), "f");
+}
+END_TEST
+
+/* 1,000 bodies at -j 50, each file checked. */
+START_TEST(thousand_bodies_at_j50)
+{
+	char *list = NULL, *dir = tpath("many"), *names, path[256];
+	const char *base = e2e_url("/pattern/");
+	size_t i, len = 0, n;
+	struct proc *p;
+	FILE *fp;
+
+	ck_assert_ptr_nonnull(fp = open_memstream(&list, &len));
+	for (i = 0; i < 1000; i++)
+		fprintf(fp, "%sf%zu?n=%zu&seed=%zu\n", base, i,
+		    (i * 37) % 4000, i % 256);
+	ck_assert_int_eq(fclose(fp), 0);
+	e2e_keep(list);
+	p = e2e_run(NULL, 120, "-q", "-j", "50", "-O", "--create-dirs",
+	    "--output-dir", dir, "-i", e2e_write_tmpfile(list), "-w",
+	    "%{http_code}\\n", NULL);
+	e2e_expect_code(p, 0);
+	ck_assert_uint_eq(p->nlines, 1000);
+	for (i = 0; i < 1000; i++) {
+		snprintf(path, sizeof(path), "%s/f%zu", dir, i);
+		expect_pattern(path, (i * 37) % 4000, (unsigned)(i % 256));
+	}
+	/* Those files and nothing else: no temporary file is left. */
+	names = listing(dir);
+	for (n = 1; (names = strchr(names, ' ')) != NULL; names++)
+		n++;
+	ck_assert_uint_eq(n, 1000);
+}
+END_TEST
+
+/* The body goes to disk as it comes: memory does not grow with it. */
+START_TEST(big_body_in_flat_memory)
+{
+	long long big = 256LL << 20;
+	struct proc *base, *p;
+	struct stat st;
+	long grew;
+
+	base = e2e_run(NULL, 30, "-q", "-O", "--output-dir", tdir,
+	    e2e_url("/bytes/1"), NULL);
+	e2e_expect_code(base, 0);
+	p = e2e_run(NULL, 120, "-q", "-o", "big", "--output-dir", tdir,
+	    e2e_url("/bytes/%lld", big), NULL);
+	e2e_expect_code(p, 0);
+	ck_assert_int_eq(stat(tpath("big"), &st), 0);
+	ck_assert_int_eq(st.st_size, big);
+	grew = p->maxrss_kb - base->maxrss_kb;
+	ck_assert_msg(grew < 8 * 1024, "peak RSS grew by %ld KiB over a "
+	    "1-byte body (%ld KiB)", grew, base->maxrss_kb);
+}
+END_TEST
+
+START_TEST(usage_errors)
+{
+	static const struct {
+		const char	*args[4];	/* NULL-ended. */
+		const char	*err;
+	} t[] = {
+		{ { "-O", "-o", "x", NULL }, "--remote-name cannot be combined" },
+		{ { "--output-dir", "/tmp", NULL }, "--output-dir needs "
+		    "--output" },
+		{ { "--create-dirs", NULL }, "--create-dirs needs --output" },
+		{ { "-I", "-O", NULL }, "--head cannot be combined with "
+		    "--output" },
+		{ { "-c", "-O", NULL }, "--compare cannot be combined with" },
+		{ { "-o", "%{nope}", NULL }, "--output has an unknown variable "
+		    "'%{nope}'" },
+		{ { "-o", "a%{host", NULL }, "--output has '%{' without '}'" },
+		{ { "-o", "\\%{x}", NULL }, "--output has an unknown "
+		    "variable '%{x}'" },
+		{ { "-o", "/abs", NULL }, "is an absolute path" },
+		{ { "-O", "--output-dir", "/nonexistent/d", NULL },
+		    "No such file" },
+	};
+	char *argv[8];
+	struct proc *p;
+	size_t i, n;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		for (n = 0; t[i].args[n] != NULL; n++)
+			argv[n] = (char *)t[i].args[n];
+		argv[n] = "http://127.0.0.1:1/u";
+		p = e2e_runv(NULL, 15, n + 1, argv);
+		e2e_expect_code(p, 2);
+		ck_assert_msg(strstr(proc_str(&p->ebuf), t[i].err) != NULL,
+		    "case %zu: %s", i, proc_str(&p->ebuf));
+	}
+}
+END_TEST
+
+/* For main.c: the suites of this file. */
+Suite *
+body_suite(void)
+{
+	Suite *s = suite_create("body");
+	TCase *tc = tcase_create("names");
+	TCase *files = tcase_create("files");
+
+	tcase_add_test(tc, templates_expand_as_documented);
+	tcase_add_test(tc, hostile_parts_are_made_safe);
+	tcase_add_test(tc, templates_are_checked);
+	tcase_add_test(tc, manual_lists_every_template_variable);
+	suite_add_tcase(s, tc);
+	tcase_add_checked_fixture(files, dir_setup, dir_teardown);
+	tcase_add_test(files, commit_never_replaces);
+	tcase_add_test(files, links_inside_are_not_followed);
+	suite_add_tcase(s, files);
+	return s;
+}
+
+Suite *
+body_e2e_suite(void)
+{
+	Suite *s = suite_create("body_e2e");
+	TCase *tc = tcase_create("body");
+
+	tcase_add_checked_fixture(tc, e2e_dir_setup, e2e_dir_teardown);
+	tcase_set_timeout(tc, 180);
+	tcase_add_test(tc, bodies_saved_byte_exact);
+	tcase_add_test(tc, hostile_names_stay_inside);
+	tcase_add_test(tc, collisions_are_errors);
+	tcase_add_test(tc, failed_transfers_leave_nothing);
+	tcase_add_test(tc, retries_start_the_file_again);
+	tcase_add_test(tc, thousand_bodies_at_j50);
+	tcase_add_test(tc, big_body_in_flat_memory);
+	tcase_add_test(tc, usage_errors);
+	suite_add_tcase(s, tc);
+	return s;
+}
