@@ -503,9 +503,8 @@ select_unlock(struct chan_case *cases, const size_t *lockorder, size_t n)
  * so (an unbuffered channel, or one with waiters) the select must take
  * the locks, so that every case from there on keeps its chance of being
  * the one picked.  While every case is not ready, looks again up to polls
- * times, as chanp_ring_poll() does for one channel, and tells
- * chanp_poll_result() whether that paid off.  Returns the index of the
- * case performed, with its ok set, or -1 when the select must lock.
+ * times, as chanp_ring_poll() does for one channel.  Returns the index of
+ * the case performed, with its ok set, or -1 when the select must lock.
  */
 static int
 select_fast(struct chan_case *cases, size_t n, const size_t *pollorder,
@@ -513,7 +512,7 @@ select_fast(struct chan_case *cases, size_t n, const size_t *pollorder,
 {
 	struct chan_case *c;
 	size_t i;
-	int r, polled = 0;
+	int r;
 
 	for (;;) {
 		for (i = 0; i < n; i++) {
@@ -523,19 +522,14 @@ select_fast(struct chan_case *cases, size_t n, const size_t *pollorder,
 			if (c->ch->cap == 0)
 				return -1;
 			if ((r = chanp_fast_op(c->ch, c->op, c->elem)) != 0) {
-				if (polled > 0)
-					chanp_poll_result(true);
 				c->ok = r > 0;
 				return (int)pollorder[i];
 			}
 			if (!chanp_ring_would_block(c->ch, c->op))
 				return -1;
 		}
-		if (polled++ == polls) {
-			if (polls > 0)
-				chanp_poll_result(false);
+		if (polls-- <= 0)
 			return -1;
-		}
 		cpu_relax();
 	}
 }
@@ -593,7 +587,7 @@ chan_select(struct chan_case *cases, size_t n, long timeout_ms)
 	}
 
 	if ((ret = select_fast(cases, n, pollorder, timeout_ms != 0 ?
-	    chanp_poll_budget() : 0)) >= 0)
+	    RING_POLLS : 0)) >= 0)
 		goto out;
 
 	if (timeout_ms > 0)

@@ -282,48 +282,21 @@ chanp_fast_op(chan_t *ch, enum chan_op op, void *elem)
 }
 
 /*
- * How many polls this thread makes before it blocks (see RING_POLLS).
- * Thread-local: no thread's luck slows another.
- */
-static _Thread_local int poll_budget = RING_POLLS;
-
-int
-chanp_poll_budget(void)
-{
-	return poll_budget;
-}
-
-/* Records whether the last round of polls paid off. */
-void
-chanp_poll_result(bool ok)
-{
-	if (ok)
-		poll_budget = RING_POLLS;
-	else if (poll_budget / 2 >= RING_POLLS_MIN)
-		poll_budget /= 2;
-	else
-		poll_budget = RING_POLLS_MIN;
-}
-
-/*
  * Polls the ring of a buffered channel, without the lock, until op could
- * go on, at most chanp_poll_budget() times.  The other side is most
- * likely running on another processor and about to make room or put a
- * value: waiting for it here costs less than queueing, which would send
- * both sides to the lock.  Returns whether op is worth another try.
+ * go on, at most RING_POLLS times.  The other side is most likely running
+ * on another processor and about to make room or put a value: waiting
+ * for it here costs less than queueing, which would send both sides to
+ * the lock.  Returns whether op is worth another try.
  */
 bool
 chanp_ring_poll(chan_t *ch, enum chan_op op)
 {
-	int i, n = poll_budget;
+	int i;
 
-	for (i = 0; i < n; i++) {
-		if (op == CHAN_SEND ? ring_room(ch) : ring_ready(ch)) {
-			chanp_poll_result(true);
+	for (i = 0; i < RING_POLLS; i++) {
+		if (op == CHAN_SEND ? ring_room(ch) : ring_ready(ch))
 			return true;
-		}
 		cpu_relax();
 	}
-	chanp_poll_result(false);
 	return false;
 }
