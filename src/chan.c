@@ -218,6 +218,7 @@ chan_op(chan_t *ch, enum chan_op op, void *elem, long timeout_ms)
 	struct blocked rec;
 	struct timespec dl;
 	int r;
+	bool spin;
 
 	if (ch == NULL)
 		return wait_forever(op == CHAN_SEND ? "chan send" :
@@ -252,6 +253,12 @@ chan_op(chan_t *ch, enum chan_op op, void *elem, long timeout_ms)
 	}
 
 	chanp_parker_init(&p);
+	/*
+	 * Only unbuffered channels are worth spinning for (SPIN_ROUNDS).
+	 * Decided now: once unlocked, the waiter may be completed and the
+	 * channel freed by its receiver.
+	 */
+	spin = ch->cap == 0;
 	w.p = &p;
 	w.elem = elem;
 	w.index = 0;
@@ -268,7 +275,7 @@ chan_op(chan_t *ch, enum chan_op op, void *elem, long timeout_ms)
 	pthread_mutex_unlock(&ch->mu);
 	chanp_wake_all(list);
 
-	r = chanp_parker_wait(&p, timeout_ms > 0 ? &dl : NULL);
+	r = chanp_parker_wait(&p, timeout_ms > 0 ? &dl : NULL, spin);
 	if (p.rec != NULL && r == PARK_CANCELLED)
 		chanp_blocked_done(&rec, ch);
 	chanp_parker_destroy(&p);
@@ -539,6 +546,7 @@ chan_select(struct chan_case *cases, size_t n, long timeout_ms)
 	struct chan_case *c;
 	chan_t *last, *fired;
 	int r, ret = -1, err = 0;
+	bool spin;
 
 	if (cases == NULL && n > 0) {
 		errno = EINVAL;
@@ -608,9 +616,14 @@ chan_select(struct chan_case *cases, size_t n, long timeout_ms)
 	}
 
 	chanp_parker_init(&p);
-	for (i = 1; i < nlock; i++)
+	/* Only unbuffered channels are worth spinning for: SPIN_ROUNDS. */
+	spin = cases[lockorder[0]].ch->cap == 0;
+	for (i = 1; i < nlock; i++) {
 		if (cases[lockorder[i]].ch == cases[lockorder[i - 1]].ch)
 			p.shared = true;
+		if (cases[lockorder[i]].ch->cap == 0)
+			spin = true;
+	}
 	/*
 	 * Queued in the random poll order, so that cases on one channel
 	 * take their turns at random too.
@@ -641,7 +654,7 @@ chan_select(struct chan_case *cases, size_t n, long timeout_ms)
 	select_unlock(cases, lockorder, nlock);
 	chanp_wake_all(list);
 
-	r = chanp_parker_wait(&p, timeout_ms > 0 ? &dl : NULL);
+	r = chanp_parker_wait(&p, timeout_ms > 0 ? &dl : NULL, spin);
 	if (p.rec != NULL && r == PARK_CANCELLED)
 		chanp_blocked_done(&rec, NULL);
 

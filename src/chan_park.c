@@ -196,10 +196,11 @@ deadline_passed(const struct timespec *dl)
 
 /*
  * Waits until the parker is completed, or until the deadline (NULL: none)
- * if nobody claims it first.  Returns PARK_DONE or PARK_CANCELLED.
+ * if nobody claims it first; spins first only if spin (see SPIN_ROUNDS).
+ * Returns PARK_DONE or PARK_CANCELLED.
  */
 int
-chanp_parker_wait(struct parker *p, const struct timespec *dl)
+chanp_parker_wait(struct parker *p, const struct timespec *dl, bool spin)
 {
 	int s, i;
 	bool slept = false;
@@ -210,7 +211,7 @@ chanp_parker_wait(struct parker *p, const struct timespec *dl)
 	 * parker_claim() by atomicity alone, the sleep itself being ordered
 	 * by p->mu.
 	 */
-	for (i = 0; i < SPIN_ROUNDS + YIELD_ROUNDS; i++) {
+	for (i = spin ? 0 : SPIN_ROUNDS; i < SPIN_ROUNDS + YIELD_ROUNDS; i++) {
 		if (atomic_load_explicit(&p->state, memory_order_acquire) ==
 		    PARK_DONE)
 			return PARK_DONE;
