@@ -458,9 +458,9 @@ plabel[1]=go plabel[2]=go plabel[3]=curl plabel[4]=go plabel[5]=curl
 plabel[6]=curl plabel[7]=curl plabel[8]=curl
 count[1]=$n1 count[2]=$n2 count[3]=$n3 count[4]=$n4 count[5]=$n5
 count[6]=$n6 count[7]=$n6 count[8]=$n8
-twall[1]=1.0 twall[2]=1.0 twall[3]=1.0 twall[4]=1.0 twall[5]=1.2
+twall[1]=1.0 twall[2]=0.8 twall[3]=1.0 twall[4]=1.0 twall[5]=1.2
 twall[6]=1.0 twall[7]=1.2 twall[8]=1.0
-trss[1]=- trss[2]=0.6 trss[3]=- trss[4]=- trss[5]=-
+trss[1]=- trss[2]=0.5 trss[3]=- trss[4]=- trss[5]=-
 trss[6]=- trss[7]=- trss[8]=-
 tcpu[1]=- tcpu[2]=- tcpu[3]=- tcpu[4]=- tcpu[5]=- tcpu[6]=1.2 tcpu[7]=-
 tcpu[8]=-
