@@ -368,6 +368,52 @@ START_TEST(bodies_saved_byte_exact)
 END_TEST
 
 /*
+ * What -O saves is what curl 7.88's -O saves for the same URLs: the same
+ * names (percent-encoding kept, the query dropped, an error status's
+ * body too) and the same bytes.
+ */
+START_TEST(bodies_saved_as_curl_saves_them)
+{
+	char *mine = tpath("mine"), *theirs = tpath("curl"), *name, *save;
+	char *urls[3], *cargs[10];
+	const char *a, *b;
+	size_t i, la, lb;
+	struct proc *p;
+
+	urls[0] = e2e_url("/pattern/plain?n=5000&seed=7");
+	urls[1] = e2e_url("/pattern/with%%20space.bin?n=100&seed=2");
+	urls[2] = e2e_url("/status/404");
+	p = e2e_raw(30, "-q", "-O", "--create-dirs", "--output-dir", mine,
+	    urls[0], urls[1], urls[2], NULL);
+	e2e_expect_code(p, 1);
+	i = 0;
+	cargs[i++] = "curl";
+	cargs[i++] = "-s";
+	cargs[i++] = "--create-dirs";
+	cargs[i++] = "--output-dir";
+	cargs[i++] = theirs;
+	cargs[i++] = "--remote-name-all";
+	cargs[i++] = urls[0];
+	cargs[i++] = urls[1];
+	cargs[i++] = urls[2];
+	cargs[i] = NULL;
+	p = e2e_exec(NULL, 30, cargs, false);
+	ck_assert_msg(p->status == 0, "curl failed:\n%s", proc_msg(&p->ebuf));
+	a = listing(mine);
+	ck_assert_str_eq(a, listing(theirs));
+	ck_assert_str_eq(a, "404 plain with%20space.bin");
+	save = e2e_keep(strdup(a));
+	for (name = strtok(save, " "); name != NULL; name = strtok(NULL, " ")) {
+		a = slurp(e2e_fmt("%s/%s", mine, name), &la);
+		b = slurp(e2e_fmt("%s/%s", theirs, name), &lb);
+		ck_assert_msg(la == lb && memcmp(a, b, la) == 0,
+		    "%s: %zu bytes against curl's %zu, or other bytes", name,
+		    la, lb);
+	}
+}
+END_TEST
+
+/*
  * Hostile URLs and redirects: names come from the URL as given, made
  * safe, and nothing is written outside the directory.
  */
@@ -600,6 +646,7 @@ body_e2e_suite(void)
 	tcase_add_checked_fixture(tc, e2e_dir_setup, e2e_dir_teardown);
 	tcase_set_timeout(tc, 180);
 	tcase_add_test(tc, bodies_saved_byte_exact);
+	tcase_add_test(tc, bodies_saved_as_curl_saves_them);
 	tcase_add_test(tc, hostile_names_stay_inside);
 	tcase_add_test(tc, collisions_are_errors);
 	tcase_add_test(tc, failed_transfers_leave_nothing);
