@@ -35,7 +35,7 @@
  */
 #define IDLE		16
 
-/* Idle connections a worker's own transport keeps: see worker_main(). */
+/* Idle connections a worker's own transport keeps: see fetch_own_port(). */
 #define OWN_IDLE	1
 
 /* Results that wait for the caller before workers wait to send theirs. */
@@ -61,36 +61,53 @@ worker_gone(struct fetch_run *run)
 	pthread_mutex_unlock(&run->pool_mu);
 }
 
+/*
+ * In a pool larger than a lane, plain HTTP transfers (which cannot be
+ * multiplexed here) run on a transport of the worker's own, in its
+ * thread, made for its first such URL: thousands of them at once would
+ * otherwise all be one thread's work (10,000 at 200 ms: 25% more time,
+ * 20% more memory, measured), and a lane shares little but its idle
+ * connections.  The worker keeps its own connections for its next URLs.
+ */
+struct transport_port *
+fetch_own_port(struct worker *w)
+{
+	struct fetch_run *run = w->run;
+	struct transport *own;
+
+	if (w->own_port != NULL || run->max_workers <= TRANSPORT_LANE_PORTS)
+		return w->own_port;
+	if ((own = transport_new(1, OWN_IDLE)) == NULL)
+		return NULL;
+	if ((w->own_port = transport_port_new(own, w->easy)) == NULL) {
+		transport_free(own);
+		return NULL;
+	}
+	/*
+	 * Published under pool_mu for fetch_cancel() to wake.  A cancel whose
+	 * walk of the workers came first stored cancelled before taking
+	 * pool_mu, so the load after it sees the flag.
+	 */
+	pthread_mutex_lock(&run->pool_mu);
+	w->own = own;
+	pthread_mutex_unlock(&run->pool_mu);
+	if (atomic_load(&run->cancelled))
+		transport_cancel(own);
+	return w->own_port;
+}
+
 static void *
 worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct fetch_run *run = w->run;
 	struct fetch_result res;
-	struct transport *own = NULL;
+	struct transport *own;
 	struct job job;
 
 	body_init(&w->file);
 	if ((w->easy = curl_easy_init()) != NULL)
 		w->port = transport_port_new(run->transport, w->easy);
-	/*
-	 * In a pool larger than a lane, plain HTTP transfers (which cannot
-	 * be multiplexed here) run on a transport of the worker's own, in
-	 * its thread: thousands of them at once would otherwise all be one
-	 * thread's work (10,000 at 200 ms: 25% more time, 20% more memory,
-	 * measured), and a lane shares little but its idle connections.  The
-	 * worker keeps its own connections for its next URLs.  It publishes
-	 * the transport under pool_mu, for fetch_cancel() to wake.
-	 */
-	if (w->port != NULL && run->max_workers > TRANSPORT_LANE_PORTS &&
-	    (own = transport_new(1, OWN_IDLE)) != NULL &&
-	    (w->own_port = transport_port_new(own, w->easy)) == NULL) {
-		transport_free(own);
-		own = NULL;
-	}
-	pthread_mutex_lock(&run->pool_mu);
-	w->own = own;
-	pthread_mutex_unlock(&run->pool_mu);
 	w->ready = w->port != NULL && fetch_transfer_setup(w) == 0;
 
 	while (chan_recv(run->jobs, &job) == 0) {
@@ -105,6 +122,7 @@ worker_main(void *arg)
 			fetch_result_free(&res);
 	}
 	pthread_mutex_lock(&run->pool_mu);
+	own = w->own;
 	w->own = NULL;
 	pthread_mutex_unlock(&run->pool_mu);
 	transport_port_free(w->own_port);
@@ -347,7 +365,7 @@ fetch_cancel(struct fetch_run *run)
 	transport_cancel(run->transport);
 	/*
 	 * A worker publishes its own transport under pool_mu and then looks
-	 * at cancelled before each URL: one not seen here sees the flag.
+	 * at cancelled (fetch_own_port()): one not seen here sees the flag.
 	 */
 	n = atomic_load(&run->nworkers);
 	pthread_mutex_lock(&run->pool_mu);

@@ -90,7 +90,7 @@ struct worker {
 	CURL			*easy;		/* Owned; freed on exit. */
 	struct transport_port	*port;		/* Owned; freed on exit. */
 	struct transport	*own;		/* NULL, or owned: see
-						   worker_main().  Set and
+						   fetch_own_port().  Set and
 						   unset under pool_mu. */
 	struct transport_port	*own_port;	/* NULL, or owned: on own. */
 	char			 errbuf[CURL_ERROR_SIZE];
@@ -139,6 +139,15 @@ struct fetch_run {
 	pthread_attr_t		 attr;		/* For the workers' threads. */
 	pthread_mutex_t		 share_locks[CURL_LOCK_DATA_LAST];
 };
+
+/* fetch.c */
+
+/*
+ * The port of w's own transport, for a plain HTTP transfer, made on first
+ * use; NULL when the pool is small enough to share a lane, or when it
+ * cannot be made (the transfer then runs on w->port).  Worker only.
+ */
+struct transport_port *fetch_own_port(struct worker *w);
 
 /* fetch_transfer.c */
 

@@ -430,6 +430,7 @@ fetch_transfer_one(struct worker *w, struct job *job,
 	CURLUcode uc;
 	chan_t *slot;
 	char *host = NULL, *full = NULL, *origin = NULL;
+	struct transport_port *port;
 	const char *path;
 	CURLcode cc;
 	double start;
@@ -483,6 +484,8 @@ fetch_transfer_one(struct worker *w, struct job *job,
 		goto out_url;
 	}
 	curl_easy_setopt(w->easy, CURLOPT_PIPEWAIT, origin != NULL ? 1L : 0L);
+	if (origin != NULL || (port = fetch_own_port(w)) == NULL)
+		port = w->port;
 	for (attempt = 0;; attempt++) {
 		if (limits_take(w, host, &slot, res, &aborted) < 0)
 			break;
@@ -499,8 +502,7 @@ fetch_transfer_one(struct worker *w, struct job *job,
 		if (attempt == 0)
 			start = now();
 		atomic_fetch_add(&run->in_flight, 1);
-		cc = transport_perform(origin == NULL && w->own_port != NULL ?
-		    w->own_port : w->port, origin, &aborted);
+		cc = transport_perform(port, origin, &aborted);
 		atomic_fetch_sub(&run->in_flight, 1);
 		if (slot != NULL)
 			limit_hosts_release(slot);
