@@ -106,7 +106,8 @@ $(TESTS): $(patsubst %.c,$(BUILD)/%.o,$(TEST_SRC)) $(BUILD)/src/cli.o \
     $(BUILD)/src/urls.o $(BUILD)/src/output.o $(BUILD)/src/progress.o \
     $(BUILD)/src/limit.o $(BUILD)/src/fetch.o $(BUILD)/src/fetch_transfer.o \
     $(BUILD)/src/fetch_os.o $(BUILD)/src/fetch_opts.o \
-    $(BUILD)/src/postdata.o $(BUILD)/src/transport.o $(BUILD)/src/shard.o \
+    $(BUILD)/src/postdata.o $(BUILD)/src/fetch_transport.o \
+    $(BUILD)/src/shard.o \
     $(BUILD)/src/hist.o $(BUILD)/src/stats.o $(BUILD)/src/body.o $(LIB)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(CURL_LIBS) -lm
 

@@ -75,12 +75,12 @@ fetch_own_port(struct worker *w)
 	struct fetch_run *run = w->run;
 	struct transport *own;
 
-	if (w->own_port != NULL || run->max_workers <= TRANSPORT_LANE_PORTS)
+	if (w->own_port != NULL || run->max_workers <= FETCH_TRANSPORT_LANE_PORTS)
 		return w->own_port;
-	if ((own = transport_new(1, OWN_IDLE)) == NULL)
+	if ((own = fetch_transport_new(1, OWN_IDLE)) == NULL)
 		return NULL;
-	if ((w->own_port = transport_port_new(own, w->easy)) == NULL) {
-		transport_free(own);
+	if ((w->own_port = fetch_transport_port_new(own, w->easy)) == NULL) {
+		fetch_transport_free(own);
 		return NULL;
 	}
 	/*
@@ -92,7 +92,7 @@ fetch_own_port(struct worker *w)
 	w->own = own;
 	pthread_mutex_unlock(&run->pool_mu);
 	if (atomic_load(&run->cancelled))
-		transport_cancel(own);
+		fetch_transport_cancel(own);
 	return w->own_port;
 }
 
@@ -107,7 +107,7 @@ worker_main(void *arg)
 
 	body_init(&w->file);
 	if ((w->easy = curl_easy_init()) != NULL)
-		w->port = transport_port_new(run->transport, w->easy);
+		w->port = fetch_transport_port_new(run->transport, w->easy);
 	w->ready = w->port != NULL && fetch_transfer_setup(w) == 0;
 
 	while (chan_recv(run->jobs, &job) == 0) {
@@ -125,9 +125,9 @@ worker_main(void *arg)
 	own = w->own;
 	w->own = NULL;
 	pthread_mutex_unlock(&run->pool_mu);
-	transport_port_free(w->own_port);
-	transport_free(own);
-	transport_port_free(w->port);
+	fetch_transport_port_free(w->own_port);
+	fetch_transport_free(own);
+	fetch_transport_port_free(w->port);
 	curl_easy_cleanup(w->easy);
 	worker_gone(run);
 	return NULL;
@@ -158,7 +158,7 @@ run_free(struct fetch_run *run)
 	if (run->stacks != NULL)
 		munmap(run->stacks, run->stacks_len);
 	/* Its connections may use the share's TLS sessions: freed first. */
-	transport_free(run->transport);
+	fetch_transport_free(run->transport);
 	fetch_transfer_share_free(run);
 	if (run->has_rate)
 		limit_rate_destroy(&run->rate);
@@ -222,7 +222,7 @@ fetch_start(const struct fetch_config *cfg, char *err, size_t errlen)
 	if (run->share != NULL && cfg->opts != NULL &&
 	    fetch_opts_share(run->share, cfg->opts) != CURLE_OK)
 		goto nomem;
-	if ((run->transport = transport_new(run->max_workers, IDLE)) == NULL) {
+	if ((run->transport = fetch_transport_new(run->max_workers, IDLE)) == NULL) {
 		snprintf(err, errlen, "cannot start the transport: %s",
 		    strerror(errno));
 		goto fail;
@@ -362,7 +362,7 @@ fetch_cancel(struct fetch_run *run)
 		return;
 	/* Wakes the workers that wait for a host's slot, or pause. */
 	(void)chan_close(run->done);
-	transport_cancel(run->transport);
+	fetch_transport_cancel(run->transport);
 	/*
 	 * A worker publishes its own transport under pool_mu and then looks
 	 * at cancelled (fetch_own_port()): one not seen here sees the flag.
@@ -371,7 +371,7 @@ fetch_cancel(struct fetch_run *run)
 	pthread_mutex_lock(&run->pool_mu);
 	for (i = 0; i < n; i++)
 		if (run->workers[i].own != NULL)
-			transport_cancel(run->workers[i].own);
+			fetch_transport_cancel(run->workers[i].own);
 	pthread_mutex_unlock(&run->pool_mu);
 	/* Queued URLs still reach a worker, which reports them cancelled. */
 	fetch_end_input(run);

@@ -16,7 +16,7 @@ struct fetch_opts;
  * whenever a URL arrives and every worker started is busy, up to the
  * run's maximum, so a run never has more workers than URLs so far.  Each
  * worker owns one libcurl easy handle, takes URLs from a bounded queue,
- * runs each transfer on the run's transport (transport.h), whose
+ * runs each transfer on the run's transport (fetch_transport.h), whose
  * connections serve every worker (kept alive from one URL to the next
  * whoever fetches it, and shared as HTTP/2 streams), and sends one
  * struct fetch_result per URL on the results channel, which the

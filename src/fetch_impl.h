@@ -19,7 +19,7 @@
 #include "fetch.h"
 #include "fetch_opts.h"
 #include "limit.h"
-#include "transport.h"
+#include "fetch_transport.h"
 
 /*
  * The libcurl lists a run builds once from its configuration's arrays of

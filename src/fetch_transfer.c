@@ -4,7 +4,7 @@
  * A worker fetches a URL here: the URL's policy (schemes, syntax), the
  * limits of --per-host and --rate, the attempts with their waits, and
  * what the result records of the last.  The transfer itself runs on the
- * run's transport (transport.h).  Everything here runs on the worker's
+ * run's transport (fetch_transport.h).  Everything here runs on the worker's
  * thread, except libcurl's callbacks, which run on the transport's while
  * the worker waits for it, and the share's locks.
  */
@@ -473,7 +473,7 @@ fetch_transfer_one(struct worker *w, struct job *job,
 	 * being made waits to learn from its handshake (ALPN) whether it
 	 * speaks HTTP/2, and rides it as a stream if so, rather than opening
 	 * a connection of its own; and the transport, told its origin
-	 * (transport.h), holds back what one connection's streams cannot
+	 * (fetch_transport.h), holds back what one connection's streams cannot
 	 * carry.  Plain http is always HTTP/1.1 here, and would wait for a
 	 * whole first response to learn it.
 	 */
@@ -502,7 +502,7 @@ fetch_transfer_one(struct worker *w, struct job *job,
 		if (attempt == 0)
 			start = now();
 		atomic_fetch_add(&run->in_flight, 1);
-		cc = transport_perform(port, origin, &aborted);
+		cc = fetch_transport_perform(port, origin, &aborted);
 		atomic_fetch_sub(&run->in_flight, 1);
 		if (slot != NULL)
 			limit_hosts_release(slot);

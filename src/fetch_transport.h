@@ -1,6 +1,6 @@
-/* transport.h: the thread that runs the workers' transfers. */
-#ifndef TRANSPORT_H
-#define TRANSPORT_H
+/* fetch_transport.h: the thread that runs the workers' transfers. */
+#ifndef FETCH_TRANSPORT_H
+#define FETCH_TRANSPORT_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -20,14 +20,14 @@
  *
  * A caller talks to the transport through a port of its own: the port
  * holds the caller's easy handle and the channel the answer comes back
- * on.  Between transport_perform() calls the easy handle is the caller's
+ * on.  Between fetch_transport_perform() calls the easy handle is the caller's
  * alone (setopt, getinfo); during one it is the transport thread's.
  */
 struct transport;
 struct transport_port;
 
-/* Ports a lane (a multi handle) serves: see transport_new(). */
-#define TRANSPORT_LANE_PORTS	64
+/* Ports a lane (a multi handle) serves: see fetch_transport_new(). */
+#define FETCH_TRANSPORT_LANE_PORTS	64
 
 /*
  * Starts a transport for at most callers ports.  It runs a multi handle
@@ -36,27 +36,27 @@ struct transport_port;
  * ports, each lane keeping idle connections to reuse beyond its ports'
  * own; an HTTP/2 one in lane 0, with every other stream to its origin.
  * A transport for one caller starts no thread: that caller runs its
- * transfers itself, in transport_perform().
+ * transfers itself, in fetch_transport_perform().
  * curl_global_init() must have been called.  Returns the transport, or
  * NULL with errno set (ENOMEM, or what epoll, eventfd or pthread_create()
  * failed with).
  */
-struct transport *transport_new(size_t callers, long idle);
+struct transport *fetch_transport_new(size_t callers, long idle);
 
 /*
  * Aborts every transfer in flight, within milliseconds, and every one
- * handed over from now on: their transport_perform() returns with
+ * handed over from now on: their fetch_transport_perform() returns with
  * *aborted set.  Safe from any thread, a signal handler excepted;
  * idempotent.
  */
-void		 transport_cancel(struct transport *t);
+void		 fetch_transport_cancel(struct transport *t);
 
 /*
  * Stops the thread and frees the transport, closing its connections.
- * No port may be in transport_perform(); ports are freed by their owners,
+ * No port may be in fetch_transport_perform(); ports are freed by their owners,
  * before or after.  NULL is a no-op.
  */
-void		 transport_free(struct transport *t);
+void		 fetch_transport_free(struct transport *t);
 
 /*
  * Makes a port on t for easy, which the port borrows (it sets the easy
@@ -64,16 +64,17 @@ void		 transport_free(struct transport *t);
  * easy handle may have one port on such a transport besides another).
  * Returns the port, or NULL with errno set (ENOMEM).
  */
-struct transport_port *transport_port_new(struct transport *t, CURL *easy);
+struct transport_port *fetch_transport_port_new(struct transport *t,
+		    CURL *easy);
 
-/* Frees a port that is not in transport_perform(); NULL is a no-op. */
-void		 transport_port_free(struct transport_port *p);
+/* Frees a port that is not in fetch_transport_perform(); NULL is a no-op. */
+void		 fetch_transport_port_free(struct transport_port *p);
 
 /*
  * Runs the port's easy handle's transfer to its end on the transport, as
  * curl_easy_perform() would, blocking the caller meanwhile.  Returns its
  * result, with *aborted false; or, with *aborted true, it was cut short
- * by transport_cancel() and the result means nothing.  The transfer's
+ * by fetch_transport_cancel() and the result means nothing.  The transfer's
  * CURLINFO values are read from the easy handle afterwards, as usual.
  * One call at a time per port.
  *
@@ -84,7 +85,7 @@ void		 transport_port_free(struct transport_port *p);
  * it rather than each open its own; the rest wait, in order, for those
  * to end.  NULL transfers never wait.
  */
-CURLcode	 transport_perform(struct transport_port *p,
+CURLcode	 fetch_transport_perform(struct transport_port *p,
 		    const char *origin, bool *aborted);
 
-#endif /* TRANSPORT_H */
+#endif /* FETCH_TRANSPORT_H */

@@ -1,4 +1,4 @@
-/* transport.c: the thread that runs the workers' transfers. */
+/* fetch_transport.c: the thread that runs the workers' transfers. */
 
 #define _POSIX_C_SOURCE 200809L
 
@@ -17,7 +17,7 @@
 #include <curl/curl.h>
 
 #include "chan.h"
-#include "transport.h"
+#include "fetch_transport.h"
 
 /* Socket events taken from the kernel per epoll_wait(). */
 #define EVENTS_MAX	256
@@ -43,7 +43,7 @@
  * original in the same run, measured).  The transport runs a multi handle
  * (a lane) for each LANE_PORTS ports, and the walk covers about as many.
  */
-#define LANE_PORTS	TRANSPORT_LANE_PORTS
+#define LANE_PORTS	FETCH_TRANSPORT_LANE_PORTS
 
 /* The epoll tag of the eventfd: no lane has this number. */
 #define WAKE_TAG	UINT32_MAX
@@ -116,7 +116,7 @@ struct origin {
  *
  * A transport for one caller (alone) runs no thread and has no epoll
  * set: its caller drives the one lane's multi handle itself in
- * transport_perform(), which saves the two hand-overs between threads
+ * fetch_transport_perform(), which saves the two hand-overs between threads
  * that each transfer costs otherwise, and a --serial run is nothing but
  * such transfers one after another.  Its connections still outlive the
  * transfers, one kept per host.
@@ -569,7 +569,7 @@ transport_destroy(struct transport *t)
 }
 
 struct transport *
-transport_new(size_t callers, long idle)
+fetch_transport_new(size_t callers, long idle)
 {
 	struct transport *t;
 	struct epoll_event ev;
@@ -628,7 +628,7 @@ fail:
 }
 
 void
-transport_cancel(struct transport *t)
+fetch_transport_cancel(struct transport *t)
 {
 	if (atomic_exchange(&t->cancelled, true))
 		return;
@@ -640,7 +640,7 @@ transport_cancel(struct transport *t)
 }
 
 void
-transport_free(struct transport *t)
+fetch_transport_free(struct transport *t)
 {
 	if (t == NULL)
 		return;
@@ -653,7 +653,7 @@ transport_free(struct transport *t)
 }
 
 struct transport_port *
-transport_port_new(struct transport *t, CURL *easy)
+fetch_transport_port_new(struct transport *t, CURL *easy)
 {
 	struct transport_port *p;
 
@@ -676,7 +676,7 @@ transport_port_new(struct transport *t, CURL *easy)
 }
 
 void
-transport_port_free(struct transport_port *p)
+fetch_transport_port_free(struct transport_port *p)
 {
 	if (p == NULL)
 		return;
@@ -685,9 +685,9 @@ transport_port_free(struct transport_port *p)
 }
 
 /*
- * transport_perform() for a transport alone: runs the transfer on the
+ * fetch_transport_perform() for a transport alone: runs the transfer on the
  * lane's multi handle in the caller's thread, waking once a second, or
- * at once on transport_cancel(), to look at the cancelled flag.
+ * at once on fetch_transport_cancel(), to look at the cancelled flag.
  */
 static CURLcode
 perform_alone(struct transport *t, struct transport_port *p, bool *aborted)
@@ -703,7 +703,7 @@ perform_alone(struct transport *t, struct transport_port *p, bool *aborted)
 		    CURLE_FAILED_INIT;
 	for (;;) {
 		/*
-		 * Pairs with transport_cancel(): a cancel after this load
+		 * Pairs with fetch_transport_cancel(): a cancel after this load
 		 * wakes the poll below, whose wake-up waits for it.
 		 */
 		if (atomic_load(&t->cancelled)) {
@@ -732,7 +732,7 @@ perform_alone(struct transport *t, struct transport_port *p, bool *aborted)
 }
 
 CURLcode
-transport_perform(struct transport_port *p, const char *origin,
+fetch_transport_perform(struct transport_port *p, const char *origin,
     bool *aborted)
 {
 	struct transport *t = p->t;
