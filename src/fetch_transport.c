@@ -584,8 +584,7 @@ fetch_transport_new(size_t callers, long idle)
 	atomic_init(&t->next_port, 0);
 	if (callers == 0)
 		callers = 1;
-	if ((t->calls = chan_new(sizeof(struct transport_port *), callers)) ==
-	    NULL || callers / LANE_PORTS >= WAKE_TAG ||
+	if (callers / LANE_PORTS >= WAKE_TAG ||
 	    (t->lanes = calloc((callers + LANE_PORTS - 1) / LANE_PORTS,
 	    sizeof(*t->lanes))) == NULL) {
 		errno = ENOMEM;
@@ -593,7 +592,7 @@ fetch_transport_new(size_t callers, long idle)
 	}
 	t->nlanes = (callers + LANE_PORTS - 1) / LANE_PORTS;
 	t->idle = idle;
-	/* A caller alone never waits for an origin: no table. */
+	/* A caller alone never calls the thread nor waits for an origin. */
 	if ((t->alone = callers == 1)) {
 		if (lane_init(t, 0) < 0) {
 			errno = ENOMEM;
@@ -601,8 +600,9 @@ fetch_transport_new(size_t callers, long idle)
 		}
 		return t;
 	}
-	if ((t->origins = calloc(ORIGIN_BUCKETS, sizeof(*t->origins))) ==
-	    NULL) {
+	if ((t->calls = chan_new(sizeof(struct transport_port *), callers)) ==
+	    NULL || (t->origins = calloc(ORIGIN_BUCKETS,
+	    sizeof(*t->origins))) == NULL) {
 		errno = ENOMEM;
 		goto fail;
 	}
