@@ -3,9 +3,15 @@
 /*
  * The pool.  The submitter (one thread) queues struct job values on jobs
  * and starts a worker when the URLs submitted but not finished are at
- * least the workers started, up to max_workers.  Workers take jobs until
- * jobs is closed and drained, then exit; the last to exit after the input
- * ended closes results.
+ * least the workers started, up to max_workers, unless STARTING_MAX
+ * workers are still setting up, or the transport holds transfers that
+ * wait for a stream (fetch_transport_holds()): a new worker would then
+ * most likely queue its transfer behind them.  A thousand URLs to one
+ * HTTP/2 host started a thousand threads, most of them waiting; now about
+ * two hundred.  The submitter waits instead, on room, until a worker
+ * finishes a URL or ends its set-up, or the hold lapses.  Workers take
+ * jobs until jobs is closed and drained, then exit; the last to exit
+ * after the input ended closes results.
  *
  * Locks: pool_mu guards live, input_closed and each worker's own member;
  * share_locks[] are libcurl's share locks.  No thread holds two of them
@@ -37,6 +43,13 @@
 
 /* Idle connections a worker's own transport keeps: see fetch_own_port(). */
 #define OWN_IDLE	1
+
+/*
+ * Workers that may be setting up at once.  Each takes about 0.1 ms of
+ * processor time; more at once would not start them sooner, and the
+ * submitter would run ahead of what the transport has seen.
+ */
+#define STARTING_MAX	8
 
 /* Results that wait for the caller before workers wait to send theirs. */
 #define RESULTS_HELD	1024
@@ -96,6 +109,23 @@ fetch_own_port(struct worker *w)
 	return w->own_port;
 }
 
+/*
+ * Wakes the submitter if it waits in wait_for_room(), after the caller
+ * has changed finished or starting.  Dekker, both sides sequentially
+ * consistent: the submitter raises room_wanted and then reads the
+ * counts, the caller changed a count and then reads room_wanted, so one
+ * of the two sees the other's store.  A token nobody waits for any more
+ * only ends the next wait early, and the submitter looks again.
+ */
+static void
+room_made(struct fetch_run *run)
+{
+	char token = 0;
+
+	if (atomic_load(&run->room_wanted))
+		(void)chan_try_send(run->room, &token);
+}
+
 static void *
 worker_main(void *arg)
 {
@@ -109,6 +139,8 @@ worker_main(void *arg)
 	if ((w->easy = curl_easy_init()) != NULL)
 		w->port = fetch_transport_port_new(run->transport, w->easy);
 	w->ready = w->port != NULL && fetch_transfer_setup(w) == 0;
+	atomic_fetch_sub(&run->starting, 1);
+	room_made(run);
 
 	while (chan_recv(run->jobs, &job) == 0) {
 		fetch_transfer_one(w, &job, &res);
@@ -117,6 +149,7 @@ worker_main(void *arg)
 		 * a worker for a URL whose result is on its way.
 		 */
 		atomic_fetch_add(&run->finished, 1);
+		room_made(run);
 		/* Only a cancelled caller's close could refuse it. */
 		if (chan_send(run->results, &res) < 0)
 			fetch_result_free(&res);
@@ -165,6 +198,7 @@ run_free(struct fetch_run *run)
 	limit_hosts_free(run->hosts);
 	fetch_lists_free(&run->lists);
 	chan_free(run->done);
+	chan_free(run->room);
 	free(run->workers);
 	chan_free(run->results);
 	chan_free(run->jobs);
@@ -187,6 +221,8 @@ fetch_start(const struct fetch_config *cfg, char *err, size_t errlen)
 	atomic_init(&run->nworkers, 0);
 	atomic_init(&run->submitted, 0);
 	atomic_init(&run->finished, 0);
+	atomic_init(&run->room_wanted, false);
+	atomic_init(&run->starting, 0);
 	atomic_init(&run->in_flight, 0);
 	pthread_mutex_init(&run->pool_mu, NULL);
 	pthread_attr_init(&run->attr);
@@ -203,7 +239,8 @@ fetch_start(const struct fetch_config *cfg, char *err, size_t errlen)
 	    run->max_workers < RESULTS_HELD ? run->max_workers :
 	    RESULTS_HELD)) == NULL || (run->workers = calloc(run->max_workers,
 	    sizeof(*run->workers))) == NULL ||
-	    (run->done = chan_new(1, 0)) == NULL)
+	    (run->done = chan_new(1, 0)) == NULL ||
+	    (run->room = chan_new(1, 1)) == NULL)
 		goto nomem;
 	if (fetch_lists_build(&run->lists, cfg) != CURLE_OK)
 		goto nomem;
@@ -258,6 +295,7 @@ start_worker(struct fetch_run *run, char *err, size_t errlen)
 	}
 	run->live++;
 	pthread_mutex_unlock(&run->pool_mu);
+	atomic_fetch_add(&run->starting, 1);
 	w->run = run;
 	if ((run->stacks == NULL || (e = fetch_os_stack_attr(run, i, &run->attr)) ==
 	    0) && (e = pthread_create(&w->tid, &run->attr, worker_main, w)) ==
@@ -266,6 +304,7 @@ start_worker(struct fetch_run *run, char *err, size_t errlen)
 		atomic_store(&run->nworkers, i + 1);
 		return 0;
 	}
+	atomic_fetch_sub(&run->starting, 1);
 	worker_gone(run);
 	if (strerror_r(e, why, sizeof(why)) != 0)
 		snprintf(why, sizeof(why), "error %d", e);
@@ -274,12 +313,38 @@ start_worker(struct fetch_run *run, char *err, size_t errlen)
 	return -1;
 }
 
+/*
+ * Waits until a worker finishes a URL or ends its start after the
+ * submitter read finished and starting (seen: the one less the other),
+ * until the run is cancelled, or for at most ms milliseconds.  Only the
+ * submitter calls it.
+ */
+static void
+wait_for_room(struct fetch_run *run, size_t seen, long ms)
+{
+	struct chan_case cases[2];
+	char token;
+
+	/* See room_made(). */
+	atomic_store(&run->room_wanted, true);
+	if (atomic_load(&run->finished) - atomic_load(&run->starting) ==
+	    seen) {
+		cases[0] = (struct chan_case){ run->room, CHAN_RECV, &token,
+		    false };
+		cases[1] = (struct chan_case){ run->done, CHAN_RECV, NULL,
+		    false };
+		(void)chan_select(cases, 2, ms);
+	}
+	atomic_store(&run->room_wanted, false);
+}
+
 int
 fetch_submit(struct fetch_run *run, size_t urlnum, char *url, char *err,
     size_t errlen)
 {
 	struct job job = { urlnum, 0, url };
-	size_t n = atomic_load(&run->nworkers), pending;
+	size_t n, pending, finished, starting;
+	long ms;
 
 	if (atomic_load(&run->cancelled)) {
 		errno = ECANCELED;
@@ -291,11 +356,27 @@ fetch_submit(struct fetch_run *run, size_t urlnum, char *url, char *err,
 	 * submitted, which counts a URL before it is queued.
 	 */
 	job.seq = atomic_fetch_add(&run->submitted, 1);
-	pending = job.seq + 1 - atomic_load(&run->finished);
-	if (pending > n && n < run->max_workers &&
-	    start_worker(run, err, errlen) < 0 && (errno == ECANCELED ||
-	    n == 0))
-		goto refused;
+	for (;;) {
+		n = atomic_load(&run->nworkers);
+		starting = atomic_load(&run->starting);
+		finished = atomic_load(&run->finished);
+		pending = job.seq + 1 - finished;
+		if (pending <= n || n == run->max_workers)
+			break;
+		ms = FETCH_TRANSPORT_HOLD_MS;
+		if (n == 0 || (starting < STARTING_MAX &&
+		    !fetch_transport_holds(run->transport, &ms))) {
+			if (start_worker(run, err, errlen) < 0 &&
+			    (errno == ECANCELED || n == 0))
+				goto refused;
+			break;
+		}
+		wait_for_room(run, finished - starting, ms);
+		if (atomic_load(&run->cancelled)) {
+			errno = ECANCELED;
+			goto refused;
+		}
+	}
 	if (chan_send(run->jobs, &job) == 0)
 		return 0;
 	errno = ECANCELED;

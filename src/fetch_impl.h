@@ -120,6 +120,12 @@ struct fetch_run {
 	atomic_size_t		 nworkers;	/* Started. */
 	atomic_size_t		 submitted;
 	atomic_size_t		 finished;	/* Results sent. */
+	chan_t			*room;		/* Capacity 1: a token when a
+						   URL finished while
+						   room_wanted. */
+	atomic_bool		 room_wanted;	/* The submitter waits. */
+	atomic_size_t		 starting;	/* Workers started that have
+						   not yet set up. */
 	pthread_mutex_t		 pool_mu;
 	size_t			 live;		/* Workers not yet exited. */
 	bool			 input_closed;	/* jobs is closed. */

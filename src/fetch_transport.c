@@ -137,6 +137,9 @@ struct transport {
 	atomic_bool		 wake_pending;
 	atomic_bool		 cancelled;
 	atomic_bool		 stopping;
+	atomic_size_t		 held;		/* Ports in origins' queues. */
+	_Atomic int64_t		 moved_at;	/* Monotonic ms when a queue
+						   last formed or moved. */
 	struct transport_port	*active;
 	struct origin		**origins;	/* ORIGIN_BUCKETS, unless
 						   alone. */
@@ -327,19 +330,44 @@ start(struct transport *t, struct transport_port *p)
 	t->active = p;
 }
 
+/*
+ * Queues p behind the others waiting for its origin's room, and takes the
+ * first off o's queue.  held and moved_at are read by other threads
+ * (fetch_transport_holds()) and ordered with nothing: relaxed.
+ */
+static void
+origin_push(struct transport *t, struct transport_port *p)
+{
+	p->next = NULL;
+	if (p->o->tail != NULL)
+		p->o->tail->next = p;
+	else
+		p->o->head = p;
+	p->o->tail = p;
+	if (atomic_fetch_add_explicit(&t->held, 1, memory_order_relaxed) == 0)
+		atomic_store_explicit(&t->moved_at, now_ms(),
+		    memory_order_relaxed);
+}
+
+static struct transport_port *
+origin_pop(struct transport *t, struct origin *o)
+{
+	struct transport_port *p = o->head;
+
+	if ((o->head = p->next) == NULL)
+		o->tail = NULL;
+	p->next = NULL;
+	atomic_fetch_sub_explicit(&t->held, 1, memory_order_relaxed);
+	atomic_store_explicit(&t->moved_at, now_ms(), memory_order_relaxed);
+	return p;
+}
+
 /* Starts what waits for o while o has room. */
 static void
 start_waiting(struct transport *t, struct origin *o)
 {
-	struct transport_port *p;
-
-	while ((p = o->head) != NULL &&
-	    (o->http1 || o->active < STREAMS_MAX)) {
-		if ((o->head = p->next) == NULL)
-			o->tail = NULL;
-		p->next = NULL;
-		start(t, p);
-	}
+	while (o->head != NULL && (o->http1 || o->active < STREAMS_MAX))
+		start(t, origin_pop(t, o));
 }
 
 /*
@@ -368,12 +396,7 @@ take_calls(struct transport *t)
 			start(t, p);
 			continue;
 		}
-		p->next = NULL;
-		if (p->o->tail != NULL)
-			p->o->tail->next = p;
-		else
-			p->o->head = p;
-		p->o->tail = p;
+		origin_push(t, p);
 	}
 }
 
@@ -442,13 +465,11 @@ abort_all(struct transport *t)
 		return;
 	for (i = 0; i < ORIGIN_BUCKETS; i++)
 		for (o = t->origins[i]; o != NULL; o = o->next) {
-			while ((p = o->head) != NULL) {
-				o->head = p->next;
-				p->next = NULL;
+			while (o->head != NULL) {
+				p = origin_pop(t, o);
 				p->o = NULL;
 				answer(p, CURLE_ABORTED_BY_CALLBACK, true);
 			}
-			o->tail = NULL;
 		}
 	while ((p = t->active) != NULL) {
 		finish(t, p);
@@ -582,6 +603,8 @@ fetch_transport_new(size_t callers, long idle)
 	atomic_init(&t->cancelled, false);
 	atomic_init(&t->stopping, false);
 	atomic_init(&t->next_port, 0);
+	atomic_init(&t->held, 0);
+	atomic_init(&t->moved_at, 0);
 	if (callers == 0)
 		callers = 1;
 	if (callers / LANE_PORTS >= WAKE_TAG ||
@@ -625,6 +648,22 @@ fail:
 	transport_destroy(t);
 	errno = e;
 	return NULL;
+}
+
+bool
+fetch_transport_holds(struct transport *t, long *left_ms)
+{
+	int64_t left;
+
+	if (t == NULL || atomic_load_explicit(&t->held,
+	    memory_order_relaxed) == 0)
+		return false;
+	left = atomic_load_explicit(&t->moved_at, memory_order_relaxed) +
+	    FETCH_TRANSPORT_HOLD_MS - now_ms();
+	if (left <= 0)
+		return false;
+	*left_ms = (long)left;
+	return true;
 }
 
 void

@@ -44,6 +44,22 @@ struct transport_port;
 struct transport *fetch_transport_new(size_t callers, long idle);
 
 /*
+ * How long a queue of transfers waiting for streams (see STREAMS_MAX in
+ * fetch_transport.c) may stand still and still count as moving.
+ */
+#define FETCH_TRANSPORT_HOLD_MS	100
+
+/*
+ * Whether t holds transfers that wait for a stream of their origin's
+ * connection while that queue moves: the last started from it, or it
+ * formed, less than FETCH_TRANSPORT_HOLD_MS ago.  A caller with more such
+ * transfers would only queue them too, behind the others.  When it
+ * returns true, *left_ms is how long the hold lasts unless the queue
+ * moves again.  Never blocks; NULL holds nothing.
+ */
+bool		 fetch_transport_holds(struct transport *t, long *left_ms);
+
+/*
  * Aborts every transfer in flight, within milliseconds, and every one
  * handed over from now on: their fetch_transport_perform() returns with
  * *aborted set.  Safe from any thread, a signal handler excepted;

@@ -422,6 +422,24 @@ proc_dead_port(void)
 	return ntohs(sa.sin_port);
 }
 
+int
+proc_silent_listener(int *port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sa);
+	int fd;
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_msg(fd != -1, "socket: %s", strerror(errno));
+	ck_assert_msg(bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+	    listen(fd, 64) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&sa, &len) == 0,
+	    "bind, listen: %s", strerror(errno));
+	*port = ntohs(sa.sin_port);
+	return fd;
+}
+
 void
 proc_std_fds(void)
 {

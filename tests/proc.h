@@ -158,6 +158,13 @@ bool		 proc_match(const char *s, const char *re, double *subs,
 int		 proc_dead_port(void);
 
 /*
+ * A loopback listener that never accepts: the kernel completes
+ * connections to it, and whatever is sent there waits for an answer that
+ * never comes.  Sets *port; returns the socket, which the caller closes.
+ */
+int		 proc_silent_listener(int *port);
+
+/*
  * Starts the fixture and reads its READY line.  The script is found
  * through the environment variable FETCH_FIXTURE, next to this source
  * file, or in a tests/ folder above the path near (a program under test).

@@ -28,6 +28,7 @@
 
 #include <check.h>
 
+#include "../src/fetch.h"
 #include "e2e.h"
 #include "proc.h"
 #include "suites.h"
@@ -135,7 +136,8 @@ listening(int port)
 
 /*
  * Starts nginx serving HTTP/2 over TLS on ngx_port with the fixture's
- * certificate, and waits until it listens.  nginx runs in the foreground
+ * certificate, and waits until it listens.  /slow answers after 50 ms,
+ * being the fixture's /delay/50.  nginx runs in the foreground
  * under a shell that kills it when its standard input, a pipe only this
  * process holds, reaches end of file: when the test ends, however it ends.
  */
@@ -184,8 +186,9 @@ nginx_start(void)
 	    "    ssl_certificate %s;\n"
 	    "    ssl_certificate_key %s;\n"
 	    "    location / { return 200 \"ok\\n\"; }\n"
+	    "    location = /slow { proxy_pass %s; }\n"
 	    "  }\n"
-	    "}\n", ngx_port, e2e_fx.cert, key);
+	    "}\n", ngx_port, e2e_fx.cert, key, e2e_url("/delay/50"));
 	ck_assert(fclose(fp) == 0);
 
 	proc_pipe(fds);
@@ -318,6 +321,104 @@ START_TEST(h2_workers_share_one_connection)
 }
 END_TEST
 
+/* A run in this process, with the default number of workers. */
+static struct fetch_run *
+pool_start(void)
+{
+	struct fetch_config cfg;
+	struct fetch_run *run;
+	char err[256];
+
+	ck_assert_int_eq(fetch_global_init(), 0);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.insecure = true;
+	cfg.max_time_ms = 30000;
+	cfg.connect_timeout_ms = 30000;
+	run = fetch_start(&cfg, err, sizeof(err));
+	ck_assert_msg(run != NULL, "%s", err);
+	return run;
+}
+
+static void
+pool_submit(struct fetch_run *run, size_t urlnum, const char *url)
+{
+	char err[256], *u = strdup(url);
+
+	ck_assert_ptr_nonnull(u);
+	ck_assert_msg(fetch_submit(run, urlnum, u, err, sizeof(err)) == 0,
+	    "submit %zu: %s", urlnum, err);
+}
+
+/*
+ * 1,000 URLs that take 50 ms each to one HTTP/2 host, with the default
+ * number of workers (one a URL at most): the transport runs 100 of them
+ * as streams of its connection and queues the others, and the pool
+ * starts no worker for a URL that would only queue behind them.  Every
+ * URL is fetched, by at most half as many workers as URLs (about 200,
+ * measured): each URL started a thread of its own before, 1,000 in all.
+ */
+START_TEST(h2_urls_beyond_the_streams_start_no_workers)
+{
+	enum { N = 1000 };
+	struct fetch_result res;
+	struct fetch_run *run = pool_start();
+	char *url = e2e_fmt("https://127.0.0.1:%d/slow", ngx_port);
+	size_t got = 0;
+
+	for (size_t i = 0; i < N; i++)
+		pool_submit(run, i, url);
+	fetch_end_input(run);
+	while (chan_recv(fetch_results(run), &res) == 0) {
+		ck_assert_msg(res.outcome == FETCH_OK && res.status == 200,
+		    "URL %zu: status %ld, %s", res.urlnum, res.status,
+		    res.error != NULL ? res.error : "no error");
+		fetch_result_free(&res);
+		got++;
+	}
+	ck_assert_uint_eq(got, N);
+	ck_assert_msg(fetch_workers(run) <= N / 2, "%zu workers for %d URLs",
+	    fetch_workers(run), N);
+	fetch_finish(run);
+	fetch_global_cleanup();
+}
+END_TEST
+
+/*
+ * The hold lasts only while the queue moves.  150 URLs to a TLS host that
+ * never answers (100 in the transport, waiting for its handshake, 50
+ * queued), then one to the fixture: that one still gets a worker of its
+ * own, and its answer, while the others wait.
+ */
+START_TEST(stalled_origin_holds_no_other_url_back)
+{
+	enum { N = 150 };
+	struct fetch_result res;
+	struct fetch_run *run;
+	char *silent;
+	int fd, port;
+
+	fd = proc_silent_listener(&port);
+	silent = e2e_fmt("https://127.0.0.1:%d/", port);
+	run = pool_start();
+	for (size_t i = 0; i < N; i++)
+		pool_submit(run, i, silent);
+	pool_submit(run, N, e2e_url("/status/200"));
+	ck_assert_int_eq(chan_recv_timeout(fetch_results(run), &res, 20000),
+	    0);
+	ck_assert_uint_eq(res.urlnum, N);
+	ck_assert_int_eq(res.outcome, FETCH_OK);
+	fetch_result_free(&res);
+	fetch_cancel(run);
+	while (chan_recv(fetch_results(run), &res) == 0) {
+		ck_assert_int_eq(res.outcome, FETCH_CANCELLED);
+		fetch_result_free(&res);
+	}
+	fetch_finish(run);
+	fetch_global_cleanup();
+	close(fd);
+}
+END_TEST
+
 Suite *
 conn_suite(void)
 {
@@ -329,12 +430,14 @@ conn_suite(void)
 	tcase_set_timeout(tc, 40);
 	tcase_add_test(tc, connection_passes_between_workers);
 	tcase_add_test(tc, serial_keeps_a_connection_per_host);
+	tcase_add_test(tc, stalled_origin_holds_no_other_url_back);
 	suite_add_tcase(s, tc);
 
 	tcase_add_checked_fixture(h2, nginx_setup, nginx_teardown);
 	tcase_set_timeout(h2, 40);
 	tcase_add_test(h2, h2_requests_share_one_connection);
 	tcase_add_test(h2, h2_workers_share_one_connection);
+	tcase_add_test(h2, h2_urls_beyond_the_streams_start_no_workers);
 	suite_add_tcase(s, h2);
 	return s;
 }

@@ -2,10 +2,6 @@
 
 #define _POSIX_C_SOURCE 200809L
 
-#include <sys/socket.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
-
 #include <check.h>
 
 #include <dirent.h>
@@ -17,6 +13,7 @@
 #include <unistd.h>
 
 #include "../src/fetch.h"
+#include "proc.h"
 #include "suites.h"
 
 /* Descriptor slots the kernel has allocated to this process. */
@@ -264,28 +261,6 @@ START_TEST(workers_start_as_urls_arrive)
 END_TEST
 
 /*
- * A listener that never accepts: the kernel completes connections to it,
- * and a request sent there waits for an answer that never comes.
- */
-static int
-silent_listener(char *url, size_t len)
-{
-	struct sockaddr_in sa;
-	socklen_t sl = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	ck_assert_int_ge(fd, 0);
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	ck_assert_int_eq(listen(fd, 64), 0);
-	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
-	snprintf(url, len, "http://127.0.0.1:%d/", ntohs(sa.sin_port));
-	return fd;
-}
-
-/*
  * Cancelling reports every URL submitted, in flight or queued, as
  * cancelled, closes the results, and refuses what comes after.
  */
@@ -293,10 +268,11 @@ START_TEST(cancel_reports_every_url_submitted)
 {
 	struct fetch_run *run;
 	char url[64], err[256], *u;
-	int lfd;
+	int lfd, port;
 
 	ck_assert_int_eq(fetch_global_init(), 0);
-	lfd = silent_listener(url, sizeof(url));
+	lfd = proc_silent_listener(&port);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/", port);
 	run = start_run(4);
 	/* Four in flight, four queued: the queue holds one a worker. */
 	submit_n(run, url, 8);
