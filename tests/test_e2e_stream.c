@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -353,10 +354,38 @@ START_TEST(records_file_appears_only_when_complete)
 }
 END_TEST
 
+/* Starts fetch_urls with the arguments (ended by NULL), left running. */
+static struct proc *
+st_start(const char *a0, ...)
+{
+	char *argv[16];
+	size_t n = 1;
+	va_list ap;
+
+	argv[n++] = (char *)a0;
+	va_start(ap, a0);
+	while (n < 15 && (argv[n] = va_arg(ap, char *)) != NULL)
+		n++;
+	va_end(ap);
+	argv[n] = NULL;
+	return e2e_spawn(argv, NULL);
+}
+
+/* Waits up to 15 s for p, started by st_start(), and checks its code. */
+static void
+st_expect_exit(struct proc *p, int code)
+{
+	proc_reap(p, p->start + 15);
+	ck_assert_msg(!p->killed, "still running after 15 s; stderr:\n%s",
+	    proc_msg(&p->ebuf));
+	e2e_expect_code(p, code);
+}
+
 /*
  * --resume: a run cut short keeps its finished records; the next run
  * fetches only the rest, drops a line a crash cut short, and the file
- * ends with one record per URL.
+ * ends with one record per URL.  The three record forms run side by
+ * side, each waiting for its deadline and then for its slow URL.
  */
 START_TEST(resume_fetches_only_what_is_missing)
 {
@@ -364,34 +393,39 @@ START_TEST(resume_fetches_only_what_is_missing)
 		{ "json", "--format", "json" }, { "csv", "--format", "csv" },
 		{ "w", "-w", "%{urlnum} %{url} %{http_code}\\n" },
 	};
-	const char *list;
-	char *key, *rec;
-	struct proc *p;
+	const char *list[3];
+	char *key[3], *rec[3];
+	struct proc *p[3];
+	size_t f;
 	FILE *fp;
 
-	for (size_t f = 0; f < 3; f++) {
-		key = e2e_key();
-		list = st_list(e2e_fmt("list%zu", f), 30, "/delay/10");
+	for (f = 0; f < 3; f++) {
+		key[f] = e2e_key();
+		list[f] = st_list(e2e_fmt("list%zu", f), 30, "/delay/10");
 		/* A slow URL the deadline cuts short, counted under key. */
-		fp = fopen(list, "a");
+		fp = fopen(list[f], "a");
 		ck_assert_ptr_nonnull(fp);
-		fprintf(fp, "%s\n", e2e_url("/delay/3000?key=%s", key));
+		fprintf(fp, "%s\n", e2e_url("/delay/3000?key=%s", key[f]));
 		fclose(fp);
-		rec = st_file(e2e_fmt("rec%zu", f), NULL);
-		p = e2e_run(NULL, 15, fmts[f][1], fmts[f][2], "--records", rec,
-		    "--resume", "--deadline", "1.5", "-i", list, NULL);
-		e2e_expect_code(p, 3);
+		rec[f] = st_file(e2e_fmt("rec%zu", f), NULL);
+		p[f] = st_start(fmts[f][1], fmts[f][2], "--records", rec[f],
+		    "--resume", "--deadline", "1.5", "-i", list[f], NULL);
+	}
+	for (f = 0; f < 3; f++) {
+		st_expect_exit(p[f], 3);
 		/* A crash mid-line: the next run drops the torn line. */
-		fp = fopen(rec, "a");
+		fp = fopen(rec[f], "a");
 		ck_assert_ptr_nonnull(fp);
 		fputs(f == 1 ? "\"http://x/\",3" : "{\"url\":\"htt", fp);
 		fclose(fp);
-		p = e2e_run(NULL, 15, fmts[f][1], fmts[f][2], "--records", rec,
-		    "--resume", "-i", list, NULL);
-		e2e_expect_code(p, 0);
-		st_check_records(fmts[f][0], rec, list);
+		p[f] = st_start(fmts[f][1], fmts[f][2], "--records", rec[f],
+		    "--resume", "-i", list[f], NULL);
+	}
+	for (f = 0; f < 3; f++) {
+		st_expect_exit(p[f], 0);
+		st_check_records(fmts[f][0], rec[f], list[f]);
 		/* The slow URL twice (cut short, then fetched); no other. */
-		ck_assert_int_eq(e2e_count(key, "").requests, 2);
+		ck_assert_int_eq(e2e_count(key[f], "").requests, 2);
 	}
 }
 END_TEST
