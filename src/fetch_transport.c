@@ -99,6 +99,7 @@ struct origin {
 	size_t			 active;
 	bool			 http1;		/* Answered over HTTP/1: no
 						   streams, no cap. */
+	bool			 full;		/* Counted in t->full. */
 	struct transport_port	*head;
 	struct transport_port	*tail;
 	struct origin		*next;		/* In its bucket. */
@@ -138,8 +139,11 @@ struct transport {
 	atomic_bool		 cancelled;
 	atomic_bool		 stopping;
 	atomic_size_t		 held;		/* Ports in origins' queues. */
+	atomic_size_t		 full;		/* Origins whose streams are
+						   all taken. */
 	_Atomic int64_t		 moved_at;	/* Monotonic ms when a queue
-						   last formed or moved. */
+						   or a full origin last
+						   formed or moved. */
 	struct transport_port	*active;
 	struct origin		**origins;	/* ORIGIN_BUCKETS, unless
 						   alone. */
@@ -302,6 +306,27 @@ fail:
 }
 
 /*
+ * Counts o in t->full while every stream it may have is taken, after its
+ * count of active transfers or its http1 changed.  full, held and
+ * moved_at are read by other threads (fetch_transport_holds()) and order
+ * nothing: relaxed, here and in origin_push() and origin_pop().
+ */
+static void
+origin_count(struct transport *t, struct origin *o)
+{
+	bool full = !o->http1 && o->active >= STREAMS_MAX;
+
+	if (full == o->full)
+		return;
+	o->full = full;
+	if (full)
+		atomic_fetch_add_explicit(&t->full, 1, memory_order_relaxed);
+	else
+		atomic_fetch_sub_explicit(&t->full, 1, memory_order_relaxed);
+	atomic_store_explicit(&t->moved_at, now_ms(), memory_order_relaxed);
+}
+
+/*
  * Puts p's transfer into a multi handle, or answers p if it cannot: lane
  * 0 while its origin may speak HTTP/2, its own lane otherwise.
  */
@@ -321,8 +346,10 @@ start(struct transport *t, struct transport_port *p)
 		    CURLE_FAILED_INIT, false);
 		return;
 	}
-	if (p->o != NULL)
+	if (p->o != NULL) {
 		p->o->active++;
+		origin_count(t, p->o);
+	}
 	p->prev = NULL;
 	p->next = t->active;
 	if (t->active != NULL)
@@ -332,8 +359,7 @@ start(struct transport *t, struct transport_port *p)
 
 /*
  * Queues p behind the others waiting for its origin's room, and takes the
- * first off o's queue.  held and moved_at are read by other threads
- * (fetch_transport_holds()) and ordered with nothing: relaxed.
+ * first off o's queue.
  */
 static void
 origin_push(struct transport *t, struct transport_port *p)
@@ -420,6 +446,7 @@ finish(struct transport *t, struct transport_port *p)
 	p->lane = NULL;
 	if (o != NULL) {
 		o->active--;
+		origin_count(t, o);
 		start_waiting(t, o);
 	}
 }
@@ -604,6 +631,7 @@ fetch_transport_new(size_t callers, long idle)
 	atomic_init(&t->stopping, false);
 	atomic_init(&t->next_port, 0);
 	atomic_init(&t->held, 0);
+	atomic_init(&t->full, 0);
 	atomic_init(&t->moved_at, 0);
 	if (callers == 0)
 		callers = 1;
@@ -655,8 +683,9 @@ fetch_transport_holds(struct transport *t, long *left_ms)
 {
 	int64_t left;
 
-	if (t == NULL || atomic_load_explicit(&t->held,
-	    memory_order_relaxed) == 0)
+	if (t == NULL || (atomic_load_explicit(&t->held,
+	    memory_order_relaxed) == 0 && atomic_load_explicit(&t->full,
+	    memory_order_relaxed) == 0))
 		return false;
 	left = atomic_load_explicit(&t->moved_at, memory_order_relaxed) +
 	    FETCH_TRANSPORT_HOLD_MS - now_ms();

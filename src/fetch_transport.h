@@ -44,18 +44,20 @@ struct transport_port;
 struct transport *fetch_transport_new(size_t callers, long idle);
 
 /*
- * How long a queue of transfers waiting for streams (see STREAMS_MAX in
- * fetch_transport.c) may stand still and still count as moving.
+ * How long the transfers of an origin whose streams are all taken (see
+ * STREAMS_MAX in fetch_transport.c) may stand still and still count as
+ * moving.
  */
 #define FETCH_TRANSPORT_HOLD_MS	100
 
 /*
  * Whether t holds transfers that wait for a stream of their origin's
- * connection while that queue moves: the last started from it, or it
- * formed, less than FETCH_TRANSPORT_HOLD_MS ago.  A caller with more such
- * transfers would only queue them too, behind the others.  When it
- * returns true, *left_ms is how long the hold lasts unless the queue
- * moves again.  Never blocks; NULL holds nothing.
+ * connection, or runs an origin's every stream, while that moves: a
+ * transfer left the queue or the origin, or the queue or the full origin
+ * formed, less than FETCH_TRANSPORT_HOLD_MS ago.  A caller with more
+ * transfers to such an origin would only queue them.  When it returns
+ * true, *left_ms is how long the hold lasts unless the origin moves
+ * again.  Never blocks; NULL holds nothing.
  */
 bool		 fetch_transport_holds(struct transport *t, long *left_ms);
 
