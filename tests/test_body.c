@@ -694,7 +694,7 @@ START_TEST(big_body_in_flat_memory)
 
 	/*
 	 * The sanitizers' shadow memory and runtime put even a run of
-	 * small bodies over 20 MB (about 28 MB under ASan, 40 MB under
+	 * small bodies over 20 MB (about 30 MB under ASan, 40 MB under
 	 * TSan), so here the bound is on the growth over a run whose big
 	 * body is 4 bytes; it measured under 1 MB.
 	 */
