@@ -12,7 +12,8 @@
 #
 # alternating the two, RUNS times each.  Each run is measured by a small
 # Python runner that collects the contender with wait4(): wall seconds
-# from a monotonic clock around it and its peak resident memory.  A run
+# from a monotonic clock around it, its CPU seconds (user and system, all
+# its threads) and its peak resident memory.  A run
 # counts only if it printed status 200 for every URL and left exactly N
 # files of the body's size in DIR; the directory is emptied between runs,
 # outside the time measured.  Prints the medians and the ratio fetch_urls
@@ -74,11 +75,13 @@ if status != 0 or ok != n or len(names) != n or good != n:
              "the body's size" % (kind, status, ok, n, len(names), good))
 for f in names:
     os.unlink(os.path.join(out, f))
-print("%.6f %d" % (wall, ru.ru_maxrss))
+print("%.6f %d %.6f" % (wall, ru.ru_maxrss, ru.ru_utime + ru.ru_stime))
 EOF
 
 : > "$tmp/fetch_urls"
 : > "$tmp/curl"
+# The load average: the machine is shared, and the wall times follow it.
+load_before=$(cut -d ' ' -f 1-3 /proc/loadavg)
 for i in $(seq "$runs"); do
 	for kind in fetch_urls curl; do
 		echo "$prog: $kind, run $i of $runs" >&2
@@ -86,10 +89,13 @@ for i in $(seq "$runs"); do
 		    >> "$tmp/$kind" || die "$kind failed"
 	done
 done
+load_after=$(cut -d ' ' -f 1-3 /proc/loadavg)
 fw=$(awk '{ print $1 }' "$tmp/fetch_urls" | median)
 fm=$(awk '{ print $2 }' "$tmp/fetch_urls" | median)
 cw=$(awk '{ print $1 }' "$tmp/curl" | median)
 cm=$(awk '{ print $2 }' "$tmp/curl" | median)
+fc=$(awk '{ print $3 }' "$tmp/fetch_urls" | median)
+cc=$(awk '{ print $3 }' "$tmp/curl" | median)
 {
 	echo "# Bodies to files: fetch_urls -O against curl -Z --output-dir"
 	echo
@@ -97,19 +103,21 @@ cm=$(awk '{ print $2 }' "$tmp/curl" | median)
 	    "$(nproc) CPUs;"
 	echo "$("$fetch" --version); $(curl --version | head -n 1)."
 	echo "$urls URLs of $body_kb kB from nginx on loopback, 50 at a time," \
-	    "saved to an empty directory."
+	    "saved to an empty directory;"
+	echo "load average $load_before before, $load_after after."
 	echo
-	echo "| contender | wall (s) | RSS (MB) |"
-	echo "|---|---:|---:|"
-	printf '| fetch_urls -j 50 -O --output-dir | %.3f | %.1f |\n' "$fw" \
-	    "$(echo "$fm / 1024" | bc -l)"
-	printf '| %s | %.3f | %.1f |\n' \
+	echo "| contender | wall (s) | CPU (s) | RSS (MB) |"
+	echo "|---|---:|---:|---:|"
+	printf '| fetch_urls -j 50 -O --output-dir | %.3f | %.3f | %.1f |\n' \
+	    "$fw" "$fc" "$(echo "$fm / 1024" | bc -l)"
+	printf '| %s | %.3f | %.3f | %.1f |\n' \
 	    "curl -Z --parallel-max 50 --remote-name-all --output-dir" \
-	    "$cw" "$(echo "$cm / 1024" | bc -l)"
-	printf '| ratio fetch_urls / curl | %.3fx | %.3fx |\n' \
-	    "$(echo "$fw / $cw" | bc -l)" "$(echo "$fm / $cm" | bc -l)"
+	    "$cw" "$cc" "$(echo "$cm / 1024" | bc -l)"
+	printf '| ratio fetch_urls / curl | %.3fx | %.3fx | %.3fx |\n' \
+	    "$(echo "$fw / $cw" | bc -l)" "$(echo "$fc / $cc" | bc -l)" \
+	    "$(echo "$fm / $cm" | bc -l)"
 	echo
-	echo "Every run (wall s, RSS KiB): fetch_urls $(tr '\n' ' ' \
+	echo "Every run (wall s, RSS KiB, CPU s): fetch_urls $(tr '\n' ' ' \
 	    < "$tmp/fetch_urls")| curl $(tr '\n' ' ' < "$tmp/curl")"
 	echo
 	echo "Target (issue 16): at most 1.0x curl's wall time."

@@ -1,12 +1,13 @@
 /* body.c: response bodies saved to files (-o, -O, --output-dir). */
 
-#define _GNU_SOURCE		/* renameat2(), RENAME_NOREPLACE */
+#define _GNU_SOURCE		/* renameat2(), O_TMPFILE */
 
 #include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -281,6 +282,21 @@ open_subdir(int dfd, const char *component, bool create)
 	return fd;
 }
 
+/* Whether /proc/self/fd is there, for linking a file made O_TMPFILE. */
+static bool
+tmpfile_usable(void)
+{
+	/* 0: not yet known, 1: usable, -1: not. */
+	static atomic_int usable;
+	int u;
+
+	if ((u = atomic_load_explicit(&usable, memory_order_relaxed)) == 0) {
+		u = access("/proc/self/fd", X_OK) == 0 ? 1 : -1;
+		atomic_store_explicit(&usable, u, memory_order_relaxed);
+	}
+	return u > 0;
+}
+
 int
 body_open(struct body_file *f, const struct body_config *c,
     const char *name, char *err, size_t errlen)
@@ -318,6 +334,17 @@ body_open(struct body_file *f, const struct body_config *c,
 		f->path = NULL;
 		goto nomem_file;
 	}
+	/*
+	 * A file without a name, which body_commit() links to its name:
+	 * one change to the directory a body, not a creation and a rename,
+	 * each of which locks the directory against the other workers, and
+	 * nothing left behind by a run that dies.  Some file systems lack
+	 * O_TMPFILE; so does a system without /proc/self/fd, through which
+	 * an unprivileged process links it.
+	 */
+	if (tmpfile_usable())
+		f->fd = openat(dfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC,
+		    0666);
 	for (tries = 0; f->fd < 0 && tries < 100; tries++) {
 		free(f->tmp);
 		if (asprintf(&f->tmp, ".fetch_urls.%ld.%lu.part",
@@ -419,6 +446,32 @@ rename_noreplace(int dfd, const char *from, const char *to)
 	return 0;
 }
 
+/*
+ * Links the file open as fd, made O_TMPFILE, to name in dfd unless the
+ * name exists, then closes it; on a failure of close() the name goes.
+ */
+static int
+link_tmpfile(int fd, int dfd, const char *name)
+{
+	char proc[64];
+	int e;
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	if (linkat(AT_FDCWD, proc, dfd, name, AT_SYMLINK_FOLLOW) < 0) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	if (close(fd) < 0) {
+		e = errno;
+		(void)unlinkat(dfd, name, 0);
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
 char *
 body_commit(struct body_file *f, char *err, size_t errlen)
 {
@@ -426,9 +479,12 @@ body_commit(struct body_file *f, char *err, size_t errlen)
 	int e;
 
 	/* close() reports what a network file system could not write. */
-	e = close(f->fd);
+	if (f->tmp == NULL)
+		e = link_tmpfile(f->fd, f->dirfd, f->base);
+	else if ((e = close(f->fd)) == 0)
+		e = rename_noreplace(f->dirfd, f->tmp, f->base);
 	f->fd = -1;
-	if (e < 0 || rename_noreplace(f->dirfd, f->tmp, f->base) < 0) {
+	if (e < 0) {
 		e = errno;
 		if (e == EEXIST)
 			snprintf(err, errlen, "%s exists already (another "

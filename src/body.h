@@ -60,7 +60,9 @@ char		*body_name(const struct body_config *c, size_t urlnum,
 struct body_file {
 	int	 dirfd;		/* -1, or owned: the file's directory. */
 	int	 fd;		/* -1, or owned: the temporary file. */
-	char	*tmp;		/* NULL or malloced: its name in dirfd. */
+	char	*tmp;		/* NULL or malloced: its name in dirfd;
+				   NULL with fd open: it has none
+				   (O_TMPFILE). */
 	char	*base;		/* NULL or malloced: the final name's last
 				   component, in dirfd. */
 	char	*path;		/* NULL or malloced: dir/name, as records
@@ -72,8 +74,9 @@ struct body_file {
 void		body_init(struct body_file *f);
 
 /*
- * Opens a temporary file for the body to be saved as name (from
- * body_name()) in c->dir, creating the directories on the way with
+ * Opens a temporary file, without a name where the file system allows
+ * (O_TMPFILE), else with a hidden one, for the body to be saved as name
+ * (from body_name()) in c->dir, creating the directories on the way with
  * c->create_dirs.  No component is followed if it is a symbolic link,
  * except in c->dir itself, which is the user's.  Returns 0, or -1 with
  * errno set and a one-line reason naming the file in err.  Blocks on the

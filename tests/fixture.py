@@ -51,6 +51,13 @@ Endpoints (any request may carry ?key=K to be counted under K):
   /gzip/N[?bad=1]   N bytes of "z", gzip-encoded when the request's
                    Accept-Encoding names gzip; with bad=1, a body that
                    claims to be gzip and is not, whatever was asked.
+  /numbers/N[?wait=K&for=R]   N bytes of body: the 32-bit little-endian
+                   numbers 0, 1, 2, ... (the last one cut short), every
+                   4 bytes unlike any other, streamed in 1 MiB writes.
+                   With wait=K it stops after the first half until R
+                   requests (default 1) counted under K have been
+                   answered, and drops the connection if that takes
+                   over 60 s: the other URLs must run while it streams.
   /pattern/NAME[?n=B&seed=S]   B (default 1000) bytes of body, byte i
                    being (S + 31 i + 7 (i >> 8)) mod 256 (S default 0),
                    whatever NAME is (slashes too): bodies that every
@@ -302,15 +309,20 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return
         self._reply(code, b"status %d\n" % code)
 
-    def route_bytes(self, arg, query):
-        n = self._int(arg, 0, 1 << 40)
-        if n is None:
-            return
+    def _octets_head(self, n):
+        """Sends the head of a 200 with n bytes of octets; returns whether
+        the body is to follow (not for HEAD)."""
         self.send_response(200)
         self.send_header("Content-Type", "application/octet-stream")
         self.send_header("Content-Length", str(n))
         self.end_headers()
-        if not self._body:
+        return self._body
+
+    def route_bytes(self, arg, query):
+        n = self._int(arg, 0, 1 << 40)
+        if n is None:
+            return
+        if not self._octets_head(n):
             return
         left = n
         while left > 0:
@@ -458,6 +470,52 @@ class Handler(http.server.BaseHTTPRequestHandler):
             with SEEN_LOCK:
                 SEEN[query["key"][0]] = data
         self._reply(200, data, "application/json")
+
+    def route_numbers(self, arg, query):
+        n = self._int(arg, 0, 1 << 34)
+        if n is None:
+            return
+        key = query.get("wait", [None])[0]
+        want = self._int(query.get("for", ["1"])[0], 1, 1 << 20)
+        if want is None:
+            return
+        if not self._octets_head(n):
+            return
+        # Word j of 1 MiB chunk c is (c << 18) + j: its low two bytes
+        # depend on j alone, so each chunk rewrites only the high two,
+        # a few strided slice assignments that run at C speed.
+        words = CHUNK // 4
+        buf = bytearray(struct.pack("<%dI" % words, *range(words)))
+        sent = 0
+        for c in itertools.count():
+            if sent >= n:
+                break
+            for q in range(4):
+                quarter = slice(q * CHUNK // 4 + 2, (q + 1) * CHUNK // 4, 4)
+                buf[quarter] = bytes([(4 * c + q) & 255]) * (words // 4)
+            buf[3::4] = bytes([(c >> 6) & 255]) * words
+            if key is not None and sent < n // 2 <= sent + CHUNK:
+                self.wfile.write(memoryview(buf)[:n // 2 - sent])
+                sent = n // 2
+                if not self._wait_answered(key, want, 60.0):
+                    self.close_connection = True
+                    return
+                self.wfile.write(memoryview(buf)[sent - c * CHUNK:
+                                                 min(n - c * CHUNK, CHUNK)])
+            else:
+                self.wfile.write(memoryview(buf)[:min(n - sent, CHUNK)])
+            sent = min(n, (c + 1) * CHUNK)
+
+    def _wait_answered(self, key, want, timeout):
+        """Whether want requests under key were answered within timeout
+        seconds."""
+        def ready():
+            c = COUNTERS.keys.get(key)
+            return (c is not None and c["requests"] >= want
+                    and c["in_flight"] == 0)
+
+        with COUNTERS.cond:
+            return COUNTERS.cond.wait_for(ready, timeout)
 
     def route_pattern(self, arg, query):
         n = self._int(query.get("n", ["1000"])[0], 0, 1 << 30)
