@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "chan.h"
 
@@ -231,9 +230,7 @@ struct chan {
  * not running: counted in the channel benchmark, fewer than 2 in 1,000
  * such parkers were completed while spinning, all the others after
  * yielding, so that the spin (a pause takes some 35 ns here) only kept
- * the processor from the thread it waited for.  At most one thread per
- * processor polls at a time (see pollers in chan_park.c); the others
- * sleep at once.
+ * the processor from the thread it waited for.
  */
 #ifndef SPIN_ROUNDS
 #define SPIN_ROUNDS	100

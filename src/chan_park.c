@@ -195,42 +195,9 @@ deadline_passed(const struct timespec *dl)
 }
 
 /*
- * Threads polling in chanp_parker_wait() now, and the most that may: one
- * per online processor.  Polling pays only while the thread polled for
- * can run; with more pollers than processors, each yield hands the
- * processor to another poller instead.  A thousand workers, each waiting
- * for its transfer's answer, spent about a fifth of a run's processor time
- * yielding to each other (perf, 1,000 HTTP/2 URLs at -j 1000).  Both are
- * heuristics: the count orders nothing and is updated relaxed, and the
- * limit is read relaxed, a race at worst computing it twice.
- */
-static atomic_uint pollers;
-static atomic_uint pollers_max;
-
-/* Takes a poller's place, or returns false when all are taken. */
-static bool
-poller_enter(void)
-{
-	unsigned max = atomic_load_explicit(&pollers_max, memory_order_relaxed);
-	long n;
-
-	if (max == 0) {
-		n = sysconf(_SC_NPROCESSORS_ONLN);
-		max = n < 1 ? 1 : n > 1024 ? 1024 : (unsigned)n;
-		atomic_store_explicit(&pollers_max, max, memory_order_relaxed);
-	}
-	if (atomic_fetch_add_explicit(&pollers, 1, memory_order_relaxed) <
-	    max)
-		return true;
-	atomic_fetch_sub_explicit(&pollers, 1, memory_order_relaxed);
-	return false;
-}
-
-/*
  * Waits until the parker is completed, or until the deadline (NULL: none)
- * if nobody claims it first; polls first (spinning only if spin, see
- * SPIN_ROUNDS) when a poller's place is free.  Returns PARK_DONE or
- * PARK_CANCELLED.
+ * if nobody claims it first; spins first only if spin (see SPIN_ROUNDS).
+ * Returns PARK_DONE or PARK_CANCELLED.
  */
 int
 chanp_parker_wait(struct parker *p, const struct timespec *dl, bool spin)
@@ -244,20 +211,14 @@ chanp_parker_wait(struct parker *p, const struct timespec *dl, bool spin)
 	 * parker_claim() by atomicity alone, the sleep itself being ordered
 	 * by p->mu.
 	 */
-	if (poller_enter()) {
-		for (i = spin ? 0 : SPIN_ROUNDS; i < SPIN_ROUNDS + YIELD_ROUNDS;
-		    i++) {
-			if (atomic_load_explicit(&p->state,
-			    memory_order_acquire) == PARK_DONE)
-				break;
-			if (i < SPIN_ROUNDS)
-				cpu_relax();
-			else
-				sched_yield();
-		}
-		atomic_fetch_sub_explicit(&pollers, 1, memory_order_relaxed);
-		if (i < SPIN_ROUNDS + YIELD_ROUNDS)
+	for (i = spin ? 0 : SPIN_ROUNDS; i < SPIN_ROUNDS + YIELD_ROUNDS; i++) {
+		if (atomic_load_explicit(&p->state, memory_order_acquire) ==
+		    PARK_DONE)
 			return PARK_DONE;
+		if (i < SPIN_ROUNDS)
+			cpu_relax();
+		else
+			sched_yield();
 	}
 
 	pthread_mutex_lock(&p->mu);
