@@ -5,9 +5,10 @@
  * and starts a worker when the URLs submitted but not finished are at
  * least the workers started, up to max_workers, unless STARTING_MAX
  * workers are still setting up, or the transport runs every stream an
- * origin may have (fetch_transport_holds()): a new worker would then most
- * likely queue its transfer.  A thousand URLs to one HTTP/2 host started
- * a thousand threads, most of them waiting; now 120 to 290 (measured).
+ * origin may have or is behind with the transfers handed to it
+ * (fetch_transport_holds()): a new worker would then most likely queue
+ * its transfer.  A thousand URLs to one HTTP/2 host started a thousand
+ * threads, most of them waiting; now 130 to 150 (measured).
  * The submitter waits instead, on room, until a worker
  * finishes a URL or ends its set-up, or the hold lapses.  Workers take
  * jobs until jobs is closed and drained, then exit; the last to exit

@@ -158,10 +158,10 @@ struct fetch_run *fetch_start(const struct fetch_config *cfg, char *err,
  * Submits url (malloced; the run takes it) as URL number urlnum.  Blocks
  * while the queue is full.  Starts a worker when every worker started is
  * busy and the maximum is not reached, unless workers enough are still
- * setting up, or the transfers in flight already take every stream of an
- * HTTP/2 connection: then it blocks until a worker is free or set up, or
- * for at most 100 ms while none of those transfers ends.  Only one thread
- * may submit.
+ * setting up, the transfers in flight already take every stream of an
+ * HTTP/2 connection, or the transport thread is behind with the transfers
+ * handed to it: then it blocks until a worker is free or set up, or for
+ * at most 100 ms while none of those moves.  Only one thread may submit.
  * Returns 0; or -1, url still the caller's, with errno ECANCELED when the
  * run was cancelled (before or while waiting), or EAGAIN when no worker
  * could be started and none runs (the reason, from pthread_create(), in

@@ -32,6 +32,15 @@
  */
 #define STREAMS_MAX	100
 
+/*
+ * Ports sent to the thread and not yet taken from which it holds new
+ * callers back (fetch_transport_holds()): the thread is behind, and a
+ * new caller would only wait behind them.  2,000 HTTPS URLs answered
+ * after 200 ms took 3.2-4.3 s and 165 MB without it, a worker each; 1.9 s
+ * and 60 MB with it, as the Go original's 1.9 s (measured).
+ */
+#define BACKLOG_HOLD	4
+
 /* Buckets of the origins' hash table. */
 #define ORIGIN_BUCKETS	4096
 
@@ -141,6 +150,10 @@ struct transport {
 	atomic_size_t		 held;		/* Ports in origins' queues. */
 	atomic_size_t		 full;		/* Origins whose streams are
 						   all taken. */
+	atomic_size_t		 backlog;	/* Ports sent on calls, not
+						   yet taken. */
+	_Atomic int64_t		 taken_at;	/* Monotonic ms of the last
+						   port taken. */
 	_Atomic int64_t		 moved_at;	/* Monotonic ms when a queue
 						   or a full origin last
 						   formed or moved. */
@@ -407,6 +420,9 @@ take_calls(struct transport *t)
 
 	(void)atomic_exchange(&t->wake_pending, false);
 	while (chan_try_recv(t->calls, &p) == 0) {
+		atomic_fetch_sub_explicit(&t->backlog, 1, memory_order_relaxed);
+		atomic_store_explicit(&t->taken_at, now_ms(),
+		    memory_order_relaxed);
 		if (atomic_load(&t->cancelled)) {
 			answer(p, CURLE_ABORTED_BY_CALLBACK, true);
 			continue;
@@ -632,6 +648,8 @@ fetch_transport_new(size_t callers, long idle)
 	atomic_init(&t->next_port, 0);
 	atomic_init(&t->held, 0);
 	atomic_init(&t->full, 0);
+	atomic_init(&t->backlog, 0);
+	atomic_init(&t->taken_at, 0);
 	atomic_init(&t->moved_at, 0);
 	if (callers == 0)
 		callers = 1;
@@ -681,14 +699,19 @@ fail:
 bool
 fetch_transport_holds(struct transport *t, long *left_ms)
 {
-	int64_t left;
+	int64_t left = 0, now;
 
-	if (t == NULL || (atomic_load_explicit(&t->held,
-	    memory_order_relaxed) == 0 && atomic_load_explicit(&t->full,
-	    memory_order_relaxed) == 0))
+	if (t == NULL)
 		return false;
-	left = atomic_load_explicit(&t->moved_at, memory_order_relaxed) +
-	    FETCH_TRANSPORT_HOLD_MS - now_ms();
+	now = now_ms();
+	if (atomic_load_explicit(&t->held, memory_order_relaxed) > 0 ||
+	    atomic_load_explicit(&t->full, memory_order_relaxed) > 0)
+		left = atomic_load_explicit(&t->moved_at,
+		    memory_order_relaxed) + FETCH_TRANSPORT_HOLD_MS - now;
+	if (left <= 0 && atomic_load_explicit(&t->backlog,
+	    memory_order_relaxed) >= BACKLOG_HOLD)
+		left = atomic_load_explicit(&t->taken_at,
+		    memory_order_relaxed) + FETCH_TRANSPORT_HOLD_MS - now;
 	if (left <= 0)
 		return false;
 	*left_ms = (long)left;
@@ -814,6 +837,7 @@ fetch_transport_perform(struct transport_port *p, const char *origin,
 	 * Neither channel is ever closed, and each waits only while the
 	 * transport thread is busy: both calls succeed.
 	 */
+	atomic_fetch_add_explicit(&t->backlog, 1, memory_order_relaxed);
 	(void)chan_send(t->calls, &p);
 	if (!atomic_exchange(&t->wake_pending, true))
 		wake(t);

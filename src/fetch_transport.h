@@ -45,19 +45,20 @@ struct transport *fetch_transport_new(size_t callers, long idle);
 
 /*
  * How long the transfers of an origin whose streams are all taken (see
- * STREAMS_MAX in fetch_transport.c) may stand still and still count as
- * moving.
+ * STREAMS_MAX in fetch_transport.c), or the transfers handed to the
+ * thread, may stand still and still count as moving.
  */
 #define FETCH_TRANSPORT_HOLD_MS	100
 
 /*
- * Whether t holds transfers that wait for a stream of their origin's
- * connection, or runs an origin's every stream, while that moves: a
- * transfer left the queue or the origin, or the queue or the full origin
- * formed, less than FETCH_TRANSPORT_HOLD_MS ago.  A caller with more
- * transfers to such an origin would only queue them.  When it returns
- * true, *left_ms is how long the hold lasts unless the origin moves
- * again.  Never blocks; NULL holds nothing.
+ * Whether a new caller of t would only wait: t holds transfers that wait
+ * for a stream of their origin's connection, or runs an origin's every
+ * stream, while that moves (a transfer left the queue or the origin, or
+ * the queue or the full origin formed, less than FETCH_TRANSPORT_HOLD_MS
+ * ago); or its thread has yet to take several transfers handed to it,
+ * and took one less than FETCH_TRANSPORT_HOLD_MS ago.  When it returns
+ * true, *left_ms is how long the hold lasts unless t moves again.  Never
+ * blocks; NULL holds nothing.
  */
 bool		 fetch_transport_holds(struct transport *t, long *left_ms);
 
