@@ -8,7 +8,7 @@
  * origin may have or is behind with the transfers handed to it
  * (fetch_transport_holds()): a new worker would then most likely queue
  * its transfer.  A thousand URLs to one HTTP/2 host started a thousand
- * threads, most of them waiting; now 130 to 150 (measured).
+ * threads, most of them waiting; now 110 to 135 (measured).
  * The submitter waits instead, on room, until a worker
  * finishes a URL or ends its set-up, or the hold lapses.  Workers take
  * jobs until jobs is closed and drained, then exit; the last to exit
@@ -366,7 +366,7 @@ fetch_submit(struct fetch_run *run, size_t urlnum, char *url, char *err,
 			break;
 		ms = FETCH_TRANSPORT_HOLD_MS;
 		if (n == 0 || (starting < STARTING_MAX &&
-		    !fetch_transport_holds(run->transport, &ms))) {
+		    !fetch_transport_holds(run->transport, n, &ms))) {
 			if (start_worker(run, err, errlen) < 0 &&
 			    (errno == ECANCELED || n == 0))
 				goto refused;
