@@ -323,8 +323,9 @@ fail:
 /*
  * Counts o in t->full while every stream it may have is taken, after its
  * count of active transfers or its http1 changed.  full, held and
- * moved_at are read by other threads (fetch_transport_holds()) and order
- * nothing: relaxed, here and in origin_push() and origin_pop().
+ * moved_at (and taken_at, in take_calls()) are read by other threads
+ * (fetch_transport_holds()) and order nothing: relaxed, here and in
+ * origin_push(), origin_pop() and take_calls().
  */
 static void
 origin_count(struct transport *t, struct origin *o)
@@ -838,6 +839,11 @@ fetch_transport_perform(struct transport_port *p, const char *origin,
 	/*
 	 * Neither channel is ever closed, and each waits only while the
 	 * transport thread is busy: both calls succeed.
+	 */
+	/*
+	 * Relaxed, as the decrement in take_calls() and the loads in
+	 * fetch_transport_holds(): a count for a heuristic, ordering
+	 * nothing; the port itself is published by the channel.
 	 */
 	atomic_fetch_add_explicit(&t->backlog, 1, memory_order_relaxed);
 	(void)chan_send(t->calls, &p);
