@@ -149,16 +149,14 @@ struct transport {
 	atomic_bool		 wake_pending;
 	atomic_bool		 cancelled;
 	atomic_bool		 stopping;
-	atomic_size_t		 held;		/* Ports in origins' queues. */
 	atomic_size_t		 full;		/* Origins whose streams are
 						   all taken. */
 	atomic_size_t		 backlog;	/* Ports sent on calls, not
 						   yet taken. */
 	_Atomic int64_t		 taken_at;	/* Monotonic ms of the last
 						   port taken. */
-	_Atomic int64_t		 moved_at;	/* Monotonic ms when a queue
-						   or a full origin last
-						   formed or moved. */
+	_Atomic int64_t		 moved_at;	/* Monotonic ms when an origin
+						   last became full or not. */
 	struct transport_port	*active;
 	struct origin		**origins;	/* ORIGIN_BUCKETS, unless
 						   alone. */
@@ -322,10 +320,11 @@ fail:
 
 /*
  * Counts o in t->full while every stream it may have is taken, after its
- * count of active transfers or its http1 changed.  full, held and
- * moved_at (and taken_at, in take_calls()) are read by other threads
- * (fetch_transport_holds()) and order nothing: relaxed, here and in
- * origin_push(), origin_pop() and take_calls().
+ * count of active transfers or its http1 changed.  Only a full origin
+ * has a queue: a transfer is queued only then, and one leaving makes room
+ * for the first queued.  full and moved_at (and backlog and taken_at, in
+ * take_calls()) are read by other threads (fetch_transport_holds()) and
+ * order nothing: relaxed, here and in take_calls().
  */
 static void
 origin_count(struct transport *t, struct origin *o)
@@ -378,7 +377,7 @@ start(struct transport *t, struct transport_port *p)
  * first off o's queue.
  */
 static void
-origin_push(struct transport *t, struct transport_port *p)
+origin_push(struct transport_port *p)
 {
 	p->next = NULL;
 	if (p->o->tail != NULL)
@@ -386,21 +385,16 @@ origin_push(struct transport *t, struct transport_port *p)
 	else
 		p->o->head = p;
 	p->o->tail = p;
-	if (atomic_fetch_add_explicit(&t->held, 1, memory_order_relaxed) == 0)
-		atomic_store_explicit(&t->moved_at, now_ms(),
-		    memory_order_relaxed);
 }
 
 static struct transport_port *
-origin_pop(struct transport *t, struct origin *o)
+origin_pop(struct origin *o)
 {
 	struct transport_port *p = o->head;
 
 	if ((o->head = p->next) == NULL)
 		o->tail = NULL;
 	p->next = NULL;
-	atomic_fetch_sub_explicit(&t->held, 1, memory_order_relaxed);
-	atomic_store_explicit(&t->moved_at, now_ms(), memory_order_relaxed);
 	return p;
 }
 
@@ -409,7 +403,7 @@ static void
 start_waiting(struct transport *t, struct origin *o)
 {
 	while (o->head != NULL && (o->http1 || o->active < STREAMS_MAX))
-		start(t, origin_pop(t, o));
+		start(t, origin_pop(o));
 }
 
 /*
@@ -420,12 +414,12 @@ static void
 take_calls(struct transport *t)
 {
 	struct transport_port *p;
+	size_t taken = 0;
 
 	(void)atomic_exchange(&t->wake_pending, false);
 	while (chan_try_recv(t->calls, &p) == 0) {
 		atomic_fetch_sub_explicit(&t->backlog, 1, memory_order_relaxed);
-		atomic_store_explicit(&t->taken_at, now_ms(),
-		    memory_order_relaxed);
+		taken++;
 		if (atomic_load(&t->cancelled)) {
 			answer(p, CURLE_ABORTED_BY_CALLBACK, true);
 			continue;
@@ -441,8 +435,11 @@ take_calls(struct transport *t)
 			start(t, p);
 			continue;
 		}
-		origin_push(t, p);
+		origin_push(p);
 	}
+	if (taken > 0)
+		atomic_store_explicit(&t->taken_at, now_ms(),
+		    memory_order_relaxed);
 }
 
 /*
@@ -512,7 +509,7 @@ abort_all(struct transport *t)
 	for (i = 0; i < ORIGIN_BUCKETS; i++)
 		for (o = t->origins[i]; o != NULL; o = o->next) {
 			while (o->head != NULL) {
-				p = origin_pop(t, o);
+				p = origin_pop(o);
 				p->o = NULL;
 				answer(p, CURLE_ABORTED_BY_CALLBACK, true);
 			}
@@ -649,7 +646,6 @@ fetch_transport_new(size_t callers, long idle)
 	atomic_init(&t->cancelled, false);
 	atomic_init(&t->stopping, false);
 	atomic_init(&t->next_port, 0);
-	atomic_init(&t->held, 0);
 	atomic_init(&t->full, 0);
 	atomic_init(&t->backlog, 0);
 	atomic_init(&t->taken_at, 0);
@@ -707,8 +703,7 @@ fetch_transport_holds(struct transport *t, size_t callers, long *left_ms)
 	if (t == NULL)
 		return false;
 	now = now_ms();
-	if (atomic_load_explicit(&t->held, memory_order_relaxed) > 0 ||
-	    atomic_load_explicit(&t->full, memory_order_relaxed) > 0)
+	if (atomic_load_explicit(&t->full, memory_order_relaxed) > 0)
 		left = atomic_load_explicit(&t->moved_at,
 		    memory_order_relaxed) + FETCH_TRANSPORT_HOLD_MS - now;
 	if (left <= 0 && callers >= LANE_PORTS && atomic_load_explicit(

@@ -51,16 +51,14 @@ struct transport *fetch_transport_new(size_t callers, long idle);
 #define FETCH_TRANSPORT_HOLD_MS	100
 
 /*
- * Whether a new caller of t would only wait: t holds transfers that wait
- * for a stream of their origin's connection, or runs an origin's every
- * stream, while that moves (a transfer left the queue or the origin, or
- * the queue or the full origin formed, less than FETCH_TRANSPORT_HOLD_MS
- * ago); or, once it has callers enough for a lane, its thread has yet to
- * take several transfers handed to it, and took one less than
- * FETCH_TRANSPORT_HOLD_MS ago.  callers: how many callers it has now.
- * When it returns
- * true, *left_ms is how long the hold lasts unless t moves again.  Never
- * blocks; NULL holds nothing.
+ * Whether a new caller of t would only wait: t runs every stream an
+ * origin may have (more of its transfers wait for one), and an origin
+ * became full or stopped being so less than FETCH_TRANSPORT_HOLD_MS ago;
+ * or, once t has callers enough for a lane, its thread has yet to take
+ * several transfers handed to it, and took one less than
+ * FETCH_TRANSPORT_HOLD_MS ago.  callers: how many callers t has now.
+ * When it returns true, *left_ms is how long the hold lasts unless t
+ * moves again.  Never blocks; NULL holds nothing.
  */
 bool		 fetch_transport_holds(struct transport *t, size_t callers,
 		    long *left_ms);
