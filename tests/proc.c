@@ -422,6 +422,42 @@ proc_dead_port(void)
 	return ntohs(sa.sin_port);
 }
 
+void
+proc_expect_manual_names(const char *const *formats,
+    const char *(*name)(size_t), const char *what)
+{
+	const char *slash = strrchr(__FILE__, '/'), *n;
+	char path[4096], line[512], found[64][40];
+	size_t nfound = 0, i, j, f;
+	FILE *fp;
+
+	/* __FILE__ is tests/proc.c: the manual is one folder up. */
+	snprintf(path, sizeof(path), "%.*s%sdoc/fetch_urls.1", slash != NULL ?
+	    (int)(slash - __FILE__) : 0, __FILE__, slash != NULL ? "/../" :
+	    "../");
+	fp = fopen(path, "r");
+	ck_assert_msg(fp != NULL, "%s: %s", path, strerror(errno));
+	while (fgets(line, sizeof(line), fp) != NULL && nfound < 64)
+		for (f = 0; formats[f] != NULL; f++)
+			if (sscanf(line, formats[f], found[nfound]) == 1) {
+				nfound++;
+				break;
+			}
+	fclose(fp);
+	for (i = 0; (n = name(i)) != NULL; i++) {
+		for (j = 0; j < nfound && strcmp(found[j], n) != 0; j++)
+			;
+		ck_assert_msg(j < nfound, "the manual lacks %%{%s}", n);
+	}
+	for (j = 0; j < nfound; j++) {
+		for (i = 0; (n = name(i)) != NULL && strcmp(found[j], n) != 0;
+		    i++)
+			;
+		ck_assert_msg(n != NULL, "the manual has %%{%s}, which is no "
+		    "%s", found[j], what);
+	}
+}
+
 int
 proc_silent_listener(int *port)
 {

@@ -158,6 +158,15 @@ bool		 proc_match(const char *s, const char *re, double *subs,
 int		 proc_dead_port(void);
 
 /*
+ * Fails the test unless the manual, doc/fetch_urls.1, names exactly
+ * name(0), name(1)... up to the first NULL, each on a line that one of
+ * formats (NULL-ended, sscanf() formats with one %39[...] conversion)
+ * matches; what names such a name in messages ("-w variable").
+ */
+void		 proc_expect_manual_names(const char *const *formats,
+		    const char *(*name)(size_t), const char *what);
+
+/*
  * A loopback listener that never accepts: the kernel completes
  * connections to it, and whatever is sent there waits for an answer that
  * never comes.  Sets *port; returns the socket, which the caller closes.

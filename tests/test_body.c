@@ -242,28 +242,9 @@ END_TEST
  */
 START_TEST(manual_lists_every_template_variable)
 {
-	const char *slash = strrchr(__FILE__, '/'), *name;
-	char path[4096], line[512], found[16][40];
-	size_t nfound = 0, i, j;
-	FILE *fp;
+	static const char *const formats[] = { ".It Ql %%{%39[a-z_]}", NULL };
 
-	/* __FILE__ is tests/test_body.c: the manual is one folder up. */
-	snprintf(path, sizeof(path), "%.*s%sdoc/fetch_urls.1", slash != NULL ?
-	    (int)(slash - __FILE__) : 0, __FILE__, slash != NULL ? "/../" :
-	    "../");
-	fp = fopen(path, "r");
-	ck_assert_msg(fp != NULL, "%s: %s", path, strerror(errno));
-	while (fgets(line, sizeof(line), fp) != NULL && nfound < 16)
-		if (sscanf(line, ".It Ql %%{%39[a-z_]}", found[nfound]) == 1)
-			nfound++;
-	fclose(fp);
-	for (i = 0; (name = body_var_name(i)) != NULL; i++) {
-		for (j = 0; j < nfound && strcmp(found[j], name) != 0; j++)
-			;
-		ck_assert_msg(j < nfound, "the manual lacks %%{%s}", name);
-	}
-	ck_assert_msg(nfound == i, "the manual has %zu variables, body.c "
-	    "%zu", nfound, i);
+	proc_expect_manual_names(formats, body_var_name, "template variable");
 }
 END_TEST
 

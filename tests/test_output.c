@@ -19,6 +19,7 @@
 #include "../src/fetch.h"
 #include "../src/output.h"
 #include "../src/progress.h"
+#include "proc.h"
 #include "suites.h"
 
 /* Time limit of every test, in seconds. */
@@ -627,34 +628,11 @@ END_TEST
  */
 START_TEST(manual_lists_every_writeout_variable)
 {
-	const char *slash = strrchr(__FILE__, '/'), *name;
-	char path[4096], line[512], found[64][40];
-	size_t nfound = 0, i, j;
-	FILE *fp;
+	static const char *const formats[] = { ".It Li %%{%39[a-z_]}",
+	    ".Li %%{%39[a-z_]}", NULL };
 
-	/* __FILE__ is tests/test_output.c: the manual is one folder up. */
-	snprintf(path, sizeof(path), "%.*s%sdoc/fetch_urls.1", slash != NULL ?
-	    (int)(slash - __FILE__) : 0, __FILE__, slash != NULL ? "/../" :
-	    "../");
-	fp = fopen(path, "r");
-	ck_assert_msg(fp != NULL, "%s: %s", path, strerror(errno));
-	while (fgets(line, sizeof(line), fp) != NULL && nfound < 64)
-		if (sscanf(line, ".It Li %%{%39[a-z_]}", found[nfound]) == 1 ||
-		    sscanf(line, ".Li %%{%39[a-z_]}", found[nfound]) == 1)
-			nfound++;
-	fclose(fp);
-	for (i = 0; (name = output_writeout_name(i)) != NULL; i++) {
-		for (j = 0; j < nfound && strcmp(found[j], name) != 0; j++)
-			;
-		ck_assert_msg(j < nfound, "the manual lacks %%{%s}", name);
-	}
-	for (j = 0; j < nfound; j++) {
-		for (i = 0; (name = output_writeout_name(i)) != NULL &&
-		    strcmp(found[j], name) != 0; i++)
-			;
-		ck_assert_msg(name != NULL, "the manual has %%{%s}, which "
-		    "is no variable", found[j]);
-	}
+	proc_expect_manual_names(formats, output_writeout_name,
+	    "--write-out variable");
 }
 END_TEST
 
