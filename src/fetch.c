@@ -8,7 +8,7 @@
  * origin may have or is behind with the transfers handed to it
  * (fetch_transport_holds()): a new worker would then most likely queue
  * its transfer.  A thousand URLs to one HTTP/2 host started a thousand
- * threads, most of them waiting; now 110 to 135 (measured).
+ * threads, most of them waiting; now 110 to 145 (measured).
  * The submitter waits instead, on room, until a worker
  * finishes a URL or ends its set-up, or the hold lapses.  Workers take
  * jobs until jobs is closed and drained, then exit; the last to exit
