@@ -1,7 +1,6 @@
 /* Tests of bodies saved to files: body.h, and -o, -O end to end. */
 
-#define _DEFAULT_SOURCE		/* le32toh() */
-#define _XOPEN_SOURCE 700	/* nftw() */
+#define _GNU_SOURCE	/* O_TMPFILE, renameat2(), le32toh(), nftw() */
 
 #include <sys/stat.h>
 
@@ -11,6 +10,7 @@
 #include <ftw.h>
 #include <endian.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -144,6 +144,51 @@ expect_pattern(const char *path, size_t n, unsigned seed)
 		;
 	ck_assert_msg(i == n, "%s: byte %zu is %u", path, i, b[i]);
 	free(b);
+}
+
+/*
+ * File systems without O_TMPFILE or without RENAME_NOREPLACE, for the
+ * paths body.c takes there.  run_tests is linked with --wrap for openat
+ * and renameat2 (Makefile), so body.o's calls come here; each refusal
+ * is counted, so that a test also sees that it was asked.
+ */
+static bool refuse_tmpfile, refuse_noreplace;
+static int tmpfile_refused, noreplace_refused;
+
+int	__real_openat(int, const char *, int, ...);
+int	__wrap_openat(int, const char *, int, ...);
+int	__real_renameat2(int, const char *, int, const char *, unsigned);
+int	__wrap_renameat2(int, const char *, int, const char *, unsigned);
+
+int
+__wrap_openat(int dfd, const char *path, int flags, ...)
+{
+	va_list ap;
+	int mode = 0;
+
+	if ((flags & O_CREAT) != 0 || (flags & O_TMPFILE) == O_TMPFILE) {
+		va_start(ap, flags);
+		mode = va_arg(ap, int);
+		va_end(ap);
+	}
+	if (refuse_tmpfile && (flags & O_TMPFILE) == O_TMPFILE) {
+		tmpfile_refused++;
+		errno = EOPNOTSUPP;	/* As ext2, vfat or NFS answer. */
+		return -1;
+	}
+	return __real_openat(dfd, path, flags, mode);
+}
+
+int
+__wrap_renameat2(int from_dfd, const char *from, int to_dfd, const char *to,
+    unsigned flags)
+{
+	if (refuse_noreplace && (flags & RENAME_NOREPLACE) != 0) {
+		noreplace_refused++;
+		errno = EINVAL;
+		return -1;
+	}
+	return __real_renameat2(from_dfd, from, to_dfd, to, flags);
 }
 
 /* Writes text to the new file path. */
@@ -286,6 +331,70 @@ START_TEST(commit_never_replaces)
 	ck_assert_int_eq(body_write(&f, "three", 5), 0);
 	body_abort(&f);
 	ck_assert_str_eq(listing(tdir), "x");
+}
+END_TEST
+
+/*
+ * Where the file system lacks O_TMPFILE, a body is written under a hidden
+ * temporary name beside its own and renamed when complete; where it also
+ * lacks RENAME_NOREPLACE, hard-linked and unlinked.  Either way nothing
+ * is replaced and nothing is left behind.
+ */
+START_TEST(without_o_tmpfile_a_hidden_file_is_renamed)
+{
+	struct body_config c = { "%{filename}", tdir, false };
+	struct body_file f;
+	char err[256], *path, *tmp;
+	size_t len;
+
+	refuse_tmpfile = true;
+	ck_assert_int_eq(body_open(&f, &c, "x", err, sizeof(err)), 0);
+	ck_assert_int_eq(tmpfile_refused, 1);
+	ck_assert_int_eq(body_write(&f, "one", 3), 0);
+	tmp = listing(tdir);
+	ck_assert_msg(strncmp(tmp, e2e_fmt(".fetch_urls.%ld.", (long)getpid()),
+	    strlen(e2e_fmt(".fetch_urls.%ld.", (long)getpid()))) == 0 &&
+	    strchr(tmp, ' ') == NULL && strlen(tmp) > 5 &&
+	    strcmp(tmp + strlen(tmp) - 5, ".part") == 0, "%s", tmp);
+	path = body_commit(&f, err, sizeof(err));
+	ck_assert_msg(path != NULL, "%s", err);
+	ck_assert_str_eq(path, tpath("x"));
+	free(path);
+	ck_assert_str_eq(listing(tdir), "x");
+	ck_assert_str_eq(slurp(tpath("x"), &len), "one");
+
+	ck_assert_int_eq(body_open(&f, &c, "x", err, sizeof(err)), 0);
+	ck_assert_int_eq(body_write(&f, "two", 3), 0);
+	errno = 0;
+	ck_assert_ptr_null(body_commit(&f, err, sizeof(err)));
+	ck_assert_int_eq(errno, EEXIST);
+	ck_assert_str_eq(listing(tdir), "x");
+	ck_assert_str_eq(slurp(tpath("x"), &len), "one");
+
+	refuse_noreplace = true;
+	ck_assert_int_eq(body_open(&f, &c, "y", err, sizeof(err)), 0);
+	ck_assert_int_eq(body_write(&f, "three", 5), 0);
+	path = body_commit(&f, err, sizeof(err));
+	ck_assert_msg(path != NULL, "%s", err);
+	free(path);
+	ck_assert_int_eq(noreplace_refused, 1);
+	ck_assert_str_eq(listing(tdir), "x y");
+	ck_assert_str_eq(slurp(tpath("y"), &len), "three");
+
+	ck_assert_int_eq(body_open(&f, &c, "y", err, sizeof(err)), 0);
+	ck_assert_int_eq(body_write(&f, "four", 4), 0);
+	errno = 0;
+	ck_assert_ptr_null(body_commit(&f, err, sizeof(err)));
+	ck_assert_int_eq(errno, EEXIST);
+	ck_assert_int_eq(noreplace_refused, 2);
+	ck_assert_str_eq(listing(tdir), "x y");
+	ck_assert_str_eq(slurp(tpath("y"), &len), "three");
+
+	ck_assert_int_eq(body_open(&f, &c, "z", err, sizeof(err)), 0);
+	ck_assert_int_eq(body_write(&f, "five", 4), 0);
+	body_abort(&f);
+	ck_assert_str_eq(listing(tdir), "x y");
+	ck_assert_int_eq(tmpfile_refused, 5);
 }
 END_TEST
 
@@ -754,6 +863,7 @@ body_suite(void)
 	tcase_add_checked_fixture(files, dir_setup, dir_teardown);
 	tcase_add_test(files, commit_never_replaces);
 	tcase_add_test(files, links_inside_are_not_followed);
+	tcase_add_test(files, without_o_tmpfile_a_hidden_file_is_renamed);
 	suite_add_tcase(s, files);
 	return s;
 }
