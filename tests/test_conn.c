@@ -8,7 +8,8 @@
  * HTTP/2 it is nginx with http2 on its TLS port, started by the test (by
  * PID, in a temporary directory, with the fixture's certificate), whose
  * access log has the connection serial number of every request.  The
- * records' %{num_connects} must add up to the same count.
+ * records' %{num_connects} must add up to the same count.  The tests of
+ * the pool's holds run a pool, or a transport, in this process.
  */
 
 #define _POSIX_C_SOURCE 200809L
@@ -19,6 +20,8 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +31,10 @@
 
 #include <check.h>
 
+#include <curl/curl.h>
+
 #include "../src/fetch.h"
+#include "../src/fetch_transport.h"
 #include "e2e.h"
 #include "proc.h"
 #include "suites.h"
@@ -419,6 +425,138 @@ START_TEST(stalled_origin_holds_no_other_url_back)
 }
 END_TEST
 
+/*
+ * The transport thread of busy_transport_holds_while_it_moves(), held in
+ * a callback of a transfer it has just taken: entered says it is there,
+ * release lets it go on.
+ */
+struct stall {
+	chan_t	*entered;
+	chan_t	*release;
+};
+
+static curl_socket_t
+stall_opensocket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	struct stall *st = arg;
+	char token = 0;
+
+	(void)purpose;
+	ck_assert_int_eq(chan_send(st->entered, &token), 0);
+	ck_assert_int_eq(chan_recv(st->release, &token), 0);
+	return socket(a->family, a->socktype, a->protocol);
+}
+
+static size_t
+discard(char *data, size_t size, size_t n, void *arg)
+{
+	(void)data;
+	(void)arg;
+	return size * n;
+}
+
+/*
+ * A caller of the transport: one transfer on its port, once go is closed
+ * (or at once if go is NULL).
+ */
+struct caller {
+	struct transport_port	*port;
+	chan_t			*go;
+	CURLcode		 cc;
+	bool			 aborted;
+};
+
+static void *
+caller_main(void *arg)
+{
+	struct caller *c = arg;
+	char token;
+
+	if (c->go != NULL)
+		(void)chan_recv(c->go, &token);
+	c->cc = fetch_transport_perform(c->port, NULL, &c->aborted);
+	return NULL;
+}
+
+/*
+ * Beyond a lane's worth of callers, a transport whose thread has yet to
+ * take several transfers handed to it holds new workers back, for as
+ * long as it took one within FETCH_TRANSPORT_HOLD_MS; a stalled thread
+ * holds nothing for longer.  Its thread is stopped in a transfer's
+ * socket callback, just after taking it, while four more are handed over.
+ */
+START_TEST(busy_transport_holds_while_it_moves)
+{
+	enum { N = 4 };
+	struct caller c[N + 1];
+	struct stall st;
+	struct timespec t0, now;
+	pthread_t tid[N + 1];
+	struct transport *t;
+	CURL *easy[N + 1];
+	chan_t *go;
+	char token = 0;
+	long left = 0;
+	size_t i;
+
+	ck_assert_int_eq(fetch_global_init(), 0);
+	ck_assert_ptr_nonnull(t = fetch_transport_new(100, 16));
+	ck_assert_ptr_nonnull(st.entered = chan_new(1, 0));
+	ck_assert_ptr_nonnull(st.release = chan_new(1, 0));
+	ck_assert_ptr_nonnull(go = chan_new(1, 0));
+	for (i = 0; i <= N; i++) {
+		ck_assert_ptr_nonnull(easy[i] = curl_easy_init());
+		curl_easy_setopt(easy[i], CURLOPT_URL, e2e_url("/status/200"));
+		curl_easy_setopt(easy[i], CURLOPT_WRITEFUNCTION, discard);
+		c[i].port = fetch_transport_port_new(t, easy[i]);
+		ck_assert_ptr_nonnull(c[i].port);
+		c[i].go = i == 0 ? NULL : go;
+	}
+	curl_easy_setopt(easy[0], CURLOPT_OPENSOCKETFUNCTION,
+	    stall_opensocket);
+	curl_easy_setopt(easy[0], CURLOPT_OPENSOCKETDATA, &st);
+	/* The others wait for go; the first one's transfer stops the thread. */
+	for (i = 0; i <= N; i++)
+		ck_assert_int_eq(pthread_create(&tid[i], NULL, caller_main,
+		    &c[i]), 0);
+	ck_assert_int_eq(chan_recv(st.entered, &token), 0);
+	ck_assert(!fetch_transport_holds(t, 64, &left));
+	ck_assert_int_eq(chan_close(go), 0);
+	/*
+	 * Handed over, not taken: they hold once all four are counted, a
+	 * matter of microseconds, within FETCH_TRANSPORT_HOLD_MS of the
+	 * thread's taking the first.  A second is plenty.
+	 */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (!fetch_transport_holds(t, 64, &left)) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		ck_assert_msg(now.tv_sec - t0.tv_sec < 2,
+		    "four transfers handed over never held new callers");
+		sched_yield();
+	}
+	ck_assert_msg(left > 0 && left <= FETCH_TRANSPORT_HOLD_MS, "%ld",
+	    left);
+	ck_assert(!fetch_transport_holds(t, 63, &left));
+	/* The thread stays stopped: the hold lapses all the same. */
+	while (fetch_transport_holds(t, 64, &left))
+		sched_yield();
+	ck_assert_int_eq(chan_send(st.release, &token), 0);
+	for (i = 0; i <= N; i++) {
+		ck_assert_int_eq(pthread_join(tid[i], NULL), 0);
+		ck_assert_msg(c[i].cc == CURLE_OK && !c[i].aborted,
+		    "caller %zu: %s", i, curl_easy_strerror(c[i].cc));
+		fetch_transport_port_free(c[i].port);
+		curl_easy_cleanup(easy[i]);
+	}
+	ck_assert(!fetch_transport_holds(t, 64, &left));
+	fetch_transport_free(t);
+	chan_free(go);
+	chan_free(st.release);
+	chan_free(st.entered);
+	fetch_global_cleanup();
+}
+END_TEST
+
 Suite *
 conn_suite(void)
 {
@@ -431,6 +569,7 @@ conn_suite(void)
 	tcase_add_test(tc, connection_passes_between_workers);
 	tcase_add_test(tc, serial_keeps_a_connection_per_host);
 	tcase_add_test(tc, stalled_origin_holds_no_other_url_back);
+	tcase_add_test(tc, busy_transport_holds_while_it_moves);
 	suite_add_tcase(s, tc);
 
 	tcase_add_checked_fixture(h2, nginx_setup, nginx_teardown);
