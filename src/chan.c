@@ -353,12 +353,21 @@ chan_close(chan_t *ch)
 	chanp_waitq_close(ch, &ch->sendq, &list);
 	if (ch->cap > 0) {
 		/*
-		 * Relaxed: a fast send's CAS of tail either comes first, and
-		 * its value is waited for, or fails on the bit; those who
-		 * act on the close learn of it under the lock.
+		 * Head first, relaxed: a fast receive's CAS of head that
+		 * fails on the bit just retries, and a receiver's
+		 * chanp_ring_would_block() that sees it takes the lock.
+		 * Then tail: a fast send's CAS either comes first, and its
+		 * value is waited for, or fails on the bit, and that send
+		 * returns without the lock.  Release, pairing with the
+		 * acquire fence in ring_claim() that follows such a
+		 * failure: whoever learns of the close from that send sees
+		 * the bit in head too.  Everyone else acts on the close
+		 * under the lock.
 		 */
-		atomic_fetch_or_explicit(&ch->tail, TAIL_CLOSED,
+		atomic_fetch_or_explicit(&ch->head, POS_CLOSED,
 		    memory_order_relaxed);
+		atomic_fetch_or_explicit(&ch->tail, POS_CLOSED,
+		    memory_order_release);
 		/*
 		 * Receivers keep their places while a send that got in
 		 * before the close is still writing; once drained, they go.

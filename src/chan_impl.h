@@ -58,7 +58,8 @@
  * values.  No newcomer overtakes a waiter, and a waiter claimed for a
  * slot or a value always finds it there.  Close sets another bit in the
  * tail, so that no fast send gets in after it; a receiver then waits for a
- * send that got in before it as for any value.
+ * send that got in before it as for any value.  It sets the bit in the
+ * head too, where only the receivers' would-block checks read it.
  *
  * A parked thread first spins briefly (on an unbuffered channel, since on
  * a multi-core machine the other side usually answers within a few
@@ -94,15 +95,19 @@
  *
  * Ring.  tail counts the sends that have claimed a slot, head the
  * receives: bits 0-61 are the position, bit 62 (POS_WAITERS) is set while
- * that side's queue has waiters (the "gate"), bit 63 of tail (TAIL_CLOSED)
- * once the channel is closed.  Slot pos % cap carries a sequence number:
- * 2 pos when it is free for the send at position pos; 2 pos + 1 when it
- * holds that send's value, for the receive at pos; the receive makes it
- * 2 (pos + cap), free for the send one lap later.  A slot is written only
- * by the send that claimed it (a compare-and-swap of tail from pos to pos
- * + 1) and read only by the receive that claimed it.  While POS_WAITERS
- * is set in tail, only ch->mu's holder moves tail, and likewise head:
- * hence a waiter's slot or value, found while settling, cannot be taken.
+ * that side's queue has waiters (the "gate"), bit 63 (POS_CLOSED) of
+ * both once the channel is closed: in tail it stops fast sends; in head,
+ * set first, it is a copy for chanp_ring_would_block(), so that a
+ * receiver polling an empty ring reads only its own side's line, not the
+ * line the sender writes, and fast receives ignore it.  Slot pos % cap
+ * carries a sequence number: 2 pos when it is free for the send at
+ * position pos; 2 pos + 1 when it holds that send's value, for the
+ * receive at pos; the receive makes it 2 (pos + cap), free for the send
+ * one lap later.  A slot is written only by the send that claimed it (a
+ * compare-and-swap of tail from pos to pos + 1) and read only by the
+ * receive that claimed it.  While POS_WAITERS is set in tail, only
+ * ch->mu's holder moves tail, and likewise head: hence a waiter's slot or
+ * value, found while settling, cannot be taken.
  * A non-empty queue has its bit set; a set bit may outlive its waiters
  * until the next chanp_settle_locked() clears it.  puts_done and
  * gets_done count the sends and receives that are finished with the
@@ -190,9 +195,9 @@ struct waitq {
  */
 typedef uint64_t	ring_pos;	/* 64 bits everywhere: never wraps. */
 typedef _Atomic(uint64_t) atomic_ring_pos;
-#define TAIL_CLOSED	((ring_pos)1 << 63)
+#define POS_CLOSED	((ring_pos)1 << 63)
 #define POS_WAITERS	((ring_pos)1 << 62)
-#define POS_FLAGS	(TAIL_CLOSED | POS_WAITERS)
+#define POS_FLAGS	(POS_CLOSED | POS_WAITERS)
 #define SEQ_SIZE	sizeof(atomic_ring_pos)
 
 struct chan {
@@ -208,7 +213,7 @@ struct chan {
 	unsigned long long nrecv;	/* the ring: every one if unbuffered. */
 	atomic_ullong	 blocked_ns;	/* Counted with diagnostics on. */
 	/*
-	 * Ring positions (TAIL_CLOSED is set in tail by chan_close(),
+	 * Ring positions (POS_CLOSED is set in both by chan_close(),
 	 * POS_WAITERS in tail while senders wait and in head while
 	 * receivers do: chanp_waitq_push() and chanp_waitq_ungate()), and
 	 * how many of the sends and receives that took one are done with

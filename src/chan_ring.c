@@ -9,7 +9,7 @@
  * RING_OK with the slot and its position, RING_BLOCKED when the slot is
  * not yet free or filled, or, unless locked (the caller holds the
  * channel's lock), when that side's gate is closed, and RING_CLOSED when
- * the tail is marked closed.
+ * a send finds the tail marked closed.
  */
 static inline int
 ring_claim(chan_t *ch, atomic_ring_pos *side, ring_pos full, bool locked,
@@ -21,8 +21,15 @@ ring_claim(chan_t *ch, atomic_ring_pos *side, ring_pos full, bool locked,
 	/* Relaxed: a guess, which the sequence number and the CAS check. */
 	word = atomic_load_explicit(side, memory_order_relaxed);
 	for (;;) {
-		if (word & TAIL_CLOSED)
+		if ((word & POS_CLOSED) && full == 0) {
+			/*
+			 * Pairs with chan_close()'s release fetch-or of
+			 * tail, read relaxed: the bit it set in head before
+			 * is visible to what follows this send.
+			 */
+			atomic_thread_fence(memory_order_acquire);
 			return RING_CLOSED;
+		}
 		if ((word & POS_WAITERS) && !locked)
 			return RING_BLOCKED;
 		pos = word & ~POS_FLAGS;
@@ -40,7 +47,9 @@ ring_claim(chan_t *ch, atomic_ring_pos *side, ring_pos full, bool locked,
 			/*
 			 * Relaxed: claims the slot by atomicity alone, and
 			 * fails if a gate or the close bit was set since
-			 * word was read (chanp_waitq_push(), chan_close()).
+			 * word was read (chanp_waitq_push(), chan_close()):
+			 * a send then finds the channel closed, a receive
+			 * tries again.
 			 */
 			if (atomic_compare_exchange_weak_explicit(side, &word,
 			    word + 1, memory_order_relaxed,
@@ -138,7 +147,7 @@ ring_room(chan_t *ch)
 	ring_pos word = atomic_load_explicit(&ch->tail, memory_order_relaxed);
 	ring_pos pos = word & ~POS_FLAGS;
 
-	return (word & TAIL_CLOSED) == 0 &&
+	return (word & POS_CLOSED) == 0 &&
 	    atomic_load_explicit(slot_seq(ring_slot(ch, pos)),
 	    memory_order_acquire) == 2 * pos;
 }
@@ -150,7 +159,9 @@ ring_room(chan_t *ch)
  * that a stream of them does not crowd out, on the lock, the operations
  * that would make them succeed.  The slot is looked at before the close
  * bit: the channel still open after the slot was seen empty was open when
- * it was seen.
+ * it was seen.  Only op's own side of the ring is read, the close bit
+ * being in both: a receiver polling an empty ring leaves the tail's line
+ * to the sender, whose every CAS would otherwise miss it.
  */
 bool
 chanp_ring_would_block(chan_t *ch, enum chan_op op)
@@ -166,10 +177,10 @@ chanp_ring_would_block(chan_t *ch, enum chan_op op)
 		return false;
 	/*
 	 * Relaxed: the acquire load above keeps this one after it.  The bit
-	 * is set by chan_close()'s fetch-or.
+	 * is set by chan_close()'s fetch-ors.
 	 */
-	return (atomic_load_explicit(&ch->tail, memory_order_relaxed) &
-	    TAIL_CLOSED) == 0;
+	return (atomic_load_explicit(side, memory_order_relaxed) &
+	    POS_CLOSED) == 0;
 }
 
 /*
