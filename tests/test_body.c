@@ -191,6 +191,21 @@ __wrap_renameat2(int from_dfd, const char *from, int to_dfd, const char *to,
 	return __real_renameat2(from_dfd, from, to_dfd, to, flags);
 }
 
+/*
+ * Saves text as the body name under c: body_commit()'s path, or NULL with
+ * errno and err set.
+ */
+static char *
+save(const struct body_config *c, const char *name, const char *text,
+    char *err, size_t errlen)
+{
+	struct body_file f;
+
+	ck_assert_int_eq(body_open(&f, c, name, err, errlen), 0);
+	ck_assert_int_eq(body_write(&f, text, strlen(text)), 0);
+	return body_commit(&f, err, errlen);
+}
+
 /* Writes text to the new file path. */
 static void
 put_file(const char *path, const char *text)
@@ -318,10 +333,8 @@ START_TEST(commit_never_replaces)
 	ck_assert_str_eq(path, tpath("x"));
 	free(path);
 
-	ck_assert_int_eq(body_open(&f, &c, "x", err, sizeof(err)), 0);
-	ck_assert_int_eq(body_write(&f, "two", 3), 0);
 	errno = 0;
-	ck_assert_ptr_null(body_commit(&f, err, sizeof(err)));
+	ck_assert_ptr_null(save(&c, "x", "two", err, sizeof(err)));
 	ck_assert_int_eq(errno, EEXIST);
 	ck_assert_str_eq(err, e2e_fmt("%s exists already (another URL's, "
 	    "or there before): not overwritten", tpath("x")));
@@ -363,28 +376,22 @@ START_TEST(without_o_tmpfile_a_hidden_file_is_renamed)
 	ck_assert_str_eq(listing(tdir), "x");
 	ck_assert_str_eq(slurp(tpath("x"), &len), "one");
 
-	ck_assert_int_eq(body_open(&f, &c, "x", err, sizeof(err)), 0);
-	ck_assert_int_eq(body_write(&f, "two", 3), 0);
 	errno = 0;
-	ck_assert_ptr_null(body_commit(&f, err, sizeof(err)));
+	ck_assert_ptr_null(save(&c, "x", "two", err, sizeof(err)));
 	ck_assert_int_eq(errno, EEXIST);
 	ck_assert_str_eq(listing(tdir), "x");
 	ck_assert_str_eq(slurp(tpath("x"), &len), "one");
 
 	refuse_noreplace = true;
-	ck_assert_int_eq(body_open(&f, &c, "y", err, sizeof(err)), 0);
-	ck_assert_int_eq(body_write(&f, "three", 5), 0);
-	path = body_commit(&f, err, sizeof(err));
+	path = save(&c, "y", "three", err, sizeof(err));
 	ck_assert_msg(path != NULL, "%s", err);
 	free(path);
 	ck_assert_int_eq(noreplace_refused, 1);
 	ck_assert_str_eq(listing(tdir), "x y");
 	ck_assert_str_eq(slurp(tpath("y"), &len), "three");
 
-	ck_assert_int_eq(body_open(&f, &c, "y", err, sizeof(err)), 0);
-	ck_assert_int_eq(body_write(&f, "four", 4), 0);
 	errno = 0;
-	ck_assert_ptr_null(body_commit(&f, err, sizeof(err)));
+	ck_assert_ptr_null(save(&c, "y", "four", err, sizeof(err)));
 	ck_assert_int_eq(errno, EEXIST);
 	ck_assert_int_eq(noreplace_refused, 2);
 	ck_assert_str_eq(listing(tdir), "x y");
