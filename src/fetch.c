@@ -167,6 +167,25 @@ worker_main(void *arg)
 	return NULL;
 }
 
+/*
+ * GnuTLS initialises itself in a constructor when it is loaded, unless the
+ * program defines this hook (what its manual's GNUTLS_SKIP_GLOBAL_INIT
+ * expands to).  Debian's libcurl does its TLS with OpenSSL and loads GnuTLS
+ * only for LDAP and RTMP, which fetch_urls never allows
+ * (CURLOPT_PROTOCOLS_STR); libldap and librtmp call gnutls_global_init()
+ * themselves before they use it.  Skipping it saves 1 to 3 ms of the 14
+ * to 16 ms of processor time that --version takes (perf stat, three times
+ * 100 runs each, measured).  The name is GnuTLS's; the linker exports it
+ * for libgnutls to bind to.
+ */
+int	_gnutls_global_init_skip(void);
+
+int
+_gnutls_global_init_skip(void)
+{
+	return 1;
+}
+
 int
 fetch_global_init(void)
 {

@@ -680,6 +680,39 @@ START_TEST(version_names_program_and_libcurl)
 }
 END_TEST
 
+/*
+ * GnuTLS, which Debian's libcurl loads for LDAP and RTMP, must find the
+ * program's hook that skips its initialisation at load (src/fetch.c): the
+ * dynamic linker's account of its bindings says where the hook bound.
+ * Where libcurl does not load GnuTLS, there is nothing to skip.
+ */
+START_TEST(gnutls_is_not_initialised_at_start)
+{
+	struct proc *p;
+	const char *err, *at;
+	char *line;
+
+	ck_assert_int_eq(setenv("LD_DEBUG", "bindings", 1), 0);
+	p = e2e_run(NULL, 10, "--version", NULL);
+	unsetenv("LD_DEBUG");
+	e2e_expect_code(p, 0);
+	err = proc_str(&p->ebuf);
+	if (strstr(err, "libgnutls.so") == NULL)
+		return;
+	at = strstr(err, "`_gnutls_global_init_skip'");
+	ck_assert_msg(at != NULL, "GnuTLS was loaded and never looked up "
+	    "_gnutls_global_init_skip");
+	while (at > err && at[-1] != '\n')
+		at--;
+	line = strndup(at, strcspn(at, "\n"));
+	ck_assert_ptr_nonnull(line);
+	ck_assert_msg(proc_match(line, "binding file [^ ]*libgnutls\\.so[^ ]* "
+	    "\\[0\\] to [^ ]*/fetch_urls \\[0\\]: normal symbol", NULL, 0),
+	    "the hook did not bind to fetch_urls: %s", line);
+	free(line);
+}
+END_TEST
+
 /* Runs fetch_urls on u alone: one request under key, answered 200. */
 static void
 expect_fetched_once(const char *u, const char *key)
@@ -1091,6 +1124,7 @@ e2e_options_suite(void)
 	tcase_add_test(tc, cancel_reaches_every_worker_of_a_large_pool);
 	tcase_add_test(tc, help_lists_every_option);
 	tcase_add_test(tc, version_names_program_and_libcurl);
+	tcase_add_test(tc, gnutls_is_not_initialised_at_start);
 	tcase_add_test(tc, schemeless_url_gets_http);
 	tcase_add_test(tc, international_host_name_in_utf8_locale);
 	suite_add_tcase(s, tc);
