@@ -255,10 +255,13 @@ scheme_len(const char *s)
 /*
  * Copies the authority that starts at s[*i] to out[*o], with the user
  * information before its last '@' replaced by "***".  The authority ends
- * where a path, query or fragment starts, as libcurl parses a URL; and
- * when it is a URL inside a message (in_text), also at a blank, quote,
- * angle bracket or control character.  Advances *i past the user
- * information only; the caller copies the rest.
+ * where a path starts; and when it is a URL inside a message (in_text),
+ * also at a blank, quote, angle bracket or control character.  Unlike
+ * libcurl, a '?' or '#' does not end it: user information cannot hold
+ * them unencoded, but a password pasted with one must not be shown, so
+ * an '@' in a query or fragment with no path before it is hidden along
+ * with what precedes it.  Advances *i past the user information only;
+ * the caller copies the rest.
  */
 static void
 redact_authority(const char *s, size_t *i, char *out, size_t *o,
@@ -269,7 +272,7 @@ redact_authority(const char *s, size_t *i, char *out, size_t *o,
 	unsigned char c;
 
 	for (j = *i; (c = (unsigned char)s[j]) != '\0'; j++) {
-		if (c == '/' || c == '?' || c == '#')
+		if (c == '/')
 			break;
 		if (in_text && (c <= ' ' || c == 0x7f ||
 		    strchr("\\\"'<>", c) != NULL))
@@ -296,13 +299,16 @@ output_redact(const char *s, bool url)
 	if ((out = malloc(2 * len + 4)) == NULL)
 		return NULL;
 	if (url) {
-		/* The URL's own authority: after "scheme:/", "//"... */
-		if ((i = scheme_len(s)) > 0) {
-			for (i++; s[i] == '/'; i++)
-				;
-			memcpy(out, s, i);
-			o = i;
-		}
+		/*
+		 * The URL's own authority: after "scheme:", and the slashes
+		 * that follow, with or without a scheme ("//host/").
+		 */
+		if ((i = scheme_len(s)) > 0)
+			i++;
+		for (; s[i] == '/'; i++)
+			;
+		memcpy(out, s, i);
+		o = i;
 		redact_authority(s, &i, out, &o, false);
 	}
 	while (s[i] != '\0') {

@@ -1217,19 +1217,26 @@ START_TEST(sec_credentials_redacted_everywhere)
 	char *ftp = "ftp://u:SECRETPW@127.0.0.1:9/";
 	char *bare = e2e_fmt("u:SECRETPW@127.0.0.1:%d/status/200",
 	    e2e_fx.http);
+	/* Slashes without a scheme; a '#' or '?' in the password. */
+	char *slashes = e2e_fmt("//u:SECRETPW@127.0.0.1:%d/status/200",
+	    e2e_fx.http);
+	char *hash = e2e_fmt("http://u:SECRETPW#4@127.0.0.1:%d/", e2e_fx.http);
+	char *query = e2e_fmt("http://u:SECRETPW?5@127.0.0.1:%d/",
+	    e2e_fx.http);
 	struct proc *p;
 
 	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
-		p = e2e_run(NULL, 25, "-L", forms[i][0], forms[i][1], ok,
-		    refused, redir, redir_bad, bad, ftp, bare, NULL);
+		p = e2e_run(NULL, 25, "-L", "--stats", forms[i][0], forms[i][1],
+		    ok, refused, redir, redir_bad, bad, ftp, bare, slashes,
+		    hash, query, NULL);
 		e2e_expect_code(p, 1);
 		ft_expect_absent(p, "SECRETPW");
-		/* Each of the seven URLs shown, redacted. */
-		ck_assert_msg(ft_occurs(proc_str(&p->obuf), "***@") >= 7,
-		    "%s %s does not show 7 redacted URLs:\n%s", forms[i][0],
+		/* Each of the ten URLs shown, redacted. */
+		ck_assert_msg(ft_occurs(proc_str(&p->obuf), "***@") >= 10,
+		    "%s %s does not show 10 redacted URLs:\n%s", forms[i][0],
 		    forms[i][1], proc_msg(&p->obuf));
 		if (i == 0) {
-			ft_expect_lines(p, 8);
+			ft_expect_lines(p, 11);
 			ck_assert_msg(strstr(proc_str(&p->obuf), e2e_fmt(
 			    "http://***@127.0.0.1:%d/status/200 \t ",
 			    e2e_fx.http)) != NULL, "no redacted result:\n%s",

@@ -220,6 +220,16 @@ START_TEST(redacts_credentials_in_urls)
 	/* URLs inside the URL are redacted too. */
 	expect_redact("http://a:b@c/?u=http://d:e@f/", true,
 	    "http://***@c/?u=http://***@f/");
+	/* Without a scheme but with its slashes. */
+	expect_redact("//u9:pw9@127.0.0.1:18701/x", true,
+	    "//***@127.0.0.1:18701/x");
+	/* A password with a '?' or '#' in it, which libcurl refuses. */
+	expect_redact("http://u9:pw#9@h/x", true, "http://***@h/x");
+	expect_redact("http://u9:pw?9@h/x", true, "http://***@h/x");
+	expect_redact("cannot fetch http://u:p#w@h/x", false,
+	    "cannot fetch http://***@h/x");
+	/* So an '@' in a query with no path before it goes too. */
+	expect_redact("http://h?a=b@c", true, "http://***@c");
 }
 END_TEST
 
