@@ -114,8 +114,9 @@ $(TESTS): $(patsubst %.c,$(BUILD)/%.o,$(TEST_SRC)) $(BUILD)/src/cli.o \
 
 # The test binary's own openat() and renameat2() stand in front of the
 # C library's for body.o, to refuse what some file systems lack
-# (tests/test_body.c).
-TEST_WRAP = -Wl,--wrap=openat -Wl,--wrap=renameat2
+# (tests/test_body.c), and its getline() for urls.o, to run out of memory
+# (tests/test_urls.c).
+TEST_WRAP = -Wl,--wrap=openat -Wl,--wrap=renameat2 -Wl,--wrap=getline
 
 # White-box channel tests: they include libchan's sources to pause its
 # lock-free paths where the public API cannot.

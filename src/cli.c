@@ -337,7 +337,9 @@ cli_usage(FILE *fp)
 	fprintf(fp, "\nmade safe: no name leaves --output-dir; an existing "
 	    "file is never replaced.\n");
 	fprintf(fp, "\nExit status: 0 when every URL answered below 400, "
-	    "1 otherwise,\n2 on a usage error, 130 when interrupted.\n");
+	    "1 otherwise,\n2 on a usage error, 3 when the run is incomplete "
+	    "(run it again with\n--resume), 130 when interrupted, 143 when "
+	    "terminated.\n");
 }
 
 static const char *
@@ -351,13 +353,30 @@ opt_name(int val)
 	return "?";
 }
 
+/*
+ * Whether the len bytes at s make a number as the options take it: they
+ * start with a digit or a '.', and are not hexadecimal.  strtol() and
+ * strtod() also take leading blanks, a sign, hexadecimal, "inf" and
+ * "nan"; an exponent (1e-3) stays allowed, as curl allows it.
+ */
+static bool
+plain_number(const char *s, size_t len)
+{
+	if (len == 0 || !(isdigit((unsigned char)s[0]) || s[0] == '.'))
+		return false;
+	return memchr(s, 'x', len) == NULL && memchr(s, 'X', len) == NULL;
+}
+
 /* Parses a whole number from min to max; -1 on junk or out of range. */
 static int
 parse_long(const char *s, long min, long max, long *out)
 {
+	const char *digits = min < 0 && *s == '-' ? s + 1 : s;
 	char *end;
 	long v;
 
+	if (!plain_number(digits, strlen(digits)))
+		return -1;
 	errno = 0;
 	v = strtol(s, &end, 10);
 	if (end == s || *end != '\0' || errno == ERANGE || v < min || v > max)
@@ -387,7 +406,8 @@ parse_rate(const char *s, double *out)
 
 	errno = 0;
 	v = strtod(s, &end);
-	if (end == s || errno == ERANGE || !isfinite(v) || v <= 0)
+	if (end == s || errno == ERANGE || !isfinite(v) || v <= 0 ||
+	    !plain_number(s, (size_t)(end - s)))
 		return -1;
 	if (*end == '/') {
 		switch (end[1]) {
@@ -773,6 +793,8 @@ parse_secs(const char *s, long *ms)
 	char *end;
 	double v;
 
+	if (!plain_number(s, strlen(s)))
+		return -1;
 	errno = 0;
 	v = strtod(s, &end);
 	if (end == s || *end != '\0' || errno == ERANGE || !isfinite(v) ||

@@ -432,37 +432,54 @@ feed_main(void *arg)
 	return NULL;
 }
 
-/* Says what the feed could not do, once it is over. */
+/*
+ * Says what went wrong with the input, if anything: a read that failed
+ * with read_errno (the URLs read before it still run, but the run is
+ * incomplete), or nul_lines lines skipped for a NUL byte, the first of
+ * them line first_nul (bad input, but the other URLs still run).
+ */
 static void
-feed_report(struct prog *pg, const struct feed *f)
+input_report(struct prog *pg, int read_errno, size_t nul_lines,
+    size_t first_nul)
 {
 	const char *path = pg->cli.input;
 	char err[PATH_MAX + 128];
 
-	/* A URL the feed read or could still read was never fetched. */
-	if (f->cut_short)
-		pg->incomplete = true;
-	if (f->read_errno != 0) {
+	if (read_errno != 0) {
 		snprintf(err, sizeof(err), "cannot read '%s': %s", path,
-		    strerror(f->read_errno));
+		    strerror(read_errno));
 		pg->incomplete = true;
-	} else if (f->start_failed) {
-		snprintf(err, sizeof(err), "%s", f->why);
-		pg->incomplete = true;
-	} else if (f->nul_lines > 1)
+	} else if (nul_lines > 1)
 		snprintf(err, sizeof(err), "%s: line %zu and %zu more skipped: "
-		    "a NUL byte cannot be in a URL", path, f->first_nul,
-		    f->nul_lines - 1);
-	else if (f->nul_lines == 1)
+		    "a NUL byte cannot be in a URL", path, first_nul,
+		    nul_lines - 1);
+	else if (nul_lines == 1)
 		snprintf(err, sizeof(err), "%s: line %zu skipped: a NUL byte "
-		    "cannot be in a URL", path, f->first_nul);
+		    "cannot be in a URL", path, first_nul);
 	else
 		return;
-	/* Bad input, but the other URLs still ran. */
 	pg->any_failed = true;
 	fputs("fetch_urls: ", stderr);
 	output_escaped(stderr, err);
 	putc('\n', stderr);
+}
+
+/* Says what the feed could not do, once it is over. */
+static void
+feed_report(struct prog *pg, const struct feed *f)
+{
+	/* A URL the feed read or could still read was never fetched. */
+	if (f->cut_short)
+		pg->incomplete = true;
+	if (f->read_errno == 0 && f->start_failed) {
+		pg->incomplete = true;
+		pg->any_failed = true;
+		fputs("fetch_urls: ", stderr);
+		output_escaped(stderr, f->why);
+		putc('\n', stderr);
+		return;
+	}
+	input_report(pg, f->read_errno, f->nul_lines, f->first_nul);
 }
 
 /* Sets up cfg for a run with at most workers workers (0: the default). */
@@ -744,6 +761,7 @@ open_input(struct prog *pg)
 	struct stat st;
 	FILE *fp = NULL;
 	size_t i;
+	int rc;
 
 	urls_init(&pg->held);
 	if (pg->cli.nurls == 0 && path == NULL)
@@ -765,13 +783,15 @@ open_input(struct prog *pg)
 		if (urls_add(&pg->held, pg->cli.urls[i],
 		    strlen(pg->cli.urls[i])) < 0)
 			goto nomem;
-	if (fp != NULL && urls_read(&pg->held, fp) < 0) {
-		if (errno == ENOMEM)
-			goto nomem;
-		snprintf(err, sizeof(err), "cannot read '%s': %s", path,
-		    strerror(errno));
-		usage_error(err);
-	}
+	/*
+	 * Said now, once for both runs, as the feed says it of a stream:
+	 * the URLs read before an error still run.
+	 */
+	rc = fp != NULL ? urls_read(&pg->held, fp) : 0;
+	if (rc < 0 && errno == ENOMEM)
+		goto nomem;
+	input_report(pg, rc < 0 ? errno : 0, pg->held.nul_lines,
+	    pg->held.first_nul);
 	return;
 nomem:
 	fprintf(stderr, "fetch_urls: out of memory\n");
@@ -792,7 +812,7 @@ open_records(struct prog *pg)
 	char err[PATH_MAX + 128];
 	bool header;
 	size_t len;
-	int fd;
+	int fd, e;
 
 	pg->rec = stdout;
 	if (path == NULL)
@@ -818,10 +838,15 @@ open_records(struct prog *pg)
 		exit(1);
 	}
 	snprintf(pg->rec_tmp, len, "%s.XXXXXX", path);
+	/* mkstemp() makes the file private; FILE gets the usual mode. */
 	if ((fd = mkstemp(pg->rec_tmp)) < 0 ||
+	    fchmod(fd, records_file_mode(path)) != 0 ||
 	    (pg->rec = fdopen(fd, "w")) == NULL) {
+		e = errno;
+		if (fd >= 0)
+			(void)unlink(pg->rec_tmp);
 		snprintf(err, sizeof(err), "cannot write next to '%s': %s",
-		    path, strerror(errno));
+		    path, strerror(e));
 		usage_error(err);
 	}
 	setvbuf(pg->rec, NULL, _IOFBF, 1 << 16);
@@ -869,6 +894,20 @@ close_records(struct prog *pg, bool complete)
 	pg->rec_tmp = NULL;
 }
 
+/*
+ * The exit status of --help and --version: 0, or 1 when their text could
+ * not be written (a full disk, a reader gone).
+ */
+static int
+printed(void)
+{
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return 0;
+	fprintf(stderr, "fetch_urls: cannot write standard output: %s\n",
+	    strerror(errno));
+	return 1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -876,7 +915,7 @@ main(int argc, char **argv)
 	pthread_t sigthread;
 	sigset_t set;
 	struct stat st;
-	char err[256];
+	char err[PATH_MAX + 128];
 	double serial = 0, concurrent = 0;
 	int status = 1, sig;
 
@@ -889,10 +928,10 @@ main(int argc, char **argv)
 	switch (cli_parse(argc, argv, &pg.cli, err, sizeof(err))) {
 	case CLI_HELP:
 		cli_usage(stdout);
-		return 0;
+		return printed();
 	case CLI_VERSION:
 		printf("fetch_urls %s (%s)\n", FETCH_VERSION, fetch_version());
-		return 0;
+		return printed();
 	case CLI_ERROR:
 		usage_error(err);
 	case CLI_RUN:

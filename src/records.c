@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "records.h"
@@ -55,6 +56,38 @@ writeout_keying(const char *fmt, char *blank1, char *blank2)
 	return 2;
 }
 
+/*
+ * Whether a --write-out format makes one line a record: its only newline
+ * (\n, or a newline itself) ends it, and what follows %{urlnum} cannot
+ * be taken for more of the number: a newline or a literal that is no
+ * digit.
+ */
+static bool
+writeout_one_line(const char *fmt)
+{
+	static const char num[] = "%{urlnum}";
+	const char *p = fmt + sizeof(num) - 1;
+	size_t newlines = 0;
+
+	if ((*p >= '0' && *p <= '9') || (*p == '%' && p[1] != '%') ||
+	    *p == '\0')
+		return false;
+	for (p = fmt; *p != '\0'; p++) {
+		if (p[0] == '\\' && p[1] != '\0') {
+			if (p[1] == 'n')
+				newlines++;
+			p++;
+			if (p[1] == '\0' && p[0] == 'n')
+				return newlines == 1;
+		} else if (*p == '\n') {
+			newlines++;
+			if (p[1] == '\0')
+				return newlines == 1;
+		}
+	}
+	return false;
+}
+
 int
 records_check(const struct output *o, char *err, size_t errlen)
 {
@@ -65,10 +98,17 @@ records_check(const struct output *o, char *err, size_t errlen)
 	case OUTPUT_CSV:
 		return 0;
 	case OUTPUT_WRITEOUT:
-		if (writeout_keying(o->write_out, &b1, &b2) > 0)
+		if (writeout_keying(o->write_out, &b1, &b2) == 0) {
+			snprintf(err, errlen, "--resume needs a --write-out "
+			    "format that starts with %%{urlnum}");
+			return -1;
+		}
+		if (writeout_one_line(o->write_out))
 			return 0;
 		snprintf(err, errlen, "--resume needs a --write-out format "
-		    "that starts with %%{urlnum}");
+		    "that writes one line per URL: %%{urlnum}, then a blank "
+		    "or another character that is no digit, and a single "
+		    "\\n at its end");
 		return -1;
 	case OUTPUT_TEXT:
 		break;
@@ -225,7 +265,8 @@ keep_records(FILE *in, FILE *out, const char *path, const struct output *o,
 		if (fwrite(line, 1, (size_t)len, out) != (size_t)len)
 			break;
 	}
-	if (ferror(in) || ferror(out)) {
+	/* As in urls_next(): a line too long for memory is no end. */
+	if (ferror(in) || !feof(in) || ferror(out)) {
 		snprintf(err, errlen, "--resume: cannot copy %s", path);
 		goto out;
 	}
@@ -233,6 +274,19 @@ keep_records(FILE *in, FILE *out, const char *path, const struct output *o,
 out:
 	free(line);
 	return rc;
+}
+
+mode_t
+records_file_mode(const char *path)
+{
+	struct stat st;
+	mode_t mask;
+
+	if (stat(path, &st) == 0)
+		return st.st_mode & 07777;
+	mask = umask(022);
+	(void)umask(mask);
+	return 0666 & ~mask;
 }
 
 struct records_done *
@@ -264,7 +318,9 @@ records_load(const char *path, const struct output *o, bool *csv_header,
 		goto fail;
 	}
 	snprintf(tmp, len, "%s.resume.XXXXXX", path);
-	if ((fd = mkstemp(tmp)) < 0 || (out = fdopen(fd, "w")) == NULL) {
+	/* mkstemp() makes the file private; the records keep path's mode. */
+	if ((fd = mkstemp(tmp)) < 0 || fchmod(fd, records_file_mode(path)) !=
+	    0 || (out = fdopen(fd, "w")) == NULL) {
 		e = errno;
 		snprintf(err, errlen, "cannot write next to '%s': %s", path,
 		    strerror(e));
@@ -306,6 +362,30 @@ fail:
 	return NULL;
 }
 
+/*
+ * The length of the key at the start of the len bytes of a record that
+ * records_has() printed: all of them, except that a --write-out key
+ * stops at the first blank after the URL's start, as parse_key() stops,
+ * since a URL may hold that blank.
+ */
+static size_t
+key_len(const struct output *o, const char *rec, size_t len)
+{
+	const char *blank;
+	size_t i;
+	char b1, b2;
+
+	if (o->format != OUTPUT_WRITEOUT ||
+	    writeout_keying(o->write_out, &b1, &b2) != 2)
+		return len;
+	for (i = 0; i < len && rec[i] >= '0' && rec[i] <= '9'; i++)
+		;
+	if (i < len)
+		i++;
+	blank = memchr(rec + i, b2, len - i);
+	return blank != NULL ? (size_t)(blank - rec) : len;
+}
+
 bool
 records_has(const struct records_done *d, const struct output *o,
     size_t urlnum, const char *url)
@@ -339,7 +419,8 @@ records_has(const struct records_done *d, const struct output *o,
 		break;
 	}
 	free(red);
-	has = fclose(fp) == 0 && key_hash(buf, len) == d->key[urlnum];
+	has = fclose(fp) == 0 && key_hash(buf, key_len(o, buf, len)) ==
+	    d->key[urlnum];
 	free(buf);
 	return has;
 }

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "output.h"
 
@@ -40,6 +41,13 @@ int	records_check(const struct output *o, char *err, size_t errlen);
  */
 struct records_done *records_load(const char *path, const struct output *o,
 	    bool *csv_header, char *err, size_t errlen);
+
+/*
+ * The permissions for a file that is to replace path: path's own, or, if
+ * there is no such file, those open() gives a new one under the umask.
+ * Reads the umask by setting it, so call it before any thread starts.
+ */
+mode_t	records_file_mode(const char *path);
 
 /* Whether the record of url, number urlnum, is done. */
 bool	records_has(const struct records_done *d, const struct output *o,

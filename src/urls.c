@@ -99,7 +99,11 @@ urls_next(struct urls_reader *r, char **url)
 		(*url)[end - start] = '\0';
 		return 1;
 	}
-	if (ferror(r->fp)) {
+	/*
+	 * getline() that runs out of memory for a line sets no error flag
+	 * on the stream: only the end of the file ends the URLs.
+	 */
+	if (ferror(r->fp) || !feof(r->fp)) {
 		if (errno == 0)
 			errno = EIO;
 		return -1;

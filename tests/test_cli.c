@@ -494,6 +494,12 @@ START_TEST(bad_jobs)
 	ERR(("-j", "3x"), ("jobs", "'3x'"));
 	ERR(("-j", "2.5"), ("jobs", "'2.5'"));
 	ERR(("--jobs="), ("jobs", "''"));
+	/* strtol() would take these; no option means them. */
+	ERR(("-j", "+5"), ("jobs", "'+5'"));
+	ERR(("-j", " 5"), ("jobs", "' 5'"));
+	ERR(("-j", "0x10"), ("jobs", "'0x10'"));
+	ERR(("--retry", "+3"), ("retry", "'+3'"));
+	ERR(("--max-redirs", "-0x1"), ("max-redirs", "'-0x1'"));
 	/* A bad option after a URL is an error all the same. */
 	ERR(("u1", "-j0"), ("jobs", "'0'"));
 }
@@ -516,6 +522,12 @@ START_TEST(bad_seconds)
 	ERR(("--deadline=-3"), ("deadline", "'-3'"));
 	ERR(("--connect-timeout", "0"), ("connect-timeout", "'0'"));
 	ERR(("--connect-timeout", "x1"), ("connect-timeout", "'x1'"));
+	/* strtod() would take these as 30, 5 and 5 seconds. */
+	ERR(("-m", "0x1e"), ("max-time", "'0x1e'"));
+	ERR(("-m", "+5"), ("max-time", "'+5'"));
+	ERR(("--deadline", " 5"), ("deadline", "' 5'"));
+	ERR(("-m", "1.2.3"), ("max-time", "'1.2.3'"));
+	ERR(("-m", "."), ("max-time", "'.'"));
 }
 END_TEST
 

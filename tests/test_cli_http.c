@@ -213,6 +213,7 @@ START_TEST(rates)
 	};
 	static const char *const bad[] = {
 		"0", "-1", "x", "2/x", "2/ss", "2/", "/s", "1e7", "nan", "inf",
+		"0x10", "+2", " 2",
 	};
 	struct ch_args a;
 	struct cli cli;

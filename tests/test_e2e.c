@@ -914,6 +914,13 @@ static struct usage_case usage_cases[] = {
 	{ { "-i", "/proc" }, "/proc" },
 	{ { "--resume", PORT9 }, "--records" },
 	{ { "--records", "/tmp/x", "--resume", PORT9 }, "urlnum" },
+	{ { "-w%{urlnum} %{http_code}\\n%{size_download}\\n",
+	    "--records=/tmp/x", "--resume", PORT9 }, "one line" },
+	{ { "-w%{urlnum}%{http_code}\\n", "--records=/tmp/x", "--resume",
+	    PORT9 }, "no digit" },
+	{ { "-w%{urlnum} %{http_code}", "--records=/tmp/x", "--resume",
+	    PORT9 }, "one line" },
+	{ { "-m", "0x1e", PORT9 }, "0x1e" },
 	{ { "--shard", "3/3", PORT9 }, "3/3" },
 	{ { "--shard", "1/0", PORT9 }, "1/0" },
 	{ { "--shard", "x/2", PORT9 }, "x/2" },
@@ -954,6 +961,21 @@ START_TEST(exits_2_with_one_line)
 	ck_assert_msg(contains_ci(reason, uc->needle),
 	    "fetch_urls%s: message does not name '%s': %s", shown,
 	    uc->needle, proc_msg(&p->ebuf));
+}
+END_TEST
+
+/* A long argument leaves room for the reason after it. */
+START_TEST(long_argument_keeps_the_reason)
+{
+	char path[400] = "/nonexistent/";
+	struct proc *p;
+
+	memset(path + strlen(path), 'd', 300);
+	p = e2e_run(NULL, 10, "--cookie", path, "http://127.0.0.1:9/", NULL);
+	e2e_expect_code(p, 2);
+	ck_assert_msg(strstr(proc_str(&p->ebuf), "': No such file or directory "
+	    "(try 'fetch_urls --help')\n") != NULL, "stderr:\n%s",
+	    proc_msg(&p->ebuf));
 }
 END_TEST
 
@@ -1170,6 +1192,7 @@ e2e_usage_suite(void)
 
 	tcase_add_checked_fixture(tc, e2e_setup_prog, e2e_teardown);
 	tcase_set_timeout(tc, 15);
+	tcase_add_test(tc, long_argument_keeps_the_reason);
 	tcase_add_loop_test(tc, exits_2_with_one_line, 0,
 	    (int)(sizeof(usage_cases) / sizeof(usage_cases[0])));
 	suite_add_tcase(s, tc);

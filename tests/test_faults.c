@@ -659,7 +659,6 @@ START_TEST(lines_with_nul_skipped_in_one_line)
 	proc_buf_add(&in, "\n", 1);
 	proc_buf_add(&in, nuls, sizeof(nuls) - 1);
 	ft_write_bytes(file, in.p, in.len);
-	free(in.p);
 	p = e2e_run(NULL, 15, "-i", file, NULL);
 	e2e_expect_code(p, 1);
 	ft_expect_lines(p, 2);
@@ -681,6 +680,36 @@ START_TEST(lines_with_nul_skipped_in_one_line)
 	    "and 1 more skipped: a NUL byte cannot be in a URL\n"
 	    "Summary: 0 succeeded, 0 got HTTP status >= 400, 0 failed "
 	    "without a response\n", file));
+
+	/* -c holds the list for its two runs, and says so once. */
+	ft_write_bytes(file, in.p, in.len);
+	p = e2e_run(NULL, 15, "-c", "-i", file, NULL);
+	e2e_expect_code(p, 1);
+	ck_assert_msg(proc_match(proc_str(&p->ebuf), e2e_fmt("^fetch_urls: "
+	    "%s: line 2 and 1 more skipped: a NUL byte cannot be in a URL\n"
+	    "Summary: 1 succeeded[^\n]*\nSummary: 1 succeeded[^\n]*\n$",
+	    file), NULL, 0), "-c: stderr:\n%s", proc_msg(&p->ebuf));
+	free(in.p);
+}
+END_TEST
+
+/*
+ * Input that cannot be read to its end makes the run incomplete, with
+ * -c too, where the list is read before the runs; the URLs read before
+ * still run.  Reading /proc/self/mem at offset 0 fails with EIO.
+ */
+START_TEST(unreadable_input_is_incomplete)
+{
+	static const char *const modes[] = { "-s", "-c" };
+	struct proc *p;
+
+	for (size_t i = 0; i < 2; i++) {
+		p = e2e_run(NULL, 15, modes[i], "-i", "/proc/self/mem", NULL);
+		e2e_expect_code(p, 3);
+		ck_assert_msg(strstr(proc_str(&p->ebuf), "fetch_urls: cannot "
+		    "read '/proc/self/mem': Input/output error\n") != NULL,
+		    "%s: stderr:\n%s", modes[i], proc_msg(&p->ebuf));
+	}
 }
 END_TEST
 
@@ -1107,7 +1136,8 @@ ft_run_to_full(char **args)
 /*
  * Any other failure to write standard output than a closed pipe is told,
  * in one line, and neither the total nor the summary follows it, on
- * standard error either.
+ * standard error either.  A run whose output could not be written is
+ * incomplete (3); --help and --version that could not write fail (1).
  */
 START_TEST(full_disk_is_reported)
 {
@@ -1117,13 +1147,14 @@ START_TEST(full_disk_is_reported)
 	char *text[] = { u, NULL };
 	char *json[] = { "--json", u, NULL };
 	char *compare[] = { "-c", "--format", "csv", u, u, NULL };
-	char **runs[] = { text, json, compare };
+	char *help[] = { "--help", NULL }, *version[] = { "--version", NULL };
+	char **runs[] = { text, json, compare, help, version };
+	static const int codes[] = { 3, 3, 3, 1, 1 };
 	struct proc *p;
 
 	for (size_t i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
 		p = ft_run_to_full(runs[i]);
-		/* Output could not be written: incomplete. */
-		e2e_expect_code(p, 3);
+		e2e_expect_code(p, codes[i]);
 		ck_assert_str_eq(proc_str(&p->ebuf), msg);
 		e2e_free(p);
 	}
@@ -1363,6 +1394,7 @@ faults_suite(void)
 	tcase_add_test(tc, status_404_and_500_are_results_exit_1);
 	tcase_add_test(tc, malformed_input_lines_reported_others_fetched);
 	tcase_add_test(tc, lines_with_nul_skipped_in_one_line);
+	tcase_add_test(tc, unreadable_input_is_incomplete);
 	tcase_add_test(tc, unsupported_schemes_refused_before_any_request);
 	tcase_add_test(tc, tls_faults_reported_certificates_checked_unless_k);
 	tcase_add_test(tc, sigint_exits_within_half_a_second);

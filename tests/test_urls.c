@@ -448,6 +448,52 @@ START_TEST(read_error_midway_keeps_urls_read)
 }
 END_TEST
 
+/*
+ * run_tests is linked with --wrap=getline: when getline_fails is n > 0,
+ * the nth call from now fails as getline() does when a line will not fit
+ * in memory, with ENOMEM and no error flag on the stream.
+ */
+static int getline_fails;
+
+ssize_t	__real_getline(char **, size_t *, FILE *);
+ssize_t	__wrap_getline(char **, size_t *, FILE *);
+
+ssize_t
+__wrap_getline(char **line, size_t *size, FILE *fp)
+{
+	if (getline_fails > 0 && --getline_fails == 0) {
+		errno = ENOMEM;
+		return -1;
+	}
+	return __real_getline(line, size, fp);
+}
+
+START_TEST(read_line_too_long_for_memory_is_an_error)
+{
+	static const char text[] = "http://127.0.0.1/a\nhttp://127.0.0.1/b\n"
+	    "http://127.0.0.1/c\n";
+	struct urls u;
+	FILE *fp;
+	int rc, err;
+
+	fp = fmemopen((void *)text, sizeof(text) - 1, "r");
+	ck_assert_msg(fp != NULL, "fmemopen: %s", strerror(errno));
+	urls_init(&u);
+	getline_fails = 2;
+	errno = 0;
+	rc = urls_read(&u, fp);
+	err = errno;
+	getline_fails = 0;
+	fclose(fp);
+	ck_assert_msg(rc == -1, "urls_read returned %d where a line did not "
+	    "fit in memory", rc);
+	ck_assert_msg(err == ENOMEM, "errno %d (%s), expected ENOMEM", err,
+	    strerror(err));
+	expect_list(&u, LIST("http://127.0.0.1/a"));
+	urls_free(&u);
+}
+END_TEST
+
 /* For main.c: the suite of this file, a test case per time limit. */
 Suite *
 urls_suite(void)
@@ -474,6 +520,7 @@ urls_suite(void)
 	tcase_add_test(tc, read_skips_and_counts_lines_with_nul);
 	tcase_add_test(tc, read_error_from_directory);
 	tcase_add_test(tc, read_error_midway_keeps_urls_read);
+	tcase_add_test(tc, read_line_too_long_for_memory_is_an_error);
 	suite_add_tcase(s, tc);
 	return s;
 }
