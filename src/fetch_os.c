@@ -16,11 +16,13 @@
 
 /*
  * Descriptors a worker may cost at once: the connection of its transfer,
- * a resolver's socket pair, and its share of the transport's lanes (for
- * every 64 workers, fetch.c's IDLE idle connections and a multi handle's wakeup
- * socket pair); and the ones kept back for the rest of the process.
+ * a resolver's socket pair, and either its share of the transport's lanes
+ * (for every 64 workers, fetch.c's IDLE idle connections and a multi
+ * handle's wakeup socket pair) or, in a larger pool, its own transport's
+ * wakeup socket pair and idle connection (OWN_IDLE); and the ones kept
+ * back for the rest of the process.
  */
-#define FDS_PER_WORKER	5
+#define FDS_PER_WORKER	6
 #define FDS_RESERVED	32
 
 /* Workers never hold more than this many threads, whatever the limits. */

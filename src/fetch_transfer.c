@@ -284,6 +284,22 @@ clear_attempt(struct fetch_result *res)
 }
 
 /*
+ * Fills res for an attempt whose time ran out while it waited for its
+ * origin's streams (fetch_transport_expired()): nothing was sent, and the
+ * easy handle holds nothing of it.
+ */
+static void
+expired(const struct fetch_run *run, const char *origin,
+    struct fetch_result *res)
+{
+	char fmt[96];
+
+	snprintf(fmt, sizeof(fmt), "Operation timed out after %ld "
+	    "milliseconds waiting for a stream to %%s", run->cfg.max_time_ms);
+	fail(res, curl_easy_strerror(CURLE_OPERATION_TIMEDOUT), fmt, origin);
+}
+
+/*
  * Fills res with the outcome of the attempt that just ended with cc.  The
  * last status received is kept also when an error followed it (a
  * redirect loop, a body cut short), as curl's %{http_code} keeps it.
@@ -512,13 +528,17 @@ fetch_transfer_one(struct worker *w, struct job *job,
 		if (attempt == 0)
 			start = now();
 		atomic_fetch_add(&run->in_flight, 1);
-		cc = fetch_transport_perform(port, origin, &aborted);
+		cc = fetch_transport_perform(port, origin,
+		    run->cfg.max_time_ms, &aborted);
 		atomic_fetch_sub(&run->in_flight, 1);
 		if (slot != NULL)
 			limit_hosts_release(slot);
 		if (aborted)
 			break;
-		collect(w, cc, res);
+		if (fetch_transport_expired(port))
+			expired(run, origin, res);
+		else
+			collect(w, cc, res);
 		if (body != NULL && w->file.werr != 0) {
 			file_failed(w, res);
 			break;
@@ -539,12 +559,11 @@ out_url:
 	if (body != NULL)
 		close_body(w, res, aborted);
 	if (aborted) {
-		/* What an earlier attempt got is not the answer. */
-		free(res->error);
-		res->error = NULL;
-		res->status = 0;
-		res->http_version = NULL;
-		res->kind = NULL;
+		/*
+		 * What an earlier attempt got is not the answer: neither its
+		 * status nor its bytes, timings or connections.
+		 */
+		clear_attempt(res);
 		res->outcome = FETCH_CANCELLED;
 	}
 done:

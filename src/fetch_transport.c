@@ -78,13 +78,16 @@ struct lane {
 struct answer {
 	CURLcode	 cc;
 	bool		 aborted;
+	bool		 expired;	/* Never started: see start_waiting(). */
 };
 
 /*
- * A caller's port.  easy and answers are set at creation; origin by the
- * caller before each hand-over.  The rest is the transport thread's: prev
- * and next link the port into the active list while its transfer is in
- * the multi handle, or next into its origin's queue while it waits.
+ * A caller's port.  easy and answers are set at creation; origin and
+ * timeout_ms by the caller before each hand-over, expired by the caller
+ * from the answer.  The rest is the transport thread's: prev and next
+ * link the port into the active list while its transfer is in the multi
+ * handle, or next into its origin's queue while it waits, since
+ * queued_at.
  */
 struct transport_port {
 	struct transport	*t;
@@ -93,6 +96,11 @@ struct transport_port {
 						   so the transport never
 						   waits to answer. */
 	const char		*origin;	/* NULL or borrowed. */
+	long			 timeout_ms;	/* CURLOPT_TIMEOUT_MS; 0: none. */
+	bool			 expired;
+	int64_t			 queued_at;	/* Monotonic ms. */
+	bool			 shortened;	/* CURLOPT_TIMEOUT_MS made
+						   shorter for the wait. */
 	uint32_t		 home;		/* Its lane for HTTP/1. */
 	struct origin		*o;		/* Its origin's, or NULL. */
 	struct lane		*lane;		/* Where it runs, or NULL. */
@@ -226,7 +234,7 @@ on_timer(CURLM *multi, long ms, void *arg)
 static void
 answer(struct transport_port *p, CURLcode cc, bool aborted)
 {
-	struct answer a = { cc, aborted };
+	struct answer a = { cc, aborted, false };
 
 	/* The port's channel has room: its caller waits for this alone. */
 	(void)chan_send(p->answers, &a);
@@ -290,13 +298,14 @@ lane_init(struct transport *t, uint32_t i)
 	l->timer_at = -1;
 	/*
 	 * libcurl counts connections in use against CURLMOPT_MAXCONNECTS
-	 * too: room for every port of the lane's, and idle more.
+	 * too: room for every port of the lane's (the one of a transport
+	 * alone), and idle more.
 	 */
 	if ((l->multi = curl_multi_init()) == NULL ||
 	    curl_multi_setopt(l->multi, CURLMOPT_PIPELINING,
 	    CURLPIPE_MULTIPLEX) != CURLM_OK ||
 	    curl_multi_setopt(l->multi, CURLMOPT_MAXCONNECTS,
-	    LANE_PORTS + t->idle) != CURLM_OK)
+	    (t->alone ? 1 : LANE_PORTS) + t->idle) != CURLM_OK)
 		goto fail;
 	if (t->alone)
 		goto made;
@@ -398,12 +407,34 @@ origin_pop(struct origin *o)
 	return p;
 }
 
-/* Starts what waits for o while o has room. */
+/*
+ * Starts what waits for o while o has room.  The time a transfer waited
+ * counts against its own (-m): it starts with what is left, or not at all
+ * when nothing is, so that a stalled origin's queue does not double it.
+ */
 static void
 start_waiting(struct transport *t, struct origin *o)
 {
-	while (o->head != NULL && (o->http1 || o->active < STREAMS_MAX))
-		start(t, origin_pop(o));
+	struct answer expired = { CURLE_OPERATION_TIMEDOUT, false, true };
+	struct transport_port *p;
+	int64_t waited;
+
+	while (o->head != NULL && (o->http1 || o->active < STREAMS_MAX)) {
+		p = origin_pop(o);
+		waited = now_ms() - p->queued_at;
+		if (p->timeout_ms > 0 && waited >= p->timeout_ms) {
+			p->o = NULL;
+			/* Its channel has room: see answer(). */
+			(void)chan_send(p->answers, &expired);
+			continue;
+		}
+		if (p->timeout_ms > 0 && waited > 0) {
+			curl_easy_setopt(p->easy, CURLOPT_TIMEOUT_MS,
+			    p->timeout_ms - (long)waited);
+			p->shortened = true;
+		}
+		start(t, p);
+	}
 }
 
 /*
@@ -435,6 +466,7 @@ take_calls(struct transport *t)
 			start(t, p);
 			continue;
 		}
+		p->queued_at = now_ms();
 		origin_push(p);
 	}
 	if (taken > 0)
@@ -460,6 +492,11 @@ finish(struct transport *t, struct transport_port *p)
 	unlink_port(t, p);
 	p->o = NULL;
 	p->lane = NULL;
+	/* The caller's timeout again, for its next transfer. */
+	if (p->shortened) {
+		curl_easy_setopt(p->easy, CURLOPT_TIMEOUT_MS, p->timeout_ms);
+		p->shortened = false;
+	}
 	if (o != NULL) {
 		o->active--;
 		origin_count(t, o);
@@ -822,15 +859,17 @@ perform_alone(struct transport *t, struct transport_port *p, bool *aborted)
 
 CURLcode
 fetch_transport_perform(struct transport_port *p, const char *origin,
-    bool *aborted)
+    long timeout_ms, bool *aborted)
 {
 	struct transport *t = p->t;
 	struct answer a;
 
 	*aborted = false;
+	p->expired = false;
 	if (t->alone)
 		return perform_alone(t, p, aborted);
 	p->origin = origin;
+	p->timeout_ms = timeout_ms;
 	/*
 	 * Neither channel is ever closed, and each waits only while the
 	 * transport thread is busy: both calls succeed.
@@ -846,5 +885,12 @@ fetch_transport_perform(struct transport_port *p, const char *origin,
 		wake(t);
 	(void)chan_recv(p->answers, &a);
 	*aborted = a.aborted;
+	p->expired = a.expired;
 	return a.cc;
+}
+
+bool
+fetch_transport_expired(const struct transport_port *p)
+{
+	return p->expired;
 }

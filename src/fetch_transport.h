@@ -103,9 +103,21 @@ void		 fetch_transport_port_free(struct transport_port *p);
  * An origin that has not yet answered over HTTP/1 gets at most as many
  * transfers at once as one HTTP/2 connection carries, so that they share
  * it rather than each open its own; the rest wait, in order, for those
- * to end.  NULL transfers never wait.
+ * to end.  NULL transfers never wait.  timeout_ms is the transfer's
+ * CURLOPT_TIMEOUT_MS (0: none), as set on the easy handle: the time a
+ * transfer waits for its origin counts against it, and one whose time
+ * runs out while it waits is answered CURLE_OPERATION_TIMEDOUT without
+ * being started (see fetch_transport_expired()).
  */
 CURLcode	 fetch_transport_perform(struct transport_port *p,
-		    const char *origin, bool *aborted);
+		    const char *origin, long timeout_ms, bool *aborted);
+
+/*
+ * Whether the last fetch_transport_perform() on p ended because the
+ * transfer's time ran out while it waited for its origin: it never
+ * started, and the easy handle's CURLINFO values are those of an earlier
+ * transfer.  Only p's caller may ask, after the call.
+ */
+bool		 fetch_transport_expired(const struct transport_port *p);
 
 #endif /* FETCH_TRANSPORT_H */

@@ -474,9 +474,88 @@ caller_main(void *arg)
 
 	if (c->go != NULL)
 		(void)chan_recv(c->go, &token);
-	c->cc = fetch_transport_perform(c->port, NULL, &c->aborted);
+	c->cc = fetch_transport_perform(c->port, NULL, 0, &c->aborted);
 	return NULL;
 }
+
+/*
+ * -m bounds a transfer's time also while it waits for its origin's
+ * streams: of 150 HTTPS URLs that never answer, to an origin that has not
+ * answered over HTTP/1 and so gets 100 at once, none takes much more than
+ * -m, where those that waited took -m twice over.  (The bound, 1.5 -m,
+ * leaves the run a second of slack for its threads and handshakes.)
+ */
+START_TEST(max_time_counts_the_wait_for_a_stream)
+{
+	enum { N = 150 };
+	char *key = e2e_key(), *at;
+	char *args[N + 6] = { "-k", "-j", "150", "-m", "2", "--json" };
+	struct proc *p;
+	double secs;
+
+	for (int i = 0; i < N; i++)
+		args[i + 6] = e2e_fmt("https://127.0.0.1:%d/hang?key=%s&n=%d",
+		    e2e_fx.https, key, i);
+	p = e2e_rawv(60, N + 6, args);
+	e2e_expect_code(p, 1);
+	ck_assert_msg(p->nlines == N, "stdout:\n%s", proc_msg(&p->obuf));
+	for (size_t i = 0; i < p->nlines; i++) {
+		ck_assert_msg((at = strstr(p->lines[i], "\"seconds\":")) !=
+		    NULL, "%s", p->lines[i]);
+		secs = strtod(at + strlen("\"seconds\":"), NULL);
+		ck_assert_msg(secs < 3.0, "a URL took %.2f s at -m 2: %s", secs,
+		    p->lines[i]);
+	}
+}
+END_TEST
+
+/*
+ * A transport for one caller (a worker's own, in a large pool) keeps one
+ * connection beyond the one in use, not a lane's worth: cycling through
+ * three hosts (names that --resolve-style entries send to the fixture),
+ * it reuses none, where one that kept them all reused each.  A worker
+ * that fetched from many hosts held a descriptor for every one of them.
+ */
+START_TEST(transport_alone_keeps_one_idle_connection)
+{
+	enum { HOSTS = 3, ROUNDS = 2 };
+	char *key = e2e_key();
+	struct curl_slist *resolve = NULL;
+	struct transport_port *port;
+	struct transport *t;
+	struct e2e_counts c;
+	bool aborted;
+	CURL *easy;
+	int h;
+
+	ck_assert_int_eq(fetch_global_init(), 0);
+	ck_assert_ptr_nonnull(t = fetch_transport_new(1, 1));
+	ck_assert_ptr_nonnull(easy = curl_easy_init());
+	ck_assert_ptr_nonnull(port = fetch_transport_port_new(t, easy));
+	for (h = 0; h < HOSTS; h++)
+		resolve = curl_slist_append(resolve, e2e_fmt("h%d.test:%d:"
+		    "127.0.0.1", h, e2e_fx.http));
+	ck_assert_ptr_nonnull(resolve);
+	curl_easy_setopt(easy, CURLOPT_RESOLVE, resolve);
+	curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, discard);
+	for (int i = 0; i < HOSTS * ROUNDS; i++) {
+		curl_easy_setopt(easy, CURLOPT_URL, e2e_fmt("http://h%d.test:%d"
+		    "/status/200?key=%s&n=%d", i % HOSTS, e2e_fx.http, key, i));
+		ck_assert_int_eq(fetch_transport_perform(port, NULL, 0, &aborted),
+		    CURLE_OK);
+	}
+	c = e2e_count(key, "");
+	ck_assert_int_eq(c.requests, HOSTS * ROUNDS);
+	ck_assert_msg(c.connections == HOSTS * ROUNDS, "%d connections for "
+	    "%d requests cycling through %d hosts: idle ones were kept",
+	    c.connections, HOSTS * ROUNDS, HOSTS);
+	fetch_transport_port_free(port);
+	curl_easy_cleanup(easy);
+	curl_slist_free_all(resolve);
+	fetch_transport_free(t);
+	fetch_global_cleanup();
+}
+END_TEST
 
 /*
  * Beyond a lane's worth of callers, a transport whose thread has yet to
@@ -570,6 +649,8 @@ conn_suite(void)
 	tcase_add_test(tc, serial_keeps_a_connection_per_host);
 	tcase_add_test(tc, stalled_origin_holds_no_other_url_back);
 	tcase_add_test(tc, busy_transport_holds_while_it_moves);
+	tcase_add_test(tc, transport_alone_keeps_one_idle_connection);
+	tcase_add_test(tc, max_time_counts_the_wait_for_a_stream);
 	suite_add_tcase(s, tc);
 
 	tcase_add_checked_fixture(h2, nginx_setup, nginx_teardown);

@@ -68,13 +68,13 @@
 #define FT_RSS_MAX_KB	(20 * 1024)
 
 /*
- * Row 9: the open-file limit, and the threads it allows: fetch.c gives a
- * worker 5 descriptors and keeps 32 back, so (256 - 32) / 5 = 44 workers;
- * with the main and signal threads 46.  The bound leaves room for a few
- * short-lived resolver threads and a sanitizer's own.
+ * Row 9: the open-file limit, and the threads it allows: fetch_os.c gives
+ * a worker 6 descriptors and keeps 32 back, so (256 - 32) / 6 = 37
+ * workers; with the main and signal threads 39.  The bound leaves room
+ * for a few short-lived resolver threads and a sanitizer's own.
  */
 #define FT_NOFILE	256
-#define FT_THREADS_MAX	((FT_NOFILE - 32) / 5 + 16)
+#define FT_THREADS_MAX	((FT_NOFILE - 32) / 6 + 16)
 
 /* Reasons, as case-insensitive extended regular expressions. */
 #define FT_TIMED_OUT	"timed out after [0-9]+ milliseconds"

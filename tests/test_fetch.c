@@ -83,13 +83,13 @@ END_TEST
 START_TEST(prepare_grows_the_table_for_every_worker)
 {
 	long base = fd_slots();
-	size_t workers = (size_t)(4 * base - 32) / 5;
+	size_t workers = (size_t)(4 * base - 32) / 6;
 	int before = fds_open();
 
 	set_nofile((rlim_t)(8 * base), (rlim_t)(8 * base));
-	/* Each worker may hold 5 descriptors, and 32 are kept back. */
+	/* Each worker may hold 6 descriptors, and 32 are kept back. */
 	fetch_prepare(workers);
-	ck_assert_int_ge(fd_slots(), (long)(32 + 5 * workers));
+	ck_assert_int_ge(fd_slots(), (long)(32 + 6 * workers));
 	ck_assert_int_eq(fds_open(), before);
 }
 END_TEST

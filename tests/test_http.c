@@ -632,6 +632,19 @@ START_TEST(deadline_cancels_the_wait)
 	ck_assert_msg(took >= 1 - 0.05 && took < 1 + E2E_SLACK, "took %.2f s",
 	    took);
 	ck_assert_int_eq(e2e_count(key, "").requests, 1);
+
+	/* Nothing of the attempt before the wait is left in the record. */
+	key = e2e_key();
+	u = e2e_url("/flaky/5?key=%s&retry_after=30", key);
+	p = e2e_raw(15, "--json", "--retry", "3", "--deadline", "1", u, NULL);
+	e2e_expect_code(p, 3);
+	ck_assert_msg(p->nlines == 1, "stdout:\n%s", proc_msg(&p->obuf));
+	ck_assert_msg(strstr(p->lines[0], "\"status\":0,") != NULL &&
+	    strstr(p->lines[0], "\"bytes\":0,") != NULL &&
+	    strstr(p->lines[0], "\"connects\":0,") != NULL &&
+	    strstr(p->lines[0], "\"effective_url\":null,") != NULL &&
+	    strstr(p->lines[0], "\"total\":0.000000") != NULL,
+	    "the record keeps the attempt before the wait: %s", p->lines[0]);
 }
 END_TEST
 
