@@ -273,39 +273,43 @@ PC_INCLUDEDIR = $(patsubst $(PREFIX)/%,$${prefix}/%,$(INCLUDEDIR))
 PC_FILE = $(DESTDIR)$(LIBDIR)/pkgconfig/chan.pc
 
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig \
-	    $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(MANDIR)/man1 \
-	    $(DESTDIR)$(MANDIR)/man3
-	install -m 755 $(PROG) $(DESTDIR)$(BINDIR)/fetch_urls
-	install -m 644 $(LIB) $(DESTDIR)$(LIBDIR)/libchan.a
-	install -m 755 $(SHLIB) $(DESTDIR)$(LIBDIR)/$(SHLIB_NAME)
-	ln -sf $(SHLIB_NAME) $(DESTDIR)$(LIBDIR)/$(SONAME)
-	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libchan.so
-	install -m 644 include/chan.h $(DESTDIR)$(INCLUDEDIR)/chan.h
+	install -d "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(LIBDIR)/pkgconfig" \
+	    "$(DESTDIR)$(INCLUDEDIR)" "$(DESTDIR)$(MANDIR)/man1" \
+	    "$(DESTDIR)$(MANDIR)/man3"
+	install -m 755 $(PROG) "$(DESTDIR)$(BINDIR)/fetch_urls"
+	install -m 644 $(LIB) "$(DESTDIR)$(LIBDIR)/libchan.a"
+	install -m 755 $(SHLIB) "$(DESTDIR)$(LIBDIR)/$(SHLIB_NAME)"
+	ln -sf $(SHLIB_NAME) "$(DESTDIR)$(LIBDIR)/$(SONAME)"
+	ln -sf $(SONAME) "$(DESTDIR)$(LIBDIR)/libchan.so"
+	install -m 644 include/chan.h "$(DESTDIR)$(INCLUDEDIR)/chan.h"
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(PC_LIBDIR)|' \
 	    -e 's|@INCLUDEDIR@|$(PC_INCLUDEDIR)|' \
-	    -e 's|@VERSION@|$(CHAN_VERSION)|' chan.pc.in > $(PC_FILE)
-	chmod 644 $(PC_FILE)
-	install -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1
-	install -m 644 $(MAN3) $(DESTDIR)$(MANDIR)/man3
+	    -e 's|@VERSION@|$(CHAN_VERSION)|' chan.pc.in > "$(PC_FILE)"
+	chmod 644 "$(PC_FILE)"
+	install -m 644 $(MAN1) "$(DESTDIR)$(MANDIR)/man1"
+	install -m 644 $(MAN3) "$(DESTDIR)$(MANDIR)/man3"
 	@set -- $(MLINKS); while [ $$# -gt 1 ]; do \
-		echo ln -sf $$1 $(DESTDIR)$(MANDIR)/man3/$$2; \
-		ln -sf $$1 $(DESTDIR)$(MANDIR)/man3/$$2 || exit 1; \
+		echo ln -sf $$1 "$(DESTDIR)$(MANDIR)/man3/$$2"; \
+		ln -sf $$1 "$(DESTDIR)$(MANDIR)/man3/$$2" || exit 1; \
 		shift 2; \
 	done
 
 # Removes what install put, and nothing else: not even the directories,
 # which other packages may share.
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/fetch_urls $(DESTDIR)$(LIBDIR)/libchan.a \
-	    $(DESTDIR)$(LIBDIR)/$(SHLIB_NAME) $(DESTDIR)$(LIBDIR)/$(SONAME) \
-	    $(DESTDIR)$(LIBDIR)/libchan.so $(DESTDIR)$(INCLUDEDIR)/chan.h \
-	    $(PC_FILE) \
-	    $(patsubst doc/%,$(DESTDIR)$(MANDIR)/man1/%,$(MAN1)) \
-	    $(patsubst doc/%,$(DESTDIR)$(MANDIR)/man3/%,$(MAN3))
+	rm -f "$(DESTDIR)$(BINDIR)/fetch_urls" \
+	    "$(DESTDIR)$(LIBDIR)/libchan.a" \
+	    "$(DESTDIR)$(LIBDIR)/$(SHLIB_NAME)" \
+	    "$(DESTDIR)$(LIBDIR)/$(SONAME)" "$(DESTDIR)$(LIBDIR)/libchan.so" \
+	    "$(DESTDIR)$(INCLUDEDIR)/chan.h" "$(PC_FILE)"
+	@for f in $(patsubst doc/%,man1/%,$(MAN1)) \
+	    $(patsubst doc/%,man3/%,$(MAN3)); do \
+		echo rm -f "$(DESTDIR)$(MANDIR)/$$f"; \
+		rm -f "$(DESTDIR)$(MANDIR)/$$f" || exit 1; \
+	done
 	@set -- $(MLINKS); while [ $$# -gt 1 ]; do \
-		echo rm -f $(DESTDIR)$(MANDIR)/man3/$$2; \
-		rm -f $(DESTDIR)$(MANDIR)/man3/$$2 || exit 1; \
+		echo rm -f "$(DESTDIR)$(MANDIR)/man3/$$2"; \
+		rm -f "$(DESTDIR)$(MANDIR)/man3/$$2" || exit 1; \
 		shift 2; \
 	done
 

@@ -2,11 +2,14 @@
 
 #define _POSIX_C_SOURCE 200809L
 
+#include <sys/wait.h>
+
 #include <check.h>
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../src/shard.h"
 #include "e2e.h"
@@ -377,6 +380,47 @@ START_TEST(host_shards_keep_each_host_together)
 }
 END_TEST
 
+/*
+ * examples/cluster/merge_shards reads the input and hides credentials as
+ * fetch_urls does: a byte-order mark, credentials after "//" alone or
+ * with a '?' or '#' in them, and bytes that are not UTF-8.  Nothing
+ * listens on port 9.
+ */
+START_TEST(merge_shards_reads_the_input_as_fetch_urls_does)
+{
+	static const char text[] = "\xef\xbb\xbf# comment\n"
+	    "http://u:p?w@127.0.0.1:9/c\n//u:pw@127.0.0.1:9/d\n"
+	    "http://u:p#w@127.0.0.1:9/e\nhttp://127.0.0.1:9?x@y/z\n"
+	    "http://127.0.0.1:9/a\xf0\x9f\x98(\nhttp://127.0.0.1:9/d\xe2\x82\n";
+	const char *file = e2e_write_tmpfile(text), *src = getenv("TEST_SRCDIR");
+	char *argv[5];
+	struct proc *p;
+	FILE *fp;
+
+	ck_assert_msg(src != NULL, "set TEST_SRCDIR to the source tree");
+	argv[0] = e2e_fmt("%s/examples/cluster/merge_shards", src);
+	argv[1] = (char *)file;
+	for (int k = 0; k < 2; k++) {
+		p = e2e_run(NULL, 15, "-q", "--json", "--shard", k == 0 ?
+		    "0/2" : "1/2", "-i", file, NULL);
+		e2e_expect_code(p, 1);
+		argv[2 + k] = e2e_fmt("%s.%d.json", file, k);
+		ck_assert_ptr_nonnull(fp = fopen(argv[2 + k], "w"));
+		ck_assert_int_eq(fputs(proc_str(&p->obuf), fp) < 0, 0);
+		ck_assert_int_eq(fclose(fp), 0);
+	}
+	argv[4] = NULL;
+	p = e2e_exec(NULL, 15, argv, true);
+	(void)unlink(argv[2]);
+	(void)unlink(argv[3]);
+	ck_assert_msg(WIFEXITED(p->status) && WEXITSTATUS(p->status) == 0,
+	    "merge_shards refused the shards (status %d):\n%s%s", p->status,
+	    proc_msg(&p->ebuf), proc_msg(&p->obuf));
+	ck_assert_msg(strstr(proc_str(&p->ebuf), "6 URLs") != NULL, "%s",
+	    proc_msg(&p->ebuf));
+}
+END_TEST
+
 /* A shard none of the input falls to has nothing to do: it succeeds. */
 START_TEST(empty_shard_succeeds_without_a_request)
 {
@@ -402,6 +446,7 @@ shard_e2e_suite(void)
 	tcase_add_test(tc, line_shards_fetch_each_url_once_with_its_urlnum);
 	tcase_add_test(tc, host_shards_keep_each_host_together);
 	tcase_add_test(tc, empty_shard_succeeds_without_a_request);
+	tcase_add_test(tc, merge_shards_reads_the_input_as_fetch_urls_does);
 	suite_add_tcase(s, tc);
 	return s;
 }

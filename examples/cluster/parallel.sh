@@ -36,6 +36,17 @@ cp "$prog" "$outdir/fetch_urls"
 cp "$input" "$outdir/urls.txt"
 cd "$outdir"
 
+# The joblog and results of an earlier invocation into OUTDIR go on
+# (--resume-failed) only if it ran the same shards of the same input with
+# the same options; otherwise they are not this run's.  The merged
+# records are made anew either way.
+stamp="$n $(cksum < urls.txt) ${FETCH_OPTS:-}"
+if [ "$(cat stamp 2>/dev/null)" != "$stamp" ]; then
+	rm -rf joblog results
+	printf '%s\n' "$stamp" > stamp
+fi
+rm -f records.json
+
 # A job exits 0 when its shard is complete: status 1 only says that some
 # URL failed or answered 400 or more, while 3 says that the run is not
 # complete.  A job whose node or connection
