@@ -191,6 +191,9 @@ dbg_atexit(void)
 	const struct blocked *b;
 	size_t n = 0;
 
+	/* Switched off since: no report.  Seq_cst, as chan_debug()'s. */
+	if (!atomic_load(&chanp_dbg_on))
+		return;
 	pthread_mutex_lock(&dbg_mu);
 	for (b = dbg_head; b != NULL; b = b->next)
 		n++;
@@ -258,6 +261,21 @@ struct go_start {
 	unsigned long	 thread;
 };
 
+/*
+ * Counts a chan_go() thread out, however it ends: returning from its
+ * function, pthread_exit() or cancellation.
+ */
+static void
+go_exit(void *unused)
+{
+	(void)unused;
+	pthread_mutex_lock(&dbg_mu);
+	dbg_known_alive--;
+	if (DBG_ON())
+		dbg_check_deadlock(1);
+	pthread_mutex_unlock(&dbg_mu);
+}
+
 static void *
 go_main(void *arg)
 {
@@ -265,12 +283,9 @@ go_main(void *arg)
 
 	free(arg);
 	dbg_thread = st.thread;
+	pthread_cleanup_push(go_exit, NULL);
 	st.fn(st.arg);
-	pthread_mutex_lock(&dbg_mu);
-	dbg_known_alive--;
-	if (DBG_ON())
-		dbg_check_deadlock(1);
-	pthread_mutex_unlock(&dbg_mu);
+	pthread_cleanup_pop(1);
 	return NULL;
 }
 

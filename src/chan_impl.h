@@ -253,6 +253,12 @@ struct chan {
 #define RING_POLLS	30
 #endif
 
+/*
+ * How often, with diagnostics on, a thread parked in an untimed operation
+ * looks again for a deadlock (see recheck_wait() in chan_park.c).
+ */
+#define DEADLOCK_RECHECK_MS	100
+
 /* Select cases handled without allocating. */
 #define SELECT_STACK	64
 

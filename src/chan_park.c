@@ -199,6 +199,29 @@ deadline_passed(const struct timespec *dl)
  * if nobody claims it first; spins first only if spin (see SPIN_ROUNDS).
  * Returns PARK_DONE or PARK_CANCELLED.
  */
+/*
+ * Sleeps on p, under p->mu, for at most DEADLOCK_RECHECK_MS, and then
+ * looks for a deadlock again.  With diagnostics on, a thread that blocks
+ * looks once (chanp_blocked_check()); but a thread of the process that
+ * ends after that look, a helper that could have woken nobody, leaves a
+ * deadlock that no later look would see.  p->mu is a leaf lock: released
+ * around the look, which takes dbg_mu.  A waker that claims p meanwhile
+ * stores PARK_DONE under p->mu before it signals, which the caller's loop
+ * reads again.
+ */
+static void
+recheck_wait(struct parker *p)
+{
+	struct timespec at = chanp_deadline_after(DEADLOCK_RECHECK_MS);
+
+	if (pthread_cond_clockwait(&p->cv, &p->mu, CLOCK_MONOTONIC, &at) !=
+	    ETIMEDOUT)
+		return;
+	pthread_mutex_unlock(&p->mu);
+	chanp_blocked_check(p->rec);
+	pthread_mutex_lock(&p->mu);
+}
+
 int
 chanp_parker_wait(struct parker *p, const struct timespec *dl, bool spin)
 {
@@ -251,7 +274,9 @@ chanp_parker_wait(struct parker *p, const struct timespec *dl, bool spin)
 			if (pthread_cond_clockwait(&p->cv, &p->mu,
 			    CLOCK_MONOTONIC, dl) == ETIMEDOUT)
 				goto cancel;
-		} else
+		} else if (p->rec != NULL && s == PARK_SLEEPING)
+			recheck_wait(p);
+		else
 			pthread_cond_wait(&p->cv, &p->mu);
 	}
 	pthread_mutex_unlock(&p->mu);

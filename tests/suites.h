@@ -31,6 +31,15 @@ Suite	*chan_stress_suite(void);
 /* After chan_stress alone passed: prints the operations it did; 0 or -1. */
 int	 chan_stress_report(double);
 
+/*
+ * The diagnostics' tests of test_chan_go.c run each case in a process of
+ * its own, run_tests CHAN_DIAG_CHILD NAME: a fresh process, as a forked
+ * one is not under ThreadSanitizer, whose threads then count twice.
+ * Runs case NAME and exits.
+ */
+#define CHAN_DIAG_CHILD	"--chan-diag-child"
+int	 chan_diag_child(const char *name);
+
 /* test_cli.c and test_cli_http.c: the option parser, cli.h. */
 Suite	*cli_suite(void);
 Suite	*cli_http_suite(void);

@@ -20,13 +20,18 @@
 
 #include <errno.h>
 #include <math.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "chan.h"
 #include "suites.h"
@@ -1149,6 +1154,220 @@ START_TEST(go_double_select)
 }
 END_TEST
 
+/*
+ * The diagnostics' deadlock report, as Go's runtime gives it ("all
+ * goroutines are asleep") also after runtime.Goexit(), and their leak
+ * report.  Each runs in a child process of its own, which the report
+ * ends.
+ */
+
+/* Seconds a child may take before it counts as hung. */
+#define DIAG_LIMIT	10
+
+/*
+ * Runs the case name (chan_diag_child()) in a process of its own, its
+ * standard error into err (NUL-terminated); returns its wait status.  A
+ * child still running after DIAG_LIMIT seconds is killed, and fails the
+ * test.  The child does not check for leaks: a thread left blocked is the
+ * point of one case.
+ */
+static int
+diag_child(const char *name, char *err, size_t errlen)
+{
+	struct timespec t0, now;
+	struct pollfd pfd;
+	size_t len = 0;
+	ssize_t n;
+	int fds[2], status;
+	pid_t pid;
+
+	ck_assert_int_eq(pipe(fds), 0);
+	ck_assert_int_ne(pid = fork(), -1);
+	if (pid == 0) {
+		close(fds[0]);
+		if (dup2(fds[1], STDERR_FILENO) < 0 ||
+		    setenv("ASAN_OPTIONS", "detect_leaks=0", 1) != 0)
+			_exit(99);
+		execl("/proc/self/exe", "run_tests", CHAN_DIAG_CHILD, name,
+		    (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	pfd.fd = fds[0];
+	pfd.events = POLLIN;
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - t0.tv_sec >= DIAG_LIMIT) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+			ck_abort_msg("still running after %d s; stderr:\n%.*s",
+			    DIAG_LIMIT, (int)len, err);
+		}
+		if (poll(&pfd, 1, 100) <= 0)
+			continue;
+		if ((n = read(fds[0], err + len, errlen - 1 - len)) <= 0)
+			break;
+		len += (size_t)n;
+	}
+	err[len] = '\0';
+	close(fds[0]);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	return status;
+}
+
+static void
+expect_deadlock_report(int status, const char *err)
+{
+	static const char want[] = "fatal error: all threads are asleep - "
+	    "deadlock!\n";
+
+	ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT,
+	    "wanted death by SIGABRT, got wait status 0x%x; stderr:\n%s",
+	    status, err);
+	ck_assert_msg(strncmp(err, want, sizeof(want) - 1) == 0,
+	    "not the deadlock report:\n%s", err);
+}
+
+/*
+ * The cases run outside Check's tests, in a process of their own: a
+ * failed call ends it with status 98, which no test expects.
+ */
+static chan_t *
+diag_chan(void)
+{
+	chan_t *c = chan_new(sizeof(int), 0);
+
+	if (c == NULL)
+		_exit(98);
+	return c;
+}
+
+/* A thread of the process that could wake main, until it ends. */
+static void *
+diag_helper(void *arg)
+{
+	(void)chan_recv_timeout(arg, NULL, 200);
+	return NULL;
+}
+
+static void
+diag_helper_ends(void)
+{
+	chan_t *c = diag_chan();
+	pthread_t thr;
+	int v;
+
+	if (pthread_create(&thr, NULL, diag_helper, diag_chan()) != 0 ||
+	    pthread_detach(thr) != 0)
+		_exit(98);
+	/* The look at blocking sees the helper; only a later one can tell. */
+	(void)chan_recv(c, &v);
+}
+
+/*
+ * A thread that is no chan_go() thread can wake main while it runs: the
+ * deadlock is there once it has ended, after main last looked.
+ */
+START_TEST(diag_deadlock_after_a_helper_ends)
+{
+	char err[4096];
+
+	expect_deadlock_report(diag_child("helper_ends", err, sizeof(err)),
+	    err);
+}
+END_TEST
+
+static void
+diag_exiting_worker(void *arg)
+{
+	(void)arg;
+	pthread_exit(NULL);
+}
+
+static void
+diag_goexit(void)
+{
+	chan_t *c = diag_chan();
+	int v;
+
+	if (chan_go(diag_exiting_worker, NULL) != 0)
+		_exit(98);
+	(void)chan_recv(c, &v);
+}
+
+/* A chan_go() thread that ends by pthread_exit() is gone all the same. */
+START_TEST(diag_deadlock_after_pthread_exit)
+{
+	char err[4096];
+
+	expect_deadlock_report(diag_child("goexit", err, sizeof(err)), err);
+}
+END_TEST
+
+static void
+diag_blocked_worker(void *arg)
+{
+	int v;
+
+	(void)chan_recv(arg, &v);
+}
+
+static void
+diag_switched_off(void)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *fp;
+
+	if (chan_go(diag_blocked_worker, diag_chan()) != 0)
+		_exit(98);
+	/* Until the worker is blocked, as chan_debug_report() shows it. */
+	while (len == 0) {
+		if ((fp = open_memstream(&buf, &len)) == NULL)
+			_exit(98);
+		chan_debug_report(fp);
+		fclose(fp);
+		free(buf);
+		sched_yield();
+	}
+	chan_debug(false);
+}
+
+/* Diagnostics switched off before exit report no leak at exit. */
+START_TEST(diag_no_leak_report_once_off)
+{
+	char err[4096];
+	int status = diag_child("switched_off", err, sizeof(err));
+
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "wait status 0x%x; stderr:\n%s", status, err);
+	ck_assert_msg(err[0] == '\0', "stderr:\n%s", err);
+}
+END_TEST
+
+int
+chan_diag_child(const char *name)
+{
+	static const struct {
+		const char	*name;
+		void		(*fn)(void);
+	} cases[] = {
+		{ "helper_ends", diag_helper_ends },
+		{ "goexit", diag_goexit },
+		{ "switched_off", diag_switched_off },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if (strcmp(name, cases[i].name) == 0) {
+			chan_debug(true);
+			cases[i].fn();
+			exit(0);
+		}
+	fprintf(stderr, "run_tests: no diagnostics case %s\n", name);
+	return 2;
+}
+
 /* For main.c: the ported Go tests, one test case with a long time limit. */
 Suite *
 chan_go_suite(void)
@@ -1171,6 +1390,13 @@ chan_go_suite(void)
 	tcase_add_test(tc, go_select_duplicate_channel);
 	tcase_add_test(tc, go_select6_queue_after_failed_case);
 	tcase_add_test(tc, go_double_select);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("chan_diag");
+	tcase_set_timeout(tc, 3 * DIAG_LIMIT);
+	tcase_add_test(tc, diag_deadlock_after_a_helper_ends);
+	tcase_add_test(tc, diag_deadlock_after_pthread_exit);
+	tcase_add_test(tc, diag_no_leak_report_once_off);
 	suite_add_tcase(s, tc);
 	return s;
 }
