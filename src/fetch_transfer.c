@@ -194,6 +194,9 @@ pause_until(struct worker *w, double until)
 	while (!atomic_load(&w->run->cancelled)) {
 		if ((left = until - now()) <= 0)
 			return true;
+		/* A day at a time: --rate 1e-20 waits longer than a long. */
+		if (left > 86400)
+			left = 86400;
 		if (chan_recv_timeout(w->run->done, &c, (long)(left * 1000) +
 		    1) < 0 && errno == EPIPE)
 			return false;

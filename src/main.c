@@ -665,6 +665,12 @@ run_urls(struct prog *pg, size_t workers, double *total)
 
 	(void)receive(pg, &r);
 	progress_erase(&r.progress);
+	/*
+	 * The records are out before what follows them on standard error:
+	 * the feed's report, the total and summary (which -q drops), or -c's
+	 * speedup.
+	 */
+	(void)check_output(pg, NULL, true);
 	*total = now() - start;
 	pg->submitted = fetch_submitted(r.fetch);
 

@@ -560,6 +560,8 @@ print_hosts(FILE *fp, const struct stats_run *run)
 	struct stats_host top[STATS_TOP];
 	size_t i, len, n = stats_hosts(run->st, top, STATS_TOP);
 	uint64_t over = 0;
+	char *name;
+	FILE *m;
 
 	fputs("Hosts", fp);
 	run_name(fp, run);
@@ -570,14 +572,28 @@ print_hosts(FILE *fp, const struct stats_run *run)
 	fprintf(fp, ":\n  %-30s %9s %9s %9s %9s\n", "host", "URLs",
 	    "errors", "p50", "p99");
 	for (i = 0; i < n; i++) {
+		/* Padded by the name as printed, escapes and all. */
+		name = NULL;
+		if ((m = open_memstream(&name, &len)) != NULL) {
+			output_escaped(m, top[i].name);
+			if (fclose(m) != 0) {
+				free(name);
+				name = NULL;
+			}
+		}
 		fputs("  ", fp);
-		output_escaped(fp, top[i].name);
-		len = strlen(top[i].name);
+		if (name != NULL)
+			fputs(name, fp);
+		else {
+			output_escaped(fp, top[i].name);
+			len = strlen(top[i].name);
+		}
 		fprintf(fp, "%*s %9llu %9llu %8.4fs %8.4fs\n",
 		    len < 30 ? (int)(30 - len) : 0, "",
 		    (unsigned long long)top[i].count,
 		    (unsigned long long)top[i].errors, secs(top[i].p50_us),
 		    secs(top[i].p99_us));
+		free(name);
 		if (top[i].over > over)
 			over = top[i].over;
 	}

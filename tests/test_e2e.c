@@ -275,6 +275,29 @@ START_TEST(quiet_drops_total_line)
 }
 END_TEST
 
+/*
+ * With -q, what goes to standard error after the records (here -c's
+ * speedup, with -w) still comes after them where both go to one place.
+ * The last records may be written without a wait that flushes them:
+ * twenty runs.
+ */
+START_TEST(quiet_records_come_before_the_speedup)
+{
+	char *cmd = e2e_fmt("exec '%s' -q -c -w '%%{run} %%{urlnum}\\n' %s %s "
+	    "2>&1", e2e_prog, e2e_url("/status/200"), e2e_url("/status/200"));
+	char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+	struct proc *p;
+
+	for (int i = 0; i < 20; i++) {
+		p = e2e_exec(NULL, 15, argv, true);
+		ck_assert_msg(p->nlines == 5 && strncmp(p->lines[4], "Serial: ",
+		    8) == 0, "the speedup is not last:\n%s",
+		    proc_msg(&p->obuf));
+		e2e_free(p);
+	}
+}
+END_TEST
+
 START_TEST(three_hundred_concurrent_urls_all_reported)
 {
 	enum { N = 300 };
@@ -1114,6 +1137,7 @@ e2e_output_suite(void)
 	tcase_add_test(tc, concurrent_total_near_slowest);
 	tcase_add_test(tc, serial_in_input_order_total_near_sum);
 	tcase_add_test(tc, quiet_drops_total_line);
+	tcase_add_test(tc, quiet_records_come_before_the_speedup);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("e2e_output_slow");

@@ -342,6 +342,34 @@ START_TEST(reports_say_when_hosts_are_approximate)
 }
 END_TEST
 
+/*
+ * The text host table pads a name by its width as printed: a byte that is
+ * escaped (\x01) takes four columns, and the figures still line up.
+ */
+START_TEST(host_table_lines_up_escaped_names)
+{
+	struct stats *st = stats_new();
+	struct stats_run run = { st, NULL, 1 };
+	char *text = NULL, *a, *b;
+	size_t len = 0;
+	FILE *fp;
+
+	ck_assert_ptr_nonnull(st);
+	add(st, "http://h\x01x.test/", 0.1, 200, NULL);
+	add(st, "http://plain.test/", 0.1, 200, NULL);
+	ck_assert_ptr_nonnull(fp = open_memstream(&text, &len));
+	stats_print(fp, STATS_TEXT, &run, 1);
+	fclose(fp);
+	ck_assert_msg((a = strstr(text, "\n  h\\x01x.test ")) != NULL &&
+	    (b = strstr(text, "\n  plain.test ")) != NULL, "%s", text);
+	/* The same figures on both lines: aligned, they end together. */
+	ck_assert_msg(strcspn(a + 1, "\n") == strcspn(b + 1, "\n"), "the "
+	    "figures do not line up:\n%s", text);
+	free(text);
+	stats_free(st);
+}
+END_TEST
+
 Suite *
 stats_suite(void)
 {
@@ -354,6 +382,7 @@ stats_suite(void)
 	tcase_add_test(tc, histogram_side_by_side);
 	tcase_add_test(tc, heavy_hosts_in_bounded_memory);
 	tcase_add_test(tc, reports_say_when_hosts_are_approximate);
+	tcase_add_test(tc, host_table_lines_up_escaped_names);
 	suite_add_tcase(s, tc);
 	return s;
 }
