@@ -190,12 +190,13 @@ CHAN_EXPORT void chan_stats_print(FILE *fp, const chan_t *ch,
  * - Deadlock detection: when the main thread and every thread started by
  *   chan_go() are blocked in untimed channel operations and the process has
  *   no other thread, the library prints "fatal error: all threads are
- *   asleep - deadlock!" and each blocked operation on stderr, and aborts.
+ *   asleep - deadlock!" and each blocked operation on stderr, and aborts
+ *   (within 100 ms of the last other thread's end, if that comes last).
  * - An untimed operation on a NULL channel says so on stderr before
  *   failing with EDEADLK.
  * Cost: off, one relaxed atomic load on the path that blocks and none on
  * the others; on, every operation that blocks also takes one global mutex
- * and reads the clock twice.  Counters of sends and receives are always
+ * and reads the clock twice, and wakes every 100 ms while it waits.  Counters of sends and receives are always
  * kept (an increment under the lock already held).
  */
 CHAN_EXPORT void chan_debug(bool on);
