@@ -563,6 +563,12 @@ chan_select(struct chan_case *cases, size_t n, long timeout_ms)
 	}
 	pollorder = stackorder;
 	if (n > SELECT_STACK) {
+		/* More cases than memory can count: no allocation fits. */
+		if (n > SIZE_MAX / (2 * sizeof(*pollorder)) ||
+		    n > SIZE_MAX / sizeof(*ws)) {
+			err = ENOMEM;
+			goto out;
+		}
 		pollorder = malloc(2 * n * sizeof(*pollorder));
 		ws = malloc(n * sizeof(*ws));
 		if (pollorder == NULL || ws == NULL) {

@@ -350,6 +350,16 @@ origin_count(struct transport *t, struct origin *o)
 	atomic_store_explicit(&t->moved_at, now_ms(), memory_order_relaxed);
 }
 
+/* Gives p's easy handle the caller's timeout again, for its next transfer. */
+static void
+restore_timeout(struct transport_port *p)
+{
+	if (p->shortened) {
+		curl_easy_setopt(p->easy, CURLOPT_TIMEOUT_MS, p->timeout_ms);
+		p->shortened = false;
+	}
+}
+
 /*
  * Puts p's transfer into a multi handle, or answers p if it cannot: lane
  * 0 while its origin may speak HTTP/2, its own lane otherwise.
@@ -366,6 +376,7 @@ start(struct transport *t, struct transport_port *p)
 	    CURLM_OK) {
 		p->o = NULL;
 		p->lane = NULL;
+		restore_timeout(p);
 		answer(p, mc == CURLM_OUT_OF_MEMORY ? CURLE_OUT_OF_MEMORY :
 		    CURLE_FAILED_INIT, false);
 		return;
@@ -492,11 +503,7 @@ finish(struct transport *t, struct transport_port *p)
 	unlink_port(t, p);
 	p->o = NULL;
 	p->lane = NULL;
-	/* The caller's timeout again, for its next transfer. */
-	if (p->shortened) {
-		curl_easy_setopt(p->easy, CURLOPT_TIMEOUT_MS, p->timeout_ms);
-		p->shortened = false;
-	}
+	restore_timeout(p);
 	if (o != NULL) {
 		o->active--;
 		origin_count(t, o);

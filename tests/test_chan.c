@@ -1354,6 +1354,20 @@ START_TEST(null_cases_array_einval)
 END_TEST
 
 /*
+ * A count of cases whose arrays no size_t can measure fails with ENOMEM
+ * before any case is read: sized with a wrapped product, the arrays were
+ * a few bytes, and the select wrote past them.
+ */
+START_TEST(huge_case_count_enomem)
+{
+	struct chan_case c = { NULL, CHAN_RECV, NULL, false };
+
+	EXPECT_ERR(chan_select(&c, SIZE_MAX / 16 + 2, 0), ENOMEM);
+	EXPECT_ERR(chan_select(&c, SIZE_MAX, -1), ENOMEM);
+}
+END_TEST
+
+/*
  * Runs trials selects over n cases on the channels in chs with the given
  * ops, and counts which index each one picks.  Before each trial every
  * case is made ready: a recv case's channel holds one value, a send case's
@@ -2421,6 +2435,7 @@ chan_select_suite(void)
 	tcase_add_test(tc, positive_timeout_etimedout);
 	tcase_add_test(tc, all_null_forever_edeadlk);
 	tcase_add_test(tc, null_cases_array_einval);
+	tcase_add_test(tc, huge_case_count_enomem);
 	tcase_add_test(tc, uniform_among_four_ready_recvs);
 	tcase_add_test(tc, uniform_among_mixed_sends_and_recvs);
 	tcase_add_test(tc, uniform_regardless_of_unready_neighbours);
