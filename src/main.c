@@ -432,6 +432,15 @@ feed_main(void *arg)
 	return NULL;
 }
 
+/* Says msg on standard error, as a line of fetch_urls's, escaped. */
+static void
+say(const char *msg)
+{
+	fputs("fetch_urls: ", stderr);
+	output_escaped(stderr, msg);
+	putc('\n', stderr);
+}
+
 /*
  * Says what went wrong with the input, if anything: a read that failed
  * with read_errno (the URLs read before it still run, but the run is
@@ -459,9 +468,7 @@ input_report(struct prog *pg, int read_errno, size_t nul_lines,
 	else
 		return;
 	pg->any_failed = true;
-	fputs("fetch_urls: ", stderr);
-	output_escaped(stderr, err);
-	putc('\n', stderr);
+	say(err);
 }
 
 /* Says what the feed could not do, once it is over. */
@@ -474,9 +481,7 @@ feed_report(struct prog *pg, const struct feed *f)
 	if (f->read_errno == 0 && f->start_failed) {
 		pg->incomplete = true;
 		pg->any_failed = true;
-		fputs("fetch_urls: ", stderr);
-		output_escaped(stderr, f->why);
-		putc('\n', stderr);
+		say(f->why);
 		return;
 	}
 	input_report(pg, f->read_errno, f->nul_lines, f->first_nul);

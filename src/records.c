@@ -68,24 +68,19 @@ writeout_one_line(const char *fmt)
 	static const char num[] = "%{urlnum}";
 	const char *p = fmt + sizeof(num) - 1;
 	size_t newlines = 0;
+	bool ends = false;
 
 	if ((*p >= '0' && *p <= '9') || (*p == '%' && p[1] != '%') ||
 	    *p == '\0')
 		return false;
 	for (p = fmt; *p != '\0'; p++) {
-		if (p[0] == '\\' && p[1] != '\0') {
-			if (p[1] == 'n')
-				newlines++;
-			p++;
-			if (p[1] == '\0' && p[0] == 'n')
-				return newlines == 1;
-		} else if (*p == '\n') {
-			newlines++;
-			if (p[1] == '\0')
-				return newlines == 1;
-		}
+		if (p[0] == '\\' && p[1] != '\0')
+			ends = *++p == 'n';
+		else
+			ends = *p == '\n';
+		newlines += ends;
 	}
-	return false;
+	return newlines == 1 && ends;
 }
 
 int
@@ -362,36 +357,12 @@ fail:
 	return NULL;
 }
 
-/*
- * The length of the key at the start of the len bytes of a record that
- * records_has() printed: all of them, except that a --write-out key
- * stops at the first blank after the URL's start, as parse_key() stops,
- * since a URL may hold that blank.
- */
-static size_t
-key_len(const struct output *o, const char *rec, size_t len)
-{
-	const char *blank;
-	size_t i;
-	char b1, b2;
-
-	if (o->format != OUTPUT_WRITEOUT ||
-	    writeout_keying(o->write_out, &b1, &b2) != 2)
-		return len;
-	for (i = 0; i < len && rec[i] >= '0' && rec[i] <= '9'; i++)
-		;
-	if (i < len)
-		i++;
-	blank = memchr(rec + i, b2, len - i);
-	return blank != NULL ? (size_t)(blank - rec) : len;
-}
-
 bool
 records_has(const struct records_done *d, const struct output *o,
     size_t urlnum, const char *url)
 {
-	char *buf = NULL, *red, b1 = 0, b2 = 0;
-	size_t len = 0;
+	char *buf = NULL, *red, *blank, b1 = 0, b2 = 0;
+	size_t len = 0, url_at = 0;
 	bool has;
 	FILE *fp;
 
@@ -414,13 +385,18 @@ records_has(const struct records_done *d, const struct output *o,
 		fprintf(fp, "%zu", urlnum);
 		if (writeout_keying(o->write_out, &b1, &b2) == 2) {
 			putc(b1, fp);
+			url_at = (size_t)ftell(fp);
 			output_escaped(fp, red != NULL ? red : "***");
 		}
 		break;
 	}
 	free(red);
-	has = fclose(fp) == 0 && key_hash(buf, key_len(o, buf, len)) ==
-	    d->key[urlnum];
+	has = fclose(fp) == 0;
+	/* The key stops at the URL's first b2, as parse_key() stops. */
+	if (has && url_at > 0 && (blank = memchr(buf + url_at, b2, len -
+	    url_at)) != NULL)
+		len = (size_t)(blank - buf);
+	has = has && key_hash(buf, len) == d->key[urlnum];
 	free(buf);
 	return has;
 }
