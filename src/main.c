@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <locale.h>
 #include <poll.h>
@@ -80,8 +81,10 @@ struct prog {
 	FILE		*rec;		/* Where records go: stdout, or the
 					   file of --records. */
 	char		*rec_tmp;	/* NULL, or malloced: the file that
-					   becomes --records' when the run
+					   becomes rec_target when the run
 					   is complete. */
+	char		*rec_target;	/* NULL, or malloced: --records'
+					   regular file (a link's target). */
 	struct records_done *done;	/* NULL, or --resume's records. */
 	FILE		*input;		/* NULL, or -i's (stdin for "-"). */
 	struct urls	 held;		/* --compare: every URL, read first. */
@@ -843,22 +846,39 @@ open_records(struct prog *pg)
 		setvbuf(pg->rec, NULL, _IOLBF, 1 << 16);
 		return;
 	}
-	len = strlen(path) + sizeof(".XXXXXX");
-	if ((pg->rec_tmp = malloc(len)) == NULL) {
-		fprintf(stderr, "fetch_urls: out of memory\n");
-		exit(1);
-	}
-	snprintf(pg->rec_tmp, len, "%s.XXXXXX", path);
-	/* mkstemp() makes the file private; FILE gets the usual mode. */
-	if ((fd = mkstemp(pg->rec_tmp)) < 0 ||
-	    fchmod(fd, records_file_mode(path)) != 0 ||
-	    (pg->rec = fdopen(fd, "w")) == NULL) {
-		e = errno;
-		if (fd >= 0)
-			(void)unlink(pg->rec_tmp);
-		snprintf(err, sizeof(err), "cannot write next to '%s': %s",
-		    path, strerror(e));
+	switch (records_target(path, &pg->rec_target)) {
+	case -1:
+		snprintf(err, sizeof(err), "cannot write '%s': %s", path,
+		    strerror(errno));
 		usage_error(err);
+		break;
+	case 0:
+		/* A device or a FIFO is written, never replaced. */
+		if ((pg->rec = fopen(path, "w")) == NULL) {
+			snprintf(err, sizeof(err), "cannot write '%s': %s",
+			    path, strerror(errno));
+			usage_error(err);
+		}
+		break;
+	default:
+		len = strlen(pg->rec_target) + sizeof(".XXXXXX");
+		if ((pg->rec_tmp = malloc(len)) == NULL) {
+			fprintf(stderr, "fetch_urls: out of memory\n");
+			exit(1);
+		}
+		snprintf(pg->rec_tmp, len, "%s.XXXXXX", pg->rec_target);
+		/* mkstemp() makes the file private; FILE gets the usual
+		   mode. */
+		if ((fd = mkstemp(pg->rec_tmp)) < 0 ||
+		    fchmod(fd, records_file_mode(path)) != 0 ||
+		    (pg->rec = fdopen(fd, "w")) == NULL) {
+			e = errno;
+			if (fd >= 0)
+				(void)unlink(pg->rec_tmp);
+			snprintf(err, sizeof(err), "cannot write next to "
+			    "'%s': %s", path, strerror(e));
+			usage_error(err);
+		}
 	}
 	setvbuf(pg->rec, NULL, _IOFBF, 1 << 16);
 }
@@ -890,7 +910,7 @@ close_records(struct prog *pg, bool complete)
 	pg->rec = stdout;
 	if (pg->rec_tmp == NULL)
 		return;
-	if (complete && rename(pg->rec_tmp, path) != 0) {
+	if (complete && rename(pg->rec_tmp, pg->rec_target) != 0) {
 		fprintf(stderr, "fetch_urls: cannot rename %s onto %s: %s\n",
 		    pg->rec_tmp, path, strerror(errno));
 		pg->output_failed = true;
@@ -903,6 +923,8 @@ close_records(struct prog *pg, bool complete)
 	}
 	free(pg->rec_tmp);
 	pg->rec_tmp = NULL;
+	free(pg->rec_target);
+	pg->rec_target = NULL;
 }
 
 /*
@@ -919,6 +941,24 @@ printed(void)
 	return 1;
 }
 
+/*
+ * Fills a closed standard descriptor with /dev/null, opened the wrong way
+ * round so that using it still fails with EBADF as a closed one does.
+ * Otherwise the records file, a body or a socket would take the number,
+ * and what is meant for standard output would land in it.
+ */
+static void
+hold_std_fds(void)
+{
+	int fd;
+
+	for (fd = STDIN_FILENO; fd <= STDERR_FILENO; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF &&
+		    open("/dev/null", fd == STDIN_FILENO ? O_WRONLY :
+		    O_RDONLY) != fd)
+			exit(1);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -930,6 +970,7 @@ main(int argc, char **argv)
 	double serial = 0, concurrent = 0;
 	int status = 1, sig;
 
+	hold_std_fds();
 	/*
 	 * The character set of the user's locale, so that libcurl can turn
 	 * international host names into their ASCII form; numbers and

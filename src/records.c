@@ -1,6 +1,6 @@
 /* records.c: reading back the records file that --resume continues. */
 
-#define _POSIX_C_SOURCE 200809L
+#define _XOPEN_SOURCE 700
 
 #include <errno.h>
 #include <limits.h>
@@ -271,6 +271,32 @@ out:
 	return rc;
 }
 
+int
+records_target(const char *path, char **target)
+{
+	struct stat st;
+
+	*target = NULL;
+	if (lstat(path, &st) != 0) {
+		if (errno != ENOENT)
+			return -1;
+		*target = strdup(path);
+		return *target != NULL ? 1 : -1;
+	}
+	if (S_ISLNK(st.st_mode)) {
+		if (stat(path, &st) != 0)
+			return errno == ENOENT ? 0 : -1;
+		if (!S_ISREG(st.st_mode))
+			return 0;
+		*target = realpath(path, NULL);
+	} else {
+		if (!S_ISREG(st.st_mode))
+			return 0;
+		*target = strdup(path);
+	}
+	return *target != NULL ? 1 : -1;
+}
+
 mode_t
 records_file_mode(const char *path)
 {
@@ -289,8 +315,8 @@ records_load(const char *path, const struct output *o, bool *csv_header,
     char *err, size_t errlen)
 {
 	struct records_done *d;
-	char *tmp = NULL;
-	FILE *in, *out = NULL;
+	char *target = NULL, *tmp = NULL;
+	FILE *in = NULL, *out = NULL;
 	int fd = -1, e;
 	size_t len;
 
@@ -299,20 +325,36 @@ records_load(const char *path, const struct output *o, bool *csv_header,
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	if ((in = fopen(path, "r")) == NULL) {
-		if (errno == ENOENT)
+	switch (records_target(path, &target)) {
+	case -1:
+		e = errno;
+		snprintf(err, errlen, "cannot read '%s': %s", path,
+		    strerror(e));
+		goto fail;
+	case 0:
+		/* A link to nothing: the run's records make the file. */
+		if (access(path, F_OK) != 0 && errno == ENOENT)
 			return d;
+		snprintf(err, errlen, "--resume: '%s' is not a regular file",
+		    path);
+		goto fail;
+	}
+	if ((in = fopen(path, "r")) == NULL) {
+		if (errno == ENOENT) {
+			free(target);
+			return d;
+		}
 		e = errno;
 		snprintf(err, errlen, "cannot read '%s': %s", path,
 		    strerror(e));
 		goto fail;
 	}
-	len = strlen(path) + sizeof(".resume.XXXXXX");
+	len = strlen(target) + sizeof(".resume.XXXXXX");
 	if ((tmp = malloc(len)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	snprintf(tmp, len, "%s.resume.XXXXXX", path);
+	snprintf(tmp, len, "%s.resume.XXXXXX", target);
 	/* mkstemp() makes the file private; the records keep path's mode. */
 	if ((fd = mkstemp(tmp)) < 0 || fchmod(fd, records_file_mode(path)) !=
 	    0 || (out = fdopen(fd, "w")) == NULL) {
@@ -332,7 +374,7 @@ records_load(const char *path, const struct output *o, bool *csv_header,
 		goto fail;
 	}
 	out = NULL;
-	if (rename(tmp, path) != 0) {
+	if (rename(tmp, target) != 0) {
 		e = errno;
 		snprintf(err, errlen, "cannot rewrite '%s': %s", path,
 		    strerror(e));
@@ -340,6 +382,7 @@ records_load(const char *path, const struct output *o, bool *csv_header,
 	}
 	fclose(in);
 	free(tmp);
+	free(target);
 	return d;
 
 fail:
@@ -353,6 +396,7 @@ fail:
 	}
 	if (in != NULL)
 		fclose(in);
+	free(target);
 	records_free(d);
 	return NULL;
 }

@@ -31,13 +31,25 @@ struct records_done;
 int	records_check(const struct output *o, char *err, size_t errlen);
 
 /*
+ * Where a records file that replaces path goes.  Returns 1 when path names
+ * a regular file or nothing, with *target set to a malloced path to rename
+ * the new file onto: path itself, or the file a symbolic link names, so
+ * that the link stays a link.  Returns 0 when path names anything else (a
+ * device such as /dev/null or /dev/stdout, a FIFO, a link to nothing),
+ * which is written in place and never replaced.  Returns -1 with errno
+ * when path cannot be looked up or memory runs out.
+ */
+int	records_target(const char *path, char **target);
+
+/*
  * Reads the records file at path, if there is one, and rewrites it (a
- * temporary file renamed onto it) with only its complete records: a line
+ * temporary file renamed onto what records_target() names) with only its complete records: a line
  * cut short by a crash is dropped, and so is a second record of one URL
  * number.  Sets *csv_header when the file kept a CSV header line.
  * Returns the set of done records (empty when path does not exist), or
  * NULL with a one-line reason in err: the file cannot be read or
- * written, or a complete line is no record of o's format.
+ * written, is no regular file, or a complete line is no record of o's
+ * format.
  */
 struct records_done *records_load(const char *path, const struct output *o,
 	    bool *csv_header, char *err, size_t errlen);

@@ -503,6 +503,89 @@ START_TEST(records_file_keeps_the_usual_mode)
 }
 END_TEST
 
+/* All that fd gives until end of file, until teardown; closes fd. */
+static char *
+st_slurp(int fd)
+{
+	struct proc_buf b = { 0 };
+	char *s;
+
+	ck_assert_msg(fd >= 0, "open: %s", strerror(errno));
+	while (fd >= 0)
+		proc_read(&fd, &b);
+	s = e2e_fmt("%s", proc_str(&b));
+	free(b.p);
+	return s;
+}
+
+/*
+ * --records writes through a symbolic link: the link stays a link and the
+ * file it names gets the records, with and without --resume.  A FIFO (as
+ * a device such as /dev/null would be) is written in place, never
+ * replaced by a regular file, and --resume, which must read the records
+ * back, refuses it.
+ */
+START_TEST(records_keep_links_and_write_fifos_in_place)
+{
+	char *target = st_file("target", "");
+	char *link = st_file("link", NULL), *fifo = st_file("fifo", NULL);
+	char *u = e2e_url("/status/200");
+	struct stat st;
+	struct proc *p;
+	char *got;
+	int rd;
+
+	ck_assert_int_eq(symlink("target", link), 0);
+	p = st_start("-q", "--json", "--records", link, u, NULL);
+	st_expect_exit(p, 0);
+	p = st_start("-q", "--json", "--records", link, "--resume", u,
+	    e2e_url("/status/201"), NULL);
+	st_expect_exit(p, 0);
+	ck_assert_int_eq(lstat(link, &st), 0);
+	ck_assert_msg(S_ISLNK(st.st_mode), "%s is no longer a link", link);
+	st_check_records("json", target, st_file("two", e2e_fmt("%s\n%s\n",
+	    u, e2e_url("/status/201"))));
+
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	/* A reader first, so that fetch_urls's open does not wait. */
+	rd = open(fifo, O_RDONLY | O_NONBLOCK);
+	ck_assert_msg(rd >= 0, "%s: %s", fifo, strerror(errno));
+	p = st_start("-q", "--json", "--records", fifo, u, NULL);
+	st_expect_exit(p, 0);
+	ck_assert_int_eq(lstat(fifo, &st), 0);
+	ck_assert_msg(S_ISFIFO(st.st_mode), "%s is no longer a FIFO", fifo);
+	/* The writer is gone: the FIFO gives what it holds, then its end. */
+	got = st_slurp(rd);
+	ck_assert_msg(strstr(got, "\"status\":200") != NULL &&
+	    strchr(got, '\n') == got + strlen(got) - 1, "the FIFO gave '%s', "
+	    "want one record", got);
+
+	p = st_start("-q", "--json", "--records", fifo, "--resume", u, NULL);
+	st_expect_exit(p, 2);
+	ck_assert_msg(strstr(proc_str(&p->ebuf), "is not a regular file") !=
+	    NULL, "stderr: %s", proc_msg(&p->ebuf));
+}
+END_TEST
+
+/*
+ * With standard error closed, the records file does not take its number:
+ * it gets the records, and not the summary meant for standard error.
+ */
+START_TEST(records_file_alone_when_stderr_is_closed)
+{
+	char *rec = st_file("records", NULL), *u = e2e_url("/status/200");
+	char *argv[] = { "/bin/sh", "-c", "exec \"$0\" \"$@\" 2>&-",
+	    (char *)e2e_prog, "--records", rec, u, NULL };
+	struct proc *p = e2e_exec(NULL, 15, argv, true);
+	char *got = st_slurp(open(rec, O_RDONLY));
+
+	e2e_expect_code(p, 0);
+	ck_assert_msg(strncmp(got, u, strlen(u)) == 0 &&
+	    strchr(got, '\n') == got + strlen(got) - 1, "records file holds "
+	    "'%s', want one record of %s", got, u);
+}
+END_TEST
+
 /*
  * kill -9 at any moment, then the same command with --resume until it
  * exits 0: the records file holds every URL exactly once.
@@ -555,6 +638,8 @@ e2e_stream_suite(void)
 	tcase_add_test(tc, resume_fetches_only_what_is_missing);
 	tcase_add_test(tc, resume_keys_a_url_with_a_blank_in_it);
 	tcase_add_test(tc, records_file_keeps_the_usual_mode);
+	tcase_add_test(tc, records_keep_links_and_write_fifos_in_place);
+	tcase_add_test(tc, records_file_alone_when_stderr_is_closed);
 	tcase_add_test(tc, resume_after_kill_9_at_random_moments);
 	suite_add_tcase(s, tc);
 	return s;
