@@ -75,7 +75,8 @@ CHAN_EXPORT void chan_free(chan_t *ch);
  * already waiting the value is copied straight into it.
  * Errors: EPIPE when the channel is closed, also when it is closed while
  * the sender waits (the value is then not delivered); EDEADLK on a NULL
- * channel, which would block forever.
+ * channel, which would block forever; EINVAL when elem is NULL, as for
+ * every send below.
  */
 CHAN_EXPORT int chan_send(chan_t *ch, const void *elem);
 
@@ -148,7 +149,8 @@ struct chan_case {
  * timeout_ms 0 is Go's "default:" and gives -1 with errno EAGAIN when no
  * case is ready; a positive timeout gives ETIMEDOUT when it runs out.
  * Errors: EDEADLK when every channel is NULL and the timeout is negative;
- * EINVAL when cases is NULL while n > 0; ENOMEM for a large n (over 64
+ * EINVAL when cases is NULL while n > 0, or a send case's elem is NULL;
+ * ENOMEM for a large n (over 64
  * cases need memory) when out of memory.
  */
 CHAN_EXPORT int chan_select(struct chan_case *cases, size_t n,

@@ -220,6 +220,10 @@ chan_op(chan_t *ch, enum chan_op op, void *elem, long timeout_ms)
 	int r;
 	bool spin;
 
+	if (op == CHAN_SEND && elem == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
 	if (ch == NULL)
 		return wait_forever(op == CHAN_SEND ? "chan send" :
 		    "chan receive", timeout_ms);
@@ -583,6 +587,10 @@ chan_select(struct chan_case *cases, size_t n, long timeout_ms)
 	 * uniform; the lock order, by address, keeps selects deadlock-free.
 	 */
 	for (i = 0; i < n; i++) {
+		if (cases[i].op == CHAN_SEND && cases[i].elem == NULL) {
+			err = EINVAL;
+			goto out;
+		}
 		j = select_rand() % (i + 1);
 		pollorder[i] = pollorder[j];
 		pollorder[j] = i;

@@ -1354,6 +1354,35 @@ START_TEST(null_cases_array_einval)
 END_TEST
 
 /*
+ * A send has no value to copy from a NULL elem: every send, and a select
+ * with such a case even when another case is ready, fails with EINVAL
+ * and leaves the channel as it was.
+ */
+START_TEST(send_of_null_elem_einval)
+{
+	struct chan_case cs[2];
+	chan_t *ch;
+	int v = 7;
+
+	for (size_t cap = 0; cap < 2; cap++) {
+		ch = mkchan(sizeof(int), cap);
+		EXPECT_ERR(chan_send(ch, NULL), EINVAL);
+		EXPECT_ERR(chan_try_send(ch, NULL), EINVAL);
+		EXPECT_ERR(chan_send_timeout(ch, NULL, 10), EINVAL);
+		ck_assert_uint_eq(chan_len(ch), 0);
+		chan_free(ch);
+	}
+	ch = mkchan(sizeof(int), 1);
+	EXPECT_OK(chan_send(ch, &v));
+	cs[0] = (struct chan_case){ ch, CHAN_RECV, &v, false };
+	cs[1] = (struct chan_case){ ch, CHAN_SEND, NULL, false };
+	EXPECT_ERR(chan_select(cs, 2, -1), EINVAL);
+	ck_assert_uint_eq(chan_len(ch), 1);
+	chan_free(ch);
+}
+END_TEST
+
+/*
  * A count of cases whose arrays no size_t can measure fails with ENOMEM
  * before any case is read: sized with a wrapped product, the arrays were
  * a few bytes, and the select wrote past them.
@@ -2435,6 +2464,7 @@ chan_select_suite(void)
 	tcase_add_test(tc, positive_timeout_etimedout);
 	tcase_add_test(tc, all_null_forever_edeadlk);
 	tcase_add_test(tc, null_cases_array_einval);
+	tcase_add_test(tc, send_of_null_elem_einval);
 	tcase_add_test(tc, huge_case_count_enomem);
 	tcase_add_test(tc, uniform_among_four_ready_recvs);
 	tcase_add_test(tc, uniform_among_mixed_sends_and_recvs);
