@@ -460,7 +460,6 @@ fetch_transfer_one(struct worker *w, struct job *job,
 	chan_t *slot;
 	char *host = NULL, *full = NULL, *origin = NULL;
 	struct transport_port *port;
-	const char *path;
 	CURLcode cc;
 	double start;
 	bool aborted = false;
@@ -506,9 +505,7 @@ fetch_transfer_one(struct worker *w, struct job *job,
 	 * carry.  Plain http is always HTTP/1.1 here, and would wait for a
 	 * whole first response to learn it.
 	 */
-	if (strncmp(full, "https://", 8) == 0 &&
-	    (path = strchr(full + 8, '/')) != NULL &&
-	    (origin = strndup(full, (size_t)(path - full))) == NULL) {
+	if ((origin = fetch_transport_origin(full)) == NULL && errno != 0) {
 		fail(res, "out of memory", "%s", "out of memory");
 		goto out_url;
 	}

@@ -896,6 +896,31 @@ fetch_transport_perform(struct transport_port *p, const char *origin,
 	return a.cc;
 }
 
+char *
+fetch_transport_origin(const char *url)
+{
+	static const char https[] = "https://";
+	const char *host = url + sizeof(https) - 1, *path, *at;
+	size_t len;
+	char *o;
+
+	errno = 0;
+	if (strncmp(url, https, sizeof(https) - 1) != 0 ||
+	    (path = strchr(host, '/')) == NULL)
+		return NULL;
+	/* libcurl escapes an '@' in the credentials: the last ends them. */
+	for (at = host; at < path; at++)
+		if (*at == '@')
+			host = at + 1;
+	len = (size_t)(path - host);
+	if ((o = malloc(sizeof(https) + len)) == NULL)
+		return NULL;
+	memcpy(o, https, sizeof(https) - 1);
+	memcpy(o + sizeof(https) - 1, host, len);
+	o[sizeof(https) - 1 + len] = '\0';
+	return o;
+}
+
 bool
 fetch_transport_expired(const struct transport_port *p)
 {

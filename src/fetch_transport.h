@@ -113,6 +113,14 @@ CURLcode	 fetch_transport_perform(struct transport_port *p,
 		    const char *origin, long timeout_ms, bool *aborted);
 
 /*
+ * The origin to give fetch_transport_perform() for url, a URL as libcurl
+ * writes it: for https, the scheme, host and port, without credentials,
+ * which would show in messages and part a host's streams by user
+ * (malloced); NULL with errno 0 for any other URL, or with errno ENOMEM.
+ */
+char		*fetch_transport_origin(const char *url);
+
+/*
  * Whether the last fetch_transport_perform() on p ended because the
  * transfer's time ran out while it waited for its origin: it never
  * started, and the easy handle's CURLINFO values are those of an earlier

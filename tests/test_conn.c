@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <sched.h>
@@ -510,6 +511,34 @@ START_TEST(max_time_counts_the_wait_for_a_stream)
 END_TEST
 
 /*
+ * An origin is scheme, host and port: credentials, which the message of a
+ * URL that timed out waiting for its origin's streams printed, are not
+ * part of it.  Only https URLs have one.
+ */
+START_TEST(origin_has_no_credentials)
+{
+	static const char *const cases[][2] = {
+		{ "https://h.test:8443/a?b=c", "https://h.test:8443" },
+		{ "https://u:s3cret@h.test/", "https://h.test" },
+		{ "https://u:s%40cret@[::1]:1/x@y", "https://[::1]:1" },
+		{ "http://u:s3cret@h.test/", NULL },
+		{ "https://h.test", NULL },
+	};
+	char *o;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		errno = EBADF;
+		o = fetch_transport_origin(cases[i][0]);
+		ck_assert_msg(cases[i][1] == NULL ? o == NULL && errno == 0 :
+		    o != NULL && strcmp(o, cases[i][1]) == 0, "%s: origin %s, "
+		    "want %s", cases[i][0], o != NULL ? o : "none",
+		    cases[i][1] != NULL ? cases[i][1] : "none");
+		free(o);
+	}
+}
+END_TEST
+
+/*
  * A transport for one caller (a worker's own, in a large pool) keeps one
  * connection beyond the one in use, not a lane's worth: cycling through
  * three hosts (names that --resolve-style entries send to the fixture),
@@ -650,6 +679,7 @@ conn_suite(void)
 	tcase_add_test(tc, stalled_origin_holds_no_other_url_back);
 	tcase_add_test(tc, busy_transport_holds_while_it_moves);
 	tcase_add_test(tc, transport_alone_keeps_one_idle_connection);
+	tcase_add_test(tc, origin_has_no_credentials);
 	tcase_add_test(tc, max_time_counts_the_wait_for_a_stream);
 	suite_add_tcase(s, tc);
 
