@@ -270,7 +270,7 @@ chan_op(chan_t *ch, enum chan_op op, void *elem, long timeout_ms)
 	chanp_waitq_push(q, &w);
 	if (DBG_ON())
 		chanp_blocked_link(&rec, &p, op == CHAN_SEND ? "chan send" :
-		    "chan receive", ch, 1, timeout_ms > 0);
+		    "chan receive", ch, NULL, 1, timeout_ms > 0);
 	/* What came since the attempt may be for this waiter. */
 	if (ch->cap > 0)
 		chanp_settle_locked(ch, &list);
@@ -664,7 +664,8 @@ chan_select(struct chan_case *cases, size_t n, long timeout_ms)
 		    &c->ch->recvq, &ws[t]);
 	}
 	if (DBG_ON())
-		chanp_blocked_link(&rec, &p, "select", NULL, n, timeout_ms > 0);
+		chanp_blocked_link(&rec, &p, "select", NULL, cases, n,
+		    timeout_ms > 0);
 	/* What came since the attempts may be for these waiters. */
 	for (i = 0, last = NULL; i < nlock; i++) {
 		c = &cases[lockorder[i]];

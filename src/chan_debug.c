@@ -35,19 +35,46 @@ dbg_self(void)
 	return dbg_thread;
 }
 
+/* A select's cases listed in a report: the first few tell enough. */
+#define DBG_CASES	8
+
+/* "channel 0x... (4-byte values, cap 0)", or "nil channel" for NULL. */
+static void
+dbg_print_chan(FILE *fp, const chan_t *ch)
+{
+	if (ch == NULL)
+		fputs("nil channel", fp);
+	else
+		fprintf(fp, "channel %p (%zu-byte values, cap %zu)",
+		    (const void *)ch, ch->elem_size, ch->cap);
+}
+
 static void
 dbg_print(FILE *fp, const struct blocked *b)
 {
+	size_t i;
+
 	if (b->thread != 0)
 		fprintf(fp, "thread %lu%s [%s", b->thread,
 		    b->thread == 1 ? " (main)" : "", b->what);
 	else
 		fprintf(fp, "thread ? [%s", b->what);
-	if (b->ch != NULL)
-		fprintf(fp, "]: channel %p (%zu-byte values, cap %zu)",
-		    (const void *)b->ch, b->ch->elem_size, b->ch->cap);
-	else
-		fprintf(fp, "]: %zu cases", b->ncases);
+	fputs("]: ", fp);
+	if (b->cases == NULL)
+		dbg_print_chan(fp, b->ch);
+	else {
+		fprintf(fp, "%zu cases", b->ncases);
+		for (i = 0; i < b->ncases && i < DBG_CASES; i++) {
+			fputs(i == 0 ? " (" : ", ", fp);
+			fputs(b->cases[i].op == CHAN_SEND ? "send on " :
+			    "receive on ", fp);
+			dbg_print_chan(fp, b->cases[i].ch);
+		}
+		if (b->ncases > DBG_CASES)
+			fputs(", ...", fp);
+		if (b->ncases > 0)
+			fputc(')', fp);
+	}
 	fprintf(fp, ", blocked %.2fs%s\n", elapsed_since(&b->since),
 	    b->timed ? " with a timeout" : "");
 }
@@ -118,10 +145,12 @@ dbg_check_deadlock(size_t exiting)
 
 void
 chanp_blocked_link(struct blocked *b, struct parker *p, const char *what,
-    const chan_t *ch, size_t ncases, bool timed)
+    const chan_t *ch, const struct chan_case *cases, size_t ncases,
+    bool timed)
 {
 	b->what = what;
 	b->ch = ch;
+	b->cases = cases;
 	b->ncases = ncases;
 	b->thread = dbg_self();
 	b->known = b->thread != 0;

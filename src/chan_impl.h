@@ -267,6 +267,8 @@ struct blocked {
 	struct blocked	*prev;
 	const char	*what;		/* "chan send", "chan receive"... */
 	const chan_t	*ch;		/* NULL for a select. */
+	const struct chan_case *cases;	/* A select's, borrowed while it
+					   is linked; else NULL. */
 	size_t		 ncases;
 	unsigned long	 thread;	/* 0: not started by chan_go(). */
 	bool		 known;
@@ -294,7 +296,7 @@ enum { RING_OK, RING_BLOCKED, RING_CLOSED };
 /* chan_debug.c: the diagnostics. */
 extern atomic_bool chanp_dbg_on;
 void	 chanp_blocked_link(struct blocked *, struct parker *, const char *,
-	    const chan_t *, size_t, bool);
+	    const chan_t *, const struct chan_case *, size_t, bool);
 void	 chanp_blocked_check(const struct blocked *);
 void	 chanp_blocked_done(struct blocked *, chan_t *);
 

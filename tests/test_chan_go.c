@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "chan.h"
+#include "proc.h"
 #include "suites.h"
 
 /* Time limit of each test, in seconds. */
@@ -1306,6 +1307,37 @@ START_TEST(diag_deadlock_after_pthread_exit)
 END_TEST
 
 static void
+diag_select(void)
+{
+	chan_t *c = diag_chan(), *d = chan_new(8, 2);
+	struct chan_case cs[3];
+	int v = 1;
+
+	if (d == NULL)
+		_exit(98);
+	cs[0] = (struct chan_case){ c, CHAN_SEND, &v, false };
+	cs[1] = (struct chan_case){ d, CHAN_RECV, NULL, false };
+	cs[2] = (struct chan_case){ NULL, CHAN_RECV, NULL, false };
+	(void)chan_select(cs, 3, -1);
+}
+
+/* A blocked select is reported with what each of its cases waits for. */
+START_TEST(diag_select_report_names_its_channels)
+{
+	char err[4096];
+	int status = diag_child("select", err, sizeof(err));
+
+	expect_deadlock_report(status, err);
+	ck_assert_msg(proc_match(err, "\nthread 1 \\(main\\) \\[select\\]: "
+	    "3 cases \\(send on channel 0x[0-9a-f]+ "
+	    "\\(4-byte values, cap 0\\), receive on channel 0x[0-9a-f]+ "
+	    "\\(8-byte values, cap 2\\), receive on nil channel\\), "
+	    "blocked [0-9.]+s\n$", NULL, 0),
+	    "the select's cases are not listed:\n%s", err);
+}
+END_TEST
+
+static void
 diag_blocked_worker(void *arg)
 {
 	int v;
@@ -1356,6 +1388,7 @@ chan_diag_child(const char *name)
 		{ "helper_ends", diag_helper_ends },
 		{ "goexit", diag_goexit },
 		{ "switched_off", diag_switched_off },
+		{ "select", diag_select },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
@@ -1397,6 +1430,7 @@ chan_go_suite(void)
 	tcase_add_test(tc, diag_deadlock_after_a_helper_ends);
 	tcase_add_test(tc, diag_deadlock_after_pthread_exit);
 	tcase_add_test(tc, diag_no_leak_report_once_off);
+	tcase_add_test(tc, diag_select_report_names_its_channels);
 	suite_add_tcase(s, tc);
 	return s;
 }
