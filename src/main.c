@@ -945,7 +945,7 @@ printed(void)
  * Fills a closed standard descriptor with /dev/null, opened the wrong way
  * round so that using it still fails with EBADF as a closed one does.
  * Otherwise the records file, a body or a socket would take the number,
- * and what is meant for standard output would land in it.
+ * and what is meant for standard output or error would land in it.
  */
 static void
 hold_std_fds(void)

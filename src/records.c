@@ -283,17 +283,11 @@ records_target(const char *path, char **target)
 		*target = strdup(path);
 		return *target != NULL ? 1 : -1;
 	}
-	if (S_ISLNK(st.st_mode)) {
-		if (stat(path, &st) != 0)
-			return errno == ENOENT ? 0 : -1;
-		if (!S_ISREG(st.st_mode))
-			return 0;
-		*target = realpath(path, NULL);
-	} else {
-		if (!S_ISREG(st.st_mode))
-			return 0;
-		*target = strdup(path);
-	}
+	if (S_ISLNK(st.st_mode) && stat(path, &st) != 0)
+		return errno == ENOENT ? 0 : -1;
+	if (!S_ISREG(st.st_mode))
+		return 0;
+	*target = realpath(path, NULL);
 	return *target != NULL ? 1 : -1;
 }
 
