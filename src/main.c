@@ -824,6 +824,7 @@ open_records(struct prog *pg)
 {
 	const char *path = pg->cli.records;
 	char err[PATH_MAX + 128];
+	struct stat st, in;
 	bool header;
 	size_t len;
 	int fd, e;
@@ -831,6 +832,14 @@ open_records(struct prog *pg)
 	pg->rec = stdout;
 	if (path == NULL)
 		return;
+	/* Records written over -i's file would take the place of its URLs. */
+	if (pg->input != NULL && stat(path, &st) == 0 &&
+	    fstat(fileno(pg->input), &in) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_dev == in.st_dev && st.st_ino == in.st_ino) {
+		snprintf(err, sizeof(err), "--records '%s' is the input file",
+		    path);
+		usage_error(err);
+	}
 	if (pg->cli.resume) {
 		if (records_check(&pg->out, err, sizeof(err)) < 0 ||
 		    (pg->done = records_load(path, &pg->out, &header, err,

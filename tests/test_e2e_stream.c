@@ -568,6 +568,31 @@ START_TEST(records_keep_links_and_write_fifos_in_place)
 END_TEST
 
 /*
+ * --records naming the input file, by its name or through standard input,
+ * is refused before anything is fetched: the records would have replaced
+ * the list of URLs.
+ */
+START_TEST(records_refuse_the_input_file)
+{
+	char *key = e2e_key();
+	char *list = e2e_fmt("%s\n", e2e_url("/status/200?key=%s", key));
+	char *path = st_file("urls", list);
+	char *argv[] = { "/bin/sh", "-c", "exec \"$0\" -i - --records "
+	    "\"$1\" < \"$1\"", (char *)e2e_prog, path, NULL };
+	struct proc *p;
+
+	p = st_start("-i", path, "--records", path, NULL);
+	st_expect_exit(p, 2);
+	ck_assert_msg(strstr(proc_str(&p->ebuf), "is the input file") != NULL,
+	    "stderr: %s", proc_msg(&p->ebuf));
+	p = e2e_exec(NULL, 15, argv, true);
+	e2e_expect_code(p, 2);
+	ck_assert_str_eq(st_slurp(open(path, O_RDONLY)), list);
+	ck_assert_int_eq(e2e_count(key, "").requests, 0);
+}
+END_TEST
+
+/*
  * With standard error closed, the records file does not take its number:
  * it gets the records, and not the summary meant for standard error.
  */
@@ -640,6 +665,7 @@ e2e_stream_suite(void)
 	tcase_add_test(tc, records_file_keeps_the_usual_mode);
 	tcase_add_test(tc, records_keep_links_and_write_fifos_in_place);
 	tcase_add_test(tc, records_file_alone_when_stderr_is_closed);
+	tcase_add_test(tc, records_refuse_the_input_file);
 	tcase_add_test(tc, resume_after_kill_9_at_random_moments);
 	suite_add_tcase(s, tc);
 	return s;
