@@ -1336,6 +1336,16 @@ badsecs:
 	    "not '%s'", opt_name(c), optarg);
 	return CLI_ERROR;
 badpath:
+	/*
+	 * curl reads a password after the ':' of --cert's argument, which
+	 * this tool does not; one given so out of habit is never quoted.
+	 */
+	if (c == OPT_CERT && (tok = strchr(optarg, ':')) != NULL) {
+		snprintf(err, errlen, "--cert '%.*s:***': %s (a password "
+		    "after ':' is not read)", (int)(tok - optarg), optarg,
+		    why);
+		return CLI_ERROR;
+	}
 	snprintf(err, errlen, "--%s '%s': %s", opt_name(c), optarg, why);
 	return CLI_ERROR;
 }

@@ -451,6 +451,22 @@ START_TEST(bad_resolution_entries)
 }
 END_TEST
 
+/*
+ * curl reads a password after the ':' of --cert's argument; this tool does
+ * not, and the error for such an argument never quotes the password.
+ */
+START_TEST(cert_password_never_shown)
+{
+	ch_error("--cert '/nonexistent/c.pem:***'", "s3cret", "--cert",
+	    "/nonexistent/c.pem:s3cret", "u", NULL);
+	ch_error("password after ':' is not read", "s3cret", "--cert",
+	    "/nonexistent/c.pem:s3cret", "u", NULL);
+	/* Without a ':' the whole name is quoted, as for any file. */
+	ch_error("--cert '/nonexistent/c.pem'", NULL, "--cert",
+	    "/nonexistent/c.pem", "u", NULL);
+}
+END_TEST
+
 /* Data pieces make one body, joined with '&'; the token is copied. */
 START_TEST(data_and_bearer)
 {
@@ -609,6 +625,7 @@ cli_http_suite(void)
 	tcase_add_test(tc, usage_lists_new_options_and_variables);
 	tcase_add_test(tc, tls_and_resolution_options);
 	tcase_add_test(tc, bad_resolution_entries);
+	tcase_add_test(tc, cert_password_never_shown);
 	tcase_add_test(tc, data_and_bearer);
 	tcase_add_test(tc, proxy_and_versions);
 	tcase_add_test(tc, cookies_and_files);
