@@ -1078,6 +1078,8 @@ main(int argc, char **argv)
 			    stderr, serial, concurrent);
 		break;
 	}
+	if (!pg.output_failed)
+		output_finish(pg.rec, &pg.out);
 	(void)check_output(&pg, NULL, true);
 	sig = atomic_load(&pg.signo);
 	close_records(&pg, sig == 0 && !pg.incomplete && !pg.output_failed);

@@ -559,24 +559,32 @@ put_json(FILE *fp, const struct output *o, const char *url,
 	fputs(timings ? "}}\n" : "}\n", fp);
 }
 
+/*
+ * Writes the CSV header unless it is out already.  One header for both
+ * runs of --compare, which share o.  The first field, the URL, has a
+ * key: the others follow a comma.
+ */
+static void
+put_csv_header(FILE *fp, struct output *o)
+{
+	const struct field *f;
+
+	if (o->header_done)
+		return;
+	for (f = fields; f < fields + NFIELDS; f++)
+		if (f->key != NULL && f->type != FT_RUN)
+			fprintf(fp, "%s%s", f == fields ? "" : ",", f->key);
+	fputs(o->run != NULL ? ",run\r\n" : "\r\n", fp);
+	o->header_done = true;
+}
+
 static void
 put_csv(FILE *fp, struct output *o, const char *url,
     const struct fetch_result *res, const char *err)
 {
 	const struct field *f, *run = NULL;
 
-	/*
-	 * One header for both runs of --compare, which share o.  The first
-	 * field, the URL, has a key: the others follow a comma.
-	 */
-	if (!o->header_done) {
-		for (f = fields; f < fields + NFIELDS; f++)
-			if (f->key != NULL && f->type != FT_RUN)
-				fprintf(fp, "%s%s", f == fields ? "" : ",",
-				    f->key);
-		fputs(o->run != NULL ? ",run\r\n" : "\r\n", fp);
-		o->header_done = true;
-	}
+	put_csv_header(fp, o);
 	for (f = fields; f < fields + NFIELDS; f++) {
 		if (f->key == NULL)
 			continue;
@@ -603,6 +611,13 @@ output_init(struct output *o, enum output_format format,
 	o->write_out = write_out;
 	o->header_done = false;
 	o->run = NULL;
+}
+
+void
+output_finish(FILE *fp, struct output *o)
+{
+	if (o->format == OUTPUT_CSV)
+		put_csv_header(fp, o);
 }
 
 void

@@ -60,6 +60,13 @@ void	output_result(FILE *fp, struct output *o, const char *url,
 	    const struct fetch_result *res, const char *why);
 
 /*
+ * Ends the records of a run: CSV output that had no record (an empty
+ * list, a --shard that gets no URL) still gets its header, so that it is
+ * a CSV table, empty.  Other formats write nothing.
+ */
+void	output_finish(FILE *fp, struct output *o);
+
+/*
  * Writes s as text output does: control characters (C0, DEL and C1, also
  * when UTF-8 encoded) as \xHH, everything else as it is.  NULL writes
  * nothing.

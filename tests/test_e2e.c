@@ -175,6 +175,29 @@ START_TEST(line_format_to_the_byte)
 }
 END_TEST
 
+/*
+ * CSV output is a header and a record per URL, also when no URL is left
+ * to fetch: an empty list, or a shard that gets none of the URLs.
+ */
+START_TEST(csv_without_records_is_its_header)
+{
+	static const char header[] = "url,urlnum,status,seconds,error,bytes,"
+	    "redirects,effective_url,http_version,retries,connects,file,dns,"
+	    "connect,tls,ttfb,total\r\n";
+	const char *empty = e2e_write_tmpfile("# nothing\n");
+	char *u = e2e_url("/status/200");
+	struct proc *p;
+
+	p = e2e_run(NULL, 15, "-q", "--format", "csv", "-i", empty, NULL);
+	e2e_expect_code(p, 0);
+	ck_assert_str_eq(proc_str(&p->obuf), header);
+	p = e2e_run(NULL, 15, "-q", "--format", "csv", "--shard", "1/2", u,
+	    NULL);
+	e2e_expect_code(p, 0);
+	ck_assert_str_eq(proc_str(&p->obuf), header);
+}
+END_TEST
+
 START_TEST(arrival_order_fast_listed_last_prints_first)
 {
 	char *slow = e2e_url("/delay/900");
@@ -1133,6 +1156,7 @@ e2e_output_suite(void)
 	tcase_add_checked_fixture(tc, e2e_setup, e2e_teardown);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, line_format_to_the_byte);
+	tcase_add_test(tc, csv_without_records_is_its_header);
 	tcase_add_test(tc, arrival_order_fast_listed_last_prints_first);
 	tcase_add_test(tc, concurrent_total_near_slowest);
 	tcase_add_test(tc, serial_in_input_order_total_near_sum);
