@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -901,7 +902,7 @@ fetch_transport_origin(const char *url)
 {
 	static const char https[] = "https://";
 	const char *host = url + sizeof(https) - 1, *path, *at;
-	size_t len;
+	size_t n;
 	char *o;
 
 	errno = 0;
@@ -912,12 +913,9 @@ fetch_transport_origin(const char *url)
 	for (at = host; at < path; at++)
 		if (*at == '@')
 			host = at + 1;
-	len = (size_t)(path - host);
-	if ((o = malloc(sizeof(https) + len)) == NULL)
-		return NULL;
-	memcpy(o, https, sizeof(https) - 1);
-	memcpy(o + sizeof(https) - 1, host, len);
-	o[sizeof(https) - 1 + len] = '\0';
+	n = sizeof(https) + (size_t)(path - host);
+	if ((o = malloc(n)) != NULL)
+		snprintf(o, n, "%s%.*s", https, (int)(path - host), host);
 	return o;
 }
 
