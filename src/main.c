@@ -826,8 +826,7 @@ open_records(struct prog *pg)
 	char err[PATH_MAX + 128];
 	struct stat st, in;
 	bool header;
-	size_t len;
-	int fd, e;
+	int rc;
 
 	pg->rec = stdout;
 	if (path == NULL)
@@ -855,39 +854,14 @@ open_records(struct prog *pg)
 		setvbuf(pg->rec, NULL, _IOLBF, 1 << 16);
 		return;
 	}
-	switch (records_target(path, &pg->rec_target)) {
-	case -1:
-		snprintf(err, sizeof(err), "cannot write '%s': %s", path,
-		    strerror(errno));
+	/* A device or a FIFO is written in place, never replaced. */
+	rc = records_target(path, &pg->rec_target);
+	pg->rec = rc < 0 ? NULL : rc == 0 ? fopen(path, "w") :
+	    records_temp(pg->rec_target, "", &pg->rec_tmp);
+	if (pg->rec == NULL) {
+		snprintf(err, sizeof(err), "cannot write %s'%s': %s",
+		    rc > 0 ? "next to " : "", path, strerror(errno));
 		usage_error(err);
-		break;
-	case 0:
-		/* A device or a FIFO is written, never replaced. */
-		if ((pg->rec = fopen(path, "w")) == NULL) {
-			snprintf(err, sizeof(err), "cannot write '%s': %s",
-			    path, strerror(errno));
-			usage_error(err);
-		}
-		break;
-	default:
-		len = strlen(pg->rec_target) + sizeof(".XXXXXX");
-		if ((pg->rec_tmp = malloc(len)) == NULL) {
-			fprintf(stderr, "fetch_urls: out of memory\n");
-			exit(1);
-		}
-		snprintf(pg->rec_tmp, len, "%s.XXXXXX", pg->rec_target);
-		/* mkstemp() makes the file private; FILE gets the usual
-		   mode. */
-		if ((fd = mkstemp(pg->rec_tmp)) < 0 ||
-		    fchmod(fd, records_file_mode(path)) != 0 ||
-		    (pg->rec = fdopen(fd, "w")) == NULL) {
-			e = errno;
-			if (fd >= 0)
-				(void)unlink(pg->rec_tmp);
-			snprintf(err, sizeof(err), "cannot write next to "
-			    "'%s': %s", path, strerror(e));
-			usage_error(err);
-		}
 	}
 	setvbuf(pg->rec, NULL, _IOFBF, 1 << 16);
 }

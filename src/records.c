@@ -291,8 +291,9 @@ records_target(const char *path, char **target)
 	return *target != NULL ? 1 : -1;
 }
 
-mode_t
-records_file_mode(const char *path)
+/* The permissions for a file that is to replace path: records_temp(). */
+static mode_t
+file_mode(const char *path)
 {
 	struct stat st;
 	mode_t mask;
@@ -304,6 +305,31 @@ records_file_mode(const char *path)
 	return 0666 & ~mask;
 }
 
+FILE *
+records_temp(const char *target, const char *suffix, char **tmp)
+{
+	size_t len = strlen(target) + strlen(suffix) + sizeof(".XXXXXX");
+	FILE *fp = NULL;
+	int fd = -1, e;
+
+	if ((*tmp = malloc(len)) == NULL)
+		return NULL;
+	snprintf(*tmp, len, "%s%s.XXXXXX", target, suffix);
+	/* mkstemp() makes the file private; it gets the usual mode. */
+	if ((fd = mkstemp(*tmp)) >= 0 && fchmod(fd, file_mode(target)) == 0 &&
+	    (fp = fdopen(fd, "w")) != NULL)
+		return fp;
+	e = errno;
+	if (fd >= 0) {
+		close(fd);
+		(void)unlink(*tmp);
+	}
+	free(*tmp);
+	*tmp = NULL;
+	errno = e;
+	return NULL;
+}
+
 struct records_done *
 records_load(const char *path, const struct output *o, bool *csv_header,
     char *err, size_t errlen)
@@ -311,8 +337,7 @@ records_load(const char *path, const struct output *o, bool *csv_header,
 	struct records_done *d;
 	char *target = NULL, *tmp = NULL;
 	FILE *in = NULL, *out = NULL;
-	int fd = -1, e;
-	size_t len;
+	int e;
 
 	*csv_header = false;
 	if ((d = calloc(1, sizeof(*d))) == NULL) {
@@ -343,21 +368,12 @@ records_load(const char *path, const struct output *o, bool *csv_header,
 		    strerror(e));
 		goto fail;
 	}
-	len = strlen(target) + sizeof(".resume.XXXXXX");
-	if ((tmp = malloc(len)) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		goto fail;
-	}
-	snprintf(tmp, len, "%s.resume.XXXXXX", target);
-	/* mkstemp() makes the file private; the records keep path's mode. */
-	if ((fd = mkstemp(tmp)) < 0 || fchmod(fd, records_file_mode(path)) !=
-	    0 || (out = fdopen(fd, "w")) == NULL) {
+	if ((out = records_temp(target, ".resume", &tmp)) == NULL) {
 		e = errno;
 		snprintf(err, errlen, "cannot write next to '%s': %s", path,
 		    strerror(e));
 		goto fail;
 	}
-	fd = -1;
 	if (keep_records(in, out, path, o, d, csv_header, err, errlen) < 0)
 		goto fail;
 	if (fflush(out) != 0 || fsync(fileno(out)) != 0 || fclose(out) != 0) {
@@ -382,8 +398,6 @@ records_load(const char *path, const struct output *o, bool *csv_header,
 fail:
 	if (out != NULL)
 		fclose(out);
-	if (fd >= 0)
-		close(fd);
 	if (tmp != NULL) {
 		(void)unlink(tmp);
 		free(tmp);

@@ -42,10 +42,20 @@ int	records_check(const struct output *o, char *err, size_t errlen);
 int	records_target(const char *path, char **target);
 
 /*
+ * Opens for writing a new file beside target (from records_target()),
+ * named target, suffix and six random characters, with the permissions a
+ * file replacing target should have: target's own, or those open() gives
+ * a new file under the umask.  Sets *tmp to its malloced name.  Returns
+ * the stream, or NULL with errno, leaving no file behind.  Reads the umask
+ * by setting it, so call it before any thread starts.
+ */
+FILE	*records_temp(const char *target, const char *suffix, char **tmp);
+
+/*
  * Reads the records file at path, if there is one, and rewrites it (a
- * temporary file renamed onto what records_target() names) with only its complete records: a line
- * cut short by a crash is dropped, and so is a second record of one URL
- * number.  Sets *csv_header when the file kept a CSV header line.
+ * records_temp() file renamed onto its records_target()) with only its
+ * complete records: a line cut short by a crash is dropped, and so is a
+ * second record of one URL number.  Sets *csv_header when the file kept a CSV header line.
  * Returns the set of done records (empty when path does not exist), or
  * NULL with a one-line reason in err: the file cannot be read or
  * written, is no regular file, or a complete line is no record of o's
@@ -53,13 +63,6 @@ int	records_target(const char *path, char **target);
  */
 struct records_done *records_load(const char *path, const struct output *o,
 	    bool *csv_header, char *err, size_t errlen);
-
-/*
- * The permissions for a file that is to replace path: path's own, or, if
- * there is no such file, those open() gives a new one under the umask.
- * Reads the umask by setting it, so call it before any thread starts.
- */
-mode_t	records_file_mode(const char *path);
 
 /* Whether the record of url, number urlnum, is done. */
 bool	records_has(const struct records_done *d, const struct output *o,
