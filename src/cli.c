@@ -571,6 +571,61 @@ bad_jar(const char *path)
 }
 
 /*
+ * Claims standard input for opt, an option as the user wrote it (such as
+ * "--cookie -"), before the option reads it.  Standard input can be read
+ * once, so *by, NULL until then, keeps the option that claimed it first.
+ * Returns 0, or -1 with a reason naming both options in err.
+ */
+static int
+claim_stdin(const char **by, const char *opt, char *err, size_t errlen)
+{
+	if (*by != NULL) {
+		snprintf(err, errlen, "%s and %s cannot both read standard "
+		    "input", *by, opt);
+		return -1;
+	}
+	*by = opt;
+	return 0;
+}
+
+/*
+ * Checks --output-dir now rather than at every URL: an existing directory
+ * as bad_path() has it or, with --create-dirs, a path whose nearest part
+ * that exists is a directory, so that mkdir -p can make the rest.  Returns
+ * 0, or -1 with a reason naming the path in err.
+ */
+static int
+check_output_dir(const char *dir, bool create, char *err, size_t errlen)
+{
+	char path[PATH_MAX], *slash;
+	const char *why = NULL;
+	struct stat st;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s", dir) >= sizeof(path))
+		why = strerror(ENAMETOOLONG);
+	while (why == NULL && create && stat(path, &st) != 0) {
+		if (errno != ENOENT && errno != ENOTDIR)
+			why = strerror(errno);
+		else if ((slash = strrchr(path, '/')) == NULL)
+			return 0;
+		else	/* The root keeps its '/'. */
+			slash[slash == path] = '\0';
+	}
+	if (why == NULL && strcmp(path, dir) == 0)
+		why = bad_path(dir, true);
+	else if (why == NULL && !S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "--output-dir '%s': '%s' is not a "
+		    "directory", dir, path);
+		return -1;
+	} else if (why == NULL && access(path, W_OK | X_OK) != 0)
+		why = strerror(errno);
+	if (why == NULL)
+		return 0;
+	snprintf(err, errlen, "--output-dir '%s': %s", dir, why);
+	return -1;
+}
+
+/*
  * Adds cookies "n=v; n2=v2" to those sent with every request, after a
  * ';' as curl 7.88 joins them.  Returns -1 when out of memory.
  */
@@ -706,8 +761,6 @@ bad_connect_to(const char *s)
 static int
 check_body(struct cli *cli, bool remote_name, char *err, size_t errlen)
 {
-	const char *why;
-
 	if (remote_name && cli->body.name != NULL) {
 		snprintf(err, errlen, "--remote-name cannot be combined with "
 		    "--output: each names the files");
@@ -724,12 +777,9 @@ check_body(struct cli *cli, bool remote_name, char *err, size_t errlen)
 		}
 		return 0;
 	}
-	if (cli->body.dir != NULL && !cli->body.create_dirs &&
-	    (why = bad_path(cli->body.dir, true)) != NULL) {
-		snprintf(err, errlen, "--output-dir '%s': %s", cli->body.dir,
-		    why);
+	if (cli->body.dir != NULL && check_output_dir(cli->body.dir,
+	    cli->body.create_dirs, err, errlen) < 0)
 		return -1;
-	}
 	if (cli->head) {
 		snprintf(err, errlen, "--head cannot be combined with "
 		    "--output or --remote-name: a HEAD response has no body");
@@ -898,7 +948,8 @@ static enum cli_action
 parse(int argc, char **argv, struct cli *cli, char *err, size_t errlen)
 {
 	struct option longopts[NOPTS + 1];
-	const char *why, *tok;
+	enum postdata_kind kind;
+	const char *why, *tok, *stdin_by = NULL;
 	size_t i;
 	int c, li, namelen;
 	bool shard_by = false, remote_name = false;
@@ -951,6 +1002,9 @@ parse(int argc, char **argv, struct cli *cli, char *err, size_t errlen)
 				    "('%s' and '%s')", cli->input, optarg);
 				return CLI_ERROR;
 			}
+			if (strcmp(optarg, "-") == 0 && claim_stdin(&stdin_by,
+			    "--input -", err, errlen) < 0)
+				return CLI_ERROR;
 			cli->input = optarg;
 			break;
 		case 'j':
@@ -1142,9 +1196,14 @@ parse(int argc, char **argv, struct cli *cli, char *err, size_t errlen)
 		case 'd':
 		case OPT_DATA_BINARY:
 		case OPT_DATA_RAW:
-			if (postdata_add(&cli->post, c == 'd' ? POSTDATA_TEXT :
+			kind = c == 'd' ? POSTDATA_TEXT :
 			    c == OPT_DATA_BINARY ? POSTDATA_BINARY :
-			    POSTDATA_RAW, optarg) < 0) {
+			    POSTDATA_RAW;
+			if (postdata_reads_stdin(kind, optarg) &&
+			    claim_stdin(&stdin_by, c == 'd' ? "--data @-" :
+			    "--data-binary @-", err, errlen) < 0)
+				return CLI_ERROR;
+			if (postdata_add(&cli->post, kind, optarg) < 0) {
 				snprintf(err, errlen, "--%s '%s': %s",
 				    opt_name(c), optarg, strerror(errno));
 				return CLI_ERROR;
@@ -1165,8 +1224,11 @@ parse(int argc, char **argv, struct cli *cli, char *err, size_t errlen)
 				}
 				break;
 			}
-			if (strcmp(optarg, "-") != 0 &&
-			    (why = bad_path(optarg, false)) != NULL)
+			if (strcmp(optarg, "-") == 0) {
+				if (claim_stdin(&stdin_by, "--cookie -", err,
+				    errlen) < 0)
+					return CLI_ERROR;
+			} else if ((why = bad_path(optarg, false)) != NULL)
 				goto badpath;
 			if (add_entry(&cli->opts.cookie_files, optarg) < 0) {
 				snprintf(err, errlen, "out of memory");
@@ -1174,7 +1236,8 @@ parse(int argc, char **argv, struct cli *cli, char *err, size_t errlen)
 			}
 			break;
 		case OPT_COOKIE_JAR:
-			if ((why = bad_jar(optarg)) != NULL)
+			if (strcmp(optarg, "-") != 0 &&
+			    (why = bad_jar(optarg)) != NULL)
 				goto badpath;
 			cli->opts.cookie_jar = optarg;
 			break;
@@ -1303,10 +1366,14 @@ parse(int argc, char **argv, struct cli *cli, char *err, size_t errlen)
 		    "a HEAD request has no body");
 		return CLI_ERROR;
 	}
-	if (cli->post.used_stdin && cli->input != NULL &&
-	    strcmp(cli->input, "-") == 0) {
-		snprintf(err, errlen, "--data @- and --input - cannot both "
-		    "read standard input");
+	/*
+	 * libcurl writes a jar named "-" to standard output, which holds the
+	 * records unless they go to a file.
+	 */
+	if (cli->opts.cookie_jar != NULL &&
+	    strcmp(cli->opts.cookie_jar, "-") == 0 && cli->records == NULL) {
+		snprintf(err, errlen, "--cookie-jar - needs --records FILE: "
+		    "the records are on standard output");
 		return CLI_ERROR;
 	}
 	if (cli->bearer != NULL && cli->user != NULL) {

@@ -68,11 +68,17 @@ read_file(FILE *fp, bool text, struct buf *b)
 	return 0;
 }
 
+bool
+postdata_reads_stdin(enum postdata_kind kind, const char *arg)
+{
+	return kind != POSTDATA_RAW && strcmp(arg, "@-") == 0;
+}
+
 int
 postdata_add(struct postdata *pd, enum postdata_kind kind, const char *arg)
 {
 	struct buf piece = { NULL, 0, 0 }, all;
-	bool is_stdin = false;
+	bool is_stdin = postdata_reads_stdin(kind, arg);
 	FILE *fp;
 	int e;
 
@@ -80,7 +86,6 @@ postdata_add(struct postdata *pd, enum postdata_kind kind, const char *arg)
 	if (buf_add(&piece, "&", pd->buf != NULL ? 1 : 0) < 0)
 		goto fail;
 	if (kind != POSTDATA_RAW && arg[0] == '@') {
-		is_stdin = strcmp(arg + 1, "-") == 0;
 		if ((fp = is_stdin ? stdin : fopen(arg + 1, "rb")) == NULL)
 			goto fail;
 		errno = 0;
@@ -101,7 +106,6 @@ postdata_add(struct postdata *pd, enum postdata_kind kind, const char *arg)
 		goto fail;
 	pd->buf = all.p;
 	pd->len = all.len;
-	pd->used_stdin |= is_stdin;
 	free(piece.p);
 	return 0;
 

@@ -20,8 +20,10 @@ struct postdata {
 	char	*buf;		/* NULL (no body) or malloced: len bytes
 				   and a NUL. */
 	size_t	 len;
-	bool	 used_stdin;	/* A piece was "@-". */
 };
+
+/* Whether postdata_add() reads standard input for the piece arg. */
+bool	postdata_reads_stdin(enum postdata_kind kind, const char *arg);
 
 /*
  * Appends the piece arg of the given kind to pd, reading the file (or

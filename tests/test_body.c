@@ -819,7 +819,7 @@ END_TEST
 START_TEST(usage_errors)
 {
 	static const struct {
-		const char	*args[4];	/* NULL-ended. */
+		const char	*args[5];	/* NULL-ended. */
 		const char	*err;
 	} t[] = {
 		{ { "-O", "-o", "x", NULL }, "--remote-name cannot be combined" },
@@ -837,6 +837,10 @@ START_TEST(usage_errors)
 		{ { "-o", "/abs", NULL }, "is an absolute path" },
 		{ { "-O", "--output-dir", "/nonexistent/d", NULL },
 		    "No such file" },
+		{ { "-O", "--create-dirs", "--output-dir", "/dev/null", NULL },
+		    "--output-dir '/dev/null': not a directory" },
+		{ { "-O", "--create-dirs", "--output-dir", "/dev/null/d",
+		    NULL }, "'/dev/null' is not a directory" },
 	};
 	char *argv[8];
 	struct proc *p;

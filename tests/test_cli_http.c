@@ -531,15 +531,27 @@ START_TEST(proxy_and_versions)
 }
 END_TEST
 
+/*
+ * Makes the directory dir, a mkdtemp() template, and returns dir/name,
+ * malloced, for the test to free.
+ */
+static char *
+ch_tmpdir(char *dir, const char *name)
+{
+	char *path;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert(asprintf(&path, "%s/%s", dir, name) > 0);
+	return path;
+}
+
 /* With a '=' -b is cookies, joined with ';' as curl; else a file. */
 START_TEST(cookies_and_files)
 {
-	char dir[] = "/tmp/cli_http.XXXXXX", *file;
+	char dir[] = "/tmp/cli_http.XXXXXX", *file = ch_tmpdir(dir, "cookies");
 	struct ch_args a;
 	struct cli cli;
 
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	ck_assert(asprintf(&file, "%s/cookies", dir) > 0);
 	fclose(fopen(file, "w"));
 	ch_run(&a, &cli, "-b", "a=1", "--cookie", file, "-b", "b=2; c=3",
 	    "--cookie-jar", file, "u", NULL);
@@ -565,6 +577,104 @@ START_TEST(cookies_and_files)
 	remove(file);
 	rmdir(dir);
 	free(file);
+}
+END_TEST
+
+/*
+ * Standard input can be read once: every pair of the options that read
+ * it is a usage error naming both, before the second one reads.
+ */
+START_TEST(one_option_reads_stdin)
+{
+	static const struct {
+		const char	*args[4];	/* NULL-ended. */
+		const char	*err;
+	} t[] = {
+		{ { "-d", "@-", "-b", "-" }, "--data @- and --cookie -" },
+		{ { "-b", "-", "-d", "@-" }, "--cookie - and --data @-" },
+		{ { "-b", "-", "-i", "-" }, "--cookie - and --input -" },
+		{ { "-i", "-", "-b", "-" }, "--input - and --cookie -" },
+		{ { "--data-binary", "@-", "-i", "-" },
+		    "--data-binary @- and --input -" },
+		{ { "-i", "-", "-d", "@-" }, "--input - and --data @-" },
+		{ { "-d", "@-", "--data-binary", "@-" },
+		    "--data @- and --data-binary @-" },
+		{ { "-b", "-", "-b", "-" }, "--cookie - and --cookie -" },
+	};
+	struct ch_args a;
+	struct cli cli;
+	char need[128];
+
+	/* What -d @- reads, when it comes first. */
+	ck_assert_ptr_nonnull(freopen("/dev/null", "r", stdin));
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		snprintf(need, sizeof(need), "%s cannot both read standard "
+		    "input", t[i].err);
+		ch_error(need, NULL, t[i].args[0], t[i].args[1], t[i].args[2],
+		    t[i].args[3], "u", NULL);
+	}
+	/* Alone, each may; --data-raw @- is text. */
+	ch_run(&a, &cli, "-b", "-", "--data-raw", "@-", "u", NULL);
+	ck_assert_str_eq(cli.opts.cookie_files[0], "-");
+	ck_assert_str_eq(cli.post.buf, "@-");
+	cli_free(&cli);
+	ch_free(&a);
+	ch_run(&a, &cli, "-i", "-", "--data-raw", "@-", "u", NULL);
+	ck_assert_str_eq(cli.input, "-");
+	cli_free(&cli);
+	ch_free(&a);
+}
+END_TEST
+
+/*
+ * libcurl writes a jar named "-" to standard output, which is the
+ * records' unless --records sends them to a file.
+ */
+START_TEST(cookie_jar_on_stdout_needs_records)
+{
+	struct ch_args a;
+	struct cli cli;
+
+	ch_error("--cookie-jar - needs --records FILE", NULL, "--cookie-jar",
+	    "-", "u", NULL);
+	ch_run(&a, &cli, "--cookie-jar", "-", "--records", "r.txt", "u",
+	    NULL);
+	ck_assert_str_eq(cli.opts.cookie_jar, "-");
+	cli_free(&cli);
+	ch_free(&a);
+}
+END_TEST
+
+/*
+ * --output-dir is checked once, when the options are read: an existing
+ * directory, or with --create-dirs a path whose part that exists is one.
+ */
+START_TEST(output_dir_checked_when_parsed)
+{
+	char dir[] = "/tmp/cli_http.XXXXXX", *sub = ch_tmpdir(dir, "new/sub");
+	struct ch_args a;
+	struct cli cli;
+
+	ch_error("--output-dir '/dev/null': not a directory", NULL, "-O",
+	    "--output-dir", "/dev/null", "--create-dirs", "u", NULL);
+	ch_error("--output-dir '/dev/null': not a directory", NULL, "-O",
+	    "--output-dir", "/dev/null", "u", NULL);
+	ch_error("--output-dir '/dev/null/d': '/dev/null' is not a directory",
+	    NULL, "-O", "--output-dir", "/dev/null/d", "--create-dirs", "u",
+	    NULL);
+	ch_error("No such file", NULL, "-O", "--output-dir", sub, "u", NULL);
+	/* A directory still to make is made by the first file, not here. */
+	ch_run(&a, &cli, "-O", "--output-dir", sub, "--create-dirs", "u",
+	    NULL);
+	ck_assert_str_eq(cli.body.dir, sub);
+	ck_assert(access(sub, F_OK) != 0);
+	cli_free(&cli);
+	ch_free(&a);
+	ch_run(&a, &cli, "-O", "--output-dir", dir, "u", NULL);
+	cli_free(&cli);
+	ch_free(&a);
+	rmdir(dir);
+	free(sub);
 }
 END_TEST
 
@@ -629,6 +739,9 @@ cli_http_suite(void)
 	tcase_add_test(tc, data_and_bearer);
 	tcase_add_test(tc, proxy_and_versions);
 	tcase_add_test(tc, cookies_and_files);
+	tcase_add_test(tc, one_option_reads_stdin);
+	tcase_add_test(tc, cookie_jar_on_stdout_needs_records);
+	tcase_add_test(tc, output_dir_checked_when_parsed);
 	tcase_add_test(tc, max_filesize_and_compressed);
 	suite_add_tcase(s, tc);
 	return s;

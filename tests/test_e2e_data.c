@@ -165,7 +165,14 @@ START_TEST(bad_data_usage_errors)
 		{ "--data-binary", "@/nonexistent/body", NULL,
 		    "--data-binary '@/nonexistent/body': No such file" },
 		{ "-d", "x", "-I", "--head cannot be combined with --data" },
-		{ "-d", "@-", "-i-", "cannot both read standard input" },
+		{ "-d", "@-", "-i-", "--data @- and --input - cannot both "
+		    "read standard input" },
+		{ "-d", "@-", "-b-", "--data @- and --cookie - cannot both "
+		    "read standard input" },
+		{ "-b", "-", "-i-", "--cookie - and --input - cannot both "
+		    "read standard input" },
+		{ "--cookie-jar", "-", NULL,
+		    "--cookie-jar - needs --records" },
 		{ "--oauth2-bearer", "t", "-uu:p",
 		    "--oauth2-bearer cannot be combined with --user" },
 	};
@@ -246,6 +253,33 @@ START_TEST(cookie_jar_shared_by_every_worker)
 }
 END_TEST
 
+/*
+ * With the records in a file, --cookie-jar - writes the jar to standard
+ * output, as curl's -c - does, and nothing else goes there.
+ */
+START_TEST(cookie_jar_to_stdout_beside_records)
+{
+	const char *records = e2e_write_tmpfile("");
+	const char *out;
+	char line[4096];
+	struct proc *p;
+	FILE *fp;
+
+	p = e2e_raw(15, "--cookie-jar", "-", "--records", records,
+	    "--format", "json", e2e_url("/set-cookie?c=n1%%3Dv1"), NULL);
+	e2e_expect_code(p, 0);
+	out = proc_str(&p->obuf);
+	ck_assert_msg(strncmp(out, "# Netscape HTTP Cookie File\n", 28) == 0 &&
+	    strstr(out, "\tn1\tv1\n") != NULL && strchr(out, '{') == NULL,
+	    "standard output:\n%s", out);
+	fp = fopen(records, "r");
+	ck_assert_msg(fp != NULL && fgets(line, sizeof(line), fp) != NULL,
+	    "no records in %s", records);
+	fclose(fp);
+	ed_has(line, "\"status\":200");
+}
+END_TEST
+
 /* Bad cookie files and jars are usage errors; cookies are never quoted. */
 START_TEST(bad_cookie_usage_errors)
 {
@@ -285,6 +319,7 @@ e2e_data_suite(void)
 	tcase_add_test(tc, bad_data_usage_errors);
 	tcase_add_test(tc, cookies_sent_with_every_url);
 	tcase_add_test(tc, cookie_jar_shared_by_every_worker);
+	tcase_add_test(tc, cookie_jar_to_stdout_beside_records);
 	tcase_add_test(tc, bad_cookie_usage_errors);
 	suite_add_tcase(s, tc);
 	return s;
