@@ -1230,9 +1230,9 @@ parse(int argc, char **argv, struct cli *cli, char *err, size_t errlen)
 					return CLI_ERROR;
 			} else if ((why = bad_path(optarg, false)) != NULL)
 				goto badpath;
-			if (add_entry(&cli->opts.cookie_files, optarg) < 0) {
-				snprintf(err, errlen, "out of memory");
-				return CLI_ERROR;
+			if (fetch_opts_read_cookies(&cli->opts, optarg) < 0) {
+				why = strerror(errno);
+				goto badpath;
 			}
 			break;
 		case OPT_COOKIE_JAR:

@@ -1,6 +1,9 @@
 /* fetch_opts.c: the libcurl options a run's configuration sets on a handle. */
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <curl/curl.h>
 
@@ -110,7 +113,7 @@ http_value(enum fetch_http v)
 static bool
 keeps_cookies(const struct fetch_opts *o)
 {
-	return o->cookie_files != NULL || o->cookie_jar != NULL;
+	return o->cookie_lines != NULL || o->cookie_jar != NULL;
 }
 
 /*
@@ -200,8 +203,8 @@ fetch_opts_apply(CURL *e, const struct fetch_config *cfg,
 CURLcode
 fetch_opts_share(CURLSH *sh, const struct fetch_opts *o)
 {
-	const char *const *f;
 	CURLcode cc = CURLE_OK;
+	size_t at;
 	CURL *e;
 
 	if (!keeps_cookies(o))
@@ -209,13 +212,16 @@ fetch_opts_share(CURLSH *sh, const struct fetch_opts *o)
 	if (curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_COOKIE) !=
 	    CURLSHE_OK || (e = curl_easy_init()) == NULL)
 		return CURLE_OUT_OF_MEMORY;
-	/* RELOAD reads the files now, into the share's store. */
+	/*
+	 * COOKIELIST adds a line to the share's store as the file's reader
+	 * would have: a header after "Set-Cookie:", else a Netscape line
+	 * ("#HttpOnly_" too); comments and blank lines add nothing.
+	 */
 	if ((cc = curl_easy_setopt(e, CURLOPT_SHARE, sh)) == CURLE_OK)
-		for (f = o->cookie_files; f != NULL && *f != NULL &&
-		    cc == CURLE_OK; f++)
-			cc = curl_easy_setopt(e, CURLOPT_COOKIEFILE, *f);
-	if (cc == CURLE_OK && o->cookie_files != NULL)
-		cc = curl_easy_setopt(e, CURLOPT_COOKIELIST, "RELOAD");
+		for (at = 0; at < o->cookie_len && cc == CURLE_OK;
+		    at += strlen(o->cookie_lines + at) + 1)
+			cc = curl_easy_setopt(e, CURLOPT_COOKIELIST,
+			    o->cookie_lines + at);
 	curl_easy_cleanup(e);
 	return cc;
 }
@@ -233,13 +239,79 @@ fetch_opts_save(CURLSH *sh, const struct fetch_opts *o)
 	curl_easy_cleanup(e);
 }
 
+/* Appends line's n bytes and a NUL to o's lines; -1 when out of memory. */
+static int
+add_cookie_line(struct fetch_opts *o, const char *line, size_t n)
+{
+	char *p;
+
+	if ((p = realloc(o->cookie_lines, o->cookie_len + n + 1)) == NULL)
+		return -1;
+	memcpy(p + o->cookie_len, line, n);
+	p[o->cookie_len + n] = '\0';
+	o->cookie_lines = p;
+	o->cookie_len += n + 1;
+	return 0;
+}
+
+int
+fetch_opts_read_cookies(struct fetch_opts *o, const char *path)
+{
+	char line[5000], *p;		/* libcurl's MAX_COOKIE_LINE. */
+	bool partial = false;
+	FILE *fp;
+	size_t n;
+	int e = 0;
+
+	if ((fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "r")) == NULL)
+		return -1;
+	/* A file without a line still turns the store on. */
+	if (o->cookie_lines == NULL &&
+	    (o->cookie_lines = malloc(1)) == NULL) {
+		e = errno;
+		goto done;
+	}
+	errno = 0;
+	while (fgets(line, sizeof(line), fp) != NULL &&
+	    (n = strlen(line)) > 0) {
+		/* The rest of a line that does not fit is skipped too. */
+		if (line[n - 1] != '\n' && (!feof(fp) ||
+		    n + 1 >= sizeof(line))) {
+			partial = true;
+			continue;
+		}
+		if (partial) {
+			partial = false;
+			continue;
+		}
+		p = line;
+		if (!curl_strnequal(p, "Set-Cookie:", 11)) {
+			p += strspn(p, " \t");
+			if (curl_strnequal(p, "Set-Cookie:", 11))
+				continue;
+		}
+		if (add_cookie_line(o, p, strlen(p)) < 0) {
+			e = errno;
+			goto done;
+		}
+	}
+	if (ferror(fp))
+		e = errno != 0 ? errno : EIO;
+done:
+	if (fp != stdin)
+		fclose(fp);
+	errno = e;
+	return e != 0 ? -1 : 0;
+}
+
 void
 fetch_opts_free(struct fetch_opts *o)
 {
 	free(o->cookie);
 	o->cookie = NULL;
-	free(o->cookie_files);
-	o->cookie_files = NULL;
+	free(o->cookie_lines);
+	o->cookie_lines = NULL;
+	o->cookie_len = 0;
 	free(o->resolve);
 	o->resolve = NULL;
 	free(o->connect_to);

@@ -54,10 +54,14 @@ struct fetch_opts {
 	enum fetch_http	 http_version;
 	char		*cookie;	/* NULL or owned: "n=v; n2=v2", sent
 					   with every request. */
-	const char	**cookie_files;	/* NULL or owned, strings borrowed:
-					   cookie files (Netscape or
-					   Set-Cookie lines) to start the
-					   run's store with. */
+	char		*cookie_lines;	/* NULL or owned: the lines of the
+					   cookie files, read once by
+					   fetch_opts_read_cookies(), each
+					   ended by a NUL, cookie_len bytes
+					   in all, that every run's store
+					   starts with; not NULL once a
+					   file is read, even an empty one. */
+	size_t		 cookie_len;
 	const char	*cookie_jar;	/* NULL or borrowed: where the store
 					   is written when a run ends. */
 	bool		 compressed;	/* Ask for every encoding libcurl
@@ -75,6 +79,22 @@ struct fetch_opts {
  * used.  Call it before any thread starts.
  */
 void		fetch_opts_env(struct fetch_opts *o, bool insecure);
+
+/*
+ * Reads the cookie file path ("-": standard input) whole, now, and adds
+ * its lines to o->cookie_lines, so that every run (the two of --compare
+ * too) starts with the same cookies, whatever a jar or a reader of
+ * standard input does to the file later.  It keeps the lines libcurl
+ * 7.88 would read from the file (Curl_cookie_init(), Curl_get_line()):
+ * a line of 5000 bytes or more, its newline included, is skipped; a NUL
+ * at the start of a line ends the file; a line that does not start with
+ * "Set-Cookie:" loses its leading blanks, and is skipped if it starts
+ * with "Set-Cookie:" then, as libcurl cannot parse it.  Returns 0, or -1
+ * with errno set (the file's error, or ENOMEM); the lines read before
+ * an error stay in o.
+ */
+int		fetch_opts_read_cookies(struct fetch_opts *o,
+		    const char *path);
 
 /* Frees the arrays and strings o owns; idempotent. */
 void		fetch_opts_free(struct fetch_opts *o);

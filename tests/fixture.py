@@ -63,9 +63,10 @@ Endpoints (any request may carry ?key=K to be counted under K):
                    whatever NAME is (slashes too): bodies that every
                    byte value, and the seed, tell apart, for -o and -O.
   /set-cookie?c=C[&c=C2...]   200 with a Set-Cookie: C header for each c.
-  /seen/K          the JSON of the last /headers or /echo request counted
+  /seen/K[?all=1]  the JSON of the last /headers or /echo request counted
                    under K
-                   (for a client that does not show the body), or 404.
+                   (for a client that does not show the body), or 404;
+                   with all=1, of every one, a line each, oldest first.
   /flaky/N?key=K[&code=C][&retry_after=S|&retry_after_date=S]
                    the first N requests counted under K answer with
                    status C (400..599, default 503), and with a
@@ -172,7 +173,7 @@ class Counters:
 
 COUNTERS = Counters()
 CONNECTIONS = itertools.count(1)    # Numbers the connections served.
-SEEN = {}                       # key -> the last /headers answer, bytes
+SEEN = {}                       # key -> every /headers answer, bytes
 SEEN_LOCK = threading.Lock()
 STOPPING = threading.Event()
 
@@ -412,7 +413,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         data = (json.dumps(doc) + "\n").encode()
         if "key" in query:
             with SEEN_LOCK:
-                SEEN[query["key"][0]] = data
+                SEEN.setdefault(query["key"][0], []).append(data)
         self._reply(200, data, "application/json")
 
     def _proxy(self):
@@ -425,7 +426,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             doc = {"method": self.command, "path": self.path,
                    "headers": [[k, v] for k, v in self.headers.items()]}
             with SEEN_LOCK:
-                SEEN["proxy/" + key] = (json.dumps(doc) + "\n").encode()
+                SEEN.setdefault("proxy/" + key, []).append(
+                    (json.dumps(doc) + "\n").encode())
         hop = ("connection", "proxy-connection", "proxy-authorization",
                "keep-alive")
         headers = {k: v for k, v in self.headers.items()
@@ -468,7 +470,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         data = (json.dumps(doc) + "\n").encode()
         if "key" in query:
             with SEEN_LOCK:
-                SEEN[query["key"][0]] = data
+                SEEN.setdefault(query["key"][0], []).append(data)
         self._reply(200, data, "application/json")
 
     def route_numbers(self, arg, query):
@@ -544,7 +546,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def route_seen(self, arg, query):
         with SEEN_LOCK:
-            data = SEEN.get(arg or "")
+            seen = SEEN.get(arg or "")
+            data = seen and (b"".join(seen) if "all" in query else seen[-1])
         if data is None:
             self._reply(404, b"nothing seen\n")
         else:

@@ -280,6 +280,54 @@ START_TEST(cookie_jar_to_stdout_beside_records)
 }
 END_TEST
 
+/* How many times needle occurs in s. */
+static int
+ed_count(const char *s, const char *needle)
+{
+	int n = 0;
+
+	while ((s = strstr(s, needle)) != NULL) {
+		n++;
+		s += strlen(needle);
+	}
+	return n;
+}
+
+/*
+ * The cookie files are read once, before the first run: with -c both
+ * runs send the cookies of -b -, and a file that is also the jar gives
+ * the concurrent run what it held, not what the serial run wrote there.
+ */
+START_TEST(compare_runs_start_with_the_same_cookies)
+{
+	const char *in = "# from stdin\n\n#HttpOnly_127.0.0.1\tFALSE\t/\t"
+	    "FALSE\t0\th\t3\nSet-Cookie: a=1\n  127.0.0.1\tFALSE\t/\t"
+	    "FALSE\t0\tb\t2";
+	const char *jar = e2e_write_tmpfile("Set-Cookie: f=1\n");
+	char *k1 = e2e_key(), *k2 = e2e_key(), *seen;
+	struct proc *p;
+
+	p = e2e_run(in, 15, "-c", "-b", "-", e2e_url("/headers?key=%s", k1),
+	    NULL);
+	e2e_expect_code(p, 0);
+	seen = e2e_get(e2e_fmt("/seen/%s?all=1", k1));
+	ck_assert_msg(ed_count(seen, "[\"Cookie\", \"b=2; h=3; a=1\"]") ==
+	    2, "both runs must send the cookies of -b -:\n%s", seen);
+	ed_has(e2e_same_as_curl(in, "-b", "-", NULL),
+	    "[\"Cookie\", \"b=2; h=3; a=1\"]");
+	p = e2e_run(NULL, 15, "-c", "-j", "1", "-b", jar, "--cookie-jar", jar,
+	    e2e_url("/headers?key=%s", k2), e2e_url("/set-cookie?c=s%%3D1"),
+	    NULL);
+	e2e_expect_code(p, 0);
+	seen = e2e_get(e2e_fmt("/seen/%s?all=1", k2));
+	ck_assert_msg(ed_count(seen, "[\"Cookie\", \"f=1\"]") == 2,
+	    "both runs must start with the file's cookies:\n%s", seen);
+	/* The jar holds what the concurrent run set. */
+	ed_has(e2e_same_as_curl(NULL, "-b", jar, NULL),
+	    "[\"Cookie\", \"s=1\"]");
+}
+END_TEST
+
 /* Bad cookie files and jars are usage errors; cookies are never quoted. */
 START_TEST(bad_cookie_usage_errors)
 {
@@ -320,6 +368,7 @@ e2e_data_suite(void)
 	tcase_add_test(tc, cookies_sent_with_every_url);
 	tcase_add_test(tc, cookie_jar_shared_by_every_worker);
 	tcase_add_test(tc, cookie_jar_to_stdout_beside_records);
+	tcase_add_test(tc, compare_runs_start_with_the_same_cookies);
 	tcase_add_test(tc, bad_cookie_usage_errors);
 	suite_add_tcase(s, tc);
 	return s;
