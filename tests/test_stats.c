@@ -370,6 +370,43 @@ START_TEST(host_table_lines_up_escaped_names)
 }
 END_TEST
 
+/*
+ * A host is what follows the last '@' before the path, as the redacted
+ * URLs show it: a password with an '@', '?' or '#' in it, or a user name,
+ * never shows as a host or part of one.
+ */
+START_TEST(hosts_never_show_credentials)
+{
+	static const char *const urls[] = { "http://user:p@ss@h.test/",
+	    "http://user:pa?ss@h.test/x", "https://token#x@H.test:8443",
+	    "h.test/a@b", "http://h.test?q=1" };
+	struct stats *st = stats_new();
+	struct stats_run run = { st, NULL, 1 };
+	struct stats_host top[STATS_TOP];
+	char *text = NULL;
+	size_t len = 0, i;
+	FILE *fp;
+
+	ck_assert_ptr_nonnull(st);
+	for (i = 0; i < sizeof(urls) / sizeof(urls[0]); i++)
+		add(st, urls[i], 0.1, 200, NULL);
+	ck_assert_uint_eq(stats_hosts(st, top, STATS_TOP), 1);
+	ck_assert_str_eq(top[0].name, "h.test");
+	ck_assert_uint_eq(top[0].count, 5);
+	for (int json = 0; json < 2; json++) {
+		ck_assert_ptr_nonnull(fp = open_memstream(&text, &len));
+		stats_print(fp, json ? STATS_JSON : STATS_TEXT, &run, 1);
+		fclose(fp);
+		ck_assert_msg(strstr(text, "ss@") == NULL &&
+		    strstr(text, "user") == NULL &&
+		    strstr(text, "token") == NULL, "a secret in:\n%s", text);
+		free(text);
+		text = NULL;
+	}
+	stats_free(st);
+}
+END_TEST
+
 Suite *
 stats_suite(void)
 {
@@ -383,6 +420,7 @@ stats_suite(void)
 	tcase_add_test(tc, heavy_hosts_in_bounded_memory);
 	tcase_add_test(tc, reports_say_when_hosts_are_approximate);
 	tcase_add_test(tc, host_table_lines_up_escaped_names);
+	tcase_add_test(tc, hosts_never_show_credentials);
 	suite_add_tcase(s, tc);
 	return s;
 }
