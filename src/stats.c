@@ -1,6 +1,7 @@
 /* stats.c: --stats, the end-of-run report of how the URLs behaved. */
 
 #define _DEFAULT_SOURCE		/* TIOCGWINSZ, nl_langinfo() */
+#define _XOPEN_SOURCE	700	/* wcwidth() */
 
 #include <sys/ioctl.h>
 
@@ -10,6 +11,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <wchar.h>
 
 #include "hist.h"
 #include "output.h"
@@ -21,6 +23,9 @@
 
 /* Host names are kept up to this length, the longest DNS allows. */
 #define HOST_LEN	256
+
+/* The least width of the host table's column of names. */
+#define HOST_COLS	30
 
 /* Rows of the drawn histogram of total times. */
 #define ROWS		10
@@ -558,46 +563,81 @@ print_slowest(FILE *fp, const struct stats_run *run)
 	}
 }
 
+/*
+ * The columns a terminal gives to s, as the locale's character set reads
+ * it: wcwidth() of each printable character, one for any other byte.
+ */
+static size_t
+text_width(const char *s)
+{
+	mbstate_t ps;
+	wchar_t wc;
+	size_t n, cols = 0;
+	int w;
+
+	memset(&ps, 0, sizeof(ps));
+	for (; *s != '\0'; s += n) {
+		n = mbrtowc(&wc, s, strnlen(s, MB_CUR_MAX), &ps);
+		if (n == (size_t)-1 || n == (size_t)-2 ||
+		    (w = wcwidth(wc)) < 0) {
+			memset(&ps, 0, sizeof(ps));
+			n = 1;
+			w = 1;
+		}
+		cols += (size_t)w;
+	}
+	return cols;
+}
+
+/*
+ * The hosts of run, a name column as wide as the widest name as printed
+ * (escapes and all), and at least HOST_COLS, so that the figures line up.
+ */
 static void
 print_hosts(FILE *fp, const struct stats_run *run)
 {
 	struct stats_host top[STATS_TOP];
-	size_t i, len, n = stats_hosts(run->st, top, STATS_TOP);
+	char *names[STATS_TOP];
+	size_t i, len, cols[STATS_TOP], width = HOST_COLS;
+	size_t n = stats_hosts(run->st, top, STATS_TOP);
 	uint64_t over = 0;
-	char *name;
 	FILE *m;
 
+	for (i = 0; i < n; i++) {
+		/* Out of memory, the name is escaped as it is printed. */
+		names[i] = NULL;
+		if ((m = open_memstream(&names[i], &len)) != NULL) {
+			output_escaped(m, top[i].name);
+			if (fclose(m) != 0) {
+				free(names[i]);
+				names[i] = NULL;
+			}
+		}
+		cols[i] = text_width(names[i] != NULL ? names[i] :
+		    top[i].name);
+		if (cols[i] > width)
+			width = cols[i];
+	}
 	fputs("Hosts", fp);
 	run_name(fp, run);
 	if (run->st->evicted)
 		fprintf(fp, ", top %zu of more than %d", n, STATS_HOSTS);
 	else if (run->st->nhosts > n)
 		fprintf(fp, ", top %zu of %zu", n, run->st->nhosts);
-	fprintf(fp, ":\n  %-30s %9s %9s %9s %9s\n", "host", "URLs",
-	    "errors", "p50", "p99");
+	fprintf(fp, ":\n  %-*s %9s %9s %9s %9s\n", (int)width, "host",
+	    "URLs", "errors", "p50", "p99");
 	for (i = 0; i < n; i++) {
-		/* Padded by the name as printed, escapes and all. */
-		name = NULL;
-		if ((m = open_memstream(&name, &len)) != NULL) {
-			output_escaped(m, top[i].name);
-			if (fclose(m) != 0) {
-				free(name);
-				name = NULL;
-			}
-		}
 		fputs("  ", fp);
-		if (name != NULL)
-			fputs(name, fp);
-		else {
+		if (names[i] != NULL)
+			fputs(names[i], fp);
+		else
 			output_escaped(fp, top[i].name);
-			len = strlen(top[i].name);
-		}
 		fprintf(fp, "%*s %9llu %9llu %8.4fs %8.4fs\n",
-		    len < 30 ? (int)(30 - len) : 0, "",
+		    (int)(width - cols[i]), "",
 		    (unsigned long long)top[i].count,
 		    (unsigned long long)top[i].errors, secs(top[i].p50_us),
 		    secs(top[i].p99_us));
-		free(name);
+		free(names[i]);
 		if (top[i].over > over)
 			over = top[i].over;
 	}

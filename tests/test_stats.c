@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <wchar.h>
 
 #include "../src/stats.h"
 #include "suites.h"
@@ -407,6 +408,64 @@ START_TEST(hosts_never_show_credentials)
 }
 END_TEST
 
+/* The columns a UTF-8 terminal gives to the line s. */
+static size_t
+line_width(const char *s)
+{
+	wchar_t w[1024];
+	size_t n = mbstowcs(w, s, 1024);
+	int cols;
+
+	ck_assert_msg(n != (size_t)-1 && n < 1024, "\"%s\"", s);
+	cols = wcswidth(w, n);
+	ck_assert_msg(cols >= 0, "unprintable \"%s\"", s);
+	return (size_t)cols;
+}
+
+/*
+ * The host table lines up by the columns a name takes on a UTF-8
+ * terminal, whatever its bytes: a letter of two bytes takes one, a wide
+ * letter two, and a name longer than the column widens it.  With the same
+ * figures on every row, each row is as wide as the heading.
+ */
+START_TEST(host_table_lines_up_utf8_and_long_names)
+{
+	static const char *const hosts[] = { "b\u00fccher.test",
+	    "\u65e5\u672c.test", "h\x01x.test", "plain.test",
+	    "a-host-name-of-forty-five-columns-or-so.test" };
+	struct stats *st = stats_new();
+	struct stats_run run = { st, NULL, 1 };
+	char *text = NULL, *line, *nl, url[128];
+	size_t len = 0, i, rows = 0, head;
+	FILE *fp;
+
+	ck_assert_ptr_nonnull(st);
+	ck_assert_ptr_nonnull(setlocale(LC_CTYPE, "C.UTF-8"));
+	for (i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++) {
+		snprintf(url, sizeof(url), "http://%s/", hosts[i]);
+		add(st, url, 0.1, 200, NULL);
+	}
+	ck_assert_ptr_nonnull(fp = open_memstream(&text, &len));
+	stats_print(fp, STATS_TEXT, &run, 1);
+	fclose(fp);
+	ck_assert_msg((line = strstr(text, "\nHosts:\n")) != NULL, "%s", text);
+	line += strlen("\nHosts:\n");
+	ck_assert_ptr_nonnull(nl = strchr(line, '\n'));
+	*nl = '\0';
+	head = line_width(line);
+	for (line = nl + 1; (nl = strchr(line, '\n')) != NULL; line = nl + 1) {
+		*nl = '\0';
+		ck_assert_msg(line_width(line) == head, "a row of %zu columns "
+		    "under a heading of %zu: \"%s\"", line_width(line), head,
+		    line);
+		rows++;
+	}
+	ck_assert_uint_eq(rows, sizeof(hosts) / sizeof(hosts[0]));
+	free(text);
+	stats_free(st);
+}
+END_TEST
+
 Suite *
 stats_suite(void)
 {
@@ -421,6 +480,7 @@ stats_suite(void)
 	tcase_add_test(tc, reports_say_when_hosts_are_approximate);
 	tcase_add_test(tc, host_table_lines_up_escaped_names);
 	tcase_add_test(tc, hosts_never_show_credentials);
+	tcase_add_test(tc, host_table_lines_up_utf8_and_long_names);
 	suite_add_tcase(s, tc);
 	return s;
 }
