@@ -41,6 +41,20 @@ by_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* The report of runs[0..nruns) in format, malloced. */
+static char *
+report(const struct stats_run *runs, size_t nruns, enum stats_format format)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&text, &len);
+
+	ck_assert_ptr_nonnull(fp);
+	stats_print(fp, format, runs, nruns);
+	ck_assert_int_eq(fclose(fp), 0);
+	return text;
+}
+
 /* The steps (eighths, or columns of '#') of a drawn bar. */
 static size_t
 steps_of(const char *bar, bool utf8)
@@ -135,19 +149,16 @@ check_drawing(const char *locale, const struct stats_run *runs,
     size_t nruns, int cols)
 {
 	bool utf8 = strcmp(locale, "C") != 0;
-	char *text = NULL, *line, *nl, *p, *end, bar[4096], env[16];
-	size_t len = 0, row, k, cells, n, col2 = 0;
+	char *text, *line, *nl, *p, *end, bar[4096], env[16];
+	size_t row, k, cells, n, col2 = 0;
 	uint64_t count;
 	double from;
 	int off;
-	FILE *fp = open_memstream(&text, &len);
 
-	ck_assert_ptr_nonnull(fp);
 	ck_assert_ptr_nonnull(setlocale(LC_CTYPE, locale));
 	snprintf(env, sizeof(env), "%d", cols);
 	setenv("COLUMNS", env, 1);
-	stats_print(fp, STATS_TEXT, runs, nruns);
-	fclose(fp);
+	text = report(runs, nruns, STATS_TEXT);
 	/* "  1.0000s", then " 29 " and a bar a run; the last column free. */
 	cells = (size_t)(cols - 10 - (int)nruns * 4 - 1) / nruns;
 	line = strstr(text, "Total times, rows of 0.1000s:\n");
@@ -310,9 +321,8 @@ START_TEST(reports_say_when_hosts_are_approximate)
 {
 	struct stats *st = stats_new();
 	struct stats_run run = { st, NULL, 1 };
-	char *text = NULL, url[64];
-	size_t len = 0, i;
-	FILE *fp;
+	char *text, url[64];
+	size_t i;
 
 	ck_assert_ptr_nonnull(st);
 	for (i = 0; i < 1000; i++)
@@ -322,9 +332,7 @@ START_TEST(reports_say_when_hosts_are_approximate)
 		add(st, url, 0.1, 200, NULL);
 	}
 	for (int json = 0; json < 2; json++) {
-		ck_assert_ptr_nonnull(fp = open_memstream(&text, &len));
-		stats_print(fp, json ? STATS_JSON : STATS_TEXT, &run, 1);
-		fclose(fp);
+		text = report(&run, 1, json ? STATS_JSON : STATS_TEXT);
 		if (json)
 			ck_assert_msg(strstr(text, "\"hosts_tracked\":100,"
 			    "\"hosts_approximate\":true}\n") != NULL &&
@@ -337,7 +345,6 @@ START_TEST(reports_say_when_hosts_are_approximate)
 			    "counts may be over by up to 1;") != NULL,
 			    "%s", text);
 		free(text);
-		text = NULL;
 	}
 	stats_free(st);
 }
@@ -351,16 +358,12 @@ START_TEST(host_table_lines_up_escaped_names)
 {
 	struct stats *st = stats_new();
 	struct stats_run run = { st, NULL, 1 };
-	char *text = NULL, *a, *b;
-	size_t len = 0;
-	FILE *fp;
+	char *text, *a, *b;
 
 	ck_assert_ptr_nonnull(st);
 	add(st, "http://h\x01x.test/", 0.1, 200, NULL);
 	add(st, "http://plain.test/", 0.1, 200, NULL);
-	ck_assert_ptr_nonnull(fp = open_memstream(&text, &len));
-	stats_print(fp, STATS_TEXT, &run, 1);
-	fclose(fp);
+	text = report(&run, 1, STATS_TEXT);
 	ck_assert_msg((a = strstr(text, "\n  h\\x01x.test ")) != NULL &&
 	    (b = strstr(text, "\n  plain.test ")) != NULL, "%s", text);
 	/* The same figures on both lines: aligned, they end together. */
@@ -384,9 +387,8 @@ START_TEST(hosts_never_show_credentials)
 	struct stats *st = stats_new();
 	struct stats_run run = { st, NULL, 1 };
 	struct stats_host top[STATS_TOP];
-	char *text = NULL;
-	size_t len = 0, i;
-	FILE *fp;
+	char *text;
+	size_t i;
 
 	ck_assert_ptr_nonnull(st);
 	for (i = 0; i < sizeof(urls) / sizeof(urls[0]); i++)
@@ -395,14 +397,11 @@ START_TEST(hosts_never_show_credentials)
 	ck_assert_str_eq(top[0].name, "h.test");
 	ck_assert_uint_eq(top[0].count, 5);
 	for (int json = 0; json < 2; json++) {
-		ck_assert_ptr_nonnull(fp = open_memstream(&text, &len));
-		stats_print(fp, json ? STATS_JSON : STATS_TEXT, &run, 1);
-		fclose(fp);
+		text = report(&run, 1, json ? STATS_JSON : STATS_TEXT);
 		ck_assert_msg(strstr(text, "ss@") == NULL &&
 		    strstr(text, "user") == NULL &&
 		    strstr(text, "token") == NULL, "a secret in:\n%s", text);
 		free(text);
-		text = NULL;
 	}
 	stats_free(st);
 }
@@ -435,9 +434,8 @@ START_TEST(host_table_lines_up_utf8_and_long_names)
 	    "a-host-name-of-forty-five-columns-or-so.test" };
 	struct stats *st = stats_new();
 	struct stats_run run = { st, NULL, 1 };
-	char *text = NULL, *line, *nl, url[128];
-	size_t len = 0, i, rows = 0, head;
-	FILE *fp;
+	char *text, *line, *nl, url[128];
+	size_t i, rows = 0, head;
 
 	ck_assert_ptr_nonnull(st);
 	ck_assert_ptr_nonnull(setlocale(LC_CTYPE, "C.UTF-8"));
@@ -445,9 +443,7 @@ START_TEST(host_table_lines_up_utf8_and_long_names)
 		snprintf(url, sizeof(url), "http://%s/", hosts[i]);
 		add(st, url, 0.1, 200, NULL);
 	}
-	ck_assert_ptr_nonnull(fp = open_memstream(&text, &len));
-	stats_print(fp, STATS_TEXT, &run, 1);
-	fclose(fp);
+	text = report(&run, 1, STATS_TEXT);
 	ck_assert_msg((line = strstr(text, "\nHosts:\n")) != NULL, "%s", text);
 	line += strlen("\nHosts:\n");
 	ck_assert_ptr_nonnull(nl = strchr(line, '\n'));
