@@ -383,6 +383,13 @@ fill_rows(struct rows *r, const struct stats_run *runs, size_t nruns)
 		}
 }
 
+/* Where row i of r starts, in us; row r->nrows is where the last ends. */
+static uint64_t
+row_from(const struct rows *r, size_t i)
+{
+	return r->lo + (uint64_t)llround(r->width * (double)i);
+}
+
 /* The terminal's width: COLUMNS, else fp's terminal's, else 80. */
 static size_t
 columns(FILE *fp)
@@ -413,11 +420,16 @@ draw_rows(FILE *fp, const struct rows *r, size_t nruns)
 {
 	bool utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
 	char bar[3 * MAX_CELLS + 1];	/* 3 bytes a block character. */
-	size_t cols = columns(fp), prefix, cells, i, k, n, cw;
+	size_t cols = columns(fp), prefix, cells, i, k, n, cw, lw;
 
 	cw = (size_t)snprintf(NULL, 0, "%llu", (unsigned long long)r->most);
+	/* The last row's label is the longest: 7 columns up to 99.9999 s. */
+	lw = (size_t)snprintf(NULL, 0, "%.4f", secs(row_from(r,
+	    r->nrows - 1)));
+	if (lw < 7)
+		lw = 7;
 	/* "  0.0102s", then " 10 " a run; the last column stays empty. */
-	prefix = 2 + 8 + nruns * (cw + 2);
+	prefix = 2 + lw + 1 + nruns * (cw + 2);
 	cells = cols > prefix + 1 + nruns * MIN_CELLS ?
 	    (cols - prefix - 1) / nruns : MIN_CELLS;
 	if (cells > MAX_CELLS)
@@ -425,8 +437,7 @@ draw_rows(FILE *fp, const struct rows *r, size_t nruns)
 	fprintf(fp, "Total times, rows of %.4fs:\n", secs((uint64_t)
 	    llround(r->width)));
 	for (i = 0; i < r->nrows; i++) {
-		fprintf(fp, "  %7.4fs", secs(r->lo + (uint64_t)llround(
-		    r->width * (double)i)));
+		fprintf(fp, "  %*.4fs", (int)lw, secs(row_from(r, i)));
 		for (k = 0; k < nruns; k++) {
 			n = stats_bar(bar, sizeof(bar), r->n[k][i], r->most,
 			    cells, utf8);
@@ -748,9 +759,8 @@ json_run(FILE *fp, const struct stats_run *run, const struct rows *r,
 	fputs(",\"histogram\":[", fp);
 	for (i = 0; i < r->nrows; i++)
 		fprintf(fp, "%s{\"from\":%.6f,\"to\":%.6f,\"count\":%llu}",
-		    i > 0 ? "," : "", secs(r->lo + (uint64_t)llround(
-		    r->width * (double)i)), secs(r->lo + (uint64_t)llround(
-		    r->width * (double)(i + 1))),
+		    i > 0 ? "," : "", secs(row_from(r, i)),
+		    secs(row_from(r, i + 1)),
 		    (unsigned long long)r->n[k][i]);
 	fputs("],\"slowest\":[", fp);
 	for (i = 0; i < st->nslow; i++) {

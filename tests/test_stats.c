@@ -462,6 +462,44 @@ START_TEST(host_table_lines_up_utf8_and_long_names)
 }
 END_TEST
 
+/*
+ * Times of 100 s and more take wider row labels, and the bars narrow to
+ * make room: every row still ends before the terminal's last column, and
+ * the fullest reaches it.
+ */
+START_TEST(histogram_of_long_times_fits_the_width)
+{
+	struct stats *st = stats_new();
+	struct stats_run run = { st, NULL, 5000 };
+	char *text, *line, *nl;
+	size_t i, w, widest = 0, rows = 0;
+
+	ck_assert_ptr_nonnull(st);
+	for (i = 0; i < 100; i++)
+		add(st, "http://a/", 150 + 13.5 * (double)i, 200, NULL);
+	add(st, "http://a/", 160, 200, NULL);
+	ck_assert_ptr_nonnull(setlocale(LC_CTYPE, "C"));
+	setenv("COLUMNS", "60", 1);
+	text = report(&run, 1, STATS_TEXT);
+	ck_assert_msg((line = strstr(text, "Total times, rows of ")) != NULL,
+	    "%s", text);
+	for (line = strchr(line, '\n') + 1; strncmp(line, "Slowest", 7) != 0;
+	    line = nl + 1, rows++) {
+		ck_assert_ptr_nonnull(nl = strchr(line, '\n'));
+		w = (size_t)(nl - line);
+		ck_assert_msg(w <= 59, "a row of %zu columns on 60:\n%s", w,
+		    text);
+		if (w > widest)
+			widest = w;
+	}
+	ck_assert_uint_eq(rows, 10);
+	ck_assert_msg(widest == 59, "the fullest row takes %zu columns of "
+	    "60:\n%s", widest, text);
+	free(text);
+	stats_free(st);
+}
+END_TEST
+
 Suite *
 stats_suite(void)
 {
@@ -472,6 +510,7 @@ stats_suite(void)
 	tcase_add_test(tc, bar_lengths_proportional_to_counts);
 	tcase_add_test(tc, histogram_drawn_to_the_width_in_utf8_and_ascii);
 	tcase_add_test(tc, histogram_side_by_side);
+	tcase_add_test(tc, histogram_of_long_times_fits_the_width);
 	tcase_add_test(tc, heavy_hosts_in_bounded_memory);
 	tcase_add_test(tc, reports_say_when_hosts_are_approximate);
 	tcase_add_test(tc, host_table_lines_up_escaped_names);
