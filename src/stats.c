@@ -801,7 +801,7 @@ stats_print(FILE *fp, enum stats_format format,
 		return;
 	}
 	fill_rows(&r, runs, nruns);
-	if (nruns == 1 || runs[0].name == NULL)
+	if (runs[0].name == NULL)
 		json_run(fp, &runs[0], &r, 0);
 	else {
 		for (i = 0; i < nruns; i++) {

@@ -86,7 +86,9 @@ size_t		 stats_hosts(const struct stats *st, struct stats_host *out,
  * text, for a terminal of the width COLUMNS gives, else fp's terminal
  * (TIOCGWINSZ), else 80 columns, with block characters when the
  * locale's character set (LC_CTYPE) is UTF-8 and '#' otherwise; or as
- * one JSON object on one line.
+ * one JSON object on one line: the report of the run, or when the runs
+ * have names (all or none do), the report of each under its name, even
+ * of one run.
  */
 void		 stats_print(FILE *fp, enum stats_format format,
 		    const struct stats_run *runs, size_t nruns);

@@ -15,6 +15,8 @@
 
 #include <sys/wait.h>
 
+#include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -241,6 +243,34 @@ START_TEST(drawn_on_a_terminal_in_utf8_and_ascii)
 }
 END_TEST
 
+/*
+ * SIGINT during --compare's serial run: the JSON report keeps the shape
+ * the man page gives with -c, the run done under "serial", and no
+ * "concurrent" run, which never started.
+ */
+START_TEST(compare_interrupted_keeps_its_json_shape)
+{
+	char *key = e2e_key(), *argv[6];
+	struct proc *p;
+
+	argv[0] = (char *)e2e_prog;
+	argv[1] = "--compare";
+	argv[2] = "--stats=json";
+	argv[3] = e2e_url("/delay/10");
+	argv[4] = e2e_url("/hang?key=%s", key);
+	argv[5] = NULL;
+	p = e2e_spawn(argv, NULL);
+	ck_assert_int_eq(e2e_count(key, "?until_in_flight=1").in_flight, 1);
+	ck_assert_msg(kill(p->pid, SIGINT) == 0, "kill: %s", strerror(errno));
+	proc_reap(p, proc_now() + 15);
+	e2e_expect_code(p, 130);
+	es_expect_lines(p, "\\{\"serial\":\\{\"seconds\":[^\n]*,"
+	    "\"urls\":2,[^\n]*,\"cancelled\":1,[^\n]*\\}\\}");
+	ck_assert_msg(strstr(proc_str(&p->ebuf), "concurrent") == NULL,
+	    "stderr:\n%s", proc_msg(&p->ebuf));
+}
+END_TEST
+
 START_TEST(stats_wants_text_or_json)
 {
 	struct proc *p = e2e_run(NULL, 15, "--stats=xml", "http://x/", NULL);
@@ -264,6 +294,7 @@ e2e_stats_suite(void)
 	tcase_add_test(tc, outcomes_by_kind_in_json);
 	tcase_add_test(tc, outcomes_by_kind_in_text);
 	tcase_add_test(tc, compare_side_by_side);
+	tcase_add_test(tc, compare_interrupted_keeps_its_json_shape);
 	tcase_add_test(tc, drawn_on_a_terminal_in_utf8_and_ascii);
 	tcase_add_test(tc, stats_wants_text_or_json);
 	suite_add_tcase(s, tc);
