@@ -27,6 +27,9 @@
 /* The least width of the host table's column of names. */
 #define HOST_COLS	30
 
+/* The least width of a time in the text, "%8.4f": up to 999.9999 s. */
+#define TIME_COLS	8
+
 /* Rows of the drawn histogram of total times. */
 #define ROWS		10
 
@@ -527,21 +530,45 @@ static const struct {
 
 #define NQUANTILES	(sizeof(quantiles) / sizeof(quantiles[0]))
 
+/*
+ * The columns of every time in the text report of runs[0..nruns): as
+ * many as the longest takes ("%.4f"), and at least TIME_COLS.  No time
+ * reported is longer than the longest total time or time to first byte.
+ */
+static int
+time_cols(const struct stats_run *runs, size_t nruns)
+{
+	uint64_t most = 0;
+	size_t i;
+	int n;
+
+	for (i = 0; i < nruns; i++) {
+		if (hist_max(runs[i].st->total) > most)
+			most = hist_max(runs[i].st->total);
+		if (hist_max(runs[i].st->ttfb) > most)
+			most = hist_max(runs[i].st->ttfb);
+	}
+	n = snprintf(NULL, 0, "%.4f", secs(most));
+	return n > TIME_COLS ? n : TIME_COLS;
+}
+
+/* A row of the times table, each time in tw columns and an 's'. */
 static void
 time_row(FILE *fp, const char *label, const char *name,
-    const struct hist *h)
+    const struct hist *h, int tw)
 {
 	size_t i;
 
 	fprintf(fp, "%-6s%-12s", label, name != NULL ? name : "");
 	if (hist_count(h) == 0) {
-		fputs("         -\n", fp);
+		fprintf(fp, " %*s\n", tw, "-");
 		return;
 	}
-	fprintf(fp, " %8.4fs", secs(hist_min(h)));
+	fprintf(fp, " %*.4fs", tw, secs(hist_min(h)));
 	for (i = 0; i < NQUANTILES; i++)
-		fprintf(fp, " %8.4fs", secs(hist_quantile(h, quantiles[i].q)));
-	fprintf(fp, " %8.4fs %8.4fs\n", secs(hist_max(h)),
+		fprintf(fp, " %*.4fs", tw,
+		    secs(hist_quantile(h, quantiles[i].q)));
+	fprintf(fp, " %*.4fs %*.4fs\n", tw, secs(hist_max(h)), tw,
 	    hist_mean(h) / 1e6);
 }
 
@@ -553,8 +580,9 @@ run_name(FILE *fp, const struct stats_run *run)
 		fprintf(fp, " (%s)", run->name);
 }
 
+/* The slowest URLs of run, each time in tw columns. */
 static void
-print_slowest(FILE *fp, const struct stats_run *run)
+print_slowest(FILE *fp, const struct stats_run *run, int tw)
 {
 	const struct slow *s;
 	size_t i;
@@ -564,7 +592,7 @@ print_slowest(FILE *fp, const struct stats_run *run)
 	fputs(":\n", fp);
 	for (i = 0; i < run->st->nslow; i++) {
 		s = &run->st->slow[i];
-		fprintf(fp, "  %8.4fs  ", s->secs);
+		fprintf(fp, "  %*.4fs  ", tw, s->secs);
 		if (s->kind != NULL)
 			fprintf(fp, "%s  ", s->kind);
 		else
@@ -602,10 +630,11 @@ text_width(const char *s)
 
 /*
  * The hosts of run, a name column as wide as the widest name as printed
- * (escapes and all), and at least HOST_COLS, so that the figures line up.
+ * (escapes and all), and at least HOST_COLS, so that the figures line up;
+ * each time in tw columns.
  */
 static void
-print_hosts(FILE *fp, const struct stats_run *run)
+print_hosts(FILE *fp, const struct stats_run *run, int tw)
 {
 	struct stats_host top[STATS_TOP];
 	char *names[STATS_TOP];
@@ -635,19 +664,19 @@ print_hosts(FILE *fp, const struct stats_run *run)
 		fprintf(fp, ", top %zu of more than %d", n, STATS_HOSTS);
 	else if (run->st->nhosts > n)
 		fprintf(fp, ", top %zu of %zu", n, run->st->nhosts);
-	fprintf(fp, ":\n  %-*s %9s %9s %9s %9s\n", (int)width, "host",
-	    "URLs", "errors", "p50", "p99");
+	fprintf(fp, ":\n  %-*s %9s %9s %*s %*s\n", (int)width, "host",
+	    "URLs", "errors", tw + 1, "p50", tw + 1, "p99");
 	for (i = 0; i < n; i++) {
 		fputs("  ", fp);
 		if (names[i] != NULL)
 			fputs(names[i], fp);
 		else
 			output_escaped(fp, top[i].name);
-		fprintf(fp, "%*s %9llu %9llu %8.4fs %8.4fs\n",
+		fprintf(fp, "%*s %9llu %9llu %*.4fs %*.4fs\n",
 		    (int)(width - cols[i]), "",
 		    (unsigned long long)top[i].count,
-		    (unsigned long long)top[i].errors, secs(top[i].p50_us),
-		    secs(top[i].p99_us));
+		    (unsigned long long)top[i].errors, tw,
+		    secs(top[i].p50_us), tw, secs(top[i].p99_us));
 		free(names[i]);
 		if (top[i].over > over)
 			over = top[i].over;
@@ -664,7 +693,7 @@ print_text(FILE *fp, const struct stats_run *runs, size_t nruns)
 	struct rows r;
 	uint64_t v[2] = { 0, 0 };
 	size_t i, j, len;
-	int width = 14;
+	int width = 14, tw = time_cols(runs, nruns);
 
 	for (i = 0; i < nruns; i++)
 		for (j = 0; j < runs[i].st->nkinds; j++)
@@ -692,23 +721,23 @@ print_text(FILE *fp, const struct stats_run *runs, size_t nruns)
 			kind_rows(fp, runs, nruns, width);
 	}
 
-	fprintf(fp, "%-18s %9s", "", "min");
+	fprintf(fp, "%-18s %*s", "", tw + 1, "min");
 	for (i = 0; i < NQUANTILES; i++)
-		fprintf(fp, " %9s", quantiles[i].name);
-	fprintf(fp, " %9s %9s\n", "max", "mean");
+		fprintf(fp, " %*s", tw + 1, quantiles[i].name);
+	fprintf(fp, " %*s %*s\n", tw + 1, "max", tw + 1, "mean");
 	for (i = 0; i < nruns; i++)
 		time_row(fp, i == 0 ? "total" : "", runs[i].name,
-		    runs[i].st->total);
+		    runs[i].st->total, tw);
 	for (i = 0; i < nruns; i++)
 		time_row(fp, i == 0 ? "ttfb" : "", runs[i].name,
-		    runs[i].st->ttfb);
+		    runs[i].st->ttfb, tw);
 	fill_rows(&r, runs, nruns);
 	if (r.nrows > 0)
 		draw_rows(fp, &r, nruns);
 	for (i = 0; i < nruns; i++)
-		print_slowest(fp, &runs[i]);
+		print_slowest(fp, &runs[i], tw);
 	for (i = 0; i < nruns; i++)
-		print_hosts(fp, &runs[i]);
+		print_hosts(fp, &runs[i], tw);
 }
 
 static void

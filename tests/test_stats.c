@@ -500,6 +500,55 @@ START_TEST(histogram_of_long_times_fits_the_width)
 }
 END_TEST
 
+/* The length of the line of text that holds the first s. */
+static size_t
+line_len(const char *text, const char *s)
+{
+	const char *p = strstr(text, s);
+
+	ck_assert_msg(p != NULL, "no \"%s\" in:\n%s", s, text);
+	while (p > text && p[-1] != '\n')
+		p--;
+	return strcspn(p, "\n");
+}
+
+/*
+ * Times of 1000 s and more widen the columns of times: the times table,
+ * the slowest URLs and the host table still line up under their headings.
+ */
+START_TEST(long_times_line_up)
+{
+	struct stats *st = stats_new();
+	struct stats_run run = { st, NULL, 5000 };
+	char *text, *p, *q;
+	size_t i, head;
+	ptrdiff_t at = 0;
+
+	ck_assert_ptr_nonnull(st);
+	for (i = 0; i < 20; i++)
+		add(st, i % 2 == 0 ? "http://a.test/" : "http://b.test/",
+		    1 + 80 * (double)i, 200, NULL);
+	text = report(&run, 1, STATS_TEXT);
+	head = line_len(text, " min ");
+	ck_assert_uint_eq(line_len(text, "total "), head);
+	ck_assert_uint_eq(line_len(text, "ttfb "), head);
+	head = line_len(text, "  host ");
+	ck_assert_uint_eq(line_len(text, "  a.test "), head);
+	ck_assert_uint_eq(line_len(text, "  b.test "), head);
+	/* Each of the slowest URLs has its status in the same column. */
+	ck_assert_ptr_nonnull(p = strstr(text, "\nSlowest:\n"));
+	for (p += strlen("\nSlowest:\n"), i = 0; i < STATS_SLOWEST; i++) {
+		ck_assert_ptr_nonnull(q = strstr(p, "s  200  "));
+		if (at == 0)
+			at = q - p;
+		ck_assert_msg(q == p + at, "%s", text);
+		p = strchr(p, '\n') + 1;
+	}
+	free(text);
+	stats_free(st);
+}
+END_TEST
+
 Suite *
 stats_suite(void)
 {
@@ -511,6 +560,7 @@ stats_suite(void)
 	tcase_add_test(tc, histogram_drawn_to_the_width_in_utf8_and_ascii);
 	tcase_add_test(tc, histogram_side_by_side);
 	tcase_add_test(tc, histogram_of_long_times_fits_the_width);
+	tcase_add_test(tc, long_times_line_up);
 	tcase_add_test(tc, heavy_hosts_in_bounded_memory);
 	tcase_add_test(tc, reports_say_when_hosts_are_approximate);
 	tcase_add_test(tc, host_table_lines_up_escaped_names);
