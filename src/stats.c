@@ -24,6 +24,9 @@
 /* Host names are kept up to this length, the longest DNS allows. */
 #define HOST_LEN	256
 
+/* The widest the column of labels gets, error kinds and all. */
+#define LABEL_COLS	60
+
 /* The least width of the host table's column of names. */
 #define HOST_COLS	30
 
@@ -487,9 +490,9 @@ kind_rows(FILE *fp, const struct stats_run *runs, size_t nruns, int width)
 {
 	const struct stats *st;
 	uint64_t v[2] = { 0, 0 };
-	char label[128];
+	char label[LABEL_COLS + 1];
 	size_t i, j, k;
-	bool seen;
+	bool seen, cut;
 
 	for (i = 0; i < nruns; i++) {
 		st = runs[i].st;
@@ -499,8 +502,11 @@ kind_rows(FILE *fp, const struct stats_run *runs, size_t nruns, int width)
 				    st->kinds[j].name) > 0;
 			if (seen)
 				continue;
-			snprintf(label, sizeof(label), "  %s",
-			    st->kinds[j].name);
+			/* A name too long for the column is cut short. */
+			cut = strlen(st->kinds[j].name) + 2 > (size_t)width;
+			snprintf(label, sizeof(label), "  %.*s%s",
+			    cut ? width - 5 : width, st->kinds[j].name,
+			    cut ? "..." : "");
 			for (k = 0; k < nruns; k++)
 				v[k] = kind_count(runs[k].st,
 				    st->kinds[j].name);
@@ -699,7 +705,8 @@ print_text(FILE *fp, const struct stats_run *runs, size_t nruns)
 		for (j = 0; j < runs[i].st->nkinds; j++)
 			if ((len = strlen(runs[i].st->kinds[j].name) + 2) >
 			    (size_t)width)
-				width = len > 60 ? 60 : (int)len;
+				width = len > LABEL_COLS ? LABEL_COLS :
+				    (int)len;
 	fputs("Statistics", fp);
 	for (i = 0; i < nruns && runs[i].name != NULL; i++)
 		fprintf(fp, "%*s%14s", i == 0 ? width - 10 + 1 : 1, "",

@@ -549,6 +549,33 @@ START_TEST(long_times_line_up)
 }
 END_TEST
 
+/*
+ * A kind of error too long for the column of labels (libcurl has one of
+ * 108 characters) is cut short, and its count lines up with the others.
+ */
+START_TEST(long_error_kind_lines_up)
+{
+	static const char long_kind[] = "A requested feature, protocol or "
+	    "option was not found built-in in this libcurl due to a "
+	    "build-time decision.";
+	struct stats *st = stats_new();
+	struct stats_run run = { st, NULL, 1 };
+	char *text;
+	size_t urls;
+
+	ck_assert_ptr_nonnull(st);
+	add(st, "http://a.test/", 0.1, 0, long_kind);
+	add(st, "http://a.test/", 0.1, 0, "Timeout was reached");
+	text = report(&run, 1, STATS_TEXT);
+	urls = line_len(text, "URLs ");
+	ck_assert_uint_eq(line_len(text, "  A requested feature, "), urls);
+	ck_assert_uint_eq(line_len(text, "  Timeout was reached "), urls);
+	ck_assert_uint_eq(line_len(text, "errors "), urls);
+	free(text);
+	stats_free(st);
+}
+END_TEST
+
 Suite *
 stats_suite(void)
 {
@@ -561,6 +588,7 @@ stats_suite(void)
 	tcase_add_test(tc, histogram_side_by_side);
 	tcase_add_test(tc, histogram_of_long_times_fits_the_width);
 	tcase_add_test(tc, long_times_line_up);
+	tcase_add_test(tc, long_error_kind_lines_up);
 	tcase_add_test(tc, heavy_hosts_in_bounded_memory);
 	tcase_add_test(tc, reports_say_when_hosts_are_approximate);
 	tcase_add_test(tc, host_table_lines_up_escaped_names);
