@@ -112,6 +112,17 @@ $(TESTS): $(patsubst %.c,$(BUILD)/%.o,$(TEST_SRC)) $(BUILD)/src/cli.o \
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) $(TEST_WRAP) -o $@ $^ $(CHECK_LIBS) \
 	    $(CURL_LIBS) -lm
 
+# The tests preload it into fetch_urls to make a host name's resolution
+# hang (tests/preload/hang_resolve.c).  It is built without CFLAGS and
+# LDFLAGS: a sanitizer's runtime must be loaded before any instrumented
+# code, and a preloaded library comes first.
+HANG_RESOLVE = $(BUILD)/tests/hang_resolve.so
+$(TESTS): | $(HANG_RESOLVE)
+
+$(HANG_RESOLVE): tests/preload/hang_resolve.c
+	@mkdir -p $(@D)
+	$(CC) $(WARNFLAGS) -O2 -g -fPIC -shared -o $@ $< -ldl
+
 # The test binary's own openat() and renameat2() stand in front of the
 # C library's for body.o, to refuse what some file systems lack
 # (tests/test_body.c), and its getline() for urls.o, to run out of memory

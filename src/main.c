@@ -82,7 +82,9 @@ struct prog {
 					   file of --records. */
 	char		*rec_tmp;	/* NULL, or malloced: the file that
 					   becomes rec_target when the run
-					   is complete. */
+					   is complete.  Set before the
+					   signal thread starts, then only
+					   read; freed after it ends. */
 	char		*rec_target;	/* NULL, or malloced: --records'
 					   regular file (a link's target). */
 	struct records_done *done;	/* NULL, or --resume's records. */
@@ -93,6 +95,10 @@ struct prog {
 	struct fetch_run *active;	/* The run a signal cancels; guarded
 					   by active_mu. */
 	atomic_int	 signo;		/* The signal that stopped us, or 0. */
+	bool		 progress;	/* A progress line may be on standard
+					   error, a terminal.  Set before the
+					   signal thread starts, then only
+					   read. */
 	bool		 output_failed;	/* Records cannot be written. */
 	bool		 watch_reader;	/* Records go to a pipe or a socket,
 					   whose reader can leave. */
@@ -166,10 +172,76 @@ now(void)
 static atomic_bool signals_done;
 
 /*
+ * How long, at most, a second signal waits for main to finish the line it
+ * is writing, on standard output or error, before it ends the process.
+ */
+#define EXIT_LOCK_MS		100
+
+/*
+ * Takes fp's lock, if main lets it go within EXIT_LOCK_MS: main holds it
+ * for the time it writes one record or one progress line, unless the
+ * write blocks.  There is no flockfile() with a deadline; hence the ticks.
+ * Returns whether the lock is taken.
+ */
+static bool
+lock_soon(FILE *fp)
+{
+	struct timespec tick = { 0, 1000 * 1000 };
+	int ms;
+
+	for (ms = 0; ftrylockfile(fp) != 0; ms++) {
+		if (ms == EXIT_LOCK_MS)
+			return false;
+		nanosleep(&tick, NULL);
+	}
+	return true;
+}
+
+/*
+ * Ends the process at once with the status of sig, on a second signal:
+ * the run's cancellation may hang, since libcurl 7.88 cannot cancel the
+ * resolution of a host name and waits for it (seconds, when DNS times
+ * out).  Main may be stuck anywhere, so its locks are waited for only
+ * briefly (lock_soon()), and those taken are kept until the end: main
+ * writes nothing after.
+ *
+ * The progress line, if one may be on the terminal, is erased, unless
+ * main is stuck drawing it.  Then the records in standard output's buffer
+ * are written: output.c writes each record under the stream's lock, so
+ * the output ends with a whole record.  When main keeps the lock, blocked
+ * writing to a reader that does not read, they are lost, and that write
+ * may have cut a record.  The writes
+ * here may block too, on such a reader or on a stopped terminal.  Making
+ * standard output non-blocking would change its open file description for
+ * every process that shares it, so instead the signals of set are
+ * unblocked first: a third ends the process, by their default action.
+ *
+ * A --records file is a temporary one until the run completes, and it is
+ * removed, as after any incomplete run: FILE stays as it was.  Records
+ * written in place to a device or a FIFO go through a stream that main
+ * may be closing, so what its buffer holds is lost; with --resume each
+ * line is written as it is formatted.
+ */
+static _Noreturn void
+exit_now(const struct prog *pg, int sig, const sigset_t *set)
+{
+	static const char erase[] = "\r\033[K";
+
+	pthread_sigmask(SIG_UNBLOCK, set, NULL);
+	if (pg->progress && lock_soon(stderr))
+		(void)write(STDERR_FILENO, erase, sizeof(erase) - 1);
+	if (lock_soon(stdout))
+		(void)fflush(stdout);
+	if (pg->rec_tmp != NULL)
+		(void)unlink(pg->rec_tmp);
+	_exit(128 + sig);
+}
+
+/*
  * Waits for SIGINT and SIGTERM, which every other thread blocks.  The
  * first cancels the active run at once, even while main is blocked
  * writing, and wakes main through pg->signals; a second one ends the
- * process.  Returns on the SIGTERM that follows signals_done.
+ * process (exit_now()).  Returns on the SIGTERM that follows signals_done.
  * (pthread_cancel() would load the unwinder, libgcc_s, with dlopen() at
  * exit: a fraction of a millisecond with libcurl's libraries.)
  */
@@ -189,7 +261,7 @@ signal_main(void *arg)
 		if (atomic_load(&signals_done))
 			return NULL;
 		if (++count > 1)
-			_exit(128 + sig);
+			exit_now(pg, sig, &set);
 		atomic_store(&pg->signo, sig);
 		pthread_mutex_lock(&pg->active_mu);
 		if (pg->active != NULL)
@@ -650,8 +722,7 @@ run_urls(struct prog *pg, size_t workers, double *total)
 		goto fail;
 	}
 	f.window = r.window;
-	progress_init(&r.progress, stderr, !pg->cli.quiet &&
-	    !pg->cli.no_progress, start);
+	progress_init(&r.progress, stderr, pg->progress, start);
 	set_active(pg, r.fetch);
 	dl.r = &r;
 	dl.ms = pg->cli.deadline_ms;
@@ -904,8 +975,6 @@ close_records(struct prog *pg, bool complete)
 		fprintf(stderr, "fetch_urls: the run is incomplete: %s not "
 		    "written\n", path);
 	}
-	free(pg->rec_tmp);
-	pg->rec_tmp = NULL;
 	free(pg->rec_target);
 	pg->rec_target = NULL;
 }
@@ -1017,6 +1086,8 @@ main(int argc, char **argv)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	pg.progress = !pg.cli.quiet && !pg.cli.no_progress &&
+	    isatty(STDERR_FILENO);
 	if (pthread_create(&sigthread, NULL, signal_main, &pg) != 0) {
 		fprintf(stderr, "fetch_urls: cannot start a thread\n");
 		goto out_chan;
@@ -1085,6 +1156,7 @@ out_input:
 	stats_free(pg.stats[0]);
 	stats_free(pg.stats[1]);
 	records_free(pg.done);
+	free(pg.rec_tmp);
 	urls_free(&pg.held);
 	cli_free(&pg.cli);
 	return status;

@@ -1,5 +1,7 @@
 /* output.c: the lines fetch_urls prints, as text, JSON, CSV or curl's -w. */
 
+#define _POSIX_C_SOURCE 200809L
+
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -616,12 +618,15 @@ output_init(struct output *o, enum output_format format,
 void
 output_finish(FILE *fp, struct output *o)
 {
+	flockfile(fp);
 	if (o->format == OUTPUT_CSV)
 		put_csv_header(fp, o);
+	funlockfile(fp);
 }
 
-void
-output_result(FILE *fp, struct output *o, const char *url,
+/* output_result() without the lock. */
+static void
+put_result(FILE *fp, struct output *o, const char *url,
     const struct fetch_result *res, const char *why)
 {
 	char buf[128];
@@ -651,6 +656,15 @@ output_result(FILE *fp, struct output *o, const char *url,
 }
 
 void
+output_result(FILE *fp, struct output *o, const char *url,
+    const struct fetch_result *res, const char *why)
+{
+	flockfile(fp);
+	put_result(fp, o, url, res, why);
+	funlockfile(fp);
+}
+
+void
 output_total(FILE *fp, double secs)
 {
 	fprintf(fp, "Total time: %.2fs\n", secs);
@@ -671,12 +685,14 @@ put_secs(FILE *fp, double secs)
 void
 output_speedup(FILE *fp, double serial, double concurrent)
 {
+	flockfile(fp);
 	fputs("Serial: ", fp);
 	put_secs(fp, serial);
 	fputs(", concurrent: ", fp);
 	put_secs(fp, concurrent);
 	fprintf(fp, ", speedup: %.2fx\n", concurrent > 0 ?
 	    serial / concurrent : 0.0);
+	funlockfile(fp);
 }
 
 void

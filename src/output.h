@@ -54,7 +54,9 @@ void	output_init(struct output *o, enum output_format format,
  * "URL request encountered error: MESSAGE", with "cancelled (why)" as the
  * message of a cancelled request.  JSON: one object on one line.  CSV: one
  * record, after the header record the first time.  --write-out: the
- * format with its variables replaced.
+ * format with its variables replaced.  The record is written under fp's
+ * lock (flockfile(3)), so that another thread that flushes fp under the
+ * lock never ends the output inside it.
  */
 void	output_result(FILE *fp, struct output *o, const char *url,
 	    const struct fetch_result *res, const char *why);
@@ -62,7 +64,8 @@ void	output_result(FILE *fp, struct output *o, const char *url,
 /*
  * Ends the records of a run: CSV output that had no record (an empty
  * list, a --shard that gets no URL) still gets its header, so that it is
- * a CSV table, empty.  Other formats write nothing.
+ * a CSV table, empty.  Other formats write nothing.  Under fp's lock, as
+ * output_result() writes.
  */
 void	output_finish(FILE *fp, struct output *o);
 
@@ -80,6 +83,7 @@ void	output_total(FILE *fp, double secs);
  * Writes "Serial: 2.231s, concurrent: 0.930s, speedup: 2.40x": each time
  * with three significant digits or more, so that short runs do not print
  * 0.00s, and the speedup from the times as measured, not as printed.
+ * Under fp's lock, as output_result() writes.
  */
 void	output_speedup(FILE *fp, double serial, double concurrent);
 

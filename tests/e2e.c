@@ -467,8 +467,7 @@ e2e_test_file(const char *name)
 }
 
 struct proc *
-e2e_run_pty(bool both, unsigned short cols, double limit, size_t nargs,
-    char **args)
+e2e_spawn_pty(bool both, unsigned short cols, size_t nargs, char **args)
 {
 	struct winsize ws = { .ws_row = 24, .ws_col = cols };
 	char *argv[E2E_MAXARGS];
@@ -501,6 +500,15 @@ e2e_run_pty(bool both, unsigned short cols, double limit, size_t nargs,
 	}
 	/* Once the child is gone, reads of the master fail with EIO. */
 	p->err = m;
+	return p;
+}
+
+struct proc *
+e2e_run_pty(bool both, unsigned short cols, double limit, size_t nargs,
+    char **args)
+{
+	struct proc *p = e2e_spawn_pty(both, cols, nargs, args);
+
 	proc_reap(p, p->start + limit);
 	ck_assert_msg(!p->killed, "still running after %.1f s", limit);
 	return p;

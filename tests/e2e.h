@@ -177,4 +177,11 @@ char		*e2e_test_file(const char *name);
 struct proc	*e2e_run_pty(bool both, unsigned short cols, double limit,
 		    size_t nargs, char **args);
 
+/*
+ * As e2e_run_pty(), but leaves fetch_urls running, as e2e_spawn() does:
+ * proc_pump() and proc_reap() read the terminal into p->ebuf.
+ */
+struct proc	*e2e_spawn_pty(bool both, unsigned short cols, size_t nargs,
+		    char **args);
+
 #endif /* E2E_H */

@@ -41,14 +41,17 @@
 #include <netinet/in.h>
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <math.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <check.h>
@@ -1095,6 +1098,181 @@ START_TEST(sigint_in_concurrent_run_of_compare_prints_no_speedup)
 END_TEST
 
 /*
+ * The host name whose resolution hang_resolve() makes hang: its transfer's
+ * cancellation then waits for the resolution, as libcurl 7.88's does.
+ */
+#define HANG_HOST	"hang-resolve.test"
+
+/*
+ * Makes the runs of fetch_urls the test starts from now on hang in
+ * resolving HANG_HOST (tests/preload/hang_resolve.c, built in TEST_BUILD),
+ * and returns the test's end of the socket the preloaded library reports
+ * on: it gets a byte once a resolution is under way, which lasts until
+ * the test closes that end or ends.
+ */
+static int
+hang_resolve(void)
+{
+	const char *build = getenv("TEST_BUILD");
+	const char *asan = getenv("ASAN_OPTIONS");
+	int sv[2];
+
+	ck_assert_msg(build != NULL, "set TEST_BUILD to the build directory");
+	ck_assert_msg(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
+	    sv) == 0, "socketpair: %s", strerror(errno));
+	/* fetch_urls inherits sv[1]; the test keeps sv[0] to itself. */
+	ck_assert(fcntl(sv[1], F_SETFD, 0) == 0);
+	ck_assert(setenv("LD_PRELOAD", e2e_fmt("%s/tests/hang_resolve.so",
+	    build), 1) == 0);
+	ck_assert(setenv("HANG_RESOLVE_HOST", HANG_HOST, 1) == 0);
+	ck_assert(setenv("HANG_RESOLVE_FD", e2e_fmt("%d", sv[1]), 1) == 0);
+	/*
+	 * AddressSanitizer wants its runtime first among the libraries, where
+	 * the preloaded one is, which needs no instrumentation: the check is
+	 * turned off.  Programs without AddressSanitizer ignore the variable.
+	 */
+	ck_assert(setenv("ASAN_OPTIONS", e2e_fmt("%s%s%s",
+	    asan != NULL ? asan : "", asan != NULL && *asan != '\0' ? ":" :
+	    "", "verify_asan_link_order=0"), 1) == 0);
+	return sv[0];
+}
+
+/* Waits up to 10 s for the byte on hang_resolve()'s socket fd. */
+static void
+wait_resolving(int fd)
+{
+	struct pollfd pfd = { fd, POLLIN, 0 };
+	char c;
+
+	ck_assert_msg(poll(&pfd, 1, 10 * 1000) == 1 && read(fd, &c, 1) == 1,
+	    "no resolution of %s under way", HANG_HOST);
+}
+
+/*
+ * Waits up to 10 s until process pid has taken the signal sig, which is
+ * pending until then (ShdPnd in /proc/PID/status): a second sig sent
+ * before would merge with the first.
+ */
+static void
+wait_signal_taken(pid_t pid, int sig)
+{
+	const char *path = e2e_fmt("/proc/%d/status", (int)pid);
+	struct timespec tick = { 0, 1000 * 1000 };
+	double limit = proc_now() + 10;
+	unsigned long long pending;
+	char line[256];
+	FILE *fp;
+
+	for (;;) {
+		ck_assert_msg((fp = fopen(path, "r")) != NULL, "%s: %s", path,
+		    strerror(errno));
+		pending = 0;
+		while (fgets(line, sizeof(line), fp) != NULL &&
+		    sscanf(line, "ShdPnd: %llx", &pending) != 1)
+			continue;
+		fclose(fp);
+		if ((pending >> (sig - 1) & 1) == 0)
+			return;
+		ck_assert_msg(proc_now() < limit,
+		    "signal %d not taken in 10 s", sig);
+		nanosleep(&tick, NULL);
+	}
+}
+
+/*
+ * A second SIGINT while the cancellation hangs, here in a host name's
+ * resolution, ends the program at once with status 130, and leaves what
+ * it had: the records on the pipe, the one the first signal cancelled
+ * among them, and no progress line on the terminal.  (Main writes its
+ * records out whenever it waits, so they were out before the second
+ * signal; the progress line is what a bare _exit() left.)
+ */
+START_TEST(second_sigint_while_cancel_hangs_keeps_records)
+{
+	/* How a progress line ends, and how it is erased. */
+	static const char drawn[] = "/s\033[K", erase[] = "\r\033[K";
+	char *key = e2e_key(), *args[3];
+	const char *last = NULL, *q;
+	struct proc *p;
+	int fd = hang_resolve();
+
+	args[0] = e2e_url("/status/200");
+	args[1] = e2e_url("/hang?key=%s", key);
+	args[2] = e2e_fmt("http://%s:%d/", HANG_HOST, e2e_fx.http);
+	p = e2e_spawn_pty(false, 80, 3, args);
+	wait_resolving(fd);
+	ck_assert_msg(proc_pump(p, p->start + 10, proc_has_lines, 1),
+	    "the fast line did not arrive:\n%s", proc_msg(&p->obuf));
+	ck_assert_msg(e2e_count(key, "?until_in_flight=1").in_flight == 1,
+	    "/hang not in flight");
+	ck_assert_msg(kill(p->pid, SIGINT) == 0, "kill: %s", strerror(errno));
+	/* /hang's line says the first signal has cancelled the run. */
+	ck_assert_msg(proc_pump(p, proc_now() + 10, proc_has_lines, 2),
+	    "no line for /hang after SIGINT:\n%s", proc_msg(&p->obuf));
+	ck_assert_msg(kill(p->pid, SIGINT) == 0, "kill: %s", strerror(errno));
+	proc_reap(p, proc_now() + 5);
+	ck_assert_msg(!p->killed, "still running 5 s after a second SIGINT");
+	e2e_expect_code(p, 130);
+	ck_assert_msg(p->nlines == 2, "want 2 lines:\n%s", proc_msg(&p->obuf));
+	ok_line(p->lines[0], args[0], NULL, NULL);
+	ck_assert_str_eq(p->lines[1], e2e_fmt("%s request encountered error: "
+	    "cancelled (interrupted)", args[1]));
+	/*
+	 * The last progress line drawn is erased.  A ThreadSanitizer build
+	 * then reports the threads that the exit left unjoined.
+	 */
+	for (q = proc_str(&p->ebuf); (q = strstr(q, drawn)) != NULL; q++)
+		last = q + sizeof(drawn) - 1;
+	ck_assert_msg(last != NULL && strncmp(last, erase,
+	    sizeof(erase) - 1) == 0,
+	    "the last progress line drawn is not erased:\n%s",
+	    proc_msg(&p->ebuf));
+}
+END_TEST
+
+/*
+ * A second SIGINT while the cancellation hangs leaves no --records file:
+ * neither FILE, which only a complete run writes, nor the temporary file
+ * the records went to.
+ */
+START_TEST(second_sigint_while_cancel_hangs_leaves_no_records_file)
+{
+	char dir[] = "/tmp/fetch_urls_e2e.XXXXXX", *argv[6], *left;
+	struct dirent *de;
+	struct proc *p;
+	DIR *d;
+	int fd = hang_resolve();
+
+	ck_assert_msg(mkdtemp(dir) != NULL, "mkdtemp: %s", strerror(errno));
+	argv[1] = "--records";
+	argv[2] = e2e_fmt("%s/records", dir);
+	argv[3] = e2e_url("/status/200");
+	argv[4] = e2e_fmt("http://%s:%d/", HANG_HOST, e2e_fx.http);
+	argv[5] = NULL;
+	p = e2e_spawn(argv, NULL);
+	wait_resolving(fd);
+	ck_assert_msg(kill(p->pid, SIGINT) == 0, "kill: %s", strerror(errno));
+	wait_signal_taken(p->pid, SIGINT);
+	ck_assert_msg(kill(p->pid, SIGINT) == 0, "kill: %s", strerror(errno));
+	proc_reap(p, proc_now() + 5);
+	ck_assert_msg(!p->killed, "still running 5 s after a second SIGINT");
+	e2e_expect_code(p, 130);
+	/* What is left in dir, removed. */
+	left = e2e_fmt("");
+	ck_assert((d = opendir(dir)) != NULL);
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0) {
+			left = e2e_fmt("%s %s", left, de->d_name);
+			(void)unlinkat(dirfd(d), de->d_name, 0);
+		}
+	closedir(d);
+	ck_assert_msg(rmdir(dir) == 0, "rmdir %s: %s", dir, strerror(errno));
+	ck_assert_msg(*left == '\0', "left in %s:%s", dir, left);
+}
+END_TEST
+
+/*
  * Runs fetch_urls with argv as "fetch_urls ... | head -1" would: the
  * reader leaves after the first line.  Fails unless the program then
  * ends, within 10 s, with status 3 (the run is incomplete) and nothing on
@@ -1257,6 +1435,9 @@ e2e_signal_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, sigint_prints_what_arrived_and_exits_130);
 	tcase_add_test(tc, sigint_in_concurrent_run_of_compare_prints_no_speedup);
+	tcase_add_test(tc, second_sigint_while_cancel_hangs_keeps_records);
+	tcase_add_test(tc,
+	    second_sigint_while_cancel_hangs_leaves_no_records_file);
 	tcase_add_test(tc, reader_closing_pipe_after_one_line);
 	tcase_add_test(tc, reader_leaving_seen_while_a_url_hangs);
 	suite_add_tcase(s, tc);
