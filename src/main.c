@@ -1087,7 +1087,7 @@ main(int argc, char **argv)
 	sigaddset(&set, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	pg.progress = !pg.cli.quiet && !pg.cli.no_progress &&
-	    isatty(STDERR_FILENO);
+	    progress_can_draw(stderr);
 	if (pthread_create(&sigthread, NULL, signal_main, &pg) != 0) {
 		fprintf(stderr, "fetch_urls: cannot start a thread\n");
 		goto out_chan;
@@ -1151,6 +1151,8 @@ out_chan:
 out_curl:
 	fetch_global_cleanup();
 out_input:
+	/* Done already, unless the run never started: then incomplete. */
+	close_records(&pg, false);
 	if (pg.input != NULL && pg.input != stdin && abandoned == NULL)
 		fclose(pg.input);
 	stats_free(pg.stats[0]);

@@ -4,6 +4,7 @@
 
 #include <sys/ioctl.h>
 
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -32,8 +33,16 @@ progress_init(struct progress *pg, FILE *fp, bool on, double start)
 {
 	memset(pg, 0, sizeof(*pg));
 	pg->fp = fp;
-	pg->on = on && isatty(fileno(fp));
+	pg->on = on && progress_can_draw(fp);
 	pg->start = start;
+}
+
+bool
+progress_can_draw(FILE *fp)
+{
+	const char *term = getenv("TERM");
+
+	return isatty(fileno(fp)) && (term == NULL || strcmp(term, "dumb") != 0);
 }
 
 size_t

@@ -19,8 +19,15 @@ struct progress {
 };
 
 /*
+ * Whether fp is a terminal that can show the line: not a dumb one
+ * (TERM=dumb, as in Emacs' shell mode), which prints the escape that
+ * erases it as text.
+ */
+bool	progress_can_draw(FILE *fp);
+
+/*
  * Sets up *pg for a run that started at start (monotonic seconds).  It
- * draws only when on is true and fp is a terminal.
+ * draws only when on is true and progress_can_draw(fp).
  */
 void	progress_init(struct progress *pg, FILE *fp, bool on, double start);
 

@@ -938,6 +938,24 @@ START_TEST(off_with_no_progress_or_quiet)
 }
 END_TEST
 
+/* TERM=dumb would print the erasing escape as text: no progress line. */
+START_TEST(off_on_a_dumb_terminal)
+{
+	char *a = e2e_url("/delay/600");
+	char *args[1] = { a };
+	struct proc *p;
+
+	/* Each test runs in a process of its own. */
+	ck_assert_int_eq(setenv("TERM", "dumb", 1), 0);
+	p = e2e_run_pty(false, 80, 15, 1, args);
+	e2e_expect_code(p, 0);
+	ck_assert_msg(!eh_has(&p->ebuf, "done,") && !eh_has(&p->ebuf, "\033"),
+	    "terminal got:\n%s", proc_msg(&p->ebuf));
+	ck_assert_msg(eh_has(&p->ebuf, "Summary: 1 succeeded"),
+	    "terminal got:\n%s", proc_msg(&p->ebuf));
+}
+END_TEST
+
 /* Standard error a pipe: no progress, only the summary. */
 START_TEST(off_when_stderr_is_not_a_terminal)
 {
@@ -1055,6 +1073,7 @@ http_progress_suite(void)
 	tcase_add_test(tc, shown_on_a_terminal_never_on_stdout);
 	tcase_add_test(tc, erased_before_every_result_and_the_total);
 	tcase_add_test(tc, off_with_no_progress_or_quiet);
+	tcase_add_test(tc, off_on_a_dumb_terminal);
 	tcase_add_test(tc, off_when_stderr_is_not_a_terminal);
 	suite_add_tcase(s, tc);
 	return s;
