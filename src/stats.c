@@ -377,6 +377,11 @@ fill_rows(struct rows *r, const struct stats_run *runs, size_t nruns)
 		return;
 	r->width = (double)(hi - r->lo) / ROWS;
 	r->nrows = r->width > 0 ? ROWS : 1;
+	/* No row narrower than the microsecond the times are kept in. */
+	if (r->width > 0 && r->width < 1) {
+		r->width = 1;
+		r->nrows = (size_t)(hi - r->lo);
+	}
 	for (i = 0; i < nruns; i++)
 		for (pos = 0; hist_next(runs[i].st->total, &pos, &us, &n);) {
 			row = r->width > 0 ? (size_t)((double)(us - r->lo) /
@@ -394,6 +399,17 @@ static uint64_t
 row_from(const struct rows *r, size_t i)
 {
 	return r->lo + (uint64_t)llround(r->width * (double)i);
+}
+
+/*
+ * The decimals of the seconds that tell r's rows apart: 4 (0.1 ms), and
+ * up to 6 (1 us) for rows narrower than 0.1 ms, as when every URL took
+ * under a millisecond.
+ */
+static int
+row_decimals(const struct rows *r)
+{
+	return r->width >= 100 ? 4 : r->width >= 10 ? 5 : 6;
 }
 
 /* The terminal's width: COLUMNS, else fp's terminal's, else 80. */
@@ -427,10 +443,11 @@ draw_rows(FILE *fp, const struct rows *r, size_t nruns)
 	bool utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
 	char bar[3 * MAX_CELLS + 1];	/* 3 bytes a block character. */
 	size_t cols = columns(fp), prefix, cells, i, k, n, cw, lw;
+	int prec = row_decimals(r);
 
 	cw = (size_t)snprintf(NULL, 0, "%llu", (unsigned long long)r->most);
 	/* The last row's label is the longest: 7 columns up to 99.9999 s. */
-	lw = (size_t)snprintf(NULL, 0, "%.4f", secs(row_from(r,
+	lw = (size_t)snprintf(NULL, 0, "%.*f", prec, secs(row_from(r,
 	    r->nrows - 1)));
 	if (lw < 7)
 		lw = 7;
@@ -440,10 +457,10 @@ draw_rows(FILE *fp, const struct rows *r, size_t nruns)
 	    (cols - prefix - 1) / nruns : MIN_CELLS;
 	if (cells > MAX_CELLS)
 		cells = MAX_CELLS;
-	fprintf(fp, "Total times, rows of %.4fs:\n", secs((uint64_t)
+	fprintf(fp, "Total times, rows of %.*fs:\n", prec, secs((uint64_t)
 	    llround(r->width)));
 	for (i = 0; i < r->nrows; i++) {
-		fprintf(fp, "  %*.4fs", (int)lw, secs(row_from(r, i)));
+		fprintf(fp, "  %*.*fs", (int)lw, prec, secs(row_from(r, i)));
 		for (k = 0; k < nruns; k++) {
 			n = stats_bar(bar, sizeof(bar), r->n[k][i], r->most,
 			    cells, utf8);

@@ -500,6 +500,48 @@ START_TEST(histogram_of_long_times_fits_the_width)
 }
 END_TEST
 
+/*
+ * URLs that all take under a millisecond get rows told apart: more
+ * decimals, and no two rows with one label.  Times 5 us apart get rows
+ * of 1 us, the times' own grain.
+ */
+START_TEST(histogram_of_fast_times_tells_its_rows_apart)
+{
+	static const struct { double from, step; const char *head; } cases[] = {
+		{ 0.000200, 0.000020, "Total times, rows of 0.00002s:" },
+		{ 0.000300, 0.0000005, "Total times, rows of 0.000001s:" },
+	};
+	struct stats *st;
+	struct stats_run run = { NULL, NULL, 1 };
+	char *text, *line, *nl, prev[32] = "", label[32];
+	size_t i, c, rows;
+
+	ck_assert_ptr_nonnull(setlocale(LC_CTYPE, "C"));
+	setenv("COLUMNS", "80", 1);
+	for (c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		ck_assert_ptr_nonnull(st = stats_new());
+		run.st = st;
+		for (i = 0; i <= 10; i++)
+			add(st, "http://a/", cases[c].from + cases[c].step *
+			    (double)i, 200, NULL);
+		text = report(&run, 1, STATS_TEXT);
+		ck_assert_msg((line = strstr(text, cases[c].head)) != NULL,
+		    "no \"%s\" in:\n%s", cases[c].head, text);
+		for (line = strchr(line, '\n') + 1, rows = 0;
+		    strncmp(line, "Slowest", 7) != 0; line = nl + 1, rows++) {
+			ck_assert_ptr_nonnull(nl = strchr(line, '\n'));
+			ck_assert_int_eq(sscanf(line, " %31s", label), 1);
+			ck_assert_msg(strcmp(label, prev) != 0,
+			    "two rows of %s:\n%s", label, text);
+			strcpy(prev, label);
+		}
+		ck_assert_msg(rows >= 5, "%zu rows:\n%s", rows, text);
+		free(text);
+		stats_free(st);
+	}
+}
+END_TEST
+
 /* The length of the line of text that holds the first s. */
 static size_t
 line_len(const char *text, const char *s)
@@ -587,6 +629,7 @@ stats_suite(void)
 	tcase_add_test(tc, histogram_drawn_to_the_width_in_utf8_and_ascii);
 	tcase_add_test(tc, histogram_side_by_side);
 	tcase_add_test(tc, histogram_of_long_times_fits_the_width);
+	tcase_add_test(tc, histogram_of_fast_times_tells_its_rows_apart);
 	tcase_add_test(tc, long_times_line_up);
 	tcase_add_test(tc, long_error_kind_lines_up);
 	tcase_add_test(tc, heavy_hosts_in_bounded_memory);
