@@ -1140,7 +1140,7 @@ main(int argc, char **argv)
 	goto out_thread;
 
 out_fail:
-	close_records(&pg, false);
+	/* The records are closed at out_input, as incomplete. */
 	status = EXIT_INCOMPLETE;
 out_thread:
 	atomic_store(&signals_done, true);
