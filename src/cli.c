@@ -506,19 +506,40 @@ add_header(struct cli *cli, const char *h)
 	return 0;
 }
 
+/* Wipes and frees a secret kept by keep_secret(). */
+static void
+forget_secret(char **copy)
+{
+	if (*copy == NULL)
+		return;
+	explicit_bzero(*copy, strlen(*copy));
+	free(*copy);
+	*copy = NULL;
+}
+
+/*
+ * Keeps a copy of arg, a secret option argument, in *copy, in place of an
+ * earlier one, and where arg is in argv in *where, for main to blank out
+ * of the process's command line.  Returns 0, or -1 with the reason in err.
+ */
+static int
+keep_secret(char **copy, char **where, char *arg, char *err, size_t errlen)
+{
+	forget_secret(copy);
+	if ((*copy = strdup(arg)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	*where = arg;
+	return 0;
+}
+
 void
 cli_free(struct cli *cli)
 {
-	if (cli->user != NULL) {
-		explicit_bzero(cli->user, strlen(cli->user));
-		free(cli->user);
-		cli->user = NULL;
-	}
-	if (cli->bearer != NULL) {
-		explicit_bzero(cli->bearer, strlen(cli->bearer));
-		free(cli->bearer);
-		cli->bearer = NULL;
-	}
+	forget_secret(&cli->user);
+	forget_secret(&cli->bearer);
+	forget_secret(&cli->proxy);
 	free(cli->headers);
 	cli->headers = NULL;
 	cli->nheaders = 0;
@@ -1034,12 +1055,9 @@ parse(int argc, char **argv, struct cli *cli, char *err, size_t errlen)
 				    "break");
 				return CLI_ERROR;
 			}
-			free(cli->user);
-			if ((cli->user = strdup(optarg)) == NULL) {
-				snprintf(err, errlen, "out of memory");
+			if (keep_secret(&cli->user, &cli->user_arg, optarg,
+			    err, errlen) < 0)
 				return CLI_ERROR;
-			}
-			cli->user_arg = optarg;
 			break;
 		case 'V':
 			return CLI_VERSION;
@@ -1252,10 +1270,15 @@ parse(int argc, char **argv, struct cli *cli, char *err, size_t errlen)
 				    "a control character", opt_name(c));
 				return CLI_ERROR;
 			}
-			if (c == 'x')
-				cli->opts.proxy = optarg;
-			else
+			if (c != 'x')
 				cli->opts.noproxy = optarg;
+			else if (strchr(optarg, '@') == NULL)
+				cli->opts.proxy = optarg;
+			else if (keep_secret(&cli->proxy, &cli->proxy_arg,
+			    optarg, err, errlen) < 0)
+				return CLI_ERROR;
+			else
+				cli->opts.proxy = cli->proxy;
 			break;
 		case OPT_COMPRESSED:
 			cli->opts.compressed = true;
@@ -1283,12 +1306,9 @@ parse(int argc, char **argv, struct cli *cli, char *err, size_t errlen)
 				    "a line break");
 				return CLI_ERROR;
 			}
-			free(cli->bearer);
-			if ((cli->bearer = strdup(optarg)) == NULL) {
-				snprintf(err, errlen, "out of memory");
+			if (keep_secret(&cli->bearer, &cli->bearer_arg,
+			    optarg, err, errlen) < 0)
 				return CLI_ERROR;
-			}
-			cli->bearer_arg = optarg;
 			break;
 		case OPT_RESOLVE:
 		case OPT_CONNECT_TO:

@@ -59,6 +59,12 @@ struct cli {
 					   freed; opts.bearer. */
 	char		*bearer_arg;	/* NULL or where it is in argv, to
 					   blank out as user_arg. */
+	char		*proxy;		/* NULL or malloced: -x's URL when it
+					   may hold credentials (an '@'),
+					   wiped when freed; opts.proxy. */
+	char		*proxy_arg;	/* NULL or where that URL is in argv,
+					   for the caller to blank out its
+					   user information. */
 	const char	*records;	/* NULL or in argv: --records FILE. */
 	bool		 resume;	/* Skip what records has; append. */
 	struct shard	 shard;		/* n == 0: the whole input. */

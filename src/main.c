@@ -994,6 +994,26 @@ printed(void)
 }
 
 /*
+ * Blanks out, in place, the user information of the URL url: from after
+ * its "scheme://" up to the last '@' before its path, the rule by which
+ * output_redact() hides it, so that no piece of a password that holds an
+ * '@', '?' or '#' is left.
+ */
+static void
+blank_userinfo(char *url)
+{
+	char *s = strstr(url, "://"), *at = NULL, *p;
+
+	/* A scheme's "://" holds the first '/'; a later one is in a path. */
+	s = s != NULL && s + 1 == url + strcspn(url, "/") ? s + 3 : url;
+	for (p = s; *p != '\0' && *p != '/'; p++)
+		if (*p == '@')
+			at = p;
+	if (at != NULL)
+		memset(s, '*', (size_t)(at - s));
+}
+
+/*
  * Fills a closed standard descriptor with /dev/null, opened the wrong way
  * round so that using it still fails with EBADF as a closed one does.
  * Otherwise the records file, a body or a socket would take the number,
@@ -1041,11 +1061,16 @@ main(int argc, char **argv)
 	case CLI_RUN:
 		break;
 	}
-	/* As curl does: the password leaves what ps(1) shows. */
+	/*
+	 * As curl does: the password leaves what ps(1) shows; and so do a
+	 * proxy's, which curl leaves there.
+	 */
 	if (pg.cli.user_arg != NULL)
 		memset(pg.cli.user_arg, '*', strlen(pg.cli.user_arg));
 	if (pg.cli.bearer_arg != NULL)
 		memset(pg.cli.bearer_arg, '*', strlen(pg.cli.bearer_arg));
+	if (pg.cli.proxy_arg != NULL)
+		blank_userinfo(pg.cli.proxy_arg);
 	if (pg.cli.write_out != NULL && output_writeout_check(pg.cli.write_out,
 	    err, sizeof(err)) < 0) {
 		cli_free(&pg.cli);

@@ -501,18 +501,30 @@ START_TEST(data_and_bearer)
 }
 END_TEST
 
-/* -x and --noproxy are borrowed; of the versions, the last counts. */
+/*
+ * -x and --noproxy are borrowed, but a proxy URL that may hold credentials
+ * is copied, and where it is in argv kept for main to blank out as -u's;
+ * of the versions, the last counts.
+ */
 START_TEST(proxy_and_versions)
 {
 	struct ch_args a;
 	struct cli cli;
 
-	ch_run(&a, &cli, "-x", "http://u:p@h:3128", "--noproxy", "a,b.c",
+	ch_run(&a, &cli, "-x", "http://h:3128", "--noproxy", "a,b.c",
 	    "--http2-prior-knowledge", "--http1.1", "u", NULL);
 	ck_assert_ptr_eq(cli.opts.proxy, a.argv[2]);
+	ck_assert_ptr_null(cli.proxy_arg);
 	ck_assert_ptr_eq(cli.opts.noproxy, a.argv[4]);
 	ck_assert_int_eq(cli.opts.http_version, FETCH_HTTP_1_1);
 	cli_free(&cli);
+	ch_free(&a);
+	ch_run(&a, &cli, "-x", "http://u:p@h:3128", "u", NULL);
+	ck_assert_str_eq(cli.opts.proxy, "http://u:p@h:3128");
+	ck_assert_ptr_ne(cli.opts.proxy, a.argv[2]);
+	ck_assert_ptr_eq(cli.proxy_arg, a.argv[2]);
+	cli_free(&cli);
+	ck_assert_ptr_null(cli.proxy);
 	ch_free(&a);
 	ch_run(&a, &cli, "--http2", "u", NULL);
 	ck_assert_int_eq(cli.opts.http_version, FETCH_HTTP_2);

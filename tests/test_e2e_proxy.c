@@ -9,10 +9,13 @@
 
 #define _POSIX_C_SOURCE 200809L
 
+#include <fcntl.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <check.h>
 
@@ -123,6 +126,42 @@ START_TEST(proxy_credentials_never_printed)
 }
 END_TEST
 
+/*
+ * As -u's, a proxy's password leaves the command line that ps(1) shows
+ * once the options are read, before any connection: what is left of the
+ * proxy URL names the proxy still.
+ */
+START_TEST(proxy_password_leaves_the_command_line)
+{
+	char *argv[] = { NULL, "-x", NULL, NULL, NULL }, buf[4096];
+	struct pollfd pfd = { .events = POLLIN };
+	struct proc *p;
+	ssize_t n, i;
+	int port, fd;
+
+	pfd.fd = proc_silent_listener(&port);
+	argv[2] = e2e_fmt("http://pu:s3cretp@127.0.0.1:%d", port);
+	argv[3] = ep_url(e2e_key());
+	p = e2e_spawn(argv, NULL);
+	/* Its connection to the proxy comes after the options are read. */
+	ck_assert_msg(poll(&pfd, 1, 15 * 1000) == 1, "no connection");
+	fd = open(e2e_fmt("/proc/%d/cmdline", (int)p->pid), O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	n = read(fd, buf, sizeof(buf) - 1);
+	ck_assert_int_gt(n, 0);
+	close(fd);
+	for (i = 0; i < n; i++)
+		if (buf[i] == '\0')
+			buf[i] = ' ';
+	buf[n] = '\0';
+	ck_assert_msg(strstr(buf, "s3cret") == NULL, "ps shows the password: "
+	    "%s", buf);
+	ck_assert_msg(strstr(buf, e2e_fmt(" -x http://**********@127.0.0.1:%d ",
+	    port)) != NULL, "ps shows: %s", buf);
+	close(pfd.fd);
+}
+END_TEST
+
 /* http_proxy and NO_PROXY work as libcurl has them; --noproxy wins. */
 START_TEST(environment_and_noproxy)
 {
@@ -195,6 +234,7 @@ e2e_proxy_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, proxy_forwards_every_url);
 	tcase_add_test(tc, proxy_credentials_never_printed);
+	tcase_add_test(tc, proxy_password_leaves_the_command_line);
 	tcase_add_test(tc, environment_and_noproxy);
 	tcase_add_test(tc, dead_proxy_fails_each_url);
 	tcase_add_test(tc, http_versions_as_curl);
