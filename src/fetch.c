@@ -494,7 +494,7 @@ fetch_finish(struct fetch_run *run)
 	n = atomic_load(&run->nworkers);
 	for (i = 0; i < n; i++)
 		pthread_join(run->workers[i].tid, NULL);
-	if (run->share != NULL && run->cfg.opts != NULL)
+	if (run->share != NULL && run->cfg.opts != NULL && !run->cfg.skip_jar)
 		fetch_opts_save(run->share, run->cfg.opts);
 	run_free(run);
 }

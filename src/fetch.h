@@ -60,6 +60,9 @@ struct fetch_config {
 	const struct fetch_opts *opts;	/* NULL or borrowed: TLS, names,
 					   bodies, proxies, cookies
 					   (fetch_opts.h). */
+	bool	 skip_jar;		/* Do not write opts->cookie_jar
+					   when the run ends: a later run
+					   of the same cookies will. */
 	const struct body_config *body;	/* NULL (bodies are discarded) or
 					   borrowed: where each body is saved
 					   (body.h); only a complete

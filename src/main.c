@@ -112,6 +112,8 @@ struct prog {
 					   with --compare. */
 	struct stats	*counting;	/* NULL or the stats[] of the run
 					   going on. */
+	bool		 jar_later;	/* A later run writes the cookie
+					   jar, not the one going on. */
 };
 
 /* What one run got, for the summary line. */
@@ -579,6 +581,7 @@ run_config(const struct prog *pg, size_t workers, struct fetch_config *cfg)
 	cfg->userpwd = pg->cli.user;
 	cfg->insecure = pg->cli.insecure;
 	cfg->opts = &pg->cli.opts;
+	cfg->skip_jar = pg->jar_later;
 	cfg->body = pg->cli.body.name != NULL ? &pg->cli.body : NULL;
 	cfg->retries = pg->cli.retry;
 	cfg->rate = pg->cli.rate;
@@ -1133,10 +1136,15 @@ main(int argc, char **argv)
 			goto out_fail;
 		break;
 	case CLI_COMPARE:
-		/* Each record says which run it is of. */
+		/*
+		 * Each record says which run it is of.  The jar is written
+		 * once, with the concurrent run's cookies.
+		 */
 		pg.out.run = "serial";
+		pg.jar_later = true;
 		if (run_urls(&pg, 1, &serial) < 0)
 			goto out_fail;
+		pg.jar_later = false;
 		if (atomic_load(&pg.signo) != 0 || pg.output_failed)
 			break;
 		pg.out.run = "concurrent";

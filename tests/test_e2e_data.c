@@ -328,6 +328,25 @@ START_TEST(compare_runs_start_with_the_same_cookies)
 }
 END_TEST
 
+/*
+ * With -c the jar is written once, with the concurrent run's cookies: to
+ * standard output, a single jar, not one a run.
+ */
+START_TEST(compare_writes_the_jar_once)
+{
+	const char *records = e2e_write_tmpfile("");
+	const char *out;
+	struct proc *p;
+
+	p = e2e_raw(15, "-c", "--cookie-jar", "-", "--records", records,
+	    e2e_url("/set-cookie?c=n1%%3Dv1"), NULL);
+	e2e_expect_code(p, 0);
+	out = proc_str(&p->obuf);
+	ck_assert_msg(ed_count(out, "# Netscape HTTP Cookie File\n") == 1 &&
+	    ed_count(out, "\tn1\tv1\n") == 1, "standard output:\n%s", out);
+}
+END_TEST
+
 /* Bad cookie files and jars are usage errors; cookies are never quoted. */
 START_TEST(bad_cookie_usage_errors)
 {
@@ -369,6 +388,7 @@ e2e_data_suite(void)
 	tcase_add_test(tc, cookie_jar_shared_by_every_worker);
 	tcase_add_test(tc, cookie_jar_to_stdout_beside_records);
 	tcase_add_test(tc, compare_runs_start_with_the_same_cookies);
+	tcase_add_test(tc, compare_writes_the_jar_once);
 	tcase_add_test(tc, bad_cookie_usage_errors);
 	suite_add_tcase(s, tc);
 	return s;
