@@ -897,6 +897,7 @@ static void
 open_records(struct prog *pg)
 {
 	const char *path = pg->cli.records;
+	const char *jar = pg->cli.opts.cookie_jar;
 	char err[PATH_MAX + 128];
 	struct stat st, in;
 	bool header;
@@ -905,6 +906,14 @@ open_records(struct prog *pg)
 	pg->rec = stdout;
 	if (path == NULL)
 		return;
+	/* --cookie-jar - needs the records elsewhere (see cli_parse()). */
+	if (jar != NULL && strcmp(jar, "-") == 0 && stat(path, &st) == 0 &&
+	    fstat(STDOUT_FILENO, &in) == 0 && st.st_dev == in.st_dev &&
+	    st.st_ino == in.st_ino) {
+		snprintf(err, sizeof(err), "--records '%s' is standard output, "
+		    "where --cookie-jar - writes", path);
+		usage_error(err);
+	}
 	/* Records written over -i's file would take the place of its URLs. */
 	if (pg->input != NULL && stat(path, &st) == 0 &&
 	    fstat(fileno(pg->input), &in) == 0 && S_ISREG(st.st_mode) &&

@@ -173,6 +173,9 @@ START_TEST(bad_data_usage_errors)
 		    "read standard input" },
 		{ "--cookie-jar", "-", NULL,
 		    "--cookie-jar - needs --records" },
+		{ "--cookie-jar", "-", "--records=/dev/stdout",
+		    "--records '/dev/stdout' is standard output, where "
+		    "--cookie-jar - writes" },
 		{ "--oauth2-bearer", "t", "-uu:p",
 		    "--oauth2-bearer cannot be combined with --user" },
 	};
