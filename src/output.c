@@ -321,6 +321,15 @@ output_redact(const char *s, bool url)
 			redact_authority(s, &i, out, &o, true);
 			continue;
 		}
+		/*
+		 * libcurl quotes a proxy it cannot use as it was given, and
+		 * curl takes one without a scheme: "in 'user:pw@host:1'".
+		 */
+		if (!url && s[i] == '\'') {
+			out[o++] = s[i++];
+			redact_authority(s, &i, out, &o, true);
+			continue;
+		}
 		out[o++] = s[i++];
 	}
 	out[o] = '\0';

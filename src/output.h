@@ -11,8 +11,9 @@
 /*
  * Every string that reaches the output passes two filters.  Credentials
  * in URLs ("user:pass@" in the authority of the URL itself, or of any
- * "scheme://" inside a string) are replaced by "***", in every format and
- * in error messages.  Then each format escapes what it must:
+ * "scheme://" inside a string, or, in a message, of a word that starts
+ * with a single quote) are replaced by "***", in every format and in
+ * error messages.  Then each format escapes what it must:
  *
  *   text, --write-out  bytes below 0x20 and 0x7f as \xHH; the rest as is,
  *                      so the default output stays what it always was.

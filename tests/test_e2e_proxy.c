@@ -162,6 +162,51 @@ START_TEST(proxy_password_leaves_the_command_line)
 }
 END_TEST
 
+/*
+ * libcurl quotes a proxy it cannot use in its message as it was given,
+ * from -x or from the environment, and with or without a scheme: its
+ * credentials are hidden there too.
+ */
+START_TEST(proxy_credentials_hidden_in_libcurl_messages)
+{
+	static const char *const proxies[] = {
+		"pu:s3cretp@127.0.0.1:99999",
+		"http://pu:s3cretp@127.0.0.1:99999",
+	};
+	static const char *const forms[][2] = {
+		{ "--format", "text" }, { "--format", "json" },
+		{ "--format", "csv" }, { "-w", "%{errormsg}\\n" },
+	};
+	char *url = ep_url(e2e_key());
+	struct proc *p;
+
+	for (size_t i = 0; i < 2 * sizeof(proxies) / sizeof(proxies[0]);
+	    i++) {
+		for (size_t f = 0; f < sizeof(forms) / sizeof(forms[0]);
+		    f++) {
+			if (i % 2 == 0)
+				p = e2e_raw(15, forms[f][0], forms[f][1],
+				    "-x", proxies[i / 2], url, NULL);
+			else {
+				setenv("http_proxy", proxies[i / 2], 1);
+				p = e2e_raw(15, forms[f][0], forms[f][1],
+				    url, NULL);
+				unsetenv("http_proxy");
+			}
+			e2e_expect_code(p, 1);
+			ck_assert_msg(strstr(proc_str(&p->obuf),
+			    "proxy syntax") != NULL &&
+			    strstr(proc_str(&p->obuf), "s3cret") == NULL &&
+			    strstr(proc_str(&p->ebuf), "s3cret") == NULL,
+			    "%s %s with %s%s shows the password:\n%s%s",
+			    forms[f][0], forms[f][1], i % 2 == 0 ? "-x " :
+			    "http_proxy=", proxies[i / 2],
+			    proc_msg(&p->obuf), proc_msg(&p->ebuf));
+		}
+	}
+}
+END_TEST
+
 /* http_proxy and NO_PROXY work as libcurl has them; --noproxy wins. */
 START_TEST(environment_and_noproxy)
 {
@@ -235,6 +280,7 @@ e2e_proxy_suite(void)
 	tcase_add_test(tc, proxy_forwards_every_url);
 	tcase_add_test(tc, proxy_credentials_never_printed);
 	tcase_add_test(tc, proxy_password_leaves_the_command_line);
+	tcase_add_test(tc, proxy_credentials_hidden_in_libcurl_messages);
 	tcase_add_test(tc, environment_and_noproxy);
 	tcase_add_test(tc, dead_proxy_fails_each_url);
 	tcase_add_test(tc, http_versions_as_curl);

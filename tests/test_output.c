@@ -252,6 +252,9 @@ START_TEST(redacts_urls_inside_messages)
 	    "cannot fetch http://***@h/x: refused");
 	expect_redact("see 'https://tok@h' and \"ftp://a:b@c\"", false,
 	    "see 'https://***@h' and \"ftp://***@c\"");
+	/* libcurl quotes a proxy as given, and one needs no scheme. */
+	expect_redact("Unsupported proxy syntax in 'u:p@h:99999'", false,
+	    "Unsupported proxy syntax in '***@h:99999'");
 	/* A message is not a URL: an address in it is left alone. */
 	expect_redact("mail me@host", false, "mail me@host");
 	expect_redact("Could not resolve host: nonexistent.invalid", false,
