@@ -584,7 +584,8 @@ bad_jar(const char *path)
 			return "is a directory";
 		return access(path, W_OK) != 0 ? strerror(errno) : NULL;
 	}
-	if (errno != ENOENT)
+	/* An empty name has no directory: libcurl would write nothing. */
+	if (errno != ENOENT || *path == '\0')
 		return strerror(errno);
 	snprintf(dir, sizeof(dir), "%.*s", slash == NULL ? 1 : slash == path ?
 	    1 : (int)(slash - path), slash == NULL ? "." : path);

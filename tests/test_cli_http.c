@@ -583,6 +583,9 @@ START_TEST(cookies_and_files)
 	ch_error("is a directory", NULL, "--cookie-jar", dir, "u", NULL);
 	ch_error("No such file", NULL, "--cookie-jar", "/nonexistent/j",
 	    "u", NULL);
+	/* libcurl would silently write no jar under an empty name. */
+	ch_error("--cookie-jar '': No such file", NULL, "--cookie-jar", "",
+	    "u", NULL);
 	ch_error("No such file", NULL, "-b", "/nonexistent/c", "u", NULL);
 	ch_error("line break", "s3cret", "-b", "sid=s3cret\n", "u", NULL);
 	remove(file);
