@@ -311,6 +311,7 @@ stats_hosts(const struct stats *st, struct stats_host *out, size_t max)
 	for (i = 0; i < st->nhosts && i < max; i++)
 		out[i] = (struct stats_host){ sorted[i]->name,
 		    sorted[i]->count, sorted[i]->over, sorted[i]->errors,
+		    hist_count(sorted[i]->times),
 		    hist_quantile(sorted[i]->times, 0.5),
 		    hist_quantile(sorted[i]->times, 0.99) };
 	return i;
@@ -695,11 +696,15 @@ print_hosts(FILE *fp, const struct stats_run *run, int tw)
 			fputs(names[i], fp);
 		else
 			output_escaped(fp, top[i].name);
-		fprintf(fp, "%*s %9llu %9llu %*.4fs %*.4fs\n",
-		    (int)(width - cols[i]), "",
+		fprintf(fp, "%*s %9llu %9llu", (int)(width - cols[i]), "",
 		    (unsigned long long)top[i].count,
-		    (unsigned long long)top[i].errors, tw,
-		    secs(top[i].p50_us), tw, secs(top[i].p99_us));
+		    (unsigned long long)top[i].errors);
+		/* Its URLs all cancelled, a host has no time to show. */
+		if (top[i].timed == 0)
+			fprintf(fp, " %*s %*s\n", tw + 1, "-", tw + 1, "-");
+		else
+			fprintf(fp, " %*.4fs %*.4fs\n", tw,
+			    secs(top[i].p50_us), tw, secs(top[i].p99_us));
 		free(names[i]);
 		if (top[i].over > over)
 			over = top[i].over;
@@ -829,12 +834,15 @@ json_run(FILE *fp, const struct stats_run *run, const struct rows *r,
 	for (i = 0; i < n; i++) {
 		fputs(i > 0 ? ",{\"host\":" : "{\"host\":", fp);
 		output_json_string(fp, top[i].name);
-		fprintf(fp, ",\"urls\":%llu,\"over\":%llu,\"errors\":%llu,"
-		    "\"p50\":%.6f,\"p99\":%.6f}",
+		fprintf(fp, ",\"urls\":%llu,\"over\":%llu,\"errors\":%llu,",
 		    (unsigned long long)top[i].count,
 		    (unsigned long long)top[i].over,
-		    (unsigned long long)top[i].errors, secs(top[i].p50_us),
-		    secs(top[i].p99_us));
+		    (unsigned long long)top[i].errors);
+		if (top[i].timed == 0)
+			fputs("\"p50\":null,\"p99\":null}", fp);
+		else
+			fprintf(fp, "\"p50\":%.6f,\"p99\":%.6f}",
+			    secs(top[i].p50_us), secs(top[i].p99_us));
 	}
 	fprintf(fp, "],\"hosts_tracked\":%zu,\"hosts_approximate\":%s}",
 	    st->nhosts, st->evicted ? "true" : "false");

@@ -56,7 +56,8 @@ struct stats_host {
 	uint64_t	 count;
 	uint64_t	 over;		/* count may be over by this much. */
 	uint64_t	 errors;
-	uint64_t	 p50_us;
+	uint64_t	 timed;		/* URLs with a time, not cancelled. */
+	uint64_t	 p50_us;	/* Of the timed ones; 0 without any. */
 	uint64_t	 p99_us;
 };
 

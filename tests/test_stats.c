@@ -618,6 +618,42 @@ START_TEST(long_error_kind_lines_up)
 }
 END_TEST
 
+/*
+ * A host whose every URL was cancelled has no times: its row shows none,
+ * "-" as the times table has it, and null in JSON, rather than 0 s; and
+ * the row is as long as the others.
+ */
+START_TEST(host_without_times_shows_none)
+{
+	struct stats *st = stats_new();
+	struct stats_run run = { st, NULL, 1 };
+	struct fetch_result res;
+	char *text, *row;
+
+	ck_assert_ptr_nonnull(st);
+	memset(&res, 0, sizeof(res));
+	res.outcome = FETCH_CANCELLED;
+	stats_add(st, "http://gone.test/", &res);
+	stats_add(st, "http://gone.test/", &res);
+	add(st, "http://ok.test/", 0.5, 200, NULL);
+	text = report(&run, 1, STATS_TEXT);
+	ck_assert_uint_eq(line_len(text, "  gone.test "),
+	    line_len(text, "  ok.test "));
+	row = strndup(strstr(text, "  gone.test "),
+	    strcspn(strstr(text, "  gone.test "), "\n"));
+	ck_assert_msg(strstr(row, "0s") == NULL &&
+	    strcmp(row + strlen(row) - 2, " -") == 0, "row: %s", row);
+	free(row);
+	free(text);
+	text = report(&run, 1, STATS_JSON);
+	ck_assert_msg(strstr(text, "{\"host\":\"gone.test\",\"urls\":2,"
+	    "\"over\":0,\"errors\":0,\"p50\":null,\"p99\":null}") != NULL,
+	    "%s", text);
+	free(text);
+	stats_free(st);
+}
+END_TEST
+
 Suite *
 stats_suite(void)
 {
@@ -637,6 +673,7 @@ stats_suite(void)
 	tcase_add_test(tc, host_table_lines_up_escaped_names);
 	tcase_add_test(tc, hosts_never_show_credentials);
 	tcase_add_test(tc, host_table_lines_up_utf8_and_long_names);
+	tcase_add_test(tc, host_without_times_shows_none);
 	suite_add_tcase(s, tc);
 	return s;
 }
