@@ -236,8 +236,9 @@ keep_records(FILE *in, FILE *out, const char *path, const struct output *o,
 	char *line = NULL;
 	size_t size = 0, lineno = 0, urlnum, keylen;
 	ssize_t len;
-	int rc = -1;
+	int rc = -1, e = 0;
 
+	errno = 0;
 	while ((len = getline(&line, &size, in)) != -1) {
 		lineno++;
 		/* A line a crash cut short is no record. */
@@ -257,12 +258,18 @@ keep_records(FILE *in, FILE *out, const char *path, const struct output *o,
 			snprintf(err, errlen, "out of memory");
 			goto out;
 		}
-		if (fwrite(line, 1, (size_t)len, out) != (size_t)len)
+		if (fwrite(line, 1, (size_t)len, out) != (size_t)len) {
+			e = errno;
 			break;
+		}
 	}
 	/* As in urls_next(): a line too long for memory is no end. */
 	if (ferror(in) || !feof(in) || ferror(out)) {
-		snprintf(err, errlen, "--resume: cannot copy %s", path);
+		/* The write's reason, else the read's (errno of getline()). */
+		if (e == 0)
+			e = errno != 0 ? errno : EIO;
+		snprintf(err, errlen, "--resume: cannot copy %s: %s", path,
+		    strerror(e));
 		goto out;
 	}
 	rc = 0;

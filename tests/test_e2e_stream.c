@@ -472,6 +472,37 @@ START_TEST(resume_keys_a_url_with_a_blank_in_it)
 END_TEST
 
 /*
+ * A --resume that cannot rewrite its records file, as on a full disk,
+ * says why in its usage error: here the file size limit of the shell,
+ * whose signal it ignores so that the write fails with EFBIG instead.
+ */
+START_TEST(resume_that_cannot_rewrite_says_why)
+{
+	char *u = e2e_url("/status/200"), *rec = st_file("records", NULL);
+	char *argv[] = { "/bin/sh", "-c",
+	    "trap '' XFSZ; ulimit -f 4 && exec \"$0\" \"$@\"",
+	    (char *)e2e_prog, "-q", "--json", "--records", rec, "--resume", u,
+	    NULL };
+	struct proc *p;
+	FILE *fp;
+
+	/* Records of more than the limit's 2 kB (4 blocks of 512 bytes). */
+	fp = fopen(rec, "w");
+	ck_assert_msg(fp != NULL, "%s: %s", rec, strerror(errno));
+	for (int i = 1; i <= 100; i++)
+		fprintf(fp, "{\"url\":\"%s\",\"urlnum\":%d,\"status\":200}\n",
+		    u, i);
+	ck_assert_int_eq(fclose(fp), 0);
+	p = e2e_exec(NULL, 15, argv, false);
+	e2e_expect_code(p, 2);
+	ck_assert_msg(strstr(proc_str(&p->ebuf), "--resume: cannot copy") !=
+	    NULL && strstr(proc_str(&p->ebuf), strerror(EFBIG)) != NULL,
+	    "stderr:\n%s", proc_msg(&p->ebuf));
+	ck_assert_uint_eq(st_lines(rec), 100);
+}
+END_TEST
+
+/*
  * Records files get the mode of any file written under the umask, and a
  * file rewritten keeps its own, as with the shell's > redirection.
  */
@@ -662,6 +693,7 @@ e2e_stream_suite(void)
 	tcase_add_test(tc, records_file_appears_only_when_complete);
 	tcase_add_test(tc, resume_fetches_only_what_is_missing);
 	tcase_add_test(tc, resume_keys_a_url_with_a_blank_in_it);
+	tcase_add_test(tc, resume_that_cannot_rewrite_says_why);
 	tcase_add_test(tc, records_file_keeps_the_usual_mode);
 	tcase_add_test(tc, records_keep_links_and_write_fifos_in_place);
 	tcase_add_test(tc, records_file_alone_when_stderr_is_closed);
