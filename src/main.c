@@ -887,37 +887,54 @@ nomem:
 }
 
 /*
+ * Whether path names -i's file: a file written there, the records or the
+ * cookie jar, would take the place of its URLs.
+ */
+static bool
+is_input(const struct prog *pg, const char *path)
+{
+	struct stat st, in;
+
+	return pg->input != NULL && stat(path, &st) == 0 &&
+	    fstat(fileno(pg->input), &in) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_dev == in.st_dev && st.st_ino == in.st_ino;
+}
+
+/*
  * Opens where the records go.  Without --records, standard output.  With
  * it, a temporary file beside FILE that becomes FILE once the run is
  * complete; with --resume, FILE itself, after reading back the records it
  * has, written a line at a time so that a crash loses only the lines in
- * flight.  Exits on an error.
+ * flight.  Exits on an error; first, on a cookie jar that is -i's file,
+ * which the run would write over as it would the records.
  */
 static void
 open_records(struct prog *pg)
 {
-	const char *path = pg->cli.records;
-	const char *jar = pg->cli.opts.cookie_jar;
+	const char *path = pg->cli.records, *jar = pg->cli.opts.cookie_jar;
 	char err[PATH_MAX + 128];
-	struct stat st, in;
+	struct stat st, out;
 	bool header;
 	int rc;
 
+	/* "-" is standard output, not a file of that name. */
+	if (jar != NULL && strcmp(jar, "-") != 0 && is_input(pg, jar)) {
+		snprintf(err, sizeof(err), "--cookie-jar '%s' is the input "
+		    "file", jar);
+		usage_error(err);
+	}
 	pg->rec = stdout;
 	if (path == NULL)
 		return;
 	/* --cookie-jar - needs the records elsewhere (see cli_parse()). */
 	if (jar != NULL && strcmp(jar, "-") == 0 && stat(path, &st) == 0 &&
-	    fstat(STDOUT_FILENO, &in) == 0 && st.st_dev == in.st_dev &&
-	    st.st_ino == in.st_ino) {
+	    fstat(STDOUT_FILENO, &out) == 0 && st.st_dev == out.st_dev &&
+	    st.st_ino == out.st_ino) {
 		snprintf(err, sizeof(err), "--records '%s' is standard output, "
 		    "where --cookie-jar - writes", path);
 		usage_error(err);
 	}
-	/* Records written over -i's file would take the place of its URLs. */
-	if (pg->input != NULL && stat(path, &st) == 0 &&
-	    fstat(fileno(pg->input), &in) == 0 && S_ISREG(st.st_mode) &&
-	    st.st_dev == in.st_dev && st.st_ino == in.st_ino) {
+	if (is_input(pg, path)) {
 		snprintf(err, sizeof(err), "--records '%s' is the input file",
 		    path);
 		usage_error(err);

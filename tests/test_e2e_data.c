@@ -353,7 +353,9 @@ END_TEST
 /* Bad cookie files and jars are usage errors; cookies are never quoted. */
 START_TEST(bad_cookie_usage_errors)
 {
+	char *key = e2e_key(), *list, *path, line[512];
 	struct proc *p;
+	FILE *fp;
 
 	p = e2e_raw(15, "-b", "/nonexistent/cookies", e2e_url("/"), NULL);
 	e2e_expect_code(p, 2);
@@ -368,6 +370,19 @@ START_TEST(bad_cookie_usage_errors)
 	e2e_expect_code(p, 2);
 	ed_has(proc_str(&p->ebuf), "--cookie contains a line break");
 	ck_assert(strstr(proc_str(&p->ebuf), "s3cret") == NULL);
+	/* A jar written over -i's file would take the place of its URLs. */
+	list = e2e_fmt("%s\n", e2e_url("/set-cookie?c=s=1&key=%s", key));
+	path = e2e_keep(strdup(e2e_write_tmpfile(list)));
+	p = e2e_raw(15, "-i", path, "--cookie-jar", path, NULL);
+	e2e_expect_code(p, 2);
+	ed_has(proc_str(&p->ebuf), e2e_fmt("--cookie-jar '%s' is the input "
+	    "file", path));
+	fp = fopen(path, "r");
+	ck_assert_ptr_nonnull(fp);
+	ck_assert_ptr_nonnull(fgets(line, sizeof(line), fp));
+	fclose(fp);
+	ck_assert_str_eq(line, list);
+	ck_assert_int_eq(e2e_count(key, "").requests, 0);
 }
 END_TEST
 
