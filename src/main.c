@@ -849,18 +849,24 @@ open_input(struct prog *pg)
 	struct stat st;
 	FILE *fp = NULL;
 	size_t i;
-	int rc;
+	int rc, e = 0;
 
 	urls_init(&pg->held);
 	if (pg->cli.nurls == 0 && path == NULL)
 		usage_error("no URLs given");
 	if (path != NULL) {
 		fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
-		errno = fp != NULL && fstat(fileno(fp), &st) == 0 &&
-		    S_ISDIR(st.st_mode) ? EISDIR : errno;
-		if (fp == NULL || errno == EISDIR) {
+		if (fp == NULL)
+			e = errno;
+		else if (fstat(fileno(fp), &st) == 0 && S_ISDIR(st.st_mode))
+			e = EISDIR;
+		/* Closed (hold_std_fds()) or write-only, stdin is unreadable. */
+		else if (fp == stdin &&
+		    (fcntl(STDIN_FILENO, F_GETFL) & O_ACCMODE) == O_WRONLY)
+			e = EBADF;
+		if (e != 0) {
 			snprintf(err, sizeof(err), "cannot read '%s': %s", path,
-			    strerror(errno));
+			    strerror(e));
 			usage_error(err);
 		}
 		pg->input = fp;

@@ -525,6 +525,36 @@ START_TEST(input_from_stdin)
 }
 END_TEST
 
+/*
+ * With standard input closed, an option that reads it cannot: a usage
+ * error naming it, with nothing fetched, as for a file that cannot be
+ * opened; -i - too, though it reads once the run has started.
+ */
+START_TEST(closed_stdin_is_a_usage_error)
+{
+	static const char *const opts[][2] = {
+		{ "-i", "-" }, { "-d", "@-" }, { "-b", "-" },
+	};
+	char *key = e2e_key(), *u = e2e_url("/status/200?key=%s", key);
+	char *argv[] = { "/bin/sh", "-c", "exec \"$0\" \"$@\" <&-",
+	    (char *)e2e_prog, NULL, NULL, u, NULL };
+	struct proc *p;
+
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+		argv[4] = (char *)opts[i][0];
+		argv[5] = (char *)opts[i][1];
+		p = e2e_exec(NULL, 15, argv, true);
+		e2e_expect_code(p, 2);
+		ck_assert_msg(p->obuf.len == 0 && proc_match(proc_str(&p->ebuf),
+		    "^fetch_urls: [^\n]*'@?-': Bad file descriptor "
+		    "\\(try 'fetch_urls --help'\\)\n$", NULL, 0),
+		    "%s %s: stdout:\n%sstderr:\n%s", opts[i][0], opts[i][1],
+		    proc_msg(&p->obuf), proc_msg(&p->ebuf));
+	}
+	ck_assert_int_eq(e2e_count(key, "").requests, 0);
+}
+END_TEST
+
 START_TEST(max_time_cuts_a_hanging_request)
 {
 	char *key = e2e_key();
@@ -1364,6 +1394,7 @@ e2e_options_suite(void)
 	    (int)(sizeof(jobs_cases) / sizeof(jobs_cases[0])));
 	tcase_add_test(tc, input_file_with_args_comments_and_blanks);
 	tcase_add_test(tc, input_from_stdin);
+	tcase_add_test(tc, closed_stdin_is_a_usage_error);
 	tcase_add_test(tc, max_time_cuts_a_hanging_request);
 	tcase_add_test(tc, connect_timeout_accepted);
 	tcase_add_test(tc, deadline_cancels_hanging_urls);
