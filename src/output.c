@@ -255,40 +255,63 @@ scheme_len(const char *s)
 }
 
 /*
- * Copies the authority that starts at s[*i] to out[*o], with the user
- * information before its last '@' replaced by "***".  The authority ends
+ * The length of the user information at the start of s, an authority,
+ * with the last '@' that ends it: 0 when it has none.  The authority ends
  * where a path starts; and when it is a URL inside a message (in_text),
  * also at a blank, quote, angle bracket or control character.  Unlike
  * libcurl, a '?' or '#' does not end it: user information cannot hold
  * them unencoded, but a password pasted with one must not be shown, so
  * an '@' in a query or fragment with no path before it is hidden along
- * with what precedes it.  Advances *i past the user information only;
- * the caller copies the rest.
+ * with what precedes it.  Nor does a '/' before any '@' after something
+ * that cannot be a host and port, as "user:pa" (a name, then no port
+ * number) cannot: a password with a '/' in it, as base64 has.
+ */
+static size_t
+userinfo_len(const char *s, bool in_text)
+{
+	size_t j, n = 0;
+	bool colon = false, port = true;
+	unsigned char c;
+
+	for (j = 0; (c = (unsigned char)s[j]) != '\0'; j++) {
+		if (c == '/' && (n > 0 || !colon || port || s[0] == '['))
+			break;
+		if (in_text && (c <= ' ' || c == 0x7f ||
+		    strchr("\\\"'<>", c) != NULL))
+			break;
+		if (c == '@')
+			n = j + 1;
+		else if (c == ':')
+			colon = port = true;
+		else if (c < '0' || c > '9')
+			port = false;
+	}
+	return n;
+}
+
+size_t
+output_userinfo_len(const char *s)
+{
+	return userinfo_len(s, false);
+}
+
+/*
+ * Copies the authority that starts at s[*i] to out[*o], with its user
+ * information (userinfo_len()), unless empty, replaced by "***".
+ * Advances *i past the user information only, to its '@'; the caller
+ * copies the rest.
  */
 static void
 redact_authority(const char *s, size_t *i, char *out, size_t *o,
     bool in_text)
 {
-	size_t j, at = 0;
-	bool found = false;
-	unsigned char c;
+	size_t n = userinfo_len(s + *i, in_text);
 
-	for (j = *i; (c = (unsigned char)s[j]) != '\0'; j++) {
-		if (c == '/')
-			break;
-		if (in_text && (c <= ' ' || c == 0x7f ||
-		    strchr("\\\"'<>", c) != NULL))
-			break;
-		if (c == '@') {
-			at = j;
-			found = true;
-		}
-	}
-	if (!found || at == *i)
+	if (n <= 1)
 		return;
 	memcpy(out + *o, "***", 3);
 	*o += 3;
-	*i = at;
+	*i += n - 1;
 }
 
 char *

@@ -123,6 +123,13 @@ int	output_vars_check(const char *fmt, const char *option, bool escapes,
  */
 char	*output_redact(const char *s, bool url);
 
+/*
+ * Returns the length of the user information at the start of s, the
+ * authority of a URL after its "//", with the '@' that ends it where
+ * output_redact() sees it end; 0 when there is none.
+ */
+size_t	output_userinfo_len(const char *s);
+
 /* Writes s as a JSON string, quotes included; NULL as null. */
 void	output_json_string(FILE *fp, const char *s);
 

@@ -185,23 +185,18 @@ add_slow(struct stats *st, const char *url, const struct fetch_result *res)
  * Writes url's host name, in lower case, into name: what comes after the
  * scheme's "//" and any user information, up to the port, path, query or
  * fragment (an IPv6 address keeps its brackets).  The user information
- * ends at the last '@' before the path, as output_redact() hides it, so
- * that no piece of a password with an '@', '?' or '#' in it is taken for
- * the host.
+ * ends where output_redact() hides it, so that no piece of a password
+ * with an '@', '?', '#' or '/' in it is taken for the host.
  */
 static void
 host_of(const char *url, char *name)
 {
-	const char *p = strstr(url, "://"), *at = NULL;
+	const char *p = strstr(url, "://");
 	size_t len, i;
 
 	p = p != NULL && strcspn(url, "/?#") > (size_t)(p - url) ?
 	    p + 3 : url;
-	for (len = strcspn(p, "/"), i = 0; i < len; i++)
-		if (p[i] == '@')
-			at = p + i;
-	if (at != NULL)
-		p = at + 1;
+	p += output_userinfo_len(p);
 	len = strcspn(p, "/?#");
 	if (*p == '[')
 		len = strcspn(p, "]") < len ? strcspn(p, "]") + 1 : len;

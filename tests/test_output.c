@@ -230,6 +230,14 @@ START_TEST(redacts_credentials_in_urls)
 	    "cannot fetch http://***@h/x");
 	/* So an '@' in a query with no path before it goes too. */
 	expect_redact("http://h?a=b@c", true, "http://***@c");
+	/*
+	 * A password with a '/' in it (a base64 token), which libcurl
+	 * takes for a bad port: before the '/' there can be no authority.
+	 */
+	expect_redact("http://u9:pw/9@h/x", true, "http://***@h/x");
+	expect_redact("u9:pw/9/9@h:80/x@y", true, "***@h:80/x@y");
+	expect_redact("Unsupported proxy syntax in 'u9:pw/9@h:1'", false,
+	    "Unsupported proxy syntax in '***@h:1'");
 }
 END_TEST
 
@@ -239,6 +247,9 @@ START_TEST(leaves_urls_without_credentials_alone)
 		"http://host/path", "http://host/p@x", "http://host/?a=b@c",
 		"http://host/#x@y", "host:8080/x", "http://@host/",
 		"https://[::1]:443/", "", "http://",
+		/* A port, or an address, before the path: no password. */
+		"http://host:8080/p@x", "http://host:/p@x",
+		"http://[::1]/p@x", "http://[::1]:80/p@x", "http://h:x/p",
 	};
 
 	for (size_t i = 0; i < sizeof(same) / sizeof(same[0]); i++)

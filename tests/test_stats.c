@@ -383,7 +383,7 @@ START_TEST(hosts_never_show_credentials)
 {
 	static const char *const urls[] = { "http://user:p@ss@h.test/",
 	    "http://user:pa?ss@h.test/x", "https://token#x@H.test:8443",
-	    "h.test/a@b", "http://h.test?q=1" };
+	    "h.test/a@b", "http://h.test?q=1", "http://user:pa/ss@h.test/" };
 	struct stats *st = stats_new();
 	struct stats_run run = { st, NULL, 1 };
 	struct stats_host top[STATS_TOP];
@@ -395,7 +395,7 @@ START_TEST(hosts_never_show_credentials)
 		add(st, urls[i], 0.1, 200, NULL);
 	ck_assert_uint_eq(stats_hosts(st, top, STATS_TOP), 1);
 	ck_assert_str_eq(top[0].name, "h.test");
-	ck_assert_uint_eq(top[0].count, 5);
+	ck_assert_uint_eq(top[0].count, 6);
 	for (int json = 0; json < 2; json++) {
 		text = report(&run, 1, json ? STATS_JSON : STATS_TEXT);
 		ck_assert_msg(strstr(text, "ss@") == NULL &&
