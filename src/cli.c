@@ -520,7 +520,9 @@ forget_secret(char **copy)
 /*
  * Keeps a copy of arg, a secret option argument, in *copy, in place of an
  * earlier one, and where arg is in argv in *where, for main to blank out
- * of the process's command line.  Returns 0, or -1 with the reason in err.
+ * of the process's command line.  main blanks only the last: the
+ * argument of an earlier one, which arg overrides, is blanked out here.
+ * Returns 0, or -1 with the reason in err.
  */
 static int
 keep_secret(char **copy, char **where, char *arg, char *err, size_t errlen)
@@ -530,6 +532,8 @@ keep_secret(char **copy, char **where, char *arg, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	if (*where != NULL)
+		memset(*where, '*', strlen(*where));
 	*where = arg;
 	return 0;
 }

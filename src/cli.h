@@ -43,7 +43,9 @@ struct cli {
 					   "user:password", wiped when freed. */
 	char		*user_arg;	/* NULL or where -u's argument is in
 					   argv, for the caller to blank out
-					   of the process's command line. */
+					   of the process's command line
+					   (one given before it is blanked
+					   already). */
 	bool		 insecure;	/* Do not verify TLS peers. */
 	long		 retry;		/* Extra attempts; 0: none. */
 	double		 rate;		/* Starts a second; 0: no limit. */

@@ -9,10 +9,14 @@
 
 #define _POSIX_C_SOURCE 200809L
 
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <check.h>
 
@@ -152,6 +156,50 @@ START_TEST(oauth2_bearer_sent_never_printed)
 		    strstr(proc_str(&p->ebuf), "s3cret") == NULL,
 		    "%s %s shows the token:\n%s%s", forms[i][0], forms[i][1],
 		    proc_msg(&p->obuf), proc_msg(&p->ebuf));
+	}
+}
+END_TEST
+
+/*
+ * -u and --oauth2-bearer are blanked out of the command line that ps(1)
+ * shows, each time they are given: also one that a later one overrides.
+ */
+START_TEST(repeated_credentials_blanked_from_ps)
+{
+	static const char *const sets[][3] = {
+		{ "-u", "first:s3cret1", "--user=second:s3cret2" },
+		{ "--oauth2-bearer", "s3cret1", "--oauth2-bearer=s3cret2" },
+	};
+	char cmdline[4096], *key, *argv[6];
+	struct proc *p;
+	ssize_t n;
+	int fd;
+
+	for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++) {
+		key = e2e_key();
+		argv[0] = (char *)e2e_prog;
+		for (size_t j = 0; j < 3; j++)
+			argv[j + 1] = (char *)sets[i][j];
+		argv[4] = e2e_url("/hang?key=%s", key);
+		argv[5] = NULL;
+		p = e2e_track(proc_spawn(argv, NULL));
+		/* In flight: the options were read and blanked before. */
+		ck_assert_int_eq(e2e_count(key, "?until_in_flight=1").in_flight,
+		    1);
+		fd = open(e2e_fmt("/proc/%d/cmdline", (int)p->pid), O_RDONLY);
+		ck_assert_msg(fd >= 0, "open: %s", strerror(errno));
+		n = read(fd, cmdline, sizeof(cmdline) - 1);
+		close(fd);
+		ck_assert_msg(n > 0, "read: %s", strerror(errno));
+		for (ssize_t j = 0; j < n; j++)
+			if (cmdline[j] == '\0')
+				cmdline[j] = ' ';
+		cmdline[n] = '\0';
+		ck_assert_msg(strstr(cmdline, "s3cret") == NULL, "ps shows: %s",
+		    cmdline);
+		ck_assert_int_eq(kill(p->pid, SIGTERM), 0);
+		proc_reap(p, proc_now() + 15);
+		e2e_expect_code(p, 143);
 	}
 }
 END_TEST
@@ -401,6 +449,7 @@ e2e_data_suite(void)
 	tcase_add_test(tc, content_type_and_method_respected);
 	tcase_add_test(tc, data_from_stdin_10_mb);
 	tcase_add_test(tc, oauth2_bearer_sent_never_printed);
+	tcase_add_test(tc, repeated_credentials_blanked_from_ps);
 	tcase_add_test(tc, bad_data_usage_errors);
 	tcase_add_test(tc, cookies_sent_with_every_url);
 	tcase_add_test(tc, cookie_jar_shared_by_every_worker);
