@@ -1029,23 +1029,20 @@ printed(void)
 }
 
 /*
- * Blanks out, in place, the user information of the URL url: from after
- * its "scheme://" up to the last '@' before its path, the rule by which
- * output_redact() hides it, so that no piece of a password that holds an
- * '@', '?' or '#' is left.
+ * Blanks out, in place, the user information of the URL url, as
+ * output_redact() finds it, so that no piece of a password with an '@',
+ * a '/' or a '?' in it is left.
  */
 static void
 blank_userinfo(char *url)
 {
-	char *s = strstr(url, "://"), *at = NULL, *p;
+	char *s = strstr(url, "://");
+	size_t n;
 
 	/* A scheme's "://" holds the first '/'; a later one is in a path. */
 	s = s != NULL && s + 1 == url + strcspn(url, "/") ? s + 3 : url;
-	for (p = s; *p != '\0' && *p != '/'; p++)
-		if (*p == '@')
-			at = p;
-	if (at != NULL)
-		memset(s, '*', (size_t)(at - s));
+	if ((n = output_userinfo_len(s)) > 1)
+		memset(s, '*', n - 1);
 }
 
 /*
