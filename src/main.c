@@ -907,12 +907,42 @@ is_input(const struct prog *pg, const char *path)
 }
 
 /*
+ * Whether paths a and b name one regular file: the same file when both
+ * exist, else the same name in the same directory, as a file to be made.
+ * (A device, as /dev/null, is written in place: neither replaces it.)
+ */
+static bool
+same_file(const char *a, const char *b)
+{
+	const char *path[2] = { a, b }, *name[2];
+	char dir[2][PATH_MAX];
+	struct stat st[2];
+	int i;
+
+	if (stat(a, &st[0]) == 0 && stat(b, &st[1]) == 0)
+		return S_ISREG(st[0].st_mode) &&
+		    st[0].st_dev == st[1].st_dev &&
+		    st[0].st_ino == st[1].st_ino;
+	for (i = 0; i < 2; i++) {
+		name[i] = strrchr(path[i], '/');
+		snprintf(dir[i], sizeof(dir[i]), "%.*s", name[i] == NULL ||
+		    name[i] == path[i] ? 1 : (int)(name[i] - path[i]),
+		    name[i] == NULL ? "." : path[i]);
+		name[i] = name[i] == NULL ? path[i] : name[i] + 1;
+		if (stat(dir[i], &st[i]) != 0)
+			return false;
+	}
+	return strcmp(name[0], name[1]) == 0 && st[0].st_dev == st[1].st_dev &&
+	    st[0].st_ino == st[1].st_ino;
+}
+
+/*
  * Opens where the records go.  Without --records, standard output.  With
  * it, a temporary file beside FILE that becomes FILE once the run is
  * complete; with --resume, FILE itself, after reading back the records it
  * has, written a line at a time so that a crash loses only the lines in
- * flight.  Exits on an error; first, on a cookie jar that is -i's file,
- * which the run would write over as it would the records.
+ * flight.  Exits on an error; first, on a cookie jar that is -i's file or
+ * the records file, which the run would write over.
  */
 static void
 open_records(struct prog *pg)
@@ -938,6 +968,12 @@ open_records(struct prog *pg)
 	    st.st_ino == out.st_ino) {
 		snprintf(err, sizeof(err), "--records '%s' is standard output, "
 		    "where --cookie-jar - writes", path);
+		usage_error(err);
+	}
+	/* The jar, written when the run ends, would replace the records. */
+	if (jar != NULL && strcmp(jar, "-") != 0 && same_file(jar, path)) {
+		snprintf(err, sizeof(err), "--cookie-jar '%s' is the "
+		    "--records file", jar);
 		usage_error(err);
 	}
 	if (is_input(pg, path)) {

@@ -401,7 +401,7 @@ END_TEST
 /* Bad cookie files and jars are usage errors; cookies are never quoted. */
 START_TEST(bad_cookie_usage_errors)
 {
-	char *key = e2e_key(), *list, *path, line[512];
+	char *key = e2e_key(), *list, *path, *jar, line[512];
 	struct proc *p;
 	FILE *fp;
 
@@ -430,6 +430,26 @@ START_TEST(bad_cookie_usage_errors)
 	ck_assert_ptr_nonnull(fgets(line, sizeof(line), fp));
 	fclose(fp);
 	ck_assert_str_eq(line, list);
+	/*
+	 * So would a jar written over the records, which --resume keeps
+	 * from run to run: the same file, or a new one by the same name.
+	 */
+	p = e2e_raw(15, "--json", "--records", path, "--resume",
+	    "--cookie-jar", e2e_fmt("/tmp/.%s", strrchr(path, '/')),
+	    e2e_url("/"), NULL);
+	e2e_expect_code(p, 2);
+	ed_has(proc_str(&p->ebuf), "is the --records file");
+	fp = fopen(path, "r");
+	ck_assert_ptr_nonnull(fp);
+	ck_assert_ptr_nonnull(fgets(line, sizeof(line), fp));
+	fclose(fp);
+	ck_assert_str_eq(line, list);
+	jar = e2e_fmt("%s.new", path);
+	p = e2e_raw(15, "--records", jar, "--cookie-jar",
+	    e2e_fmt("/tmp/.%s", strrchr(jar, '/')), e2e_url("/"), NULL);
+	e2e_expect_code(p, 2);
+	ed_has(proc_str(&p->ebuf), "is the --records file");
+	ck_assert_int_eq(access(jar, F_OK), -1);
 	ck_assert_int_eq(e2e_count(key, "").requests, 0);
 }
 END_TEST
