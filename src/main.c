@@ -9,8 +9,8 @@
  *   workers   (fetch.c) fetch and send a result each on the run's
  *             results channel, closed after the last;
  *   main      receives the results, prints them, and draws progress;
- *   signals   turns SIGINT and SIGTERM into a cancellation of the run and
- *             a value on pg->signals, which wakes main;
+ *   signals   turns SIGINT, SIGTERM and SIGHUP into a cancellation of the
+ *             run and a value on pg->signals, which wakes main;
  *   deadline  with --deadline, cancels the run when its time is up.
  *
  * Cancelling reaches every thread through fetch_cancel(): the feed's
@@ -240,7 +240,21 @@ exit_now(const struct prog *pg, int sig, const sigset_t *set)
 }
 
 /*
- * Waits for SIGINT and SIGTERM, which every other thread blocks.  The
+ * Fills set with the signals that stop a run: SIGINT, SIGTERM, and SIGHUP,
+ * which a closed terminal or a lost ssh session sends (its default action
+ * would leave --records' temporary file behind).
+ */
+static void
+stop_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGHUP);
+}
+
+/*
+ * Waits for the stop_signals(), which every other thread blocks.  The
  * first cancels the active run at once, even while main is blocked
  * writing, and wakes main through pg->signals; a second one ends the
  * process (exit_now()).  Returns on the SIGTERM that follows signals_done.
@@ -254,9 +268,7 @@ signal_main(void *arg)
 	sigset_t set;
 	int sig, count = 0;
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
+	stop_signals(&set);
 	for (;;) {
 		if (sigwait(&set, &sig) != 0)
 			continue;
@@ -1175,9 +1187,7 @@ main(int argc, char **argv)
 		goto out_curl;
 	}
 	/* Every thread started from here on inherits the blocked signals. */
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
+	stop_signals(&set);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	pg.progress = !pg.cli.quiet && !pg.cli.no_progress &&
 	    progress_can_draw(stderr);

@@ -1100,6 +1100,59 @@ START_TEST(sigint_prints_what_arrived_and_exits_130)
 }
 END_TEST
 
+/* Removes the directory dir, failing if anything was left in it. */
+static void
+expect_empty_dir(const char *dir)
+{
+	struct dirent *de;
+	char *left = e2e_fmt("");
+	DIR *d;
+
+	ck_assert((d = opendir(dir)) != NULL);
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0) {
+			left = e2e_fmt("%s %s", left, de->d_name);
+			(void)unlinkat(dirfd(d), de->d_name, 0);
+		}
+	closedir(d);
+	ck_assert_msg(rmdir(dir) == 0, "rmdir %s: %s", dir, strerror(errno));
+	ck_assert_msg(*left == '\0', "left in %s:%s", dir, left);
+}
+
+/*
+ * SIGHUP, which a closed terminal or a lost ssh session sends, is a
+ * cancellation as SIGINT is: what was read gets its line, and the run,
+ * incomplete, leaves no --records file, neither FILE nor the temporary
+ * file the records went to.  Its default action left the latter.
+ */
+START_TEST(sighup_cancels_and_leaves_no_records_file)
+{
+	char dir[] = "/tmp/fetch_urls_e2e.XXXXXX", *key = e2e_key(), *argv[5];
+	char *records;
+	struct proc *p;
+
+	ck_assert_msg(mkdtemp(dir) != NULL, "mkdtemp: %s", strerror(errno));
+	records = e2e_fmt("%s/records", dir);
+	argv[1] = "--records";
+	argv[2] = records;
+	argv[3] = e2e_url("/hang?key=%s", key);
+	argv[4] = NULL;
+	p = e2e_spawn(argv, NULL);
+	ck_assert_msg(e2e_count(key, "?until_in_flight=1").in_flight == 1,
+	    "the request is not in flight");
+	ck_assert_msg(kill(p->pid, SIGHUP) == 0, "kill: %s", strerror(errno));
+	proc_reap(p, proc_now() + 5);
+	ck_assert_msg(!p->killed, "still running 5 s after SIGHUP");
+	e2e_expect_code(p, 129);
+	ck_assert_msg(strstr(proc_str(&p->ebuf), e2e_fmt("fetch_urls: the run "
+	    "is incomplete: %s not written\nfetch_urls: interrupted: 1 of 1 "
+	    "URLs not finished\n", records)) != NULL, "stderr:\n%s",
+	    proc_msg(&p->ebuf));
+	expect_empty_dir(dir);
+}
+END_TEST
+
 /* -c prints no speedup when its concurrent run was cut short. */
 START_TEST(sigint_in_concurrent_run_of_compare_prints_no_speedup)
 {
@@ -1267,10 +1320,8 @@ END_TEST
  */
 START_TEST(second_sigint_while_cancel_hangs_leaves_no_records_file)
 {
-	char dir[] = "/tmp/fetch_urls_e2e.XXXXXX", *argv[6], *left;
-	struct dirent *de;
+	char dir[] = "/tmp/fetch_urls_e2e.XXXXXX", *argv[6];
 	struct proc *p;
-	DIR *d;
 	int fd = hang_resolve();
 
 	ck_assert_msg(mkdtemp(dir) != NULL, "mkdtemp: %s", strerror(errno));
@@ -1287,18 +1338,7 @@ START_TEST(second_sigint_while_cancel_hangs_leaves_no_records_file)
 	proc_reap(p, proc_now() + 5);
 	ck_assert_msg(!p->killed, "still running 5 s after a second SIGINT");
 	e2e_expect_code(p, 130);
-	/* What is left in dir, removed. */
-	left = e2e_fmt("");
-	ck_assert((d = opendir(dir)) != NULL);
-	while ((de = readdir(d)) != NULL)
-		if (strcmp(de->d_name, ".") != 0 &&
-		    strcmp(de->d_name, "..") != 0) {
-			left = e2e_fmt("%s %s", left, de->d_name);
-			(void)unlinkat(dirfd(d), de->d_name, 0);
-		}
-	closedir(d);
-	ck_assert_msg(rmdir(dir) == 0, "rmdir %s: %s", dir, strerror(errno));
-	ck_assert_msg(*left == '\0', "left in %s:%s", dir, left);
+	expect_empty_dir(dir);
 }
 END_TEST
 
@@ -1466,6 +1506,7 @@ e2e_signal_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, sigint_prints_what_arrived_and_exits_130);
 	tcase_add_test(tc, sigint_in_concurrent_run_of_compare_prints_no_speedup);
+	tcase_add_test(tc, sighup_cancels_and_leaves_no_records_file);
 	tcase_add_test(tc, second_sigint_while_cancel_hangs_keeps_records);
 	tcase_add_test(tc,
 	    second_sigint_while_cancel_hangs_leaves_no_records_file);
