@@ -240,17 +240,26 @@ exit_now(const struct prog *pg, int sig, const sigset_t *set)
 }
 
 /*
- * Fills set with the signals that stop a run: SIGINT, SIGTERM, and SIGHUP,
- * which a closed terminal or a lost ssh session sends (its default action
- * would leave --records' temporary file behind).
+ * Fills set with the signals that stop a run: SIGTERM, which also ends the
+ * signal thread; SIGINT; and SIGHUP, which a closed terminal or a lost ssh
+ * session sends (its default action would leave --records' temporary file
+ * behind).  SIGINT and SIGHUP stay ignored when we started with them
+ * ignored, as a shell starts a background job and nohup(1) a command: a
+ * blocked signal is queued for sigwait() even when ignored.
  */
 static void
 stop_signals(sigset_t *set)
 {
+	static const int optional[] = { SIGINT, SIGHUP };
+	struct sigaction sa;
+	size_t i;
+
 	sigemptyset(set);
-	sigaddset(set, SIGINT);
 	sigaddset(set, SIGTERM);
-	sigaddset(set, SIGHUP);
+	for (i = 0; i < sizeof(optional) / sizeof(optional[0]); i++)
+		if (sigaction(optional[i], NULL, &sa) != 0 ||
+		    sa.sa_handler != SIG_IGN)
+			sigaddset(set, optional[i]);
 }
 
 /*

@@ -1153,6 +1153,43 @@ START_TEST(sighup_cancels_and_leaves_no_records_file)
 }
 END_TEST
 
+/*
+ * SIGINT and SIGHUP ignored when fetch_urls starts, as a shell starts a
+ * background job and nohup(1) a command, stay ignored: SIGTERM, sent after
+ * one of them, is the first signal, which cancels the run.  Were the other
+ * taken, the run would end with its status, or SIGTERM, a second signal,
+ * would end it at once, without the note.
+ */
+START_TEST(ignored_sigint_and_sighup_stay_ignored)
+{
+	static const int sigs[] = { SIGINT, SIGHUP };
+	char *key, *argv[6];
+	struct proc *p;
+
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		key = e2e_key();
+		/* As a shell's trap '' does, the disposition survives exec. */
+		argv[0] = "sh";
+		argv[1] = "-c";
+		argv[2] = "trap '' INT HUP && exec \"$0\" \"$@\"";
+		argv[3] = (char *)e2e_prog;
+		argv[4] = e2e_url("/hang?key=%s", key);
+		argv[5] = NULL;
+		p = e2e_track(proc_spawn(argv, NULL));
+		ck_assert_msg(e2e_count(key, "?until_in_flight=1").in_flight ==
+		    1, "the request is not in flight");
+		ck_assert_msg(kill(p->pid, sigs[i]) == 0 &&
+		    kill(p->pid, SIGTERM) == 0, "kill: %s", strerror(errno));
+		proc_reap(p, proc_now() + 5);
+		ck_assert_msg(!p->killed, "still running 5 s after SIGTERM");
+		e2e_expect_code(p, 143);
+		ck_assert_msg(strstr(proc_str(&p->ebuf), "fetch_urls: "
+		    "interrupted: 1 of 1 URLs not finished\n") != NULL,
+		    "stderr:\n%s", proc_msg(&p->ebuf));
+	}
+}
+END_TEST
+
 /* -c prints no speedup when its concurrent run was cut short. */
 START_TEST(sigint_in_concurrent_run_of_compare_prints_no_speedup)
 {
@@ -1507,6 +1544,7 @@ e2e_signal_suite(void)
 	tcase_add_test(tc, sigint_prints_what_arrived_and_exits_130);
 	tcase_add_test(tc, sigint_in_concurrent_run_of_compare_prints_no_speedup);
 	tcase_add_test(tc, sighup_cancels_and_leaves_no_records_file);
+	tcase_add_test(tc, ignored_sigint_and_sighup_stay_ignored);
 	tcase_add_test(tc, second_sigint_while_cancel_hangs_keeps_records);
 	tcase_add_test(tc,
 	    second_sigint_while_cancel_hangs_leaves_no_records_file);
