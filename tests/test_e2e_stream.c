@@ -213,15 +213,18 @@ END_TEST
 
 /*
  * --ordered holds back reading while the first URL is in flight: at most
- * its window of 64 URLs (the least there is) is read meanwhile.
+ * its window of 64 URLs (the least there is) is read meanwhile.  The
+ * first URL stops halfway through its body until the test lets it go: a
+ * fixed delay could end before a slow build has read its 64th URL.
  */
 START_TEST(ordered_reads_no_further_than_its_window)
 {
 	char *key = e2e_key(), *fast = e2e_url("/status/200?key=%s", key);
+	char *gate = e2e_key();
 	char *argv[7] = { NULL, "-j", "2", "--ordered", "-i", NULL, NULL };
 	struct e2e_counts c;
 	struct proc_buf in = { 0 };
-	char *slow = e2e_url("/delay/2500");
+	char *slow = e2e_url("/numbers/8?wait=%s", gate);
 	const char *file;
 	struct proc *p;
 
@@ -244,6 +247,7 @@ START_TEST(ordered_reads_no_further_than_its_window)
 	c = e2e_count(key, "?until_requests=64&timeout=1.5");
 	ck_assert_msg(c.requests == 63, "%d requests while the first URL is "
 	    "in flight", c.requests);
+	(void)e2e_get(e2e_fmt("/status/200?key=%s", gate));
 	proc_reap(p, proc_now() + 15);
 	e2e_expect_code(p, 0);
 	ck_assert_uint_eq(p->nlines, 302);
