@@ -27,7 +27,8 @@ certificate of another, unknown CA).
 Every response carries Content-Length, so HTTP/1.1 keep-alive works.  The
 server logs nothing per request.
 
-Endpoints (any request may carry ?key=K to be counted under K):
+Endpoints (any request may carry ?key=K to be counted under K, and with
+it &also=K2 to be counted under K2 as well):
   /delay/MS        200 after MS milliseconds.
   /status/CODE     answers with status CODE (200..599).
   /bytes/N         N bytes of body, streamed in 1 MiB writes from one
@@ -204,9 +205,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         super().send_response(code, message)
 
     def _track_end(self):
-        key = getattr(self, "_key", None)
-        if key is not None:
-            self._key = None
+        keys = getattr(self, "_keys", ())
+        self._keys = ()
+        for key in keys:
             COUNTERS.end(key)
 
     def do_GET(self):
@@ -237,10 +238,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         parts = urllib.parse.urlsplit(self.path)
         query = urllib.parse.parse_qs(parts.query)
         key = query.get("key", [None])[0]
-        self._key = None
+        self._keys = ()
         if key is not None:
-            COUNTERS.begin(key, self._conn)
-            self._key = key
+            self._keys = (key,) + tuple(query.get("also", [])[:1])
+            for k in self._keys:
+                COUNTERS.begin(k, self._conn)
         try:
             segs = parts.path.strip("/").split("/", 1)
             route = getattr(self, "route_" + segs[0].replace("-", "_"),
