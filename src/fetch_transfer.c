@@ -287,9 +287,10 @@ clear_attempt(struct fetch_result *res)
 }
 
 /*
- * Fills res for an attempt whose time ran out while it waited for its
- * origin's streams (fetch_transport_expired()): nothing was sent, and the
- * easy handle holds nothing of it.
+ * Fills res for an attempt whose time ran out before it started
+ * (fetch_transport_expired()), waiting for its origin (NULL: none) to
+ * have a stream free or for the transport thread to take it: nothing was
+ * sent, and the easy handle holds nothing of it.
  */
 static void
 expired(const struct fetch_run *run, const char *origin,
@@ -298,8 +299,10 @@ expired(const struct fetch_run *run, const char *origin,
 	char fmt[96];
 
 	snprintf(fmt, sizeof(fmt), "Operation timed out after %ld "
-	    "milliseconds waiting for a stream to %%s", run->cfg.max_time_ms);
-	fail(res, curl_easy_strerror(CURLE_OPERATION_TIMEDOUT), fmt, origin);
+	    "milliseconds waiting to be sent%s", run->cfg.max_time_ms,
+	    origin != NULL ? " to %s" : "%s");
+	fail(res, curl_easy_strerror(CURLE_OPERATION_TIMEDOUT), fmt,
+	    origin != NULL ? origin : "");
 }
 
 /*

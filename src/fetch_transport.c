@@ -83,12 +83,11 @@ struct answer {
 };
 
 /*
- * A caller's port.  easy and answers are set at creation; origin and
- * timeout_ms by the caller before each hand-over, expired by the caller
- * from the answer.  The rest is the transport thread's: prev and next
- * link the port into the active list while its transfer is in the multi
- * handle, or next into its origin's queue while it waits, since
- * queued_at.
+ * A caller's port.  easy and answers are set at creation; origin,
+ * timeout_ms and queued_at by the caller before each hand-over, expired
+ * by the caller from the answer.  The rest is the transport thread's:
+ * prev and next link the port into the active list while its transfer is
+ * in the multi handle, or next into its origin's queue while it waits.
  */
 struct transport_port {
 	struct transport	*t;
@@ -99,7 +98,8 @@ struct transport_port {
 	const char		*origin;	/* NULL or borrowed. */
 	long			 timeout_ms;	/* CURLOPT_TIMEOUT_MS; 0: none. */
 	bool			 expired;
-	int64_t			 queued_at;	/* Monotonic ms. */
+	int64_t			 queued_at;	/* Monotonic ms of the
+						   hand-over. */
 	bool			 shortened;	/* CURLOPT_TIMEOUT_MS made
 						   shorter for the wait. */
 	uint32_t		 home;		/* Its lane for HTTP/1. */
@@ -420,33 +420,38 @@ origin_pop(struct origin *o)
 }
 
 /*
- * Starts what waits for o while o has room.  The time a transfer waited
- * counts against its own (-m): it starts with what is left, or not at all
- * when nothing is, so that a stalled origin's queue does not double it.
+ * Starts p's transfer, counting the time since its hand-over against its
+ * own (-m): it starts with what is left, or not at all when nothing is,
+ * so that neither a stalled origin's queue nor a transport thread behind
+ * with its calls (a hundred TLS handshakes under a sanitizer took it two
+ * seconds) doubles it.
  */
+static void
+start_charged(struct transport *t, struct transport_port *p)
+{
+	struct answer expired = { CURLE_OPERATION_TIMEDOUT, false, true };
+	int64_t waited = now_ms() - p->queued_at;
+
+	if (p->timeout_ms > 0 && waited >= p->timeout_ms) {
+		p->o = NULL;
+		/* Its channel has room: see answer(). */
+		(void)chan_send(p->answers, &expired);
+		return;
+	}
+	if (p->timeout_ms > 0 && waited > 0) {
+		curl_easy_setopt(p->easy, CURLOPT_TIMEOUT_MS,
+		    p->timeout_ms - (long)waited);
+		p->shortened = true;
+	}
+	start(t, p);
+}
+
+/* Starts what waits for o while o has room. */
 static void
 start_waiting(struct transport *t, struct origin *o)
 {
-	struct answer expired = { CURLE_OPERATION_TIMEDOUT, false, true };
-	struct transport_port *p;
-	int64_t waited;
-
-	while (o->head != NULL && (o->http1 || o->active < STREAMS_MAX)) {
-		p = origin_pop(o);
-		waited = now_ms() - p->queued_at;
-		if (p->timeout_ms > 0 && waited >= p->timeout_ms) {
-			p->o = NULL;
-			/* Its channel has room: see answer(). */
-			(void)chan_send(p->answers, &expired);
-			continue;
-		}
-		if (p->timeout_ms > 0 && waited > 0) {
-			curl_easy_setopt(p->easy, CURLOPT_TIMEOUT_MS,
-			    p->timeout_ms - (long)waited);
-			p->shortened = true;
-		}
-		start(t, p);
-	}
+	while (o->head != NULL && (o->http1 || o->active < STREAMS_MAX))
+		start_charged(t, origin_pop(o));
 }
 
 /*
@@ -475,10 +480,9 @@ take_calls(struct transport *t)
 		}
 		if (p->o == NULL || p->o->http1 ||
 		    p->o->active < STREAMS_MAX) {
-			start(t, p);
+			start_charged(t, p);
 			continue;
 		}
-		p->queued_at = now_ms();
 		origin_push(p);
 	}
 	if (taken > 0)
@@ -878,6 +882,7 @@ fetch_transport_perform(struct transport_port *p, const char *origin,
 		return perform_alone(t, p, aborted);
 	p->origin = origin;
 	p->timeout_ms = timeout_ms;
+	p->queued_at = now_ms();
 	/*
 	 * Neither channel is ever closed, and each waits only while the
 	 * transport thread is busy: both calls succeed.
