@@ -116,6 +116,7 @@ proc_spawn_fds(char *const argv[], int fd0, int fd1, int fd2)
 	sigaddset(&dfl, SIGPIPE);
 	sigaddset(&dfl, SIGINT);
 	sigaddset(&dfl, SIGTERM);
+	sigaddset(&dfl, SIGHUP);
 	posix_spawnattr_init(&at);
 	posix_spawnattr_setsigmask(&at, &none);
 	posix_spawnattr_setsigdefault(&at, &dfl);
@@ -147,7 +148,7 @@ spawn_forked(char *const argv[], int fd0, int fd1, int fd2, long nofile)
 {
 	static const char nolimit[] = "proc: setrlimit RLIMIT_NOFILE failed\n";
 	static const char noexec[] = "proc: exec failed\n";
-	static const int dfl[] = { SIGPIPE, SIGINT, SIGTERM };
+	static const int dfl[] = { SIGPIPE, SIGINT, SIGTERM, SIGHUP };
 	struct sigaction sa;
 	struct rlimit rl;
 	sigset_t none;

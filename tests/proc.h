@@ -100,8 +100,8 @@ void		 proc_std_fds(void);
  * Starts argv[0] (searched in PATH) with fd0, fd1 and fd2 as its standard
  * streams; -1 for fd0 means /dev/null, -1 for fd2 means our own stderr.
  * The child gets our environment, an empty signal mask and default
- * SIGPIPE, SIGINT and SIGTERM handling, whatever the test process has set
- * for itself.
+ * SIGPIPE, SIGINT, SIGTERM and SIGHUP handling, whatever the test process
+ * has set for itself or inherited (nohup(1) ignores SIGHUP).
  */
 pid_t		 proc_spawn_fds(char *const argv[], int fd0, int fd1, int fd2);
 
