@@ -913,6 +913,17 @@ nomem:
 	exit(1);
 }
 
+/* Whether path names the file open as fd, a regular one if regular. */
+static bool
+names_fd(const char *path, int fd, bool regular)
+{
+	struct stat st, fst;
+
+	return stat(path, &st) == 0 && fstat(fd, &fst) == 0 &&
+	    (!regular || S_ISREG(st.st_mode)) && st.st_dev == fst.st_dev &&
+	    st.st_ino == fst.st_ino;
+}
+
 /*
  * Whether path names -i's file: a file written there, the records or the
  * cookie jar, would take the place of its URLs.
@@ -920,11 +931,7 @@ nomem:
 static bool
 is_input(const struct prog *pg, const char *path)
 {
-	struct stat st, in;
-
-	return pg->input != NULL && stat(path, &st) == 0 &&
-	    fstat(fileno(pg->input), &in) == 0 && S_ISREG(st.st_mode) &&
-	    st.st_dev == in.st_dev && st.st_ino == in.st_ino;
+	return pg->input != NULL && names_fd(path, fileno(pg->input), true);
 }
 
 /*
@@ -969,13 +976,14 @@ static void
 open_records(struct prog *pg)
 {
 	const char *path = pg->cli.records, *jar = pg->cli.opts.cookie_jar;
+	/* "-" is standard output, not a file of that name. */
+	bool jar_out = jar != NULL && strcmp(jar, "-") == 0;
+	bool jar_file = jar != NULL && !jar_out;
 	char err[PATH_MAX + 128];
-	struct stat st, out;
 	bool header;
 	int rc;
 
-	/* "-" is standard output, not a file of that name. */
-	if (jar != NULL && strcmp(jar, "-") != 0 && is_input(pg, jar)) {
+	if (jar_file && is_input(pg, jar)) {
 		snprintf(err, sizeof(err), "--cookie-jar '%s' is the input "
 		    "file", jar);
 		usage_error(err);
@@ -984,15 +992,13 @@ open_records(struct prog *pg)
 	if (path == NULL)
 		return;
 	/* --cookie-jar - needs the records elsewhere (see cli_parse()). */
-	if (jar != NULL && strcmp(jar, "-") == 0 && stat(path, &st) == 0 &&
-	    fstat(STDOUT_FILENO, &out) == 0 && st.st_dev == out.st_dev &&
-	    st.st_ino == out.st_ino) {
+	if (jar_out && names_fd(path, STDOUT_FILENO, false)) {
 		snprintf(err, sizeof(err), "--records '%s' is standard output, "
 		    "where --cookie-jar - writes", path);
 		usage_error(err);
 	}
 	/* The jar, written when the run ends, would replace the records. */
-	if (jar != NULL && strcmp(jar, "-") != 0 && same_file(jar, path)) {
+	if (jar_file && same_file(jar, path)) {
 		snprintf(err, sizeof(err), "--cookie-jar '%s' is the "
 		    "--records file", jar);
 		usage_error(err);
@@ -1093,11 +1099,9 @@ printed(void)
 static void
 blank_userinfo(char *url)
 {
-	char *s = strstr(url, "://");
+	char *s = url + output_authority(url);
 	size_t n;
 
-	/* A scheme's "://" holds the first '/'; a later one is in a path. */
-	s = s != NULL && s + 1 == url + strcspn(url, "/") ? s + 3 : url;
 	if ((n = output_userinfo_len(s)) > 1)
 		memset(s, '*', n - 1);
 }

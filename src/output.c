@@ -295,6 +295,19 @@ output_userinfo_len(const char *s)
 	return userinfo_len(s, false);
 }
 
+size_t
+output_authority(const char *url)
+{
+	size_t i;
+
+	/* After "scheme:" and the slashes that follow, or those alone. */
+	if ((i = scheme_len(url)) > 0)
+		i++;
+	while (url[i] == '/')
+		i++;
+	return i;
+}
+
 /*
  * Copies the authority that starts at s[*i] to out[*o], with its user
  * information (userinfo_len()), unless empty, replaced by "***".
@@ -324,14 +337,7 @@ output_redact(const char *s, bool url)
 	if ((out = malloc(2 * len + 4)) == NULL)
 		return NULL;
 	if (url) {
-		/*
-		 * The URL's own authority: after "scheme:", and the slashes
-		 * that follow, with or without a scheme ("//host/").
-		 */
-		if ((i = scheme_len(s)) > 0)
-			i++;
-		for (; s[i] == '/'; i++)
-			;
+		i = output_authority(s);
 		memcpy(out, s, i);
 		o = i;
 		redact_authority(s, &i, out, &o, false);

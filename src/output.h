@@ -130,6 +130,13 @@ char	*output_redact(const char *s, bool url);
  */
 size_t	output_userinfo_len(const char *s);
 
+/*
+ * Returns where the authority of url starts, as output_redact() finds it:
+ * after its "scheme:" and the slashes that follow, which may be left out
+ * ("user:pw@host:8080" starts at 0).
+ */
+size_t	output_authority(const char *url);
+
 /* Writes s as a JSON string, quotes included; NULL as null. */
 void	output_json_string(FILE *fp, const char *s);
 

@@ -191,11 +191,9 @@ add_slow(struct stats *st, const char *url, const struct fetch_result *res)
 static void
 host_of(const char *url, char *name)
 {
-	const char *p = strstr(url, "://");
+	const char *p = url + output_authority(url);
 	size_t len, i;
 
-	p = p != NULL && strcspn(url, "/?#") > (size_t)(p - url) ?
-	    p + 3 : url;
 	p += output_userinfo_len(p);
 	len = strcspn(p, "/?#");
 	if (*p == '[')
