@@ -50,9 +50,10 @@ TESTS = $(BUILD)/run_tests
 INTERLEAVE = $(BUILD)/chan_interleave
 TEST_SRC = $(wildcard tests/*.c)
 BENCH = $(BUILD)/chan_bench
+FLOOR = $(BUILD)/handoff_floor
 
 OBJ = $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC) $(PROG_SRC) $(TEST_SRC)) \
-      $(PIC_OBJ) $(BUILD)/bench/chan_bench.o
+      $(PIC_OBJ) $(BUILD)/bench/chan_bench.o $(BUILD)/bench/handoff_floor.o
 
 # The manual: section 1 for the program, section 3 for libchan, whose
 # pages each describe several functions.  MLINKS, as in OpenBSD's
@@ -70,7 +71,7 @@ MLINKS = chan_close.3 chan_cap.3 chan_close.3 chan_closed.3 \
 	 chan_stats.3 chan_stats_print.3
 MANDOC ?= mandoc
 
-.PHONY: all test check check-sanitize bench bench-chan bench-fetch bench-stream bench-body demo install uninstall clean deps \
+.PHONY: all test check check-sanitize check-1cpu bench bench-chan bench-fetch bench-stream bench-body demo install uninstall clean deps \
     fuzz fuzz-smoke check-valgrind check-stress test-cluster lint-man
 
 all: $(LIB) $(SHLIB) $(PROG) $(EXAMPLES)
@@ -144,6 +145,9 @@ $(BUILD)/tests/%.o: tests/%.c
 $(BENCH): $(BUILD)/bench/chan_bench.o $(LIB)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^
 
+$(FLOOR): $(BUILD)/bench/handoff_floor.o
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^
+
 # The same benchmark on a libchan with the diagnostics compiled out.
 $(BENCH)_nodiag: bench/chan_bench.c $(LIB_SRC) src/chan_impl.h include/chan.h
 	$(CC) $(CPPFLAGS) -DCHAN_NO_DIAGNOSTICS $(ALL_CFLAGS) $(LDFLAGS) \
@@ -181,6 +185,18 @@ check-sanitize: deps
 	    UBSAN_OPTIONS=print_stacktrace=1:exitcode=86 $(MAKE) BUILD=build/asan \
 	    CFLAGS='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined' \
 	    LDFLAGS='-fsanitize=address,undefined' test
+
+# libchan's suites with the process held to one processor, as in a
+# container given one, where a parked thread yields at once instead of
+# spinning (chan_park.c) and every hand-off is a switch of threads.
+CHAN_SUITES = chan chan_close chan_null chan_timeout chan_select chan_order \
+	chan_mem chan_go chan_stress
+check-1cpu: deps
+	$(MAKE) $(TESTS)
+	cpu=$$(taskset -pc $$$$ | sed 's/.*: *//; s/[-,].*//') && \
+	for s in $(CHAN_SUITES); do \
+		taskset -c "$$cpu" $(TESTS) "$$s" || exit 1; \
+	done
 
 # The channel stress suite under ThreadSanitizer, scaled to at least ten
 # million channel operations (a send and a receive are two).  At
@@ -245,7 +261,7 @@ fuzz:
 
 bench: bench-chan bench-fetch bench-stream bench-body
 
-bench-chan: $(BENCH) $(BENCH)_nodiag
+bench-chan: $(BENCH) $(BENCH)_nodiag $(FLOOR)
 	@tools/deps.sh bench
 	bench/chan_bench.sh $(BENCH)
 

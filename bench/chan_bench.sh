@@ -12,6 +12,11 @@
 # bench/CHAN_RESULTS.md.  Any further arguments (-n MESSAGES, scenario
 # names) are passed to both programs.
 #
+# Before each C and each Go run it measures the floor of a hand-off
+# between two threads (BUILD/handoff_floor, bench/handoff_floor.c: a cache
+# line's round trip between two processors), and prints unbuf_1p1c of each
+# run against its own floor, since a virtual machine's floor moves.
+#
 # Then the cost of libchan's opt-in diagnostics (issue 7): the C benchmark
 # alone, RUNS times each, for unbuf_1p1c and buf128_1p1c (with the same -n
 # if one was given), with CHAN_DEBUG unset ("off") against CHAN_DEBUG=1
@@ -55,6 +60,8 @@ builddir=$(cd "$(dirname "$cbench")" && pwd)
 gobench=$builddir/chan_bench_go
 nodiag=${CHAN_BENCH_NODIAG:-$builddir/chan_bench_nodiag}
 [ -x "$nodiag" ] || die "$nodiag: no such executable (try: make $nodiag)"
+floor=$builddir/handoff_floor
+[ -x "$floor" ] || die "$floor: no such executable (try: make $floor)"
 
 runs=${RUNS:-5}
 case $runs in
@@ -111,10 +118,31 @@ run() {
 load_start=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
 for ((r = 1; r <= runs; r++)); do
 	printf '%s: run %d/%d:' "$prog" "$r" "$runs" >&2
+	run floorC "$r" "$floor"
 	run C "$r" "$cbench" "$@"
+	run floorGo "$r" "$floor"
 	run Go "$r" "$gobench" "$@"
 	echo >&2
 done
+
+unbuf_ran=no
+grep -q '^unbuf_1p1c ' "$tmp/C.1" && unbuf_ran=yes
+
+# One processor, as in a container given one: unbuf_1p1c with both
+# contenders held to the first processor this script may run on.  Go then
+# runs with GOMAXPROCS 1.  Fewer messages: a hand-off takes microseconds.
+one_cpu=none
+if [ "$unbuf_ran" = yes ] && command -v taskset >/dev/null 2>&1; then
+	one_cpu=$(taskset -pc $$ | sed 's/.*: *//; s/[-,].*//')
+	for ((r = 1; r <= runs; r++)); do
+		printf '%s: one-processor run %d/%d:' "$prog" "$r" "$runs" >&2
+		run C1 "$r" taskset -c "$one_cpu" "$cbench" -n 500000 \
+		    unbuf_1p1c
+		run Go1 "$r" taskset -c "$one_cpu" "$gobench" -n 500000 \
+		    unbuf_1p1c
+		echo >&2
+	done
+fi
 
 # The diagnostics runs: the same options (-n) and two scenarios, with
 # CHAN_DEBUG unset and set, alternating so that both see the same load.
@@ -221,9 +249,15 @@ dbg_table() {
 # Medians per scenario, in the order the C benchmark ran them.  Writes one
 # line per scenario: name C-median Go-median C-runs Go-runs C-msgs Go-msgs,
 # where the runs are comma-separated ns/msg in run order.
-summary=$tmp/summary
-(cd "$tmp" && awk -v runs="$runs" "$awk_median"'
-FNR == 1 { split(FILENAME, f, "."); who = f[1] }
+# $1 is a suffix for the scenarios' names, $2 and $3 the prefixes of the
+# C and the Go results' files.
+summarize() {
+	(cd "$tmp" && awk -v runs="$runs" -v suffix="$1" -v cname="$2" \
+	    -v goname="$3" "$awk_median"'
+FNR == 1 {
+	split(FILENAME, f, ".")
+	who = f[1] == cname ? "C" : "Go"
+}
 $3 == "msgs" && $5 == "ns/msg" && $7 == "Mmsg/s" {
 	key = who SUBSEP $1
 	if (!(($1) in seen)) {
@@ -251,12 +285,20 @@ END {
 			    > "/dev/stderr"
 			exit 1
 		}
-		printf "%s %s %s %s %s %s %s\n", s,
+		printf "%s%s %s %s %s %s %s %s\n", s, suffix,
 		    median(ns["C" SUBSEP s]), median(ns["Go" SUBSEP s]),
 		    ns["C" SUBSEP s], ns["Go" SUBSEP s],
 		    msgs["C" SUBSEP s], msgs["Go" SUBSEP s]
 	}
-}' C.* Go.*) >"$summary" || die "could not read the results"
+}' "$2".* "$3".*)
+}
+summary=$tmp/summary
+{
+	summarize "" C Go &&
+	if [ "$one_cpu" != none ]; then
+		summarize _1cpu C1 Go1
+	fi
+} >"$summary" || die "could not read the results"
 [ -s "$summary" ] || die "no results"
 
 # The targets of issues 2 and 18, as the largest C/Go ratio allowed.
@@ -307,6 +349,59 @@ table() {
 	done <"$summary"
 }
 
+# The floor of a hand-off (bench/handoff_floor.c), measured just before
+# each C and each Go run, beside both runs' unbuf_1p1c: one line per run
+# with the run, the floor before C, C's ns per message, the floor before
+# Go and Go's; no line when unbuf_1p1c did not run.  A virtual machine's
+# floor moves from run to run, so each run is divided by its own.
+floors=$tmp/floors
+for ((r = 1; r <= runs; r++)); do
+	(cd "$tmp" && awk -v r="$r" '
+	$1 == "handoff_floor" && $5 == "ns/trip" { f[FILENAME] = $4 }
+	$1 == "unbuf_1p1c" { u[FILENAME] = $4 }
+	END {
+		if (("C." r) in u && ("Go." r) in u)
+			print r, f["floorC." r], u["C." r], f["floorGo." r],
+			    u["Go." r]
+	}' "floorC.$r" "C.$r" "floorGo.$r" "Go.$r")
+done >"$floors" || die "could not read the floor's results"
+
+# Prints the floor table; $1 is "text" or "md".
+floor_table() {
+	local fmt=$1
+	awk -v fmt="$fmt" "$awk_median"'
+	function line(a, b, c, d, e, f, g) {
+		if (fmt == "md")
+			printf "| %s | %s | %s | %s | %s | %s | %s |\n", a, b, c,
+			    d, e, f, g
+		else
+			printf "%-6s | %9s | %9s | %8s | %9s | %9s | %8s\n",
+			    a, b, c, d, e, f, g
+	}
+	BEGIN {
+		line("run", "floor", "C", "C/floor", "floor", "Go", "Go/floor")
+		if (fmt == "md")
+			print "|---|---:|---:|---:|---:|---:|---:|"
+	}
+	{
+		rc = sprintf("%.2f", $3 / $2)
+		rg = sprintf("%.2f", $5 / $4)
+		line($1, $2, $3, rc "x", $4, $5, rg "x")
+		fc = fc sep $2; c = c sep $3; xc = xc sep rc
+		fg = fg sep $4; g = g sep $5; xg = xg sep rg
+		sep = ","
+	}
+	END {
+		if (NR > 0)
+			line("median", sprintf("%.1f", median(fc)),
+			    sprintf("%.1f", median(c)),
+			    sprintf("%.2fx", median(xc)),
+			    sprintf("%.1f", median(fg)),
+			    sprintf("%.1f", median(g)),
+			    sprintf("%.2fx", median(xg)))
+	}' "$floors"
+}
+
 while read -r name cmed gomed cruns goruns cmsgs gomsgs; do
 	[ "$cmsgs" = "$gomsgs" ] || echo "$prog: warning: $name:" \
 	    "C sent $cmsgs messages, Go $gomsgs: compare with care" >&2
@@ -316,6 +411,14 @@ echo
 echo "Median ns per message over $runs runs each (lower is better):"
 echo
 table text
+
+if [ -s "$floors" ]; then
+	echo
+	echo "unbuf_1p1c against the floor of a hand-off between two threads"
+	echo "(ns per round trip of a cache line, measured before each run):"
+	echo
+	floor_table text
+fi
 
 echo
 echo "Diagnostics: median ns per message of libchan over $runs runs each;"
@@ -348,10 +451,28 @@ cpu=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo \
 	echo "bufN has capacity N; select2 sends through two channels, one"
 	echo "per producer, which the consumer selects over (select2to: with"
 	echo "a timeout case, Go's time.After).  Consumers check the count, a"
-	echo "checksum and the order per producer.  Targets: C at most 3x Go"
+	echo "checksum and the order per producer.  _1cpu: both contenders"
+	echo "held to one processor (taskset), Go then with GOMAXPROCS 1, as"
+	echo "in a container given one processor; 500,000 messages."
+	echo "Targets: C at most 3x Go"
 	echo "for unbuffered 1p1c (issue 2); at most 1.0x for buffered(128)"
 	echo "1p1c, 0.6x for 4p4c and 1.5x for select2 (issue 18)."
 	echo
+	if [ -s "$floors" ]; then
+		echo "## unbuf_1p1c against the floor of a hand-off"
+		echo
+		echo "A send on an unbuffered channel cannot finish before the"
+		echo "receiver has taken the value, nor the next before the"
+		echo "receiver has come back: between two threads on two"
+		echo "processors each message costs at least one round trip of a"
+		echo "cache line between them, which \`bench/handoff_floor.c\`"
+		echo "measures just before each run (ns per round trip).  Go"
+		echo "usually hands the value over on one processor, switching"
+		echo "goroutines, and so can go below the floor that threads meet."
+		echo
+		floor_table md
+		echo
+	fi
 	echo "## Cost of the diagnostics"
 	echo
 	echo "The C benchmark alone, $runs runs each alternating, medians."

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "chan.h"
 
@@ -63,7 +64,8 @@
  *
  * A parked thread first spins briefly (on an unbuffered channel, since on
  * a multi-core machine the other side usually answers within a few
- * microseconds; a buffered channel has polled its ring instead), then
+ * microseconds; a buffered channel has polled its ring instead, and a
+ * process held to one processor never spins), then
  * yields a few times, and only then sleeps on its parker's condition
  * variable.  It announces the sleep by moving the parker from WAITING to
  * SLEEPING under the parker's mutex; a waker that
