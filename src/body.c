@@ -208,6 +208,38 @@ body_check(const char *tmpl, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * name in c->dir, as records show it: "out/" as "out", so "out/name",
+ * never "out//name".  Returns it malloced, or NULL when out of memory.
+ */
+static char *
+join(const struct body_config *c, const char *name)
+{
+	char *path;
+
+	if (asprintf(&path, "%s%s%s", c->dir != NULL ? c->dir : "",
+	    c->dir != NULL && c->dir[strlen(c->dir) - 1] != '/' ? "/" : "",
+	    name) < 0)
+		return NULL;
+	return path;
+}
+
+char *
+body_fixed_path(const struct body_config *c)
+{
+	char *a, *b, *path = NULL, err[64];
+	bool empty;
+
+	/* Every variable differs between these two URLs. */
+	a = expand(c->name, 0, "h", "/f", &empty, err, sizeof(err));
+	b = expand(c->name, 1, "i", "/g", &empty, err, sizeof(err));
+	if (a != NULL && b != NULL && strcmp(a, b) == 0)
+		path = join(c, a);
+	free(a);
+	free(b);
+	return path;
+}
+
 char *
 body_name(const struct body_config *c, size_t urlnum, const char *host,
     const char *path, char *err, size_t errlen)
@@ -327,13 +359,9 @@ body_open(struct body_file *f, const struct body_config *c,
 		}
 	}
 	f->dirfd = dfd;
-	/* "out/" as "out": records show "out/name", never "out//name". */
-	if ((f->base = strdup(comp)) == NULL || asprintf(&f->path, "%s%s%s",
-	    c->dir != NULL ? c->dir : "", c->dir != NULL &&
-	    c->dir[strlen(c->dir) - 1] != '/' ? "/" : "", name) < 0) {
-		f->path = NULL;
+	if ((f->base = strdup(comp)) == NULL ||
+	    (f->path = join(c, name)) == NULL)
 		goto nomem_file;
-	}
 	/*
 	 * A file without a name, which body_commit() links to its name:
 	 * one change to the directory a body, not a creation and a rename,

@@ -52,6 +52,14 @@ char		*body_name(const struct body_config *c, size_t urlnum,
 		    size_t errlen);
 
 /*
+ * The path (malloced; the caller frees it) that every body is saved to
+ * when c->name has no variable, as records show it, so that it can be
+ * checked before any URL is read; NULL when the name depends on the URL
+ * (or when out of memory).
+ */
+char		*body_fixed_path(const struct body_config *c);
+
+/*
  * A body being saved: a temporary file beside where it will go, renamed
  * to its name only when complete.  A zero struct with fd -1 holds
  * nothing; body_open() fills it, and body_commit() or body_abort() empties

@@ -38,6 +38,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "body.h"
 #include "chan.h"
 #include "cli.h"
 #include "fetch.h"
@@ -965,6 +966,38 @@ same_file(const char *a, const char *b)
 }
 
 /*
+ * Exits on a body file that is -i's file, the records file or the cookie
+ * jar: written when the run ends, the records or the jar would replace
+ * the body, and a body would take the place of the URLs.  Only a name
+ * without variables is known now; one that depends on the URL is not
+ * checked (a body never replaces a file that exists, as the input does).
+ */
+static void
+check_body_path(const struct prog *pg)
+{
+	const char *rec = pg->cli.records, *jar = pg->cli.opts.cookie_jar;
+	const char *what = NULL;
+	char err[2 * PATH_MAX + 128], *path;
+
+	if (pg->cli.body.name == NULL ||
+	    (path = body_fixed_path(&pg->cli.body)) == NULL)
+		return;
+	if (is_input(pg, path))
+		what = "the input file";
+	else if (rec != NULL && same_file(path, rec))
+		what = "the --records file";
+	else if (jar != NULL && strcmp(jar, "-") != 0 && same_file(path, jar))
+		what = "the --cookie-jar file";
+	if (what == NULL) {
+		free(path);
+		return;
+	}
+	snprintf(err, sizeof(err), "--output file '%s' is %s", path, what);
+	free(path);
+	usage_error(err);
+}
+
+/*
  * Opens where the records go.  Without --records, standard output.  With
  * it, a temporary file beside FILE that becomes FILE once the run is
  * complete; with --resume, FILE itself, after reading back the records it
@@ -1176,6 +1209,7 @@ main(int argc, char **argv)
 	    pg.cli.format == CLI_CSV ? OUTPUT_CSV : OUTPUT_TEXT,
 	    pg.cli.write_out);
 	open_input(&pg);
+	check_body_path(&pg);
 	open_records(&pg);
 	if (pg.cli.stats != CLI_STATS_OFF && ((pg.stats[0] = stats_new()) ==
 	    NULL || (pg.cli.mode == CLI_COMPARE && (pg.stats[1] =

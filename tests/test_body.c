@@ -858,6 +858,39 @@ START_TEST(usage_errors)
 }
 END_TEST
 
+/*
+ * A body file that is the records, -i's list or the cookie jar is a usage
+ * error before any URL is fetched: the records or the jar, written when
+ * the run ends, would replace the body, or the body the URLs.  The names
+ * are spelled differently, and one has no variable but a "%%".
+ */
+START_TEST(output_is_not_records_input_or_jar)
+{
+	static const char *const opt[] = { "--records", "-i",
+	    "--cookie-jar" };
+	static const char *const what[] = { "the --records file",
+	    "the input file", "the --cookie-jar file" };
+	char *key = e2e_key(), *list;
+	struct proc *p;
+	size_t i, len;
+
+	list = e2e_fmt("%s\n", e2e_url("/pattern/a?key=%s", key));
+	put_file(tpath("in%"), list);
+	for (i = 0; i < sizeof(opt) / sizeof(opt[0]); i++) {
+		p = e2e_raw(15, "--output-dir", e2e_fmt("%s/", tdir), "-o",
+		    i == 1 ? "in%%" : "out", opt[i], i == 1 ? tpath("./in%") :
+		    tpath("./out"), e2e_url("/pattern/b?key=%s", key), NULL);
+		e2e_expect_code(p, 2);
+		ck_assert_str_eq(proc_str(&p->ebuf), e2e_fmt("fetch_urls: "
+		    "--output file '%s/%s' is %s (try 'fetch_urls "
+		    "--help')\n", tdir, i == 1 ? "in%" : "out", what[i]));
+	}
+	ck_assert_str_eq(slurp(tpath("in%"), &len), list);
+	ck_assert_str_eq(listing(tdir), "in%");
+	ck_assert_int_eq(e2e_count(key, "").requests, 0);
+}
+END_TEST
+
 /* For main.c: the suites of this file. */
 Suite *
 body_suite(void)
@@ -896,6 +929,7 @@ body_e2e_suite(void)
 	tcase_add_test(tc, ten_thousand_bodies_at_j200);
 	tcase_add_test(tc, big_body_in_flat_memory);
 	tcase_add_test(tc, usage_errors);
+	tcase_add_test(tc, output_is_not_records_input_or_jar);
 	suite_add_tcase(s, tc);
 	return s;
 }
