@@ -596,21 +596,48 @@ bad_jar(const char *path)
 	return access(dir, W_OK | X_OK) != 0 ? strerror(errno) : NULL;
 }
 
+bool
+cli_names_fd(const char *path, int fd, bool regular)
+{
+	struct stat st, fst;
+
+	return stat(path, &st) == 0 && fstat(fd, &fst) == 0 &&
+	    (!regular || S_ISREG(st.st_mode)) && st.st_dev == fst.st_dev &&
+	    st.st_ino == fst.st_ino;
+}
+
 /*
- * Claims standard input for opt, an option as the user wrote it (such as
- * "--cookie -"), before the option reads it.  Standard input can be read
- * once, so *by, NULL until then, keeps the option that claimed it first.
- * Returns 0, or -1 with a reason naming both options in err.
+ * Whether reading the file path reads standard input: "-", or another
+ * name for what is open as descriptor 0, such as /dev/stdin, that a
+ * read takes from (a pipe, a FIFO, a terminal).  A regular file opened
+ * again reads from its start, and /dev/null gives nothing either way.
+ */
+static bool
+reads_stdin(const char *path)
+{
+	return strcmp(path, "-") == 0 ||
+	    (cli_names_fd(path, STDIN_FILENO, false) &&
+	    !cli_names_fd(path, STDIN_FILENO, true) &&
+	    !cli_names_fd("/dev/null", STDIN_FILENO, false));
+}
+
+/*
+ * Claims standard input for option opt with argument arg, as the user
+ * wrote them (such as "--cookie" and "-"), before the option reads it.
+ * Standard input can be read once, so by, empty until then, keeps the
+ * option that claimed it first.  Returns 0, or -1 with a reason naming
+ * both options in err.
  */
 static int
-claim_stdin(const char **by, const char *opt, char *err, size_t errlen)
+claim_stdin(char *by, size_t bylen, const char *opt, const char *arg,
+    char *err, size_t errlen)
 {
-	if (*by != NULL) {
-		snprintf(err, errlen, "%s and %s cannot both read standard "
-		    "input", *by, opt);
+	if (*by != '\0') {
+		snprintf(err, errlen, "%s and %s %s cannot both read standard "
+		    "input", by, opt, arg);
 		return -1;
 	}
-	*by = opt;
+	snprintf(by, bylen, "%s %s", opt, arg);
 	return 0;
 }
 
@@ -975,7 +1002,8 @@ parse(int argc, char **argv, struct cli *cli, char *err, size_t errlen)
 {
 	struct option longopts[NOPTS + 1];
 	enum postdata_kind kind;
-	const char *why, *tok, *stdin_by = NULL;
+	const char *why, *tok;
+	char stdin_by[PATH_MAX + 32] = "";
 	size_t i;
 	int c, li, namelen;
 	bool shard_by = false, remote_name = false;
@@ -1028,8 +1056,9 @@ parse(int argc, char **argv, struct cli *cli, char *err, size_t errlen)
 				    "('%s' and '%s')", cli->input, optarg);
 				return CLI_ERROR;
 			}
-			if (strcmp(optarg, "-") == 0 && claim_stdin(&stdin_by,
-			    "--input -", err, errlen) < 0)
+			if (reads_stdin(optarg) && claim_stdin(stdin_by,
+			    sizeof(stdin_by), "--input", optarg, err,
+			    errlen) < 0)
 				return CLI_ERROR;
 			cli->input = optarg;
 			break;
@@ -1222,9 +1251,10 @@ parse(int argc, char **argv, struct cli *cli, char *err, size_t errlen)
 			kind = c == 'd' ? POSTDATA_TEXT :
 			    c == OPT_DATA_BINARY ? POSTDATA_BINARY :
 			    POSTDATA_RAW;
-			if (postdata_reads_stdin(kind, optarg) &&
-			    claim_stdin(&stdin_by, c == 'd' ? "--data @-" :
-			    "--data-binary @-", err, errlen) < 0)
+			if (kind != POSTDATA_RAW && optarg[0] == '@' &&
+			    reads_stdin(optarg + 1) && claim_stdin(stdin_by,
+			    sizeof(stdin_by), c == 'd' ? "--data" :
+			    "--data-binary", optarg, err, errlen) < 0)
 				return CLI_ERROR;
 			if (postdata_add(&cli->post, kind, optarg) < 0) {
 				snprintf(err, errlen, "--%s '%s': %s",
@@ -1247,11 +1277,12 @@ parse(int argc, char **argv, struct cli *cli, char *err, size_t errlen)
 				}
 				break;
 			}
-			if (strcmp(optarg, "-") == 0) {
-				if (claim_stdin(&stdin_by, "--cookie -", err,
-				    errlen) < 0)
-					return CLI_ERROR;
-			} else if ((why = bad_path(optarg, false)) != NULL)
+			if (reads_stdin(optarg) && claim_stdin(stdin_by,
+			    sizeof(stdin_by), "--cookie", optarg, err,
+			    errlen) < 0)
+				return CLI_ERROR;
+			if (strcmp(optarg, "-") != 0 &&
+			    (why = bad_path(optarg, false)) != NULL)
 				goto badpath;
 			if (fetch_opts_read_cookies(&cli->opts, optarg) < 0) {
 				why = strerror(errno);

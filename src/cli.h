@@ -93,6 +93,9 @@ enum cli_action	cli_parse(int argc, char **argv, struct cli *cli, char *err,
  */
 void		cli_free(struct cli *cli);
 
+/* Whether path names the file open as fd, a regular one if regular. */
+bool		cli_names_fd(const char *path, int fd, bool regular);
+
 /* Writes the usage synopsis and every option's help to fp. */
 void		cli_usage(FILE *fp);
 

@@ -914,17 +914,6 @@ nomem:
 	exit(1);
 }
 
-/* Whether path names the file open as fd, a regular one if regular. */
-static bool
-names_fd(const char *path, int fd, bool regular)
-{
-	struct stat st, fst;
-
-	return stat(path, &st) == 0 && fstat(fd, &fst) == 0 &&
-	    (!regular || S_ISREG(st.st_mode)) && st.st_dev == fst.st_dev &&
-	    st.st_ino == fst.st_ino;
-}
-
 /*
  * Whether path names -i's file: a file written there, the records or the
  * cookie jar, would take the place of its URLs.
@@ -932,7 +921,7 @@ names_fd(const char *path, int fd, bool regular)
 static bool
 is_input(const struct prog *pg, const char *path)
 {
-	return pg->input != NULL && names_fd(path, fileno(pg->input), true);
+	return pg->input != NULL && cli_names_fd(path, fileno(pg->input), true);
 }
 
 /*
@@ -1025,7 +1014,7 @@ open_records(struct prog *pg)
 	if (path == NULL)
 		return;
 	/* --cookie-jar - needs the records elsewhere (see cli_parse()). */
-	if (jar_out && names_fd(path, STDOUT_FILENO, false)) {
+	if (jar_out && cli_names_fd(path, STDOUT_FILENO, false)) {
 		snprintf(err, sizeof(err), "--records '%s' is standard output, "
 		    "where --cookie-jar - writes", path);
 		usage_error(err);

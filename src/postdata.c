@@ -68,8 +68,9 @@ read_file(FILE *fp, bool text, struct buf *b)
 	return 0;
 }
 
-bool
-postdata_reads_stdin(enum postdata_kind kind, const char *arg)
+/* Whether postdata_add() reads standard input for the piece arg. */
+static bool
+reads_stdin(enum postdata_kind kind, const char *arg)
 {
 	return kind != POSTDATA_RAW && strcmp(arg, "@-") == 0;
 }
@@ -78,7 +79,7 @@ int
 postdata_add(struct postdata *pd, enum postdata_kind kind, const char *arg)
 {
 	struct buf piece = { NULL, 0, 0 }, all;
-	bool is_stdin = postdata_reads_stdin(kind, arg);
+	bool is_stdin = reads_stdin(kind, arg);
 	FILE *fp;
 	int e;
 

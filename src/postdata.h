@@ -22,9 +22,6 @@ struct postdata {
 	size_t	 len;
 };
 
-/* Whether postdata_add() reads standard input for the piece arg. */
-bool	postdata_reads_stdin(enum postdata_kind kind, const char *arg);
-
 /*
  * Appends the piece arg of the given kind to pd, reading the file (or
  * standard input, "-") that "@file" names, whole, now.  As curl 7.88

@@ -641,6 +641,63 @@ START_TEST(one_option_reads_stdin)
 END_TEST
 
 /*
+ * Another name for what standard input is, such as /dev/stdin, reads it
+ * as "-" does: with a pipe there, two of them are a usage error.  A
+ * regular file, which each open reads from its start, and /dev/null, which
+ * gives nothing, may be read twice.
+ */
+START_TEST(other_names_for_stdin_read_it)
+{
+	static const struct {
+		const char	*args[4];	/* NULL-ended. */
+		const char	*err;
+	} t[] = {
+		{ { "-i", "/dev/stdin", "-d", "@-" },
+		    "--input /dev/stdin and --data @-" },
+		{ { "-d", "@-", "-i", "/proc/self/fd/0" },
+		    "--data @- and --input /proc/self/fd/0" },
+		{ { "-b", "/dev/stdin", "-i", "-" },
+		    "--cookie /dev/stdin and --input -" },
+		{ { "-i", "-", "--data-binary", "@/dev/stdin" },
+		    "--input - and --data-binary @/dev/stdin" },
+	};
+	char need[128], path[] = "/tmp/test_cli_http.XXXXXX";
+	struct ch_args a;
+	struct cli cli;
+	int fd[2];
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		/* What -d @- reads, when it comes first. */
+		ck_assert_int_eq(pipe(fd), 0);
+		ck_assert_int_eq(write(fd[1], "a=1\n", 4), 4);
+		ck_assert_int_eq(close(fd[1]), 0);
+		ck_assert_int_eq(dup2(fd[0], STDIN_FILENO), STDIN_FILENO);
+		ck_assert_int_eq(close(fd[0]), 0);
+		snprintf(need, sizeof(need), "%s cannot both read standard "
+		    "input", t[i].err);
+		ch_error(need, NULL, t[i].args[0], t[i].args[1], t[i].args[2],
+		    t[i].args[3], "u", NULL);
+	}
+	ck_assert_int_ge(fd[0] = mkstemp(path), 0);
+	ck_assert_int_eq(write(fd[0], "a=1\n", 4), 4);
+	ck_assert_int_eq(lseek(fd[0], 0, SEEK_SET), 0);
+	ck_assert_int_eq(dup2(fd[0], STDIN_FILENO), STDIN_FILENO);
+	ck_assert_int_eq(close(fd[0]), 0);
+	ck_assert_int_eq(unlink(path), 0);
+	clearerr(stdin);
+	ch_run(&a, &cli, "-i", "/dev/stdin", "-d", "@-", "u", NULL);
+	ck_assert_str_eq(cli.post.buf, "a=1");
+	cli_free(&cli);
+	ch_free(&a);
+	ck_assert_ptr_nonnull(freopen("/dev/null", "r", stdin));
+	ch_run(&a, &cli, "-i", "/dev/stdin", "-b", "/dev/stdin", "u", NULL);
+	ck_assert_str_eq(cli.input, "/dev/stdin");
+	cli_free(&cli);
+	ch_free(&a);
+}
+END_TEST
+
+/*
  * libcurl writes a jar named "-" to standard output, which is the
  * records' unless --records sends them to a file.
  */
@@ -754,6 +811,7 @@ cli_http_suite(void)
 	tcase_add_test(tc, proxy_and_versions);
 	tcase_add_test(tc, cookies_and_files);
 	tcase_add_test(tc, one_option_reads_stdin);
+	tcase_add_test(tc, other_names_for_stdin_read_it);
 	tcase_add_test(tc, cookie_jar_on_stdout_needs_records);
 	tcase_add_test(tc, output_dir_checked_when_parsed);
 	tcase_add_test(tc, max_filesize_and_compressed);
