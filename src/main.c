@@ -916,12 +916,18 @@ nomem:
 
 /*
  * Whether path names -i's file: a file written there, the records or the
- * cookie jar, would take the place of its URLs.
+ * cookie jar, would take the place of its URLs, or, a FIFO, be read back
+ * as URLs.  A character device, a terminal or /dev/null, is read and
+ * written in place without either taking the other's place.
  */
 static bool
 is_input(const struct prog *pg, const char *path)
 {
-	return pg->input != NULL && cli_names_fd(path, fileno(pg->input), true);
+	struct stat st;
+
+	return pg->input != NULL && fstat(fileno(pg->input), &st) == 0 &&
+	    !S_ISCHR(st.st_mode) &&
+	    cli_names_fd(path, fileno(pg->input), false);
 }
 
 /*

@@ -611,10 +611,13 @@ START_TEST(records_refuse_the_input_file)
 {
 	char *key = e2e_key();
 	char *list = e2e_fmt("%s\n", e2e_url("/status/200?key=%s", key));
-	char *path = st_file("urls", list);
+	char *path = st_file("urls", list), *fifo = st_file("fifo", NULL);
 	char *argv[] = { "/bin/sh", "-c", "exec \"$0\" -i - --records "
 	    "\"$1\" < \"$1\"", (char *)e2e_prog, path, NULL };
 	struct proc *p;
+	char buf[512];
+	ssize_t n;
+	int fd;
 
 	p = st_start("-i", path, "--records", path, NULL);
 	st_expect_exit(p, 2);
@@ -623,6 +626,24 @@ START_TEST(records_refuse_the_input_file)
 	p = e2e_exec(NULL, 15, argv, true);
 	e2e_expect_code(p, 2);
 	ck_assert_str_eq(st_slurp(open(path, O_RDONLY)), list);
+	/*
+	 * A FIFO too, which the records would feed back as URLs.  Open for
+	 * reading and writing here, it lets fetch_urls open it at once, and
+	 * keeps the list, unread, when fetch_urls has gone.
+	 */
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	fd = open(fifo, O_RDWR | O_NONBLOCK);
+	ck_assert_msg(fd >= 0, "%s: %s", fifo, strerror(errno));
+	ck_assert(write(fd, list, strlen(list)) == (ssize_t)strlen(list));
+	p = st_start("-i", fifo, "--records", fifo, NULL);
+	st_expect_exit(p, 2);
+	ck_assert_str_eq(proc_str(&p->ebuf), e2e_fmt("fetch_urls: --records "
+	    "'%s' is the input file (try 'fetch_urls --help')\n", fifo));
+	n = read(fd, buf, sizeof(buf) - 1);
+	ck_assert_int_eq(n, (ssize_t)strlen(list));
+	buf[n] = '\0';
+	ck_assert_str_eq(buf, list);
+	close(fd);
 	ck_assert_int_eq(e2e_count(key, "").requests, 0);
 }
 END_TEST
