@@ -565,9 +565,9 @@ bad_path(const char *path, bool dir)
 	if (stat(path, &st) != 0 || access(path, R_OK) != 0)
 		return strerror(errno);
 	if (dir && !S_ISDIR(st.st_mode))
-		return "not a directory";
+		return strerror(ENOTDIR);
 	if (!dir && S_ISDIR(st.st_mode))
-		return "is a directory";
+		return strerror(EISDIR);
 	return NULL;
 }
 
@@ -585,7 +585,7 @@ bad_jar(const char *path)
 
 	if (stat(path, &st) == 0) {
 		if (S_ISDIR(st.st_mode))
-			return "is a directory";
+			return strerror(EISDIR);
 		return access(path, W_OK) != 0 ? strerror(errno) : NULL;
 	}
 	/* An empty name has no directory: libcurl would write nothing. */

@@ -838,7 +838,7 @@ START_TEST(usage_errors)
 		{ { "-O", "--output-dir", "/nonexistent/d", NULL },
 		    "No such file" },
 		{ { "-O", "--create-dirs", "--output-dir", "/dev/null", NULL },
-		    "--output-dir '/dev/null': not a directory" },
+		    "--output-dir '/dev/null': Not a directory" },
 		{ { "-O", "--create-dirs", "--output-dir", "/dev/null/d",
 		    NULL }, "'/dev/null' is not a directory" },
 	};

@@ -439,8 +439,8 @@ START_TEST(bad_resolution_entries)
 		{ "--connect-to", "a:80:b:99999", "ports from 1 to 65535" },
 		{ "--connect-to", "a:80:b:80:", "ports from 1 to 65535" },
 		{ "--cacert", "/nonexistent", "No such file or directory" },
-		{ "--capath", "/dev/null", "not a directory" },
-		{ "--cert", "/", "is a directory" },
+		{ "--capath", "/dev/null", "'/dev/null': Not a directory" },
+		{ "--cert", "/", "--cert '/': Is a directory" },
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -580,7 +580,7 @@ START_TEST(cookies_and_files)
 	cli_free(&cli);
 	ch_free(&a);
 	ch_error("--cookie-jar", NULL, "--cookie-jar", dir, "u", NULL);
-	ch_error("is a directory", NULL, "--cookie-jar", dir, "u", NULL);
+	ch_error("': Is a directory", NULL, "--cookie-jar", dir, "u", NULL);
 	ch_error("No such file", NULL, "--cookie-jar", "/nonexistent/j",
 	    "u", NULL);
 	/* libcurl would silently write no jar under an empty name. */
@@ -726,9 +726,9 @@ START_TEST(output_dir_checked_when_parsed)
 	struct ch_args a;
 	struct cli cli;
 
-	ch_error("--output-dir '/dev/null': not a directory", NULL, "-O",
+	ch_error("--output-dir '/dev/null': Not a directory", NULL, "-O",
 	    "--output-dir", "/dev/null", "--create-dirs", "u", NULL);
-	ch_error("--output-dir '/dev/null': not a directory", NULL, "-O",
+	ch_error("--output-dir '/dev/null': Not a directory", NULL, "-O",
 	    "--output-dir", "/dev/null", "u", NULL);
 	ch_error("--output-dir '/dev/null/d': '/dev/null' is not a directory",
 	    NULL, "-O", "--output-dir", "/dev/null/d", "--create-dirs", "u",

@@ -297,11 +297,11 @@ START_TEST(bad_files_are_usage_errors)
 	}
 	p = e2e_raw(15, "--capath", e2e_pki("ca.pem"), e2e_url("/"), NULL);
 	e2e_expect_code(p, 2);
-	ck_assert_msg(et_has(&p->ebuf, "not a directory"), "stderr:\n%s",
+	ck_assert_msg(et_has(&p->ebuf, "': Not a directory"), "stderr:\n%s",
 	    proc_msg(&p->ebuf));
 	p = e2e_raw(15, "--cacert", e2e_pki("capath"), e2e_url("/"), NULL);
 	e2e_expect_code(p, 2);
-	ck_assert_msg(et_has(&p->ebuf, "is a directory"), "stderr:\n%s",
+	ck_assert_msg(et_has(&p->ebuf, "': Is a directory"), "stderr:\n%s",
 	    proc_msg(&p->ebuf));
 }
 END_TEST
