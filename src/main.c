@@ -95,6 +95,12 @@ struct prog {
 	pthread_mutex_t	 active_mu;
 	struct fetch_run *active;	/* The run a signal cancels; guarded
 					   by active_mu. */
+	pthread_mutex_t	 order_mu;
+	struct run	*order;		/* NULL, or --ordered's run while
+					   main receives its results: what
+					   a second signal writes.  Guarded
+					   by order_mu, as are its held
+					   results. */
 	atomic_int	 signo;		/* The signal that stopped us, or 0. */
 	bool		 progress;	/* A progress line may be on standard
 					   error, a terminal.  Set before the
@@ -171,6 +177,8 @@ now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static const char *cancel_why(const struct prog *, struct run *);
+
 /* Set before main sends the signal thread a SIGTERM of its own to end it. */
 static atomic_bool signals_done;
 
@@ -201,6 +209,40 @@ lock_soon(FILE *fp)
 }
 
 /*
+ * Writes, on a second signal, the results that --ordered holds back
+ * behind a URL still in flight, in order, without that URL: it has no
+ * result.  Gives up when main keeps the order lock, or the records'
+ * stream, longer than EXIT_LOCK_MS, blocked writing; keeps both.
+ * A --records file that is a temporary one is removed anyway.
+ */
+static void
+write_held(struct prog *pg)
+{
+	struct timespec until;
+	struct fetch_result *res;
+	struct run *r;
+	size_t i, slot;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += EXIT_LOCK_MS * 1000L * 1000L;
+	until.tv_sec += until.tv_nsec / (1000L * 1000L * 1000L);
+	until.tv_nsec %= 1000L * 1000L * 1000L;
+	if (pthread_mutex_timedlock(&pg->order_mu, &until) != 0 ||
+	    (r = pg->order) == NULL || pg->rec_tmp != NULL ||
+	    pg->output_failed || !lock_soon(pg->rec))
+		return;
+	for (i = r->next; i < r->next + r->nheld; i++) {
+		res = &r->held[slot = i % r->nheld];
+		/* As emit(): --resume's file holds finished URLs only. */
+		if (r->have[slot] && !(pg->done != NULL &&
+		    res->outcome == FETCH_CANCELLED))
+			output_result(pg->rec, &pg->out, res->url, res,
+			    cancel_why(pg, r));
+	}
+	(void)fflush(pg->rec);
+}
+
+/*
  * Ends the process at once with the status of sig, on a second signal:
  * the run's cancellation may hang, since libcurl 7.88 cannot cancel the
  * resolution of a host name and waits for it (seconds, when DNS times
@@ -213,7 +255,8 @@ lock_soon(FILE *fp)
  * are written: output.c writes each record under the stream's lock, so
  * the output ends with a whole record.  When main keeps the lock, blocked
  * writing to a reader that does not read, they are lost, and that write
- * may have cut a record.  The writes
+ * may have cut a record.  With --ordered, the results held back behind
+ * a URL still in flight are written first (write_held()).  The writes
  * here may block too, on such a reader or on a stopped terminal.  Making
  * standard output non-blocking would change its open file description for
  * every process that shares it, so instead the signals of set are
@@ -226,13 +269,14 @@ lock_soon(FILE *fp)
  * line is written as it is formatted.
  */
 static _Noreturn void
-exit_now(const struct prog *pg, int sig, const sigset_t *set)
+exit_now(struct prog *pg, int sig, const sigset_t *set)
 {
 	static const char erase[] = "\r\033[K";
 
 	pthread_sigmask(SIG_UNBLOCK, set, NULL);
 	if (pg->progress && lock_soon(stderr))
 		(void)write(STDERR_FILENO, erase, sizeof(erase) - 1);
+	write_held(pg);
 	if (lock_soon(stdout))
 		(void)fflush(stdout);
 	if (pg->rec_tmp != NULL)
@@ -421,10 +465,13 @@ deliver(struct prog *pg, struct run *r, struct fetch_result *res)
 		emit(pg, r, res);
 		return;
 	}
+	/* A second signal writes what is held (write_held()). */
+	pthread_mutex_lock(&pg->order_mu);
 	if (res->seq != r->next) {
 		slot = res->seq % r->nheld;
 		r->held[slot] = *res;
 		r->have[slot] = true;
+		pthread_mutex_unlock(&pg->order_mu);
 		return;
 	}
 	emit(pg, r, res);
@@ -434,6 +481,16 @@ deliver(struct prog *pg, struct run *r, struct fetch_result *res)
 		emit(pg, r, &r->held[slot]);
 		(void)chan_try_recv(r->window, NULL);
 	}
+	pthread_mutex_unlock(&pg->order_mu);
+}
+
+/* Makes r the run whose held results a second signal writes (NULL: none). */
+static void
+set_order(struct prog *pg, struct run *r)
+{
+	pthread_mutex_lock(&pg->order_mu);
+	pg->order = r;
+	pthread_mutex_unlock(&pg->order_mu);
 }
 
 static void
@@ -767,7 +824,10 @@ run_urls(struct prog *pg, size_t workers, double *total)
 		goto fail_active;
 	}
 
+	if (r.held != NULL)
+		set_order(pg, &r);
 	(void)receive(pg, &r);
+	set_order(pg, NULL);
 	progress_erase(&r.progress);
 	/*
 	 * The records are out before what follows them on standard error:
@@ -1223,6 +1283,7 @@ main(int argc, char **argv)
 		goto out_input;
 	}
 	pthread_mutex_init(&pg.active_mu, NULL);
+	pthread_mutex_init(&pg.order_mu, NULL);
 	atomic_init(&pg.signo, 0);
 	if ((pg.signals = chan_new(sizeof(int), 1)) == NULL) {
 		fprintf(stderr, "fetch_urls: out of memory\n");

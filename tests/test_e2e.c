@@ -1379,6 +1379,50 @@ START_TEST(second_sigint_while_cancel_hangs_leaves_no_records_file)
 }
 END_TEST
 
+/* For proc_pump(): the progress line on p's terminal says n/3 done. */
+static bool
+three_progress_done(const struct proc *p, size_t n)
+{
+	return strstr(proc_str(&p->ebuf), e2e_fmt("\r%zu/3 done", n)) !=
+	    NULL;
+}
+
+/*
+ * A second SIGINT while the cancellation of a URL hangs, with --ordered,
+ * writes the results held back behind it, in order: they are finished.
+ * The hung URL itself has no result, so it has no line.
+ */
+START_TEST(second_sigint_writes_what_ordered_holds)
+{
+	char *args[4];
+	struct proc *p;
+	int fd = hang_resolve(), status;
+
+	args[0] = "--ordered";
+	args[1] = e2e_fmt("http://%s:%d/", HANG_HOST, e2e_fx.http);
+	args[2] = e2e_url("/status/201");
+	args[3] = e2e_url("/status/200");
+	p = e2e_spawn_pty(false, 80, 4, args);
+	wait_resolving(fd);
+	/* Both results are in, held behind the first URL. */
+	ck_assert_msg(proc_pump(p, p->start + 10, three_progress_done, 2),
+	    "no 2/3 done on the terminal:\n%s", proc_msg(&p->ebuf));
+	ck_assert_msg(p->obuf.len == 0, "printed before the first URL:\n%s",
+	    proc_msg(&p->obuf));
+	ck_assert_msg(kill(p->pid, SIGINT) == 0, "kill: %s", strerror(errno));
+	wait_signal_taken(p->pid, SIGINT);
+	ck_assert_msg(kill(p->pid, SIGINT) == 0, "kill: %s", strerror(errno));
+	proc_reap(p, proc_now() + 5);
+	ck_assert_msg(!p->killed, "still running 5 s after a second SIGINT");
+	e2e_expect_code(p, 130);
+	ck_assert_msg(p->nlines == 2, "want 2 lines:\n%s", proc_msg(&p->obuf));
+	ok_line(p->lines[0], args[2], NULL, &status);
+	ck_assert_int_eq(status, 201);
+	ok_line(p->lines[1], args[3], NULL, &status);
+	ck_assert_int_eq(status, 200);
+}
+END_TEST
+
 /*
  * Runs fetch_urls with argv as "fetch_urls ... | head -1" would: the
  * reader leaves after the first line.  Fails unless the program then
@@ -1548,6 +1592,7 @@ e2e_signal_suite(void)
 	tcase_add_test(tc, second_sigint_while_cancel_hangs_keeps_records);
 	tcase_add_test(tc,
 	    second_sigint_while_cancel_hangs_leaves_no_records_file);
+	tcase_add_test(tc, second_sigint_writes_what_ordered_holds);
 	tcase_add_test(tc, reader_closing_pipe_after_one_line);
 	tcase_add_test(tc, reader_leaving_seen_while_a_url_hangs);
 	suite_add_tcase(s, tc);
