@@ -1300,6 +1300,21 @@ wait_signal_taken(pid_t pid, int sig)
 }
 
 /*
+ * Sends p SIGINT, and once it is taken a second one, and checks that p
+ * then ends at once with status 130.
+ */
+static void
+interrupt_twice(struct proc *p)
+{
+	ck_assert_msg(kill(p->pid, SIGINT) == 0, "kill: %s", strerror(errno));
+	wait_signal_taken(p->pid, SIGINT);
+	ck_assert_msg(kill(p->pid, SIGINT) == 0, "kill: %s", strerror(errno));
+	proc_reap(p, proc_now() + 5);
+	ck_assert_msg(!p->killed, "still running 5 s after a second SIGINT");
+	e2e_expect_code(p, 130);
+}
+
+/*
  * A second SIGINT while the cancellation hangs, here in a host name's
  * resolution, ends the program at once with status 130, and leaves what
  * it had: the records on the pipe, the one the first signal cancelled
@@ -1369,12 +1384,7 @@ START_TEST(second_sigint_while_cancel_hangs_leaves_no_records_file)
 	argv[5] = NULL;
 	p = e2e_spawn(argv, NULL);
 	wait_resolving(fd);
-	ck_assert_msg(kill(p->pid, SIGINT) == 0, "kill: %s", strerror(errno));
-	wait_signal_taken(p->pid, SIGINT);
-	ck_assert_msg(kill(p->pid, SIGINT) == 0, "kill: %s", strerror(errno));
-	proc_reap(p, proc_now() + 5);
-	ck_assert_msg(!p->killed, "still running 5 s after a second SIGINT");
-	e2e_expect_code(p, 130);
+	interrupt_twice(p);
 	expect_empty_dir(dir);
 }
 END_TEST
@@ -1409,12 +1419,7 @@ START_TEST(second_sigint_writes_what_ordered_holds)
 	    "no 2/3 done on the terminal:\n%s", proc_msg(&p->ebuf));
 	ck_assert_msg(p->obuf.len == 0, "printed before the first URL:\n%s",
 	    proc_msg(&p->obuf));
-	ck_assert_msg(kill(p->pid, SIGINT) == 0, "kill: %s", strerror(errno));
-	wait_signal_taken(p->pid, SIGINT);
-	ck_assert_msg(kill(p->pid, SIGINT) == 0, "kill: %s", strerror(errno));
-	proc_reap(p, proc_now() + 5);
-	ck_assert_msg(!p->killed, "still running 5 s after a second SIGINT");
-	e2e_expect_code(p, 130);
+	interrupt_twice(p);
 	ck_assert_msg(p->nlines == 2, "want 2 lines:\n%s", proc_msg(&p->obuf));
 	ok_line(p->lines[0], args[2], NULL, &status);
 	ck_assert_int_eq(status, 201);
