@@ -297,6 +297,43 @@ START_TEST(templates_are_checked)
 END_TEST
 
 /*
+ * A template without variables names one file, known before any URL:
+ * body_fixed_path() gives it, in the directory; any variable, none.
+ */
+START_TEST(fixed_names_are_known_at_once)
+{
+	static const struct {
+		const char	*tmpl;
+		const char	*dir;
+		const char	*path;	/* NULL: none. */
+	} t[] = {
+		{ "out", NULL, "out" },
+		{ "a/100%%", "d/", "d/a/100%" },
+		{ "a/b", "d", "d/a/b" },
+		{ "x%{urlnum}", NULL, NULL },
+		{ "%{host}.html", "d", NULL },
+		{ "p/%{path}", NULL, NULL },
+		{ "%{filename}", "d", NULL },
+	};
+	struct body_config c = { NULL, NULL, false };
+	size_t i;
+	char *path;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		c.name = t[i].tmpl;
+		c.dir = t[i].dir;
+		path = body_fixed_path(&c);
+		if (t[i].path == NULL)
+			ck_assert_msg(path == NULL, "%s: '%s'", t[i].tmpl,
+			    path);
+		else
+			ck_assert_str_eq(path, t[i].path);
+		free(path);
+	}
+}
+END_TEST
+
+/*
  * The manual names exactly the template variables of body.c's table (as
  * ".It Ql %{name}"), as test_output.c checks the -w variables.
  */
@@ -902,6 +939,7 @@ body_suite(void)
 	tcase_add_test(tc, templates_expand_as_documented);
 	tcase_add_test(tc, hostile_parts_are_made_safe);
 	tcase_add_test(tc, templates_are_checked);
+	tcase_add_test(tc, fixed_names_are_known_at_once);
 	tcase_add_test(tc, manual_lists_every_template_variable);
 	suite_add_tcase(s, tc);
 	tcase_add_checked_fixture(files, dir_setup, dir_teardown);
