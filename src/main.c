@@ -229,7 +229,7 @@ write_held(struct prog *pg)
 	until.tv_nsec %= 1000L * 1000L * 1000L;
 	if (pthread_mutex_timedlock(&pg->order_mu, &until) != 0 ||
 	    (r = pg->order) == NULL || pg->rec_tmp != NULL ||
-	    pg->output_failed || !lock_soon(pg->rec))
+	    !lock_soon(pg->rec))
 		return;
 	for (i = r->next; i < r->next + r->nheld; i++) {
 		res = &r->held[slot = i % r->nheld];
