@@ -180,6 +180,19 @@ now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/*
+ * The clock of the holds, fetch_transport_set_hold_clock()'s: NULL for
+ * now_ms().  Set only while no transport exists, so it needs no atomic.
+ */
+static int64_t	(*hold_clock)(void);
+
+/* Monotonic ms for the holds: when they start and whether they lapsed. */
+static int64_t
+hold_now(void)
+{
+	return hold_clock != NULL ? hold_clock() : now_ms();
+}
+
 static void
 wake(struct transport *t)
 {
@@ -348,7 +361,7 @@ origin_count(struct transport *t, struct origin *o)
 		atomic_fetch_add_explicit(&t->full, 1, memory_order_relaxed);
 	else
 		atomic_fetch_sub_explicit(&t->full, 1, memory_order_relaxed);
-	atomic_store_explicit(&t->moved_at, now_ms(), memory_order_relaxed);
+	atomic_store_explicit(&t->moved_at, hold_now(), memory_order_relaxed);
 }
 
 /* Gives p's easy handle the caller's timeout again, for its next transfer. */
@@ -486,7 +499,7 @@ take_calls(struct transport *t)
 		origin_push(p);
 	}
 	if (taken > 0)
-		atomic_store_explicit(&t->taken_at, now_ms(),
+		atomic_store_explicit(&t->taken_at, hold_now(),
 		    memory_order_relaxed);
 }
 
@@ -751,7 +764,7 @@ fetch_transport_holds(struct transport *t, size_t callers, long *left_ms)
 
 	if (t == NULL)
 		return false;
-	now = now_ms();
+	now = hold_now();
 	if (atomic_load_explicit(&t->full, memory_order_relaxed) > 0)
 		left = atomic_load_explicit(&t->moved_at,
 		    memory_order_relaxed) + FETCH_TRANSPORT_HOLD_MS - now;
@@ -763,6 +776,12 @@ fetch_transport_holds(struct transport *t, size_t callers, long *left_ms)
 		return false;
 	*left_ms = (long)left;
 	return true;
+}
+
+void
+fetch_transport_set_hold_clock(int64_t (*clock)(void))
+{
+	hold_clock = clock;
 }
 
 void

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <curl/curl.h>
 
@@ -58,10 +59,21 @@ struct transport *fetch_transport_new(size_t callers, long idle);
  * several transfers handed to it, and took one less than
  * FETCH_TRANSPORT_HOLD_MS ago.  callers: how many callers t has now.
  * When it returns true, *left_ms is how long the hold lasts unless t
- * moves again.  Never blocks; NULL holds nothing.
+ * moves again.  Time is the monotonic clock's, or a test's (see
+ * fetch_transport_set_hold_clock()).  Never blocks; NULL holds nothing.
  */
 bool		 fetch_transport_holds(struct transport *t, size_t callers,
 		    long *left_ms);
+
+/*
+ * A testing aid, which the program never calls: makes the holds of
+ * fetch_transport_holds() measure time by clock(), monotonic
+ * milliseconds that a test sets, instead of the monotonic clock, so that
+ * the test decides when a hold lapses rather than race it; NULL restores
+ * the monotonic clock.  clock() may be called from any thread.  Only
+ * while no transport exists.
+ */
+void		 fetch_transport_set_hold_clock(int64_t (*clock)(void));
 
 /*
  * Aborts every transfer in flight, within milliseconds, and every one
