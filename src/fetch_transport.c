@@ -57,6 +57,28 @@
  */
 #define LANE_PORTS	FETCH_TRANSPORT_LANE_PORTS
 
+/*
+ * libcurl 7.88 forgets a transfer's CURLOPT_TIMEOUT_MS when it runs the
+ * transfer for another reason (a socket event) less than a millisecond
+ * before that timer is due: it drops every timer due within the
+ * millisecond as passed (add_next_timeout() rounds down; curl 8.4.0
+ * fixed it, curl/curl#11937), while the transfer's own count, rounding
+ * down too, still has a millisecond left.  A transfer that then goes
+ * quiet (a request to a server that never answers) runs until libcurl's
+ * next timer for it: happy eyeballs' 200 ms, or the connect timeout's
+ * 10 s after it began.  A URL given -m 2 that had waited 1.8 s for its
+ * origin's streams ran 11.86 s ("Operation timed out after 10052
+ * milliseconds"), its handshake, presumably, ending in its last
+ * millisecond.  So the transport keeps each transfer's deadline and,
+ * once it has passed with the transfer still running, has libcurl look
+ * at the lane's transfers, which ends those out of time with libcurl's
+ * own error.  It looks again after as long again as the transfer is late
+ * (libcurl counts from when it first ran the transfer, a little after
+ * the transport started it), so a transfer libcurl ends in time costs a
+ * look or two.
+ */
+#define DUE_SLACK_MS	1
+
 /* The epoll tag of the eventfd: no lane has this number. */
 #define WAKE_TAG	UINT32_MAX
 
@@ -73,6 +95,8 @@ struct lane {
 	uint32_t		 index;
 	int64_t			 timer_at;	/* Monotonic ms; -1: none. */
 	bool			 busy;		/* Acted on since last read. */
+	bool			 overdue;	/* Runs a transfer past its
+						   deadline: see DUE_SLACK_MS. */
 };
 
 /* What the transport answers a port. */
@@ -102,6 +126,14 @@ struct transport_port {
 						   hand-over. */
 	bool			 shortened;	/* CURLOPT_TIMEOUT_MS made
 						   shorter for the wait. */
+	int64_t			 deadline;	/* Monotonic ms: queued_at +
+						   timeout_ms. */
+	int64_t			 due_at;	/* Monotonic ms when the
+						   transport looks whether it
+						   ran out of time. */
+	bool			 due;		/* In the due list. */
+	struct transport_port	*due_prev;
+	struct transport_port	*due_next;
 	uint32_t		 home;		/* Its lane for HTTP/1. */
 	struct origin		*o;		/* Its origin's, or NULL. */
 	struct lane		*lane;		/* Where it runs, or NULL. */
@@ -167,6 +199,10 @@ struct transport {
 	_Atomic int64_t		 moved_at;	/* Monotonic ms when an origin
 						   last became full or not. */
 	struct transport_port	*active;
+	struct transport_port	*due_head;	/* Active ports with a
+						   timeout, earliest due_at
+						   first. */
+	struct transport_port	*due_tail;
 	struct origin		**origins;	/* ORIGIN_BUCKETS, unless
 						   alone. */
 };
@@ -264,6 +300,50 @@ unlink_port(struct transport *t, struct transport_port *p)
 	if (p->next != NULL)
 		p->next->prev = p->prev;
 	p->prev = p->next = NULL;
+}
+
+/*
+ * Puts p into the due list to be looked at from at: from the tail, where
+ * a port started now mostly goes, as its deadline counts from its
+ * hand-over; one that waited for its origin's streams passes the ports
+ * started since.
+ */
+static void
+due_insert(struct transport *t, struct transport_port *p, int64_t at)
+{
+	struct transport_port *q = t->due_tail;
+
+	while (q != NULL && q->due_at > at)
+		q = q->due_prev;
+	p->due_at = at;
+	p->due_prev = q;
+	p->due_next = q != NULL ? q->due_next : t->due_head;
+	if (p->due_next != NULL)
+		p->due_next->due_prev = p;
+	else
+		t->due_tail = p;
+	if (q != NULL)
+		q->due_next = p;
+	else
+		t->due_head = p;
+	p->due = true;
+}
+
+static void
+due_unlink(struct transport *t, struct transport_port *p)
+{
+	if (!p->due)
+		return;
+	if (p->due_prev != NULL)
+		p->due_prev->due_next = p->due_next;
+	else
+		t->due_head = p->due_next;
+	if (p->due_next != NULL)
+		p->due_next->due_prev = p->due_prev;
+	else
+		t->due_tail = p->due_prev;
+	p->due_prev = p->due_next = NULL;
+	p->due = false;
 }
 
 /* FNV-1a: the bucket of an origin's name. */
@@ -404,6 +484,10 @@ start(struct transport *t, struct transport_port *p)
 	if (t->active != NULL)
 		t->active->prev = p;
 	t->active = p;
+	if (p->timeout_ms > 0) {
+		p->deadline = p->queued_at + p->timeout_ms;
+		due_insert(t, p, p->deadline + DUE_SLACK_MS);
+	}
 }
 
 /*
@@ -519,6 +603,7 @@ finish(struct transport *t, struct transport_port *p)
 		o->http1 = true;
 	curl_multi_remove_handle(p->lane->multi, p->easy);
 	unlink_port(t, p);
+	due_unlink(t, p);
 	p->o = NULL;
 	p->lane = NULL;
 	restore_timeout(p);
@@ -583,8 +668,50 @@ abort_all(struct transport *t)
 }
 
 /*
+ * Has libcurl look at every transfer of each lane that runs one past its
+ * deadline, whose timer libcurl may have dropped (see DUE_SLACK_MS): a
+ * transfer out of time ends there, with libcurl's error.  Each such port
+ * is due again after as long again as it is late.
+ */
+static void
+look_at_overdue(struct transport *t)
+{
+	struct transport_port *p;
+	struct lane *l;
+	int64_t now = now_ms(), late;
+	size_t j;
+	int running;
+
+	while ((p = t->due_head) != NULL && p->due_at <= now) {
+		due_unlink(t, p);
+		p->lane->overdue = true;
+		late = now - p->deadline;
+		due_insert(t, p, now + (late > DUE_SLACK_MS ? late :
+		    DUE_SLACK_MS));
+	}
+	for (j = 0; j < t->used; j++) {
+		l = &t->lanes[j];
+		if (!l->overdue)
+			continue;
+		l->overdue = false;
+		/*
+		 * The one call of libcurl 7.88 that runs every transfer of a
+		 * multi handle driven by sockets and tells of their sockets
+		 * after (curl_multi_perform() would leave the epoll set
+		 * stale); deprecated for curl_multi_socket_action(), which
+		 * runs only those a socket or a timer names.
+		 */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+		curl_multi_socket_all(l->multi, &running);
+#pragma GCC diagnostic pop
+		l->busy = true;
+	}
+}
+
+/*
  * Milliseconds epoll_wait() may sleep: until the first of the lanes'
- * timers, or -1.
+ * timers or of the deadlines to look at, or -1.
  */
 static int
 sleep_ms(const struct transport *t)
@@ -596,6 +723,8 @@ sleep_ms(const struct transport *t)
 		if (t->lanes[i].timer_at >= 0 &&
 		    (at < 0 || t->lanes[i].timer_at < at))
 			at = t->lanes[i].timer_at;
+	if (t->due_head != NULL && (at < 0 || t->due_head->due_at < at))
+		at = t->due_head->due_at;
 	if (at < 0)
 		return -1;
 	left = at - now_ms();
@@ -654,6 +783,7 @@ transport_main(void *arg)
 			    0, &running);
 			l->busy = true;
 		}
+		look_at_overdue(t);
 		take_calls(t);
 		for (j = 0; j < t->used; j++)
 			if (t->lanes[j].busy) {
@@ -844,15 +974,20 @@ fetch_transport_port_free(struct transport_port *p)
 /*
  * fetch_transport_perform() for a transport alone: runs the transfer on the
  * lane's multi handle in the caller's thread, waking once a second, or
- * at once on fetch_transport_cancel(), to look at the cancelled flag.
+ * at once on fetch_transport_cancel(), to look at the cancelled flag, and
+ * just past the transfer's deadline (timeout_ms; 0: none), when libcurl
+ * may have dropped its timer (see DUE_SLACK_MS): curl_multi_perform()
+ * looks at the transfer whatever its timers.
  */
 static CURLcode
-perform_alone(struct transport *t, struct transport_port *p, bool *aborted)
+perform_alone(struct transport *t, struct transport_port *p, long timeout_ms,
+    bool *aborted)
 {
 	CURLM *m = t->lanes[0].multi;
 	CURLMsg *msg;
 	CURLMcode mc;
 	CURLcode cc;
+	int64_t deadline = now_ms() + timeout_ms + DUE_SLACK_MS, wait, till;
 	int running, left;
 
 	if ((mc = curl_multi_add_handle(m, p->easy)) != CURLM_OK)
@@ -878,7 +1013,10 @@ perform_alone(struct transport *t, struct transport_port *p, bool *aborted)
 			cc = msg->data.result;
 			break;
 		}
-		if ((mc = curl_multi_poll(m, NULL, 0, 1000, NULL)) !=
+		wait = 1000;
+		if (timeout_ms > 0 && (till = deadline - now_ms()) < wait)
+			wait = till > DUE_SLACK_MS ? till : DUE_SLACK_MS;
+		if ((mc = curl_multi_poll(m, NULL, 0, (int)wait, NULL)) !=
 		    CURLM_OK) {
 			cc = CURLE_FAILED_INIT;
 			break;
@@ -898,7 +1036,7 @@ fetch_transport_perform(struct transport_port *p, const char *origin,
 	*aborted = false;
 	p->expired = false;
 	if (t->alone)
-		return perform_alone(t, p, aborted);
+		return perform_alone(t, p, timeout_ms, aborted);
 	p->origin = origin;
 	p->timeout_ms = timeout_ms;
 	p->queued_at = now_ms();

@@ -538,6 +538,122 @@ START_TEST(max_time_counts_the_wait_for_a_stream)
 END_TEST
 
 /*
+ * A server that reads each request and answers with a status line alone,
+ * a header block that never ends, then nothing: its client, whose
+ * transfer was run for that answer in its first millisecond, has nothing
+ * more to run it for.  It serves connections one after another until its
+ * listener is shut down, and keeps them open until then.
+ */
+struct quiet {
+	int		 fd;			/* The listener. */
+	int		 conns[256];
+	size_t		 nconns;
+};
+
+static void *
+quiet_main(void *arg)
+{
+	static const char status[] = "HTTP/1.1 200 OK\r\n";
+	struct quiet *q = arg;
+	char buf[4096];
+	size_t have;
+	ssize_t n;
+	int c;
+
+	while (q->nconns < sizeof(q->conns) / sizeof(q->conns[0]) &&
+	    (c = accept(q->fd, NULL, NULL)) >= 0) {
+		q->conns[q->nconns++] = c;
+		have = 0;
+		while (have < sizeof(buf) - 1 && (n = read(c, buf + have,
+		    sizeof(buf) - 1 - have)) > 0) {
+			have += (size_t)n;
+			buf[have] = '\0';
+			if (strstr(buf, "\r\n\r\n") != NULL)
+				break;
+		}
+		(void)write(c, status, sizeof(status) - 1);
+	}
+	while (q->nconns > 0)
+		close(q->conns[--q->nconns]);
+	return NULL;
+}
+
+/*
+ * A transfer ends by its timeout even when libcurl 7.88 drops that timer
+ * (see DUE_SLACK_MS in fetch_transport.c): given CURLOPT_TIMEOUT_MS 1,
+ * it gets the server's answer within that millisecond, which drops it,
+ * and then nothing.  Happy eyeballs' timer, libcurl's next, waits as
+ * long as the connect timeout here.  Each transfer the transport started
+ * (rather than answer it expired, the hand-over having taken the
+ * millisecond) must end by its timeout before the connect timeout, by
+ * libcurl's own count; without the transport's look at its deadline,
+ * one of the first few ran until it ("Operation timed out after 3000
+ * milliseconds") in each of 8 runs of 8.
+ */
+START_TEST(max_time_ends_a_transfer_libcurl_forgot)
+{
+	enum { STARTED = 10, TRIES = 200, CONNECT_MS = 3000 };
+	char errbuf[CURL_ERROR_SIZE];
+	struct sockaddr_in a;
+	socklen_t alen = sizeof(a);
+	struct transport_port *port;
+	struct transport *t;
+	struct quiet q = { -1, { 0 }, 0 };
+	curl_off_t us;
+	pthread_t tid;
+	bool aborted;
+	CURLcode cc;
+	CURL *easy;
+	int started = 0, tries;
+
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_ge(q.fd = socket(AF_INET, SOCK_STREAM, 0), 0);
+	ck_assert_int_eq(bind(q.fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(listen(q.fd, 16), 0);
+	ck_assert_int_eq(getsockname(q.fd, (struct sockaddr *)&a, &alen), 0);
+	ck_assert_int_eq(pthread_create(&tid, NULL, quiet_main, &q), 0);
+
+	ck_assert_int_eq(fetch_global_init(), 0);
+	ck_assert_ptr_nonnull(t = fetch_transport_new(2, 0));
+	ck_assert_ptr_nonnull(easy = curl_easy_init());
+	ck_assert_ptr_nonnull(port = fetch_transport_port_new(t, easy));
+	curl_easy_setopt(easy, CURLOPT_URL, e2e_fmt("http://127.0.0.1:%d/",
+	    ntohs(a.sin_port)));
+	curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, 1L);
+	curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, (long)CONNECT_MS);
+	curl_easy_setopt(easy, CURLOPT_HAPPY_EYEBALLS_TIMEOUT_MS,
+	    (long)CONNECT_MS);
+	curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, discard);
+	for (tries = 0; started < STARTED && tries < TRIES; tries++) {
+		errbuf[0] = '\0';
+		cc = fetch_transport_perform(port, NULL, 1, &aborted);
+		ck_assert(!aborted);
+		ck_assert_int_eq(cc, CURLE_OPERATION_TIMEDOUT);
+		if (fetch_transport_expired(port))
+			continue;
+		started++;
+		ck_assert_int_eq(curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME_T,
+		    &us), CURLE_OK);
+		ck_assert_msg(us < CONNECT_MS * (curl_off_t)1000, "a transfer "
+		    "given 1 ms ran %ld ms, until its connect timeout: %s",
+		    (long)(us / 1000), errbuf);
+	}
+	ck_assert_msg(started == STARTED, "%d of %d transfers started",
+	    started, tries);
+	fetch_transport_port_free(port);
+	curl_easy_cleanup(easy);
+	fetch_transport_free(t);
+	fetch_global_cleanup();
+	shutdown(q.fd, SHUT_RDWR);
+	ck_assert_int_eq(pthread_join(tid, NULL), 0);
+	close(q.fd);
+}
+END_TEST
+
+/*
  * An origin is scheme, host and port: credentials, which the message of a
  * URL that timed out waiting for its origin's streams printed, are not
  * part of it.  Only https URLs have one.
@@ -712,6 +828,7 @@ conn_suite(void)
 	tcase_add_test(tc, transport_alone_keeps_one_idle_connection);
 	tcase_add_test(tc, origin_has_no_credentials);
 	tcase_add_test(tc, max_time_counts_the_wait_for_a_stream);
+	tcase_add_test(tc, max_time_ends_a_transfer_libcurl_forgot);
 	suite_add_tcase(s, tc);
 
 	tcase_add_checked_fixture(h2, nginx_setup, nginx_teardown);
