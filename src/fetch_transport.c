@@ -122,12 +122,13 @@ struct transport_port {
 	const char		*origin;	/* NULL or borrowed. */
 	long			 timeout_ms;	/* CURLOPT_TIMEOUT_MS; 0: none. */
 	bool			 expired;
-	int64_t			 queued_at;	/* Monotonic ms of the
+	int64_t			 queued_at;	/* hold_now() at the
 						   hand-over. */
 	bool			 shortened;	/* CURLOPT_TIMEOUT_MS made
 						   shorter for the wait. */
-	int64_t			 deadline;	/* Monotonic ms: queued_at +
-						   timeout_ms. */
+	int64_t			 deadline;	/* Monotonic ms when what
+						   was left of timeout_ms
+						   runs out. */
 	int64_t			 due_at;	/* Monotonic ms when the
 						   transport looks whether it
 						   ran out of time. */
@@ -484,10 +485,8 @@ start(struct transport *t, struct transport_port *p)
 	if (t->active != NULL)
 		t->active->prev = p;
 	t->active = p;
-	if (p->timeout_ms > 0) {
-		p->deadline = p->queued_at + p->timeout_ms;
+	if (p->timeout_ms > 0)
 		due_insert(t, p, p->deadline + DUE_SLACK_MS);
-	}
 }
 
 /*
@@ -527,7 +526,7 @@ static void
 start_charged(struct transport *t, struct transport_port *p)
 {
 	struct answer expired = { CURLE_OPERATION_TIMEDOUT, false, true };
-	int64_t waited = now_ms() - p->queued_at;
+	int64_t waited = hold_now() - p->queued_at;
 
 	if (p->timeout_ms > 0 && waited >= p->timeout_ms) {
 		p->o = NULL;
@@ -540,6 +539,7 @@ start_charged(struct transport *t, struct transport_port *p)
 		    p->timeout_ms - (long)waited);
 		p->shortened = true;
 	}
+	p->deadline = now_ms() + p->timeout_ms - (waited > 0 ? waited : 0);
 	start(t, p);
 }
 
@@ -1039,7 +1039,7 @@ fetch_transport_perform(struct transport_port *p, const char *origin,
 		return perform_alone(t, p, timeout_ms, aborted);
 	p->origin = origin;
 	p->timeout_ms = timeout_ms;
-	p->queued_at = now_ms();
+	p->queued_at = hold_now();
 	/*
 	 * Neither channel is ever closed, and each waits only while the
 	 * transport thread is busy: both calls succeed.

@@ -67,9 +67,11 @@ bool		 fetch_transport_holds(struct transport *t, size_t callers,
 
 /*
  * A testing aid, which the program never calls: makes the holds of
- * fetch_transport_holds() measure time by clock(), monotonic
- * milliseconds that a test sets, instead of the monotonic clock, so that
- * the test decides when a hold lapses rather than race it; NULL restores
+ * fetch_transport_holds(), and the wait of a transfer for its origin's
+ * streams that fetch_transport_perform() counts against its timeout,
+ * measure time by clock(), monotonic milliseconds that a test sets,
+ * instead of the monotonic clock, so that the test decides when a hold
+ * lapses or how long a transfer waited rather than race it; NULL restores
  * the monotonic clock.  clock() may be called from any thread.  Only
  * while no transport exists.
  */

@@ -538,6 +538,132 @@ START_TEST(max_time_counts_the_wait_for_a_stream)
 END_TEST
 
 /*
+ * A caller of charged_wait_is_what_was_left: one transfer to origin; one
+ * that stamps counts the clock reading of its hand-over in stamped.
+ */
+struct waiter {
+	struct transport_port	*port;
+	const char		*origin;
+	long			 timeout_ms;
+	bool			 stamps;
+	CURLcode		 cc;
+	bool			 aborted;
+	bool			 expired;
+};
+
+static _Thread_local bool	 waiter_stamps;
+static atomic_int		 stamped;
+
+/* test_clock(), counting the readings of the callers that stamp. */
+static int64_t
+stamp_clock(void)
+{
+	if (waiter_stamps)
+		atomic_fetch_add(&stamped, 1);
+	return atomic_load(&test_clock_ms);
+}
+
+static void *
+waiter_main(void *arg)
+{
+	struct waiter *w = arg;
+
+	waiter_stamps = w->stamps;
+	w->cc = fetch_transport_perform(w->port, w->origin, w->timeout_ms,
+	    &w->aborted);
+	w->expired = fetch_transport_expired(w->port);
+	return NULL;
+}
+
+/*
+ * The time a transfer waited for its origin's streams counts against its
+ * timeout, measured on the test's clock: two transfers queue behind an
+ * origin's 100 (which never get an answer), the clock moves 300 ms short
+ * of the first one's timeout, past the second one's, and two of the 100
+ * end (their server goes away).  The second is answered expired without
+ * being started; the first starts with the 300 ms left, which libcurl's
+ * own count shows, where the whole timeout would be 20 s.
+ */
+START_TEST(charged_wait_is_what_was_left)
+{
+	enum { FULL = 100, GONE = 2, N = FULL + 2, T1 = 20000, T2 = 5000,
+	    LEFT = 300 };
+	static const char origin[] = "https://charged.test";
+	struct waiter w[N];
+	pthread_t tid[N];
+	CURL *easy[N];
+	struct transport *t;
+	int hang_fd, hang_port, gone_fd, gone_port, i;
+	curl_off_t us;
+	long left;
+
+	hang_fd = proc_silent_listener(&hang_port);
+	gone_fd = proc_silent_listener(&gone_port);
+	atomic_store(&test_clock_ms, TEST_CLOCK_START);
+	atomic_store(&stamped, 0);
+	fetch_transport_set_hold_clock(stamp_clock);
+	ck_assert_int_eq(fetch_global_init(), 0);
+	ck_assert_ptr_nonnull(t = fetch_transport_new(N, 0));
+	for (i = 0; i < N; i++) {
+		ck_assert_ptr_nonnull(easy[i] = curl_easy_init());
+		curl_easy_setopt(easy[i], CURLOPT_URL, e2e_fmt(
+		    "https://127.0.0.1:%d/", i < GONE ? gone_port : hang_port));
+		memset(&w[i], 0, sizeof(w[i]));
+		ck_assert_ptr_nonnull(w[i].port = fetch_transport_port_new(t,
+		    easy[i]));
+		w[i].origin = origin;
+	}
+	w[FULL].timeout_ms = T1;
+	w[FULL + 1].timeout_ms = T2;
+	for (i = FULL; i < N; i++) {
+		w[i].stamps = true;
+		curl_easy_setopt(easy[i], CURLOPT_TIMEOUT_MS, w[i].timeout_ms);
+	}
+	for (i = 0; i < FULL; i++)
+		ck_assert_int_eq(pthread_create(&tid[i], NULL, waiter_main,
+		    &w[i]), 0);
+	/* Below a lane's callers only a full origin holds. */
+	while (!fetch_transport_holds(t, 1, &left))
+		sched_yield();
+	for (i = FULL; i < N; i++)
+		ck_assert_int_eq(pthread_create(&tid[i], NULL, waiter_main,
+		    &w[i]), 0);
+	while (atomic_load(&stamped) < N - FULL)
+		sched_yield();
+	atomic_store(&test_clock_ms, TEST_CLOCK_START + T1 - LEFT);
+	close(gone_fd);
+	for (i = 0; i < GONE; i++) {
+		ck_assert_int_eq(pthread_join(tid[i], NULL), 0);
+		ck_assert(!w[i].aborted && !w[i].expired);
+		ck_assert_int_ne(w[i].cc, CURLE_OK);
+	}
+	for (i = FULL; i < N; i++)
+		ck_assert_int_eq(pthread_join(tid[i], NULL), 0);
+	ck_assert(!w[FULL + 1].aborted && w[FULL + 1].expired);
+	ck_assert_int_eq(w[FULL + 1].cc, CURLE_OPERATION_TIMEDOUT);
+	ck_assert(!w[FULL].aborted && !w[FULL].expired);
+	ck_assert_int_eq(w[FULL].cc, CURLE_OPERATION_TIMEDOUT);
+	ck_assert_int_eq(curl_easy_getinfo(easy[FULL], CURLINFO_TOTAL_TIME_T,
+	    &us), CURLE_OK);
+	ck_assert_msg(us < T1 / 2 * (curl_off_t)1000, "started after waiting "
+	    "all but %d ms of %d, it ran %ld ms", LEFT, T1, (long)(us / 1000));
+	fetch_transport_cancel(t);
+	for (i = GONE; i < FULL; i++) {
+		ck_assert_int_eq(pthread_join(tid[i], NULL), 0);
+		ck_assert(w[i].aborted);
+	}
+	fetch_transport_free(t);
+	fetch_transport_set_hold_clock(NULL);
+	for (i = 0; i < N; i++) {
+		fetch_transport_port_free(w[i].port);
+		curl_easy_cleanup(easy[i]);
+	}
+	close(hang_fd);
+	fetch_global_cleanup();
+}
+END_TEST
+
+/*
  * A server that reads each request and answers with a status line alone,
  * a header block that never ends, then nothing: its client, whose
  * transfer was run for that answer in its first millisecond, has nothing
@@ -829,6 +955,7 @@ conn_suite(void)
 	tcase_add_test(tc, origin_has_no_credentials);
 	tcase_add_test(tc, max_time_counts_the_wait_for_a_stream);
 	tcase_add_test(tc, max_time_ends_a_transfer_libcurl_forgot);
+	tcase_add_test(tc, charged_wait_is_what_was_left);
 	suite_add_tcase(s, tc);
 
 	tcase_add_checked_fixture(h2, nginx_setup, nginx_teardown);
