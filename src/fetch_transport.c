@@ -218,12 +218,16 @@ now_ms(void)
 }
 
 /*
- * The clock of the holds, fetch_transport_set_hold_clock()'s: NULL for
- * now_ms().  Set only while no transport exists, so it needs no atomic.
+ * The clock of the holds and of the wait charged against -m,
+ * fetch_transport_set_hold_clock()'s: NULL for now_ms().  Set only while
+ * no transport exists, so it needs no atomic.
  */
 static int64_t	(*hold_clock)(void);
 
-/* Monotonic ms for the holds: when they start and whether they lapsed. */
+/*
+ * Monotonic ms for the holds (when they start and whether they lapsed)
+ * and for a transfer's wait before it starts (start_charged()).
+ */
 static int64_t
 hold_now(void)
 {
