@@ -682,18 +682,24 @@ look_at_overdue(struct transport *t)
 {
 	struct transport_port *p;
 	struct lane *l;
-	int64_t now = now_ms(), late;
+	int64_t now, late;
 	size_t j;
 	int running;
+	bool any = false;
 
+	/* Called at every turn of the loop: mostly nothing is due. */
+	if (t->due_head == NULL)
+		return;
+	now = now_ms();
 	while ((p = t->due_head) != NULL && p->due_at <= now) {
 		due_unlink(t, p);
 		p->lane->overdue = true;
 		late = now - p->deadline;
 		due_insert(t, p, now + (late > DUE_SLACK_MS ? late :
 		    DUE_SLACK_MS));
+		any = true;
 	}
-	for (j = 0; j < t->used; j++) {
+	for (j = 0; any && j < t->used; j++) {
 		l = &t->lanes[j];
 		if (!l->overdue)
 			continue;
